@@ -1,0 +1,59 @@
+/* Array and checkpoint files: NumPy .npy and safetensors (see docs/contract.md).
+ *
+ * Every function returns 0 on success. On failure it returns non-zero and writes a
+ * one-line message into err (errlen bytes, always NUL-terminated) that names the
+ * file and the fault, e.g. "x.npy: header declares dtype '<f8'; only '<f4' is accepted".
+ * Nothing is printed; callers decide what to do with the message. */
+#ifndef AAREN_IO_PUBLIC_H
+#define AAREN_IO_PUBLIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AAREN_MAX_DIMS 8
+
+/* ---- .npy: little-endian float32, C order, format version 1.0 / 2.0 (3.0 accepted on read) */
+typedef struct {
+    float *data;                     /* owned, numel floats */
+    int ndim;                        /* 0..AAREN_MAX_DIMS */
+    int64_t shape[AAREN_MAX_DIMS];
+    int64_t numel;                   /* product of shape (1 for ndim == 0) */
+} aaren_array;
+
+int  aaren_npy_read(const char *path, aaren_array *out, char *err, size_t errlen);
+int  aaren_npy_write(const char *path, const float *data, int ndim, const int64_t *shape,
+                     char *err, size_t errlen);
+void aaren_array_free(aaren_array *a);
+
+/* ---- safetensors: F32 tensors only; __metadata__ string map kept in order. */
+typedef struct {
+    char *name;                      /* owned */
+    int ndim;
+    int64_t shape[AAREN_MAX_DIMS];
+    int64_t numel;
+    float *data;                     /* owned, numel floats */
+} aaren_tensor;
+
+typedef struct {
+    aaren_tensor *tensors; int n_tensors, cap_tensors;
+    char **meta_keys; char **meta_vals; int n_meta, cap_meta;
+} aaren_st;
+
+/* Reads every tensor and the metadata. Rejects: short files, header length beyond the
+ * file, malformed JSON, dtypes other than F32, shapes whose byte size differs from the
+ * offsets, offsets out of range or overlapping, duplicate names, non-string metadata. */
+int  aaren_st_read(const char *path, aaren_st *out, char *err, size_t errlen);
+/* Writes tensors in the order held, data offsets packed, header padded to 8 bytes. */
+int  aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errlen);
+void aaren_st_init(aaren_st *st);
+void aaren_st_free(aaren_st *st);
+/* NULL when absent */
+aaren_tensor *aaren_st_find(const aaren_st *st, const char *name);
+const char   *aaren_st_meta(const aaren_st *st, const char *key);
+/* Adds (copying data, which may be NULL for zeros) or replaces a tensor of that name;
+ * returns the stored tensor or NULL when out of memory / bad shape. */
+aaren_tensor *aaren_st_put(aaren_st *st, const char *name, int ndim, const int64_t *shape,
+                           const float *data);
+int aaren_st_set_meta(aaren_st *st, const char *key, const char *val);
+
+#endif

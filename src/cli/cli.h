@@ -1,0 +1,46 @@
+/* Shared pieces of the command-line tool. */
+#ifndef AAREN_CLI_H
+#define AAREN_CLI_H
+#include <stdio.h>
+#include "aaren.h"
+
+#define CLI_MAX_OPTS 32
+
+/* Parsed "--key value" options and "--flag" switches of one command. */
+typedef struct {
+    const char *cmd;
+    int n;
+    const char *key[CLI_MAX_OPTS], *val[CLI_MAX_OPTS];
+    const char *positional[4];
+    int n_positional;
+} cli_args;
+
+/* Parses argv against `valued` (options taking a value) and `flags` (switches), both
+ * NULL-terminated lists without the leading "--". Prints an error and returns -1 on
+ * an unknown option or a missing value. "--help" returns 1. */
+int cli_parse(cli_args *a, const char *cmd, int argc, char **argv, const char *const *valued,
+              const char *const *flags);
+const char *cli_get(const cli_args *a, const char *key);          /* NULL when absent */
+int cli_flag(const cli_args *a, const char *key);
+/* Option value as an integer / number within [lo, hi]; prints an error and returns -1. */
+int cli_int(const cli_args *a, const char *key, long dflt, long lo, long hi, long *out);
+/* Fails with an error message when a required option is absent. */
+const char *cli_need(const cli_args *a, const char *key);
+
+/* Prints "aaren CMD: message" to stderr; returns the exit code 1 (or 2 for usage). */
+int cli_fail(const char *cmd, const char *fmt, ...);
+
+/* Loads an input array [N, D] or [B, N, D] for a model of width d_model, checking shape
+ * and finiteness; sets *B and *N. Returns 0, or prints an error and returns -1. */
+int cli_load_tokens(const char *cmd, const char *path, int d_model, const char *model_path,
+                    aaren_array *x, int *B, int *N);
+
+double cli_now(void);   /* seconds, monotonic */
+
+int cmd_init(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_grad(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

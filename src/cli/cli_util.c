@@ -1,0 +1,129 @@
+/* Option parsing, error reporting and input loading shared by the commands. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+/* The list's own copy of s (so stored keys outlive argv parsing), or NULL. */
+static const char *in_list(const char *const *list, const char *s) {
+    for (; list && *list; list++) if (!strcmp(*list, s)) return *list;
+    return NULL;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "aaren %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int cli_parse(cli_args *a, const char *cmd, int argc, char **argv, const char *const *valued,
+              const char *const *flags) {
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) return 1;
+        if (strncmp(s, "--", 2)) {
+            if (a->n_positional == 4) { cli_fail(cmd, "too many arguments ('%s')", s); return -1; }
+            a->positional[a->n_positional++] = s;
+            continue;
+        }
+        const char *key = s + 2;
+        const char *eq = strchr(key, '=');
+        char name[64];
+        size_t len = eq ? (size_t)(eq - key) : strlen(key);
+        if (len >= sizeof name) len = sizeof name - 1;
+        memcpy(name, key, len);
+        name[len] = 0;
+        if (a->n == CLI_MAX_OPTS) { cli_fail(cmd, "too many options"); return -1; }
+        const char *k;
+        if ((k = in_list(valued, name))) {
+            const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) { cli_fail(cmd, "option --%s needs a value (see 'aaren %s --help')", name, cmd); return -1; }
+            a->key[a->n] = k;
+            a->val[a->n++] = v;
+        } else if ((k = in_list(flags, name)) && !eq) {
+            a->key[a->n] = k;
+            a->val[a->n++] = "1";
+        } else {
+            cli_fail(cmd, "unknown option '%s' (see 'aaren %s --help')", s, cmd);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+const char *cli_get(const cli_args *a, const char *key) {
+    const char *v = NULL;
+    for (int i = 0; i < a->n; i++) if (!strcmp(a->key[i], key)) v = a->val[i];
+    return v;
+}
+
+int cli_flag(const cli_args *a, const char *key) { return cli_get(a, key) != NULL; }
+
+const char *cli_need(const cli_args *a, const char *key) {
+    const char *v = cli_get(a, key);
+    if (!v) cli_fail(a->cmd, "missing --%s (see 'aaren %s --help')", key, a->cmd);
+    return v;
+}
+
+int cli_int(const cli_args *a, const char *key, long dflt, long lo, long hi, long *out) {
+    const char *v = cli_get(a, key);
+    if (!v) { *out = dflt; return 0; }
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi) {
+        cli_fail(a->cmd, "--%s '%s' must be an integer from %ld to %ld", key, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int cli_load_tokens(const char *cmd, const char *path, int d_model, const char *model_path,
+                    aaren_array *x, int *B, int *N) {
+    char err[512];
+    if (aaren_npy_read(path, x, err, sizeof err)) { cli_fail(cmd, "%s", err); return -1; }
+    char shape[128] = "[";
+    for (int d = 0, k = 1; d < x->ndim && k < 100; d++)
+        k += snprintf(shape + k, sizeof shape - k, "%s%lld", d ? ", " : "", (long long)x->shape[d]);
+    strcat(shape, "]");
+    if (x->ndim != 2 && x->ndim != 3) {
+        cli_fail(cmd, "%s: shape %s; expected [N, d_model] or [B, N, d_model] with d_model %d", path, shape, d_model);
+        goto fail;
+    }
+    if (x->shape[x->ndim - 1] != d_model) {
+        cli_fail(cmd, "%s: shape %s does not match the model %s: its last dimension must be d_model = %d",
+                 path, shape, model_path, d_model);
+        goto fail;
+    }
+    *B = x->ndim == 3 ? (int)x->shape[0] : 1;
+    *N = (int)x->shape[x->ndim - 2];
+    if (*B < 1 || *N < 1 || x->shape[0] > 1000000000 || x->shape[x->ndim - 2] > 1000000000) {
+        cli_fail(cmd, "%s: shape %s holds no tokens (or too many); need at least one token", path, shape);
+        goto fail;
+    }
+    for (int64_t i = 0; i < x->numel; i++) {
+        if (!isfinite(x->data[i])) {
+            cli_fail(cmd, "%s: non-finite value %g at flat index %lld", path, (double)x->data[i], (long long)i);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    aaren_array_free(x);
+    return -1;
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}

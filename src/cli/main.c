@@ -1,0 +1,66 @@
+/* aaren: the command-line tool. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"demo", cmd_demo, "generate a model and show that the scan, streaming and naive paths agree, with timings"},
+    {"init", cmd_init, "write a freshly initialised encoder checkpoint (.safetensors)"},
+    {"encode", cmd_encode, "run an encoder over a .npy array of tokens (modes scan, stream, naive)"},
+    {"grad", cmd_grad, "gradient of sum(Y * G) with respect to every parameter and the input"},
+    {"info", cmd_info, "describe a checkpoint: config, parameters, memory, streaming state"},
+};
+#define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "aaren %s: attention as an RNN (Aaren) and Transformer encoders in C\n\n"
+            "usage: aaren [--threads N] <command> [options]\n\n"
+            "commands:\n", aaren_version());
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\noptions:\n"
+            "  --threads N   OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+            "  --version     print the version, matrix backend and thread count\n"
+            "  --help        this text; 'aaren <command> --help' for a command's options\n"
+            "\nFiles: checkpoints are safetensors, arrays are float32 .npy (docs/contract.md).\n");
+}
+
+int main(int argc, char **argv) {
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
+        if (!strcmp(argv[i], "--version")) {
+            printf("aaren %s\nmatrix backend: %s\nthreads: %d\n", aaren_version(), aaren_backend(), aaren_threads());
+            return 0;
+        }
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            char *end;
+            long t = strtol(argv[i + 1], &end, 10);
+            if (*end || t < 1 || t > 1024) return cli_fail("", "--threads '%s' must be an integer from 1 to 1024", argv[i + 1]);
+#ifdef _OPENMP
+            omp_set_num_threads((int)t);
+#endif
+            i += 2;
+            continue;
+        }
+        fprintf(stderr, "aaren: unknown option '%s'\n\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    if (i >= argc) { usage(stderr); return 2; }
+    for (int c = 0; c < N_COMMANDS; c++)
+        if (!strcmp(argv[i], commands[c].name)) return commands[c].run(argc - i - 1, argv + i + 1);
+    fprintf(stderr, "aaren: unknown command '%s'\n\n", argv[i]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,2 @@
+/* The file-format API is public: see include/aaren_io.h. */
+#include "aaren_io.h"

@@ -1,0 +1,9 @@
+/* float32 instantiation of the layers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "layers/layers.h"
+#include "kernels/parallel.h"
+
+#include "kernels/precision.h"
+#include "layers.inc"
