@@ -1,0 +1,256 @@
+/* Every layer's backward against central finite differences in float64, the whole
+ * two-layer stack of both architectures (pre- and post-norm) likewise, and the float32
+ * matrix product (BLAS when built in) against the portable loops. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "model/model.h"
+#include "model/rng.h"
+
+typedef aaren_block_params_f64 bparams;
+
+enum { K_LINEAR, K_LAYERNORM, K_GELU, K_RELU, K_FFN, K_AAREN_ATTN, K_CAUSAL_ATTN, K_BLOCK };
+static const char *kname[] = {"linear", "layernorm", "gelu", "relu", "feed-forward",
+                              "aaren attention", "causal attention", "block"};
+
+typedef struct {
+    int kind, B, N, D, H, F, arch, prenorm;
+    double *x, *dx, *G, *out, *pbuf, *gbuf, *kscr;
+    size_t np, nx, nout;
+    bparams p, g;
+    aaren_block_acts_f64 a;
+    aaren_block_grads_f64 w;
+    aaren_block_shape_f64 sh;
+} lcase;
+
+static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
+
+static void fill(double *x, size_t n, uint64_t *r, double scale) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * aaren_rng_normal(r);
+}
+
+/* Carves the block parameters (all of them, whatever the kind) from one buffer. */
+static void carve(bparams *p, double *buf, int D, int F) {
+    double **slots[] = {&p->query, &p->wq, &p->bq, &p->wk, &p->bk, &p->wv, &p->bv, &p->wo, &p->bo,
+                        &p->ln1_w, &p->ln1_b, &p->ln2_w, &p->ln2_b, &p->w1, &p->b1, &p->w2, &p->b2};
+    const size_t sz[] = {D, (size_t)D * D, D, (size_t)D * D, D, (size_t)D * D, D, (size_t)D * D, D,
+                         D, D, D, D, (size_t)F * D, F, (size_t)D * F, D};
+    for (int i = 0; i < 17; i++) { *slots[i] = buf; buf += sz[i]; }
+}
+
+static void setup(lcase *c, int kind, int B, int N, int D, int H, int F, int arch, int prenorm, uint64_t seed) {
+    memset(c, 0, sizeof *c);
+    c->kind = kind; c->B = B; c->N = N; c->D = D; c->H = H; c->F = F; c->arch = arch; c->prenorm = prenorm;
+    const size_t M = (size_t)B * N, n = M * D, nf = M * F, nh = M * H;
+    c->np = 4 * (size_t)D * D + 2 * (size_t)D * F + 10 * (size_t)D + F;
+    c->pbuf = dalloc(c->np); c->gbuf = dalloc(c->np);
+    carve(&c->p, c->pbuf, D, F);
+    carve(&c->g, c->gbuf, D, F);
+    c->nx = n;
+    c->nout = kind == K_LINEAR ? nf : n;
+    c->x = dalloc(n); c->dx = dalloc(n); c->G = dalloc(c->nout); c->out = dalloc(c->nout);
+    uint64_t r = seed;
+    fill(c->pbuf, c->np, &r, 0.4);
+    for (int i = 0; i < D; i++) { c->p.ln1_w[i] += 1; c->p.ln2_w[i] += 1; }
+    fill(c->x, n, &r, 1.0);
+    fill(c->G, c->nout, &r, 1.0);
+    aaren_block_acts_f64 *a = &c->a;
+    double **big[] = {&a->a_in, &a->attn.k, &a->attn.v, &a->attn.att, &a->attn_out, &a->r1, &a->h,
+                      &a->f_in, &a->ffn_out, &a->r2, &c->w.g1, &c->w.g2, &c->w.g3,
+                      &c->w.attn.datt, &c->w.attn.dq, &c->w.attn.dk, &c->w.attn.dv, &a->attn.q};
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) *big[i] = dalloc(n);
+    a->y = prenorm ? NULL : dalloc(n);    /* pre-norm blocks point y at r2 */
+    double **rows[] = {&a->a_mean, &a->a_rstd, &a->h_mean, &a->h_rstd, &a->f_mean, &a->f_rstd,
+                       &a->y_mean, &a->y_rstd};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) *rows[i] = dalloc(M);
+    a->f1 = dalloc(nf); a->fa = dalloc(nf); c->w.gf = dalloc(nf);
+    a->attn.s = dalloc(nh); a->attn.m = dalloc(nh); a->attn.u = dalloc(nh); c->w.attn.ds = dalloc(nh);
+    c->w.attn.dqv = dalloc(D);
+    size_t ks = aaren_attn_scratch_len_f64(D / H, 0), kc = aaren_causal_attn_scratch_len_f64(N);
+    c->kscr = dalloc(ks > kc ? ks : kc);
+    aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_ACT_GELU, 1e-5};
+    c->sh = sh;
+}
+
+static void teardown(lcase *c) {
+    aaren_block_acts_f64 *a = &c->a;
+    if (a->y == a->r2) a->y = NULL;
+    double *ptrs[] = {c->x, c->dx, c->G, c->out, c->pbuf, c->gbuf, c->kscr, a->a_in, a->attn.k,
+                      a->attn.v, a->attn.att, a->attn_out, a->r1, a->h, a->f_in, a->ffn_out, a->r2,
+                      a->y, c->w.g1, c->w.g2, c->w.g3, c->w.attn.datt, c->w.attn.dq, c->w.attn.dk,
+                      c->w.attn.dv, a->attn.q, a->a_mean, a->a_rstd, a->h_mean, a->h_rstd, a->f_mean,
+                      a->f_rstd, a->y_mean, a->y_rstd, a->f1, a->fa, c->w.gf, a->attn.s, a->attn.m,
+                      a->attn.u, c->w.attn.ds, c->w.attn.dqv};
+    for (size_t i = 0; i < sizeof ptrs / sizeof *ptrs; i++) free(ptrs[i]);
+}
+
+/* Forward of the layer under test; returns sum(G * out). */
+static double loss(lcase *c) {
+    const int M = c->B * c->N, D = c->D, F = c->F;
+    const double *out = c->out;
+    switch (c->kind) {
+    case K_LINEAR: aaren_linear_forward_f64(c->out, c->x, c->p.w1, c->p.b1, M, D, F); break;
+    case K_LAYERNORM: aaren_layernorm_forward_f64(c->out, c->a.h_mean, c->a.h_rstd, c->x, c->p.ln1_w, c->p.ln1_b, M, D, 1e-5); break;
+    case K_GELU: aaren_act_forward_f64(c->out, c->x, (size_t)M * D, AAREN_ACT_GELU); break;
+    case K_RELU: aaren_act_forward_f64(c->out, c->x, (size_t)M * D, AAREN_ACT_RELU); break;
+    case K_FFN: aaren_ffn_forward_f64(c->out, c->a.f1, c->a.fa, c->x, &c->p, M, D, F, AAREN_ACT_GELU); break;
+    case K_AAREN_ATTN:
+        aaren_attention_forward_f64(c->out, &c->a.attn, c->x, &c->p, c->B, c->N, D, c->H, AAREN_PATH_SCAN, c->kscr);
+        break;
+    case K_CAUSAL_ATTN:
+        aaren_causal_attention_forward_f64(c->out, &c->a.attn, c->x, &c->p, c->B, c->N, D, c->H, AAREN_PATH_SCAN, c->kscr);
+        break;
+    case K_BLOCK:
+        aaren_block_forward_f64(&c->a, c->x, &c->p, &c->sh, AAREN_PATH_SCAN, c->kscr);
+        out = c->a.y;
+        break;
+    }
+    double L = 0;
+    for (size_t i = 0; i < c->nout; i++) L += c->G[i] * out[i];
+    return L;
+}
+
+static void analytic(lcase *c) {
+    const int M = c->B * c->N, D = c->D, F = c->F;
+    memset(c->gbuf, 0, c->np * sizeof(double));
+    memset(c->dx, 0, c->nx * sizeof(double));
+    loss(c);
+    switch (c->kind) {
+    case K_LINEAR: aaren_linear_backward_f64(c->dx, c->g.w1, c->g.b1, c->G, c->x, c->p.w1, M, D, F); break;
+    case K_LAYERNORM:
+        aaren_layernorm_backward_f64(c->dx, c->g.ln1_w, c->g.ln1_b, c->G, c->x, c->a.h_mean, c->a.h_rstd, c->p.ln1_w, M, D);
+        break;
+    case K_GELU: aaren_act_backward_f64(c->dx, c->G, c->x, (size_t)M * D, AAREN_ACT_GELU); break;
+    case K_RELU: aaren_act_backward_f64(c->dx, c->G, c->x, (size_t)M * D, AAREN_ACT_RELU); break;
+    case K_FFN: aaren_ffn_backward_f64(c->dx, &c->g, c->G, c->x, c->a.f1, c->a.fa, c->w.gf, &c->p, M, D, F, AAREN_ACT_GELU); break;
+    case K_AAREN_ATTN:
+        aaren_attention_backward_f64(c->dx, &c->g, c->G, &c->a.attn, &c->w.attn, c->x, &c->p, c->B, c->N, D, c->H, c->kscr);
+        break;
+    case K_CAUSAL_ATTN:
+        aaren_causal_attention_backward_f64(c->dx, &c->g, c->G, &c->a.attn, &c->w.attn, c->x, &c->p, c->B, c->N, D, c->H, c->kscr);
+        break;
+    case K_BLOCK: aaren_block_backward_f64(c->dx, &c->g, c->G, &c->a, &c->w, &c->p, &c->sh, c->kscr); break;
+    }
+}
+
+/* Worst |fd - analytic| / max(1, |fd|) over every entry of x (n values, analytic in an). */
+static double fd_worst(double *x, const double *an, size_t n, double (*L)(void *), void *ctx, int skip_kinks) {
+    const double h = 1e-6;
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (skip_kinks && fabs(x[i]) < 1e-3) continue;   /* ReLU is not differentiable at 0 */
+        const double x0 = x[i];
+        x[i] = x0 + h; const double lp = L(ctx);
+        x[i] = x0 - h; const double lm = L(ctx);
+        x[i] = x0;
+        const double fd = (lp - lm) / (2 * h), e = fabs(fd - an[i]) / fmax(1.0, fabs(fd));
+        if (e > worst) worst = e;
+    }
+    return worst;
+}
+
+static double loss_cb(void *ctx) { return loss(ctx); }
+
+static const double FD_TOL = 1e-6;
+
+static void check_layer(int kind, int B, int N, int D, int H, int F, int arch, int prenorm) {
+    lcase c;
+    setup(&c, kind, B, N, D, H, F, arch, prenorm, 77 + kind * 13 + prenorm + 5 * arch);
+    analytic(&c);
+    double *an = malloc(c.np * sizeof(double)), *anx = malloc(c.nx * sizeof(double));
+    memcpy(an, c.gbuf, c.np * sizeof(double));
+    memcpy(anx, c.dx, c.nx * sizeof(double));
+    const double ex = fd_worst(c.x, anx, c.nx, loss_cb, &c, kind == K_RELU);
+    const double ep = fd_worst(c.pbuf, an, c.np, loss_cb, &c, 0);
+    CHECK(ex < FD_TOL && ep < FD_TOL, "%s (%s, %s-norm, B=%d N=%d D=%d H=%d F=%d): finite differences "
+          "disagree: input %.3g, parameters %.3g", kname[kind], arch ? "transformer" : "aaren",
+          prenorm ? "pre" : "post", B, N, D, H, F, ex, ep);
+    /* the check can fail: a gradient with one term dropped is caught */
+    if (kind == K_BLOCK) {
+        an[c.np / 3] += 0.01;
+        CHECK(fd_worst(c.pbuf, an, c.np, loss_cb, &c, 0) > 1e-3, "%s: a corrupted gradient went unnoticed", kname[kind]);
+    }
+    free(an); free(anx);
+    teardown(&c);
+}
+
+/* ---- the whole stack through the model API ---------------------------------------- */
+
+typedef struct {
+    aaren_model_f64 *m;
+    double *x, *y, *G;
+    int B, N;
+} scase;
+
+static double stack_loss(void *ctx) {
+    scase *s = ctx;
+    char err[256];
+    aaren_model_forward_f64(s->m, s->y, s->x, s->B, s->N, AAREN_SCAN, err, sizeof err);
+    double L = 0;
+    for (size_t i = 0; i < (size_t)s->B * s->N * s->m->cfg.d_model; i++) L += s->G[i] * s->y[i];
+    return L;
+}
+
+static void check_stack(int arch, int norm, int act) {
+    aaren_config cfg = {arch, 6, 2, 2, 10, norm, act, 1e-5f};
+    char err[256];
+    scase s = {aaren_model_new_f64(&cfg, err, sizeof err), NULL, NULL, NULL, 2, 5};
+    CHECK(s.m != NULL, "model: %s", err);
+    if (!s.m) return;
+    CHECK(!aaren_model_reserve_f64(s.m, 2, 5, 1, err, sizeof err), "reserve: %s", err);
+    uint64_t r = 5 + arch * 2 + norm;
+    fill(s.m->params, s.m->n_params, &r, 0.4);
+    const size_t n = (size_t)s.B * s.N * cfg.d_model;
+    s.x = dalloc(n); s.y = dalloc(n); s.G = dalloc(n);
+    double *dx = dalloc(n), *an = dalloc(s.m->n_params);
+    fill(s.x, n, &r, 1); fill(s.G, n, &r, 1);
+    aaren_model_zero_grad_f64(s.m);
+    stack_loss(&s);
+    CHECK(!aaren_model_backward_f64(s.m, dx, s.G, err, sizeof err), "backward: %s", err);
+    memcpy(an, s.m->grads, s.m->n_params * sizeof(double));
+    const double ep = fd_worst(s.m->params, an, s.m->n_params, stack_loss, &s, 0);
+    const double ex = fd_worst(s.x, dx, n, stack_loss, &s, 0);
+    CHECK(ep < FD_TOL && ex < FD_TOL, "2-layer %s stack, %s-norm, %s: finite differences disagree: "
+          "parameters %.3g, input %.3g", aaren_arch_name(arch), norm ? "pre" : "post",
+          act ? "relu" : "gelu", ep, ex);
+    free(s.x); free(s.y); free(s.G); free(dx); free(an);
+    aaren_model_free_f64(s.m);
+}
+
+/* ---- float32 matrix products: the compiled backend against the portable loops --------- */
+
+static void check_gemm(void) {
+    uint64_t r = 3;
+    const int M = 37, N = 29, K = 41;
+    float *A = malloc(sizeof(float) * M * K * 2), *B = malloc(sizeof(float) * K * N * 2);
+    float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K * 2; i++) A[i] = (float)aaren_rng_normal(&r);
+    for (int i = 0; i < K * N * 2; i++) B[i] = (float)aaren_rng_normal(&r);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2;
+            for (int i = 0; i < M * N; i++) C1[i] = C2[i] = (float)i / 100;
+            aaren_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 0.25f, C1, N);
+            aaren_gemm_portable(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 0.25f, C2, N);
+            double d = 0, s = 0;
+            for (int i = 0; i < M * N; i++) { d = fmax(d, fabs(C1[i] - C2[i])); s = fmax(s, fabs(C2[i])); }
+            CHECK(d <= 1e-5 * s, "gemm ta=%d tb=%d: %s vs portable differ by %.3g (scale %.3g)", ta, tb,
+                  aaren_gemm_backend(), d, s);
+        }
+    free(A); free(B); free(C1); free(C2);
+}
+
+int main(void) {
+    check_gemm();
+    for (int k = K_LINEAR; k <= K_FFN; k++) check_layer(k, 2, 3, 5, 1, 7, 0, 0);
+    check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0);
+    check_layer(K_AAREN_ATTN, 1, 1, 5, 1, 4, 0, 0);
+    check_layer(K_CAUSAL_ATTN, 2, 6, 6, 2, 4, 1, 0);
+    check_layer(K_CAUSAL_ATTN, 1, 70, 4, 2, 4, 1, 0);    /* more rows than one block of 64 */
+    for (int arch = 0; arch < 2; arch++)
+        for (int pre = 0; pre < 2; pre++) check_layer(K_BLOCK, 2, 4, 6, 3, 8, arch, pre);
+    for (int arch = 0; arch < 2; arch++)
+        for (int norm = 0; norm < 2; norm++) check_stack(arch, norm, norm ? AAREN_RELU : AAREN_GELU);
+    return check_done("test_layers");
+}
