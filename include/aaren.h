@@ -3,7 +3,7 @@
  * An encoder is a stack of residual blocks whose attention is either Aaren (one learned
  * query per layer, softmax over each prefix computed as a prefix scan) or causal softmax
  * self-attention (the Transformer baseline). Checkpoints are safetensors files laid out
- * as docs/contract.md describes. Everything here is float32.
+ * as shared/docs/contract.md describes. Everything here is float32.
  *
  * Conventions: functions returning int give 0 on success and non-zero on failure, with a
  * one-line message written to err (errlen bytes). Arrays are row-major float*; shapes are

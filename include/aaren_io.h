@@ -1,4 +1,4 @@
-/* Array and checkpoint files: NumPy .npy and safetensors (see docs/contract.md).
+/* Array and checkpoint files: NumPy .npy and safetensors (see shared/docs/contract.md).
  *
  * Every function returns 0 on success. On failure it returns non-zero and writes a
  * one-line message into err (errlen bytes, always NUL-terminated) that names the

@@ -1,4 +1,4 @@
-/* aaren init, encode, grad, info: the encoder checkpoint commands of docs/contract.md. */
+/* aaren init, encode, grad, info: the encoder checkpoint commands of shared/docs/contract.md. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -32,7 +32,7 @@ static void usage(FILE *f) {
             "  --threads N   OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
             "  --version     print the version, matrix backend and thread count\n"
             "  --help        this text; 'aaren <command> --help' for a command's options\n"
-            "\nFiles: checkpoints are safetensors, arrays are float32 .npy (docs/contract.md).\n");
+            "\nFiles: checkpoints are safetensors, arrays are float32 .npy (layout in the README).\n");
 }
 
 int main(int argc, char **argv) {

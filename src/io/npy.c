@@ -1,4 +1,4 @@
-/* NumPy .npy arrays for aaren: little-endian float32, C order (docs/contract.md).
+/* NumPy .npy arrays for aaren: little-endian float32, C order (shared/docs/contract.md).
  *
  * Layout: 6 magic bytes "\x93NUMPY", a major and a minor version byte, the header length
  * (2 bytes little-endian for version 1.0, 4 bytes for 2.0 and 3.0), the header (a Python

@@ -1,4 +1,4 @@
-/* safetensors checkpoints for aaren (docs/contract.md).
+/* safetensors checkpoints for aaren (shared/docs/contract.md).
  *
  * Layout: an 8-byte little-endian header length N, N bytes of JSON, then the data buffer.
  * The JSON is an object mapping each tensor name to
