@@ -96,7 +96,7 @@ static void parity(int B, int H, int N, int dh, int kind, uint64_t seed) {
     make(&p, B, H, N, dh, kind, seed);
     char tag[160];
     snprintf(tag, sizeof tag, "B=%d H=%d N=%d dh=%d scores=%s", B, H, N, dh, sc_name[kind]);
-    aaren_attn_fold_f64(p.od, p.md, p.ud, p.sd, p.vd, B, H, N, dh);
+    aaren_attn_fold_f64(p.od, p.md, p.ud, p.sd, p.vd, B, H, N, dh, p.scrd);
     if ((double)N * N * B * H < 1e8) {
         double *on = malloc(p.nv * 8);
         aaren_attn_naive_f64(on, p.sd, p.vd, B, H, N, dh);
@@ -108,7 +108,7 @@ static void parity(int B, int H, int N, int dh, int kind, uint64_t seed) {
         double e = relerr(p.o, p.od, p.nv);
         CHECK(e <= TOL, "%s: naive rel err %.3g", tag, e);
     }
-    aaren_attn_fold(p.o, p.m, p.u, p.s, p.v, B, H, N, dh);
+    aaren_attn_fold(p.o, p.m, p.u, p.s, p.v, B, H, N, dh, p.scr);
     double e = relerr(p.o, p.od, p.nv);
     CHECK(e <= TOL, "%s: fold rel err %.3g", tag, e);
     const int chunk_opts[] = {0, 3, 64};
@@ -145,7 +145,7 @@ static void fd_check(int N, int dh, int kind) {
     problem p;
     make(&p, 1, 2, N, dh, kind, 99 + N);
     const int B = 1, H = 2;
-    aaren_attn_fold_f64(p.od, p.md, p.ud, p.sd, p.vd, B, H, N, dh);
+    aaren_attn_fold_f64(p.od, p.md, p.ud, p.sd, p.vd, B, H, N, dh, p.scrd);
     aaren_attn_scan_backward_f64(p.dsd, p.dvd, p.gd, p.od, p.md, p.ud, p.sd, p.vd, B, H, N, dh, 2, p.scrd);
     double *o2 = malloc(p.nv * 8);
     const double h = 1e-6;
