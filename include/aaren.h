@@ -83,6 +83,10 @@ int aaren_model_forward(aaren_model *m, float *y, const float *x, int B, int N, 
  * dx is non-NULL, writes dL/dx [B, N, d_model] given dy = dL/dy. */
 int aaren_model_backward(aaren_model *m, float *dx, const float *dy, char *err, size_t errlen);
 void aaren_model_zero_grad(aaren_model *m);
+/* Training mode: dropout with probability p after attention and after the feed-forward
+ * network of every block, masks drawn from seed (use a new seed each step; backward
+ * reuses the last forward's). p = 0 (the default) is evaluation mode. */
+void aaren_model_set_dropout(aaren_model *m, float p, uint64_t seed);
 
 /* Checkpoints: the encoder's tensors are `layers.*` and `final_norm.*`, the config lives
  * in `aaren.*` metadata; other tensors in the file are ignored here (tasks read them). */

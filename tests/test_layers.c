@@ -69,7 +69,7 @@ static void setup(lcase *c, int kind, int B, int N, int D, int H, int F, int arc
     c->w.attn.dqv = dalloc(D);
     size_t ks = aaren_attn_scratch_len_f64(D / H, 0), kc = aaren_causal_attn_scratch_len_f64(N);
     c->kscr = dalloc(ks > kc ? ks : kc);
-    aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_ACT_GELU, 1e-5};
+    aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_ACT_GELU, 1e-5, 0, 0};
     c->sh = sh;
 }
 
@@ -154,22 +154,30 @@ static double loss_cb(void *ctx) { return loss(ctx); }
 
 static const double FD_TOL = 1e-6;
 
-static void check_layer(int kind, int B, int N, int D, int H, int F, int arch, int prenorm) {
+static void check_layer(int kind, int B, int N, int D, int H, int F, int arch, int prenorm, double drop) {
     lcase c;
     setup(&c, kind, B, N, D, H, F, arch, prenorm, 77 + kind * 13 + prenorm + 5 * arch);
+    c.sh.dropout = drop;          /* masks are a function of the seed: differentiable as fixed */
+    c.sh.drop_seed = 12345;
     analytic(&c);
     double *an = malloc(c.np * sizeof(double)), *anx = malloc(c.nx * sizeof(double));
     memcpy(an, c.gbuf, c.np * sizeof(double));
     memcpy(anx, c.dx, c.nx * sizeof(double));
     const double ex = fd_worst(c.x, anx, c.nx, loss_cb, &c, kind == K_RELU);
     const double ep = fd_worst(c.pbuf, an, c.np, loss_cb, &c, 0);
-    CHECK(ex < FD_TOL && ep < FD_TOL, "%s (%s, %s-norm, B=%d N=%d D=%d H=%d F=%d): finite differences "
-          "disagree: input %.3g, parameters %.3g", kname[kind], arch ? "transformer" : "aaren",
-          prenorm ? "pre" : "post", B, N, D, H, F, ex, ep);
+    CHECK(ex < FD_TOL && ep < FD_TOL, "%s (%s, %s-norm, dropout %.1f, B=%d N=%d D=%d H=%d F=%d): finite "
+          "differences disagree: input %.3g, parameters %.3g", kname[kind], arch ? "transformer" : "aaren",
+          prenorm ? "pre" : "post", drop, B, N, D, H, F, ex, ep);
     /* the check can fail: a gradient with one term dropped is caught */
     if (kind == K_BLOCK) {
         an[c.np / 3] += 0.01;
         CHECK(fd_worst(c.pbuf, an, c.np, loss_cb, &c, 0) > 1e-3, "%s: a corrupted gradient went unnoticed", kname[kind]);
+    }
+    if (drop > 0) {   /* the masks are really applied: about a fraction `drop` of zeros */
+        loss(&c);
+        size_t zeros = 0, n = c.nx;
+        for (size_t i = 0; i < n; i++) zeros += c.a.attn_out[i] == 0;
+        CHECK(zeros > n * drop / 3 && zeros < n * drop * 2, "dropout %.1f zeroed %zu of %zu", drop, zeros, n);
     }
     free(an); free(anx);
     teardown(&c);
@@ -243,13 +251,16 @@ static void check_gemm(void) {
 
 int main(void) {
     check_gemm();
-    for (int k = K_LINEAR; k <= K_FFN; k++) check_layer(k, 2, 3, 5, 1, 7, 0, 0);
-    check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0);
-    check_layer(K_AAREN_ATTN, 1, 1, 5, 1, 4, 0, 0);
-    check_layer(K_CAUSAL_ATTN, 2, 6, 6, 2, 4, 1, 0);
-    check_layer(K_CAUSAL_ATTN, 1, 70, 4, 2, 4, 1, 0);    /* more rows than one block of 64 */
+    for (int k = K_LINEAR; k <= K_FFN; k++) check_layer(k, 2, 3, 5, 1, 7, 0, 0, 0);
+    check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0, 0);
+    check_layer(K_AAREN_ATTN, 1, 1, 5, 1, 4, 0, 0, 0);
+    check_layer(K_CAUSAL_ATTN, 2, 6, 6, 2, 4, 1, 0, 0);
+    check_layer(K_CAUSAL_ATTN, 1, 70, 4, 2, 4, 1, 0, 0);    /* more rows than one block of 64 */
     for (int arch = 0; arch < 2; arch++)
-        for (int pre = 0; pre < 2; pre++) check_layer(K_BLOCK, 2, 4, 6, 3, 8, arch, pre);
+        for (int pre = 0; pre < 2; pre++) {
+            check_layer(K_BLOCK, 2, 4, 6, 3, 8, arch, pre, 0);
+            check_layer(K_BLOCK, 2, 4, 6, 3, 8, arch, pre, 0.3);
+        }
     for (int arch = 0; arch < 2; arch++)
         for (int norm = 0; norm < 2; norm++) check_stack(arch, norm, norm ? AAREN_RELU : AAREN_GELU);
     return check_done("test_layers");

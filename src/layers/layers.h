@@ -5,6 +5,7 @@
 #ifndef AAREN_LAYERS_H
 #define AAREN_LAYERS_H
 #include <stddef.h>
+#include <stdint.h>
 #include "kernels/kernels.h"
 
 enum { AAREN_ACT_GELU = 0, AAREN_ACT_RELU = 1 };
