@@ -52,6 +52,9 @@ typedef struct aaren_model aaren_model;
 
 /* Parameters allocated (zeros). NULL and a message on a bad config or no memory. */
 aaren_model *aaren_model_new(const aaren_config *c, char *err, size_t errlen);
+/* The same with n_extra more parameters (and gradients) after the encoder's in the same
+ * blocks, for a task's embeddings and heads: one optimizer then updates everything. */
+aaren_model *aaren_model_new_ext(const aaren_config *c, size_t n_extra, char *err, size_t errlen);
 void aaren_model_free(aaren_model *m);
 const aaren_config *aaren_model_config(const aaren_model *m);
 /* PyTorch-style initialisation from a seed: weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
@@ -64,9 +67,13 @@ const char *aaren_model_tensor_name(const aaren_model *m, int i);
 /* Tensor i's parameters (or gradients, NULL before reserve with grads); shape[0..ndim). */
 float *aaren_model_tensor(const aaren_model *m, int i, int *ndim, int64_t shape[2]);
 float *aaren_model_grad_tensor(const aaren_model *m, int i);
-size_t aaren_model_n_params(const aaren_model *m);
-float *aaren_model_params(const aaren_model *m);   /* all parameters, one block */
+size_t aaren_model_n_params(const aaren_model *m);       /* the encoder's */
+size_t aaren_model_n_extra(const aaren_model *m);
+size_t aaren_model_n_trainable(const aaren_model *m);   /* n_params + n_extra */
+float *aaren_model_params(const aaren_model *m);   /* all parameters, one block (encoder, then extra) */
 float *aaren_model_grads(const aaren_model *m);    /* all gradients, same layout */
+float *aaren_model_extra(const aaren_model *m);    /* the task's part of the parameter block */
+float *aaren_model_extra_grads(const aaren_model *m);
 
 /* Allocates activations for up to max_batch x max_tokens (and gradients when
  * with_grads). Calling again with other sizes replaces the activations. */
@@ -95,30 +102,200 @@ int aaren_model_to_st(const aaren_model *m, aaren_st *st);      /* adds/replaces
 aaren_model *aaren_model_load(const char *path, char *err, size_t errlen);
 int aaren_model_save(const aaren_model *m, const char *path, char *err, size_t errlen);
 
-/* ---- streaming: one token at a time -------------------------------------------------
+/* ---- streaming: one token at a time, one stream or a batch ---------------------------
+ * A stream object holds n_streams independent streams (a batch of users) of one model.
  * Aaren keeps n_layers * n_heads * (d_h + 2) floats of state per stream, whatever the
  * position. The Transformer keeps a KV cache of 2 * n_layers * d_model floats per token
- * seen, up to max_tokens (given at creation). */
+ * seen, per stream, up to max_tokens per stream (given at creation).
+ *
+ * A batch step feeds one token to every stream as the rows of one matrix product per
+ * weight matrix, so the weights are read once per call, not once per stream. A prefill
+ * feeds many tokens of one stream through the parallel path (Aaren: the prefix scan
+ * continued from the stream's state; Transformer: causal attention over its cache), in
+ * passes of at most prefill_chunk tokens, and leaves the state that stepping those tokens
+ * one by one leaves (equal to float32 rounding). Steps and prefills mix freely.
+ *
+ * Functions named *_one act on stream i (0 <= i < n_streams); the others act on the whole
+ * batch, which for n_streams = 1 is the one stream. Nothing is allocated after creation. */
 typedef struct aaren_stream aaren_stream;
 
+enum { AAREN_PREFILL_CHUNK = 256 };   /* prefill_chunk of aaren_stream_new */
+
 /* The stream reads the model's parameters (which must outlive it) and allocates its state
- * and scratch once. max_tokens is the Transformer's KV-cache capacity (ignored for Aaren). */
+ * and scratch once. max_tokens is the Transformer's KV-cache capacity per stream (ignored
+ * for Aaren). Scratch holds max(n_streams, prefill_chunk) rows of activations
+ * ([rows, d_model] and [rows, d_ff]); prefill_chunk = 1 gives the smallest stream.
+ * aaren_stream_new is aaren_stream_new_batch(m, 1, max_tokens, AAREN_PREFILL_CHUNK). */
 aaren_stream *aaren_stream_new(const aaren_model *m, long max_tokens, char *err, size_t errlen);
+aaren_stream *aaren_stream_new_batch(const aaren_model *m, int n_streams, long max_tokens,
+                                     int prefill_chunk, char *err, size_t errlen);
 void aaren_stream_free(aaren_stream *s);
+int aaren_stream_n_streams(const aaren_stream *s);
+/* Back to position 0: every stream, or stream i (non-zero when i is out of range). */
 void aaren_stream_reset(aaren_stream *s);
-/* y [d_model] = encoder output at the next position given x [d_model]. Non-zero when a
- * Transformer stream's cache is full. */
+int aaren_stream_reset_one(aaren_stream *s, int i);
+
+/* y [n_streams, d_model] = encoder output at each stream's next position given
+ * x [n_streams, d_model] (row i belongs to stream i). Non-zero, and no stream changed,
+ * when a Transformer stream's cache is full. aaren_stream_step is the same call (for one
+ * stream, x and y are [d_model]). y may equal x. */
+int aaren_stream_step_batch(aaren_stream *s, const float *x, float *y, char *err, size_t errlen);
 int aaren_stream_step(aaren_stream *s, const float *x, float *y, char *err, size_t errlen);
+/* Steps stream i only: x, y [d_model]. */
+int aaren_stream_step_one(aaren_stream *s, int i, const float *x, float *y, char *err, size_t errlen);
+/* Steps k distinct streams (streams[r] for row r; NULL: streams 0..k-1) as one batch:
+ * x, y [k, d_model]. Non-zero, and no stream changed, on a bad or repeated index or a
+ * full cache. */
+int aaren_stream_step_some(aaren_stream *s, const int *streams, int k, const float *x, float *y,
+                           char *err, size_t errlen);
+/* Feeds N tokens x [N, d_model] to stream i from its current position; y [N, d_model]
+ * receives the outputs, or NULL when only the state is wanted (then the last layer's
+ * feed-forward and, for the Transformer, its attention are skipped). Non-zero, and
+ * nothing changed, on a bad index or when a Transformer stream's cache cannot take N more
+ * tokens. Aaren: the scan scratch is sized for the OpenMP thread count at creation; a
+ * prefill after raising it is refused. */
+int aaren_stream_prefill(aaren_stream *s, int i, const float *x, long N, float *y,
+                         char *err, size_t errlen);
+
+/* Tokens seen: by stream 0, or by stream i (-1 when i is out of range). */
 long aaren_stream_position(const aaren_stream *s);
-/* Bytes of recurrent state now (Aaren: constant; Transformer: grows with position), and
- * of everything the stream allocated (state capacity and scratch). */
+long aaren_stream_position_one(const aaren_stream *s, int i);
+/* Bytes of recurrent state now (Aaren: constant; Transformer: grows with position), summed
+ * over the batch, or of stream i; and of everything the stream object allocated (state
+ * capacity of every stream and scratch). */
 size_t aaren_stream_state_bytes(const aaren_stream *s);
+size_t aaren_stream_state_bytes_one(const aaren_stream *s, int i);
 size_t aaren_stream_alloc_bytes(const aaren_stream *s);
 /* Serialise the state (position and recurrent state) to bytes and back; a state only
- * loads into a stream of a model with the same shape. get returns the bytes written
- * (0 when cap is too small); set returns 0 on success. */
+ * loads into a stream of a model with the same shape. A stream's record is a header and
+ * its state; the batch's state is the n_streams records one after another (so for one
+ * stream both are the same bytes, and a record taken from one batch loads into any
+ * stream of another). state_size gives the bytes get writes now; get returns the bytes
+ * written (0 when cap is too small or buf is NULL); set returns 0 on success and changes
+ * nothing on failure. */
+size_t aaren_stream_state_size(const aaren_stream *s);
+size_t aaren_stream_state_size_one(const aaren_stream *s, int i);
 size_t aaren_stream_get_state(const aaren_stream *s, void *buf, size_t cap);
 int aaren_stream_set_state(aaren_stream *s, const void *buf, size_t len, char *err, size_t errlen);
+size_t aaren_stream_get_state_one(const aaren_stream *s, int i, void *buf, size_t cap);
+int aaren_stream_set_state_one(aaren_stream *s, int i, const void *buf, size_t len,
+                               char *err, size_t errlen);
+
+/* ---- optimisation --------------------------------------------------------------------- */
+enum { AAREN_SCHED_CONSTANT = 0, AAREN_SCHED_COSINE = 1, AAREN_SCHED_STEP = 2 };
+
+typedef struct {
+    float lr;             /* peak learning rate */
+    float beta1, beta2, eps;
+    float weight_decay;   /* decoupled (AdamW), applied where the decay mask is set */
+    float clip_norm;      /* clip the global gradient norm to this; 0: no clipping */
+    long warmup_steps;    /* linear warm-up from lr / warmup_steps to lr */
+    long total_steps;     /* the cosine schedule reaches min_lr_frac * lr here */
+    int schedule;         /* AAREN_SCHED_*, after warm-up */
+    float min_lr_frac;    /* cosine floor, as a fraction of lr */
+    long step_size;       /* step schedule: multiply by gamma every step_size steps */
+    float gamma;
+} aaren_optim_config;
+
+/* lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01, clip 1.0, no warm-up, cosine to
+ * 0.1 lr over total_steps = 1000, step decay gamma 0.5 every 1000 steps. */
+aaren_optim_config aaren_optim_default(void);
+/* Learning rate at step (0-based). */
+float aaren_lr_at(const aaren_optim_config *c, long step);
+
+/* AdamW over one block of n parameters. Its state (first and second moments, decay mask)
+ * is one allocation; a step allocates nothing. */
+typedef struct aaren_adamw aaren_adamw;
+aaren_adamw *aaren_adamw_new(size_t n, const aaren_optim_config *c, char *err, size_t errlen);
+void aaren_adamw_free(aaren_adamw *o);
+/* Weight decay on parameters [offset, offset + len) (default: everywhere). */
+void aaren_adamw_set_decay(aaren_adamw *o, size_t offset, size_t len, int on);
+/* Clips grads (in place) to the configured global norm, then updates params with the
+ * learning rate of the current step and advances the step. Returns the norm before
+ * clipping (NaN or Inf when the gradients are not finite: then nothing is updated). */
+float aaren_adamw_step(aaren_adamw *o, float *params, float *grads);
+long aaren_adamw_steps(const aaren_adamw *o);
+/* Moments and step count, for checkpoints: m and v are n floats each. */
+float *aaren_adamw_moment(aaren_adamw *o, int which);   /* 0: first, 1: second */
+void aaren_adamw_set_steps(aaren_adamw *o, long steps);
+
+/* ---- sequence model: embedding -> encoder -> head ----------------------------------------
+ * pred [B, N, d_out] = head(encoder(embed(x [B, N, d_in]))), embed and head linear. Its
+ * parameters live in the encoder's block (after the encoder's), as tensors embed.weight
+ * [d_model, d_in], embed.bias, head.weight [d_out, d_model], head.bias. */
+enum { AAREN_LOSS_MSE = 0, AAREN_LOSS_CE = 1 };
+typedef struct aaren_seqmodel aaren_seqmodel;
+
+aaren_seqmodel *aaren_seqmodel_new(const aaren_config *c, int d_in, int d_out, char *err, size_t errlen);
+void aaren_seqmodel_free(aaren_seqmodel *sm);
+aaren_model *aaren_seqmodel_encoder(const aaren_seqmodel *sm);
+int aaren_seqmodel_d_in(const aaren_seqmodel *sm);
+int aaren_seqmodel_d_out(const aaren_seqmodel *sm);
+/* Encoder init as aaren_model_init; embedding and head U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+void aaren_seqmodel_init(aaren_seqmodel *sm, uint64_t seed);
+/* Weight decay applies to weight matrices only (not biases, norms, queries): sets o's mask. */
+void aaren_seqmodel_decay_mask(const aaren_seqmodel *sm, aaren_adamw *o);
+int aaren_seqmodel_reserve(aaren_seqmodel *sm, int max_batch, int max_tokens, int with_grads,
+                           char *err, size_t errlen);
+/* Returns the predictions [B, N, d_out] (owned by sm, valid until the next forward), or NULL
+ * with a message. x must stay valid until backward. */
+const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
+                                    char *err, size_t errlen);
+/* Loss of the last forward, and its gradient kept for backward. lengths [B]: valid tokens
+ * of each sequence (NULL: all N); positions past a length count for nothing.
+ * many-to-many (last_only 0): every valid position; many-to-one (1): the last valid one.
+ * MSE: target [B, N, d_out] (or [B, d_out] when last_only), mean over the counted values.
+ * CE: labels [B, N] (or [B]) class indices in 0..d_out-1, mean over counted positions. */
+float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int *lengths, int last_only);
+float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *lengths, int last_only);
+/* Adds the loss gradient into the parameter gradients (zero them first). */
+int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen);
+/* Checkpoint: the encoder's tensors and metadata plus embed.* / head.* and seq.d_in/d_out. */
+int aaren_seqmodel_to_st(const aaren_seqmodel *sm, aaren_st *st);
+aaren_seqmodel *aaren_seqmodel_from_st(const aaren_st *st, const char *path, char *err, size_t errlen);
+/* One token through a stream of the encoder (one-stream object): pred [d_out] from x [d_in]. */
+int aaren_seqmodel_stream_step(aaren_seqmodel *sm, aaren_stream *s, const float *x, float *pred,
+                               char *err, size_t errlen);
+
+/* ---- training ---------------------------------------------------------------------------- */
+/* One optimisation step: zero gradients, forward (parallel path, dropout with seed), the
+ * loss (MSE with target, or CE with labels), backward, clip, AdamW. Returns the loss
+ * (NaN with a message on failure); *grad_norm receives the norm before clipping. */
+typedef struct {
+    const float *x;        /* [B, N, d_in] */
+    int B, N;
+    const float *target;   /* MSE: [B, N, d_out] or [B, d_out] (last_only) */
+    const int *labels;     /* CE: [B, N] or [B] */
+    const int *lengths;    /* [B] valid tokens, or NULL */
+    int loss;              /* AAREN_LOSS_MSE or AAREN_LOSS_CE */
+    int last_only;         /* many-to-one */
+} aaren_batch;
+
+float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
+                       uint64_t step_seed, float *grad_norm, char *err, size_t errlen);
+
+/* Checkpoint of a training run: the model (as aaren_seqmodel_to_st), the optimizer's
+ * moments and step count, plus metadata given as n_meta key/value pairs. */
+int aaren_train_save(const char *path, const aaren_seqmodel *sm, aaren_adamw *o,
+                     const char *const *meta_kv, int n_meta, char *err, size_t errlen);
+/* Restores the model parameters and the optimizer state saved by aaren_train_save into an
+ * existing model and optimizer of the same shape; st receives the file (for its metadata;
+ * free it with aaren_st_free). */
+int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren_st *st,
+                     char *err, size_t errlen);
+
+/* Progress of a run: a line every `every` steps (step, loss, lr, tokens/s, ETA) and, when
+ * the stream is a terminal, a progress bar redrawn in place between lines. */
+typedef struct {
+    long total, every;
+    double t0, last_draw;
+    long tokens;
+    int tty;
+    void *stream;          /* FILE* */
+} aaren_progress;
+void aaren_progress_start(aaren_progress *p, long total, long every, void *stream);
+void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, long tokens);
+void aaren_progress_finish(aaren_progress *p);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,31 @@ int cli_load_tokens(const char *cmd, const char *path, int d_model, const char *
 
 double cli_now(void);   /* seconds, monotonic */
 
+/* Training on the synthetic running-maximum task, shared by train and demo. */
+typedef struct {
+    aaren_config cfg;
+    aaren_optim_config opt;
+    long steps, log_every, save_every;
+    int batch, tokens;
+    float dropout;
+    uint64_t seed;
+    const char *save, *resume;
+    int quiet;                 /* no progress output */
+} train_opts;
+
+typedef struct {
+    double eval_mse, train_seconds, tokens_per_s;
+    long steps_done;
+} train_result;
+
+extern const char *const train_valued[];   /* the options train_opts_from_args reads */
+int train_opts_from_args(const cli_args *a, train_opts *o);
+aaren_seqmodel *train_running_max(const char *cmd, const train_opts *o, train_result *res);
+/* MSE on fresh sequences of the task (never used for training). */
+double synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, float *x, float *y, int path);
+
 int cmd_init(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -218,8 +218,16 @@ int cmd_info(int argc, char **argv) {
         else
             printf("stream state  KV cache of %zu bytes per token (2 x %d layers x %d floats), grows with position\n",
                    (size_t)2 * c->n_layers * c->d_model * sizeof(float), c->n_layers, c->d_model);
-        printf("stream alloc  %zu bytes (state + scratch%s)\n", aaren_stream_alloc_bytes(s),
-               c->arch == AAREN_ARCH_AAREN ? "" : ", for a 1-token cache");
+        if (c->arch == AAREN_ARCH_AAREN) {
+            /* the scratch holds the activations of one prefill pass */
+            aaren_stream *s1 = aaren_stream_new_batch(m, 1, 0, 1, err, sizeof err);
+            printf("stream alloc  %zu bytes (state + scratch for prefill passes of %d tokens)\n",
+                   aaren_stream_alloc_bytes(s), AAREN_PREFILL_CHUNK);
+            if (s1) printf("              %zu bytes with prefill passes of 1 token\n", aaren_stream_alloc_bytes(s1));
+            aaren_stream_free(s1);
+        } else {
+            printf("stream alloc  %zu bytes (state + scratch, for a 1-token cache)\n", aaren_stream_alloc_bytes(s));
+        }
         aaren_stream_free(s);
     }
     aaren_model_free(m);

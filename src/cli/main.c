@@ -13,7 +13,8 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"demo", cmd_demo, "generate a model and show that the scan, streaming and naive paths agree, with timings"},
+    {"demo", cmd_demo, "the main job: train an Aaren and a Transformer, compare them, then stream"},
+    {"train", cmd_train, "train a sequence model on the synthetic running-maximum task"},
     {"init", cmd_init, "write a freshly initialised encoder checkpoint (.safetensors)"},
     {"encode", cmd_encode, "run an encoder over a .npy array of tokens (modes scan, stream, naive)"},
     {"grad", cmd_grad, "gradient of sum(Y * G) with respect to every parameter and the input"},

@@ -83,6 +83,10 @@ int aaren_model_n_tensors(const aaren_model *m) { return m->n_tensors; }
 size_t aaren_model_n_params(const aaren_model *m) { return m->n_params; }
 float *aaren_model_params(const aaren_model *m) { return m->params; }
 float *aaren_model_grads(const aaren_model *m) { return m->grads; }
+size_t aaren_model_n_extra(const aaren_model *m) { return m->n_extra; }
+size_t aaren_model_n_trainable(const aaren_model *m) { return m->n_params + m->n_extra; }
+float *aaren_model_extra(const aaren_model *m) { return m->params + m->n_params; }
+float *aaren_model_extra_grads(const aaren_model *m) { return m->grads ? m->grads + m->n_params : NULL; }
 
 const char *aaren_model_tensor_name(const aaren_model *m, int i) {
     return (i >= 0 && i < m->n_tensors) ? m->table[i].name : NULL;
@@ -101,8 +105,8 @@ float *aaren_model_grad_tensor(const aaren_model *m, int i) {
 }
 
 void aaren_model_memory(const aaren_model *m, size_t *params, size_t *grads, size_t *acts) {
-    if (params) *params = m->n_params * sizeof(float);
-    if (grads) *grads = m->grads ? m->n_params * sizeof(float) : 0;
+    if (params) *params = (m->n_params + m->n_extra) * sizeof(float);
+    if (grads) *grads = m->grads ? (m->n_params + m->n_extra) * sizeof(float) : 0;
     if (acts) *acts = m->n_acts * sizeof(float);
 }
 
