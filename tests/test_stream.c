@@ -22,45 +22,7 @@
 #include "kernels/kernels.h"
 #include "model/rng.h"
 
-/* ---- allocation counter ----------------------------------------------------------------
- * The test defines malloc, calloc, realloc and free itself; the library (and the runtime
- * libraries) then call these, which forward to glibc's and count while `counting` is set.
- * AddressSanitizer replaces the allocator itself, so there the count is skipped. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
-#if !UNDER_ASAN && defined(__GLIBC__)
-#define COUNT_ALLOCS 1
-static atomic_long n_allocs;
-static atomic_int counting;
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-extern void __libc_free(void *p);
-void *malloc(size_t n) {
-    if (atomic_load(&counting)) atomic_fetch_add(&n_allocs, 1);
-    return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t size) {
-    if (atomic_load(&counting)) atomic_fetch_add(&n_allocs, 1);
-    return __libc_calloc(n, size);
-}
-void *realloc(void *p, size_t n) {
-    if (atomic_load(&counting)) atomic_fetch_add(&n_allocs, 1);
-    return __libc_realloc(p, n);
-}
-void free(void *p) { __libc_free(p); }
-#else
-#define COUNT_ALLOCS 0
-#endif
+#include "alloc_count.h"
 
 static const double TOL = 1e-5;
 
