@@ -42,6 +42,7 @@ typedef struct {
     aaren_config cfg;
     aaren_optim_config opt;
     long steps, log_every, save_every;
+    long stop_after;           /* > 0: end this invocation after that many steps */
     int batch, tokens;
     float dropout;
     uint64_t seed;

@@ -47,7 +47,8 @@ aaren_seqmodel *train_running_max(const char *cmd, const train_opts *o, train_re
     aaren_progress_start(&p, o->steps, o->log_every, o->quiet ? stderr : stdout);
     const double t0 = cli_now();
     long first = aaren_adamw_steps(opt), done = 0;
-    for (long s = first; s < o->steps; s++) {
+    const long last = o->stop_after > 0 && first + o->stop_after < o->steps ? first + o->stop_after : o->steps;
+    for (long s = first; s < last; s++) {
         aaren_synth_running_max(x, y, o->batch, o->tokens, o->seed, s);
         aaren_batch b = {x, o->batch, o->tokens, y, NULL, NULL, AAREN_LOSS_MSE, 0};
         float gn;
@@ -87,7 +88,7 @@ fail:
 const char *const train_valued[] = {"task", "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm",
                                            "activation", "steps", "batch", "tokens", "lr", "warmup",
                                            "schedule", "weight-decay", "clip", "dropout", "seed", "save",
-                                           "save-every", "resume", "log-every", NULL};
+                                           "save-every", "resume", "log-every", "stop-after", NULL};
 
 static const char *train_help =
     "usage: aaren train [options]\n\n"
@@ -106,7 +107,9 @@ static const char *train_help =
     "checkpoints:\n"
     "  --save F.safetensors   model + optimizer at the end (and every --save-every steps)\n"
     "  --resume F.safetensors continue a run saved by --save: same options give the same\n"
-    "                         losses, to the last bit, as an uninterrupted run\n";
+    "                         losses, to the last bit, as an uninterrupted run\n"
+    "  --stop-after N         end this invocation after N more steps (saving with --save):\n"
+    "                         a long run done in shards, each resumed with --resume\n";
 
 static int parse_float(const cli_args *a, const char *key, float dflt, float lo, float hi, float *out) {
     const char *v = cli_get(a, key);
@@ -144,7 +147,8 @@ int train_opts_from_args(const cli_args *a, train_opts *o) {
     if (aaren_config_check(&c, err, sizeof err)) return cli_fail(a->cmd, "%s", err), -1;
     if (cli_int(a, "steps", 300, 1, 100000000, &steps) || cli_int(a, "batch", 32, 1, 65536, &batch) ||
         cli_int(a, "tokens", 64, 1, 1 << 24, &tokens) || cli_int(a, "warmup", 30, 0, 100000000, &warmup) ||
-        cli_int(a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_int(a, "save-every", 0, 0, 100000000, &save_every))
+        cli_int(a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_int(a, "save-every", 0, 0, 100000000, &save_every) ||
+        cli_int(a, "stop-after", 0, 0, 100000000, &o->stop_after))
         return -1;
     if (cli_int(a, "log-every", steps >= 10 ? steps / 10 : 1, 1, 100000000, &log_every)) return -1;
     o->cfg = c;
