@@ -121,8 +121,8 @@ static void analytic(lcase *c) {
     case K_LAYERNORM:
         aaren_layernorm_backward_f64(c->dx, c->g.ln1_w, c->g.ln1_b, c->G, c->x, c->a.h_mean, c->a.h_rstd, c->p.ln1_w, M, D);
         break;
-    case K_GELU: aaren_act_backward_f64(c->dx, c->G, c->x, (size_t)M * D, AAREN_ACT_GELU); break;
-    case K_RELU: aaren_act_backward_f64(c->dx, c->G, c->x, (size_t)M * D, AAREN_ACT_RELU); break;
+    case K_GELU: aaren_act_backward_f64(c->dx, c->G, c->x, c->out, (size_t)M * D, AAREN_ACT_GELU); break;
+    case K_RELU: aaren_act_backward_f64(c->dx, c->G, c->x, c->out, (size_t)M * D, AAREN_ACT_RELU); break;
     case K_FFN: aaren_ffn_backward_f64(c->dx, &c->g, c->G, c->x, c->a.f1, c->a.fa, c->w.gf, &c->p, M, D, F, AAREN_ACT_GELU); break;
     case K_AAREN_ATTN:
         aaren_attention_backward_f64(c->dx, &c->g, c->G, &c->a.attn, &c->w.attn, c->x, &c->p, c->B, c->N, D, c->H, c->kscr);
