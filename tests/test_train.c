@@ -225,6 +225,15 @@ static void check_no_alloc(void) {
     atomic_store(&n_allocs, 0);
     atomic_store(&counting, 1);
     for (long s = 1; s < 4; s++) run_step(&r, s, 0.1f);
+    /* batch and length may change from step to step within the reserved sizes */
+    const int shapes[3][2] = {{2, 16}, {4, 5}, {1, 1}};
+    for (int k = 0; k < 3; k++) {
+        char err[256];
+        aaren_synth_running_max(r.x, r.y, shapes[k][0], shapes[k][1], 5, 100 + k);
+        aaren_batch b = {r.x, shapes[k][0], shapes[k][1], r.y, NULL, NULL, AAREN_LOSS_MSE, 0};
+        CHECK(!isnan(aaren_train_step(r.sm, r.o, &b, 0.1f, 5, NULL, err, sizeof err)), "%d x %d step: %s",
+              shapes[k][0], shapes[k][1], err);
+    }
     atomic_store(&counting, 0);
     CHECK(atomic_load(&n_allocs) == 0, "training steps allocated %ld times", (long)atomic_load(&n_allocs));
     run_close(&r);
