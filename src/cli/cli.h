@@ -24,6 +24,9 @@ const char *cli_get(const cli_args *a, const char *key);          /* NULL when a
 int cli_flag(const cli_args *a, const char *key);
 /* Option value as an integer / number within [lo, hi]; prints an error and returns -1. */
 int cli_int(const cli_args *a, const char *key, long dflt, long lo, long hi, long *out);
+/* Model options --arch, --d-model, --n-heads, --n-layers, --d-ff, --norm, --activation over
+ * the defaults dflt; returns -1 after printing an error. */
+int cli_config(const cli_args *a, const aaren_config *dflt, aaren_config *c);
 /* Fails with an error message when a required option is absent. */
 const char *cli_need(const cli_args *a, const char *key);
 
@@ -67,5 +70,6 @@ int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

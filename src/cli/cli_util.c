@@ -122,6 +122,27 @@ fail:
     return -1;
 }
 
+/* Fills a config from --arch/--d-model/... options; returns -1 after printing an error. */
+int cli_config(const cli_args *a, const aaren_config *dflt, aaren_config *c) {
+    long v[4];
+    const char *keys[4] = {"d-model", "n-heads", "n-layers", "d-ff"};
+    *c = *dflt;
+    const long base[4] = {c->d_model, c->n_heads, c->n_layers, c->d_ff};
+    for (int i = 0; i < 4; i++)
+        if (cli_int(a, keys[i], base[i], 1, i == 2 ? AAREN_MAX_LAYERS : 65536, &v[i])) return -1;
+    c->d_model = (int)v[0]; c->n_heads = (int)v[1]; c->n_layers = (int)v[2]; c->d_ff = (int)v[3];
+    const char *arch = cli_get(a, "arch"), *norm = cli_get(a, "norm"), *act = cli_get(a, "activation");
+    if (arch && !strcmp(arch, "transformer")) c->arch = AAREN_ARCH_TRANSFORMER;
+    else if (arch && strcmp(arch, "aaren")) return cli_fail(a->cmd, "--arch '%s': expected aaren or transformer", arch), -1;
+    if (norm && !strcmp(norm, "pre")) c->norm = AAREN_NORM_PRE;
+    else if (norm && strcmp(norm, "post")) return cli_fail(a->cmd, "--norm '%s': expected post or pre", norm), -1;
+    if (act && !strcmp(act, "relu")) c->activation = AAREN_RELU;
+    else if (act && strcmp(act, "gelu")) return cli_fail(a->cmd, "--activation '%s': expected gelu or relu", act), -1;
+    char err[256];
+    if (aaren_config_check(c, err, sizeof err)) return cli_fail(a->cmd, "%s", err), -1;
+    return 0;
+}
+
 double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -18,27 +18,6 @@ static const char *init_help =
     "  --activation gelu|relu     feed-forward activation (default gelu, exact erf form)\n"
     "  --seed N                   initialisation seed (default 0)\n";
 
-/* Fills a config from --arch/--d-model/... options; returns -1 after printing an error. */
-static int config_from_args(const cli_args *a, aaren_config *c) {
-    long v[4];
-    const char *keys[4] = {"d-model", "n-heads", "n-layers", "d-ff"};
-    *c = aaren_config_default();
-    const long dflt[4] = {c->d_model, c->n_heads, c->n_layers, c->d_ff};
-    for (int i = 0; i < 4; i++)
-        if (cli_int(a, keys[i], dflt[i], 1, i == 2 ? AAREN_MAX_LAYERS : 65536, &v[i])) return -1;
-    c->d_model = (int)v[0]; c->n_heads = (int)v[1]; c->n_layers = (int)v[2]; c->d_ff = (int)v[3];
-    const char *arch = cli_get(a, "arch"), *norm = cli_get(a, "norm"), *act = cli_get(a, "activation");
-    if (arch && !strcmp(arch, "transformer")) c->arch = AAREN_ARCH_TRANSFORMER;
-    else if (arch && strcmp(arch, "aaren")) return cli_fail(a->cmd, "--arch '%s': expected aaren or transformer", arch), -1;
-    if (norm && !strcmp(norm, "pre")) c->norm = AAREN_NORM_PRE;
-    else if (norm && strcmp(norm, "post")) return cli_fail(a->cmd, "--norm '%s': expected post or pre", norm), -1;
-    if (act && !strcmp(act, "relu")) c->activation = AAREN_RELU;
-    else if (act && strcmp(act, "gelu")) return cli_fail(a->cmd, "--activation '%s': expected gelu or relu", act), -1;
-    char err[256];
-    if (aaren_config_check(c, err, sizeof err)) return cli_fail(a->cmd, "%s", err), -1;
-    return 0;
-}
-
 int cmd_init(int argc, char **argv) {
     static const char *const valued[] = {"output", "arch", "d-model", "n-heads", "n-layers", "d-ff",
                                          "norm", "activation", "seed", NULL};
@@ -48,7 +27,8 @@ int cmd_init(int argc, char **argv) {
     const char *out = cli_need(&a, "output");
     aaren_config c;
     long seed;
-    if (!out || config_from_args(&a, &c) || cli_int(&a, "seed", 0, 0, 0x7fffffffffffffffL, &seed)) return 2;
+    const aaren_config dflt = aaren_config_default();
+    if (!out || cli_config(&a, &dflt, &c) || cli_int(&a, "seed", 0, 0, 0x7fffffffffffffffL, &seed)) return 2;
     char err[512];
     aaren_model *m = aaren_model_new(&c, err, sizeof err);
     if (!m) return cli_fail("init", "%s", err);

@@ -127,24 +127,12 @@ static int parse_float(const cli_args *a, const char *key, float dflt, float lo,
 /* Options shared by train and demo; defaults are the small synthetic-task model. */
 int train_opts_from_args(const cli_args *a, train_opts *o) {
     memset(o, 0, sizeof *o);
-    aaren_config c = {AAREN_ARCH_AAREN, 32, 2, 2, 64, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
-    long v[4], steps, batch, tokens, warmup, seed, save_every, log_every;
-    const char *keys[4] = {"d-model", "n-heads", "n-layers", "d-ff"};
-    const long dflt[4] = {c.d_model, c.n_heads, c.n_layers, c.d_ff};
-    for (int i = 0; i < 4; i++)
-        if (cli_int(a, keys[i], dflt[i], 1, i == 2 ? AAREN_MAX_LAYERS : 65536, &v[i])) return -1;
-    c.d_model = (int)v[0]; c.n_heads = (int)v[1]; c.n_layers = (int)v[2]; c.d_ff = (int)v[3];
-    const char *arch = cli_get(a, "arch"), *norm = cli_get(a, "norm"), *act = cli_get(a, "activation");
+    const aaren_config small = {AAREN_ARCH_AAREN, 32, 2, 2, 64, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
+    aaren_config c;
+    long steps, batch, tokens, warmup, seed, save_every, log_every;
     const char *task = cli_get(a, "task"), *sched = cli_get(a, "schedule");
-    if (arch && !strcmp(arch, "transformer")) c.arch = AAREN_ARCH_TRANSFORMER;
-    else if (arch && strcmp(arch, "aaren")) return cli_fail(a->cmd, "--arch '%s': expected aaren or transformer", arch), -1;
-    if (norm && !strcmp(norm, "pre")) c.norm = AAREN_NORM_PRE;
-    else if (norm && strcmp(norm, "post")) return cli_fail(a->cmd, "--norm '%s': expected post or pre", norm), -1;
-    if (act && !strcmp(act, "relu")) c.activation = AAREN_RELU;
-    else if (act && strcmp(act, "gelu")) return cli_fail(a->cmd, "--activation '%s': expected gelu or relu", act), -1;
+    if (cli_config(a, &small, &c)) return -1;
     if (task && strcmp(task, "running-max")) return cli_fail(a->cmd, "--task '%s': the only synthetic task is running-max", task), -1;
-    char err[256];
-    if (aaren_config_check(&c, err, sizeof err)) return cli_fail(a->cmd, "%s", err), -1;
     if (cli_int(a, "steps", 300, 1, 100000000, &steps) || cli_int(a, "batch", 32, 1, 65536, &batch) ||
         cli_int(a, "tokens", 64, 1, 1 << 24, &tokens) || cli_int(a, "warmup", 30, 0, 100000000, &warmup) ||
         cli_int(a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_int(a, "save-every", 0, 0, 100000000, &save_every) ||

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"encode", cmd_encode, "run an encoder over a .npy array of tokens (modes scan, stream, naive)"},
     {"grad", cmd_grad, "gradient of sum(Y * G) with respect to every parameter and the input"},
     {"info", cmd_info, "describe a checkpoint: config, parameters, memory, streaming state"},
+    {"bench", cmd_bench, "benchmark training, streaming and the PyTorch twin; a verdict per target"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

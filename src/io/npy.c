@@ -12,6 +12,7 @@
  * Byte order: header integers are decoded byte by byte, but float data is copied between
  * file and memory unchanged, so this file assumes a little-endian host. */
 #include "io.h"
+#include "io/common.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,60 +25,6 @@
 #define NPY_MAGIC_LEN  6
 #define NPY_ALIGN      64
 #define NPY_MAX_HEADER (1u << 20)   /* numpy writes ~128 bytes; anything past 1 MiB is bogus */
-
-#if defined(__GNUC__)
-#define NPY_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define NPY_PRINTF(a, b)
-#endif
-
-/* Writes "<path>: <message>" into err as one line and returns -1. */
-static int NPY_PRINTF(4, 5) npy_fail(char *err, size_t errlen, const char *path,
-                                     const char *fmt, ...)
-{
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", path ? path : "(null)");
-        if (n >= 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-        for (char *c = err; *c; c++)
-            if ((unsigned char)*c < 0x20) *c = '?';
-    }
-    return -1;
-}
-
-/* Element count of a shape; -1 when a dimension is negative or the byte size
- * (4 bytes per element) would not fit both int64_t and size_t. */
-static int64_t npy_numel(int ndim, const int64_t *shape)
-{
-    const uint64_t limit = (SIZE_MAX < (uint64_t)INT64_MAX ? (uint64_t)SIZE_MAX
-                                                           : (uint64_t)INT64_MAX) / 4;
-    uint64_t n = 1;
-    int zero = 0;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) return -1;
-        if (shape[i] == 0) zero = 1;
-    }
-    if (zero) return 0;
-    for (int i = 0; i < ndim; i++) {
-        uint64_t d = (uint64_t)shape[i];
-        if (d > limit / n) return -1;
-        n *= d;
-    }
-    return (int64_t)n;
-}
-
-static int npy_file_size(FILE *f, uint64_t *size)
-{
-    long n;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        return -1;
-    *size = (uint64_t)n;
-    return 0;
-}
 
 /* ---- header dictionary parser ------------------------------------------------------ */
 
@@ -103,7 +50,7 @@ static void hdr_ws(npy_hdr *h)
 
 static int hdr_fail(npy_hdr *h, const char *what)
 {
-    return npy_fail(h->err, h->errlen, h->path, "malformed header at byte %zu: %s",
+    return aaren_file_err(h->err, h->errlen, h->path, "malformed header at byte %zu: %s",
                     h->at, what);
 }
 
@@ -144,11 +91,11 @@ static int hdr_dim(npy_hdr *h, int64_t *v)
     int digits = 0;
     hdr_ws(h);
     if (hdr_peek(h) == '-')
-        return npy_fail(h->err, h->errlen, h->path, "shape has a negative dimension");
+        return aaren_file_err(h->err, h->errlen, h->path, "shape has a negative dimension");
     while (hdr_peek(h) >= '0' && hdr_peek(h) <= '9') {
         int d = hdr_peek(h) - '0';
         if (x > (INT64_MAX - d) / 10)
-            return npy_fail(h->err, h->errlen, h->path,
+            return aaren_file_err(h->err, h->errlen, h->path,
                             "shape has a dimension too large for 64 bits (overflow)");
         x = x * 10 + d;
         digits++;
@@ -168,7 +115,7 @@ static int hdr_shape(npy_hdr *h, int *ndim, int64_t *shape)
     while (!hdr_accept(h, ')')) {
         if (n > 0 && !comma) return hdr_fail(h, "expected ',' or ')' in 'shape'");
         if (n == AAREN_MAX_DIMS)
-            return npy_fail(h->err, h->errlen, h->path,
+            return aaren_file_err(h->err, h->errlen, h->path,
                             "shape has more than %d dimensions", AAREN_MAX_DIMS);
         if (hdr_dim(h, &shape[n]) != 0) return -1;
         n++;
@@ -211,17 +158,17 @@ static int npy_parse_header(npy_hdr *h, int *ndim, int64_t *shape)
         for (k = 0; k < 3; k++)
             if (strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0) break;
         if (k == 3)
-            return npy_fail(h->err, h->errlen, h->path, "header has unknown key '%.*s'",
+            return aaren_file_err(h->err, h->errlen, h->path, "header has unknown key '%.*s'",
                             (int)(klen > 40 ? 40 : klen), key);
         if (seen[k])
-            return npy_fail(h->err, h->errlen, h->path, "header has duplicate key '%s'",
+            return aaren_file_err(h->err, h->errlen, h->path, "header has duplicate key '%s'",
                             keys[k]);
         seen[k] = 1;
         if (!hdr_accept(h, ':')) return hdr_fail(h, "expected ':'");
         if (k == 0) {
             hdr_ws(h);
             if (hdr_peek(h) != '\'' && hdr_peek(h) != '"')
-                return npy_fail(h->err, h->errlen, h->path,
+                return aaren_file_err(h->err, h->errlen, h->path,
                                 "header 'descr' is not a dtype string (structured arrays "
                                 "are not supported); only '<f4' is accepted");
             if (hdr_string(h, &descr, &descr_len) != 0) return -1;
@@ -239,13 +186,13 @@ static int npy_parse_header(npy_hdr *h, int *ndim, int64_t *shape)
     if (h->at != h->len) return hdr_fail(h, "unexpected bytes after the header dictionary");
     for (int k = 0; k < 3; k++)
         if (!seen[k])
-            return npy_fail(h->err, h->errlen, h->path, "header lacks the key '%s'", keys[k]);
+            return aaren_file_err(h->err, h->errlen, h->path, "header lacks the key '%s'", keys[k]);
     if (descr_len != 3 || memcmp(descr, "<f4", 3) != 0)
-        return npy_fail(h->err, h->errlen, h->path,
+        return aaren_file_err(h->err, h->errlen, h->path,
                         "header declares dtype '%.*s'; only '<f4' is accepted",
                         (int)(descr_len > 40 ? 40 : descr_len), descr);
     if (fortran)
-        return npy_fail(h->err, h->errlen, h->path,
+        return aaren_file_err(h->err, h->errlen, h->path,
                         "array is in Fortran order; only C order is accepted");
     return 0;
 }
@@ -264,24 +211,24 @@ int aaren_npy_read(const char *path, aaren_array *out, char *err, size_t errlen)
 
     memset(&a, 0, sizeof a);
     if (out) memset(out, 0, sizeof *out);
-    if (!path || !out) return npy_fail(err, errlen, path, "invalid arguments");
+    if (!path || !out) return aaren_file_err(err, errlen, path, "invalid arguments");
     f = fopen(path, "rb");
-    if (!f) return npy_fail(err, errlen, path, "cannot open: %s", strerror(errno));
-    if (npy_file_size(f, &fsize) != 0) {
-        npy_fail(err, errlen, path, "cannot determine the file size");
+    if (!f) return aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
+    if (aaren_file_size(f, &fsize) != 0) {
+        aaren_file_err(err, errlen, path, "cannot determine the file size");
         goto done;
     }
     if (fsize < 10) {
-        npy_fail(err, errlen, path, "file is too short (%llu bytes) for a .npy header",
+        aaren_file_err(err, errlen, path, "file is too short (%llu bytes) for a .npy header",
                  (unsigned long long)fsize);
         goto done;
     }
     if (fread(pre, 1, 10, f) != 10) {
-        npy_fail(err, errlen, path, "cannot read: %s", strerror(errno));
+        aaren_file_err(err, errlen, path, "cannot read: %s", strerror(errno));
         goto done;
     }
     if (memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
-        npy_fail(err, errlen, path, "not a .npy file (bad magic bytes)");
+        aaren_file_err(err, errlen, path, "not a .npy file (bad magic bytes)");
         goto done;
     }
     if (pre[6] == 1 && pre[7] == 0) {
@@ -290,66 +237,66 @@ int aaren_npy_read(const char *path, aaren_array *out, char *err, size_t errlen)
     } else if ((pre[6] == 2 || pre[6] == 3) && pre[7] == 0) {
         pre_len = 12;
         if (fsize < 12 || fread(pre + 10, 1, 2, f) != 2) {
-            npy_fail(err, errlen, path, "file is too short (%llu bytes) for a .npy header",
+            aaren_file_err(err, errlen, path, "file is too short (%llu bytes) for a .npy header",
                      (unsigned long long)fsize);
             goto done;
         }
         hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8 | (uint64_t)pre[10] << 16 |
                (uint64_t)pre[11] << 24;
     } else {
-        npy_fail(err, errlen, path, "unsupported .npy format version %d.%d", pre[6], pre[7]);
+        aaren_file_err(err, errlen, path, "unsupported .npy format version %d.%d", pre[6], pre[7]);
         goto done;
     }
     if (hlen > NPY_MAX_HEADER) {
-        npy_fail(err, errlen, path, "header length %llu is implausibly large",
+        aaren_file_err(err, errlen, path, "header length %llu is implausibly large",
                  (unsigned long long)hlen);
         goto done;
     }
     if (hlen > fsize - pre_len) {
-        npy_fail(err, errlen, path, "truncated: header length %llu exceeds the file size %llu",
+        aaren_file_err(err, errlen, path, "truncated: header length %llu exceeds the file size %llu",
                  (unsigned long long)hlen, (unsigned long long)fsize);
         goto done;
     }
     header = malloc(hlen ? hlen : 1);
     if (!header) {
-        npy_fail(err, errlen, path, "out of memory");
+        aaren_file_err(err, errlen, path, "out of memory");
         goto done;
     }
     if (fread(header, 1, hlen, f) != hlen) {
-        npy_fail(err, errlen, path, "read error in the header");
+        aaren_file_err(err, errlen, path, "read error in the header");
         goto done;
     }
     {
         npy_hdr h = { header, hlen, 0, path, err, errlen };
         if (npy_parse_header(&h, &a.ndim, a.shape) != 0) goto done;
     }
-    a.numel = npy_numel(a.ndim, a.shape);
+    a.numel = aaren_shape_numel(a.ndim, a.shape);
     if (a.numel < 0) {
-        npy_fail(err, errlen, path, "shape is too large (element count overflows)");
+        aaren_file_err(err, errlen, path, "shape is too large (element count overflows)");
         goto done;
     }
     nbytes = (uint64_t)a.numel * sizeof(float);
     need = pre_len + hlen + nbytes;
     if (fsize < need) {
-        npy_fail(err, errlen, path,
+        aaren_file_err(err, errlen, path,
                  "truncated: shape needs %llu data bytes but only %llu follow the header",
                  (unsigned long long)nbytes, (unsigned long long)(fsize - pre_len - hlen));
         goto done;
     }
     if (fsize > need) {
-        npy_fail(err, errlen, path, "%llu unexpected trailing bytes after the array data",
+        aaren_file_err(err, errlen, path, "%llu unexpected trailing bytes after the array data",
                  (unsigned long long)(fsize - need));
         goto done;
     }
     if (a.numel > 0) {
         a.data = malloc((size_t)nbytes);
         if (!a.data) {
-            npy_fail(err, errlen, path, "out of memory for %llu bytes of data",
+            aaren_file_err(err, errlen, path, "out of memory for %llu bytes of data",
                      (unsigned long long)nbytes);
             goto done;
         }
         if (fread(a.data, sizeof(float), (size_t)a.numel, f) != (size_t)a.numel) {
-            npy_fail(err, errlen, path, "read error in the array data");
+            aaren_file_err(err, errlen, path, "read error in the array data");
             goto done;
         }
     }
@@ -373,14 +320,14 @@ int aaren_npy_write(const char *path, const float *data, int ndim, const int64_t
     FILE *f;
     int ok;
 
-    if (!path) return npy_fail(err, errlen, path, "invalid arguments");
+    if (!path) return aaren_file_err(err, errlen, path, "invalid arguments");
     if (ndim < 0 || ndim > AAREN_MAX_DIMS || (ndim > 0 && !shape))
-        return npy_fail(err, errlen, path, "cannot write %d dimensions (at most %d)", ndim,
+        return aaren_file_err(err, errlen, path, "cannot write %d dimensions (at most %d)", ndim,
                         AAREN_MAX_DIMS);
-    numel = npy_numel(ndim, shape);
+    numel = aaren_shape_numel(ndim, shape);
     if (numel < 0)
-        return npy_fail(err, errlen, path, "shape has a negative or too large dimension");
-    if (numel > 0 && !data) return npy_fail(err, errlen, path, "no data to write");
+        return aaren_file_err(err, errlen, path, "shape has a negative or too large dimension");
+    if (numel > 0 && !data) return aaren_file_err(err, errlen, path, "no data to write");
 
     len = (size_t)snprintf(header, sizeof header,
                            "{'descr': '<f4', 'fortran_order': False, 'shape': (");
@@ -403,13 +350,13 @@ int aaren_npy_write(const char *path, const float *data, int ndim, const int64_t
     pre[9] = (unsigned char)(len >> 8);
 
     f = fopen(path, "wb");
-    if (!f) return npy_fail(err, errlen, path, "cannot create: %s", strerror(errno));
+    if (!f) return aaren_file_err(err, errlen, path, "cannot create: %s", strerror(errno));
     ok = fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(header, 1, len, f) == len &&
          (numel == 0 || fwrite(data, sizeof(float), (size_t)numel, f) == (size_t)numel);
     if (fclose(f) != 0) ok = 0;
     if (!ok) {
         remove(path);
-        return npy_fail(err, errlen, path, "write error (disk full?)");
+        return aaren_file_err(err, errlen, path, "write error (disk full?)");
     }
     return 0;
 }

@@ -21,6 +21,7 @@
  * Byte order: the header length is decoded byte by byte, but float data is copied between
  * file and memory unchanged, so this file assumes a little-endian host. */
 #include "io.h"
+#include "io/common.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,51 +34,6 @@
 #define ST_ALIGN       8
 #define JSON_MAX_DEPTH 64
 #define ST_METADATA    "__metadata__"
-
-#if defined(__GNUC__)
-#define ST_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define ST_PRINTF(a, b)
-#endif
-
-/* Writes "<path>: <message>" into err as one line and returns -1. */
-static int ST_PRINTF(4, 5) st_fail(char *err, size_t errlen, const char *path,
-                                   const char *fmt, ...)
-{
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", path ? path : "(null)");
-        if (n >= 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-        for (char *c = err; *c; c++)       /* names may hold decoded control characters */
-            if ((unsigned char)*c < 0x20) *c = '?';
-    }
-    return -1;
-}
-
-/* Element count of a shape; -1 when a dimension is negative or the byte size
- * (4 bytes per element) would not fit both int64_t and size_t. */
-static int64_t st_numel(int ndim, const int64_t *shape)
-{
-    const uint64_t limit = (SIZE_MAX < (uint64_t)INT64_MAX ? (uint64_t)SIZE_MAX
-                                                           : (uint64_t)INT64_MAX) / 4;
-    uint64_t n = 1;
-    int zero = 0;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) return -1;
-        if (shape[i] == 0) zero = 1;
-    }
-    if (zero) return 0;
-    for (int i = 0; i < ndim; i++) {
-        uint64_t d = (uint64_t)shape[i];
-        if (d > limit / n) return -1;
-        n *= d;
-    }
-    return (int64_t)n;
-}
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is invalid
  * (bad lead or continuation byte, overlong form, surrogate, beyond U+10FFFF). */
@@ -501,7 +457,7 @@ aaren_tensor *aaren_st_put(aaren_st *st, const char *name, int ndim, const int64
         ndim > AAREN_MAX_DIMS || (ndim > 0 && !shape))
         return NULL;
     if (ndim > 0) memcpy(dims, shape, (size_t)ndim * sizeof *dims);   /* shape may alias t */
-    if ((numel = st_numel(ndim, dims)) < 0) return NULL;
+    if ((numel = aaren_shape_numel(ndim, dims)) < 0) return NULL;
     if (numel > 0) {
         buf = data ? malloc((size_t)numel * sizeof *buf) : calloc((size_t)numel, sizeof *buf);
         if (!buf) return NULL;
@@ -583,14 +539,6 @@ static const char *st_duplicate_name(st_span *s, int n)
 
 /* ---- reader ------------------------------------------------------------------------ */
 
-static int st_file_size(FILE *f, uint64_t *size)
-{
-    long n;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        return -1;
-    *size = (uint64_t)n;
-    return 0;
-}
 
 typedef struct {
     const char *path;
@@ -604,16 +552,16 @@ static int st_read_meta(st_reader *r, int obj, aaren_st *st)
 {
     const jnode *nd = r->nodes;
     if (nd[obj].type != J_OBJ)
-        return st_fail(r->err, r->errlen, r->path, "\"%s\" is not an object", ST_METADATA);
+        return aaren_file_err(r->err, r->errlen, r->path, "\"%s\" is not an object", ST_METADATA);
     for (int k = nd[obj].first; k >= 0; k = nd[k].next) {
         if (nd[k].type != J_STR)
-            return st_fail(r->err, r->errlen, r->path,
+            return aaren_file_err(r->err, r->errlen, r->path,
                            "metadata value of \"%.80s\" is not a string", nd[k].key);
         if (st_meta_index(st, nd[k].key, st->n_meta) >= 0)
-            return st_fail(r->err, r->errlen, r->path, "duplicate metadata key \"%.80s\"",
+            return aaren_file_err(r->err, r->errlen, r->path, "duplicate metadata key \"%.80s\"",
                            nd[k].key);
         if (aaren_st_set_meta(st, nd[k].key, nd[k].str) != 0)
-            return st_fail(r->err, r->errlen, r->path, "out of memory");
+            return aaren_file_err(r->err, r->errlen, r->path, "out of memory");
     }
     return 0;
 }
@@ -629,68 +577,68 @@ static int st_read_entry(st_reader *r, int obj, aaren_st *st, st_span *span)
     aaren_tensor *t;
 
     if (nd[obj].type != J_OBJ)
-        return st_fail(r->err, r->errlen, r->path, "entry of tensor \"%.80s\" is not an object",
+        return aaren_file_err(r->err, r->errlen, r->path, "entry of tensor \"%.80s\" is not an object",
                        name);
     for (int k = nd[obj].first; k >= 0; k = nd[k].next)
         for (int j = 0; j < 3; j++)
             if (strcmp(nd[k].key, keys[j]) == 0) {
                 if (slot[j] >= 0)
-                    return st_fail(r->err, r->errlen, r->path,
+                    return aaren_file_err(r->err, r->errlen, r->path,
                                    "tensor \"%.80s\" has a duplicate key \"%s\"", name, keys[j]);
                 slot[j] = k;
             }
     for (int j = 0; j < 3; j++)
         if (slot[j] < 0)
-            return st_fail(r->err, r->errlen, r->path, "tensor \"%.80s\" lacks \"%s\"", name,
+            return aaren_file_err(r->err, r->errlen, r->path, "tensor \"%.80s\" lacks \"%s\"", name,
                            keys[j]);
     if (nd[slot[0]].type != J_STR)
-        return st_fail(r->err, r->errlen, r->path, "tensor \"%.80s\": dtype is not a string",
+        return aaren_file_err(r->err, r->errlen, r->path, "tensor \"%.80s\": dtype is not a string",
                        name);
     if (strcmp(nd[slot[0]].str, "F32") != 0)
-        return st_fail(r->err, r->errlen, r->path,
+        return aaren_file_err(r->err, r->errlen, r->path,
                        "tensor \"%.80s\" has dtype %.20s; only F32 is accepted", name,
                        nd[slot[0]].str);
     if (nd[slot[1]].type != J_ARR)
-        return st_fail(r->err, r->errlen, r->path, "tensor \"%.80s\": shape is not an array",
+        return aaren_file_err(r->err, r->errlen, r->path, "tensor \"%.80s\": shape is not an array",
                        name);
     if (nd[slot[1]].count > AAREN_MAX_DIMS)
-        return st_fail(r->err, r->errlen, r->path,
+        return aaren_file_err(r->err, r->errlen, r->path,
                        "tensor \"%.80s\": shape has %d dimensions, more than %d", name,
                        nd[slot[1]].count, AAREN_MAX_DIMS);
     for (int k = nd[slot[1]].first; k >= 0; k = nd[k].next, ndim++) {
         if (nd[k].type != J_NUM || !nd[k].is_int || nd[k].num < 0)
-            return st_fail(r->err, r->errlen, r->path,
+            return aaren_file_err(r->err, r->errlen, r->path,
                            "tensor \"%.80s\": shape entries must be non-negative integers", name);
         shape[ndim] = nd[k].num;
     }
-    if ((numel = st_numel(ndim, shape)) < 0)
-        return st_fail(r->err, r->errlen, r->path, "tensor \"%.80s\": shape is too large", name);
+    if ((numel = aaren_shape_numel(ndim, shape)) < 0)
+        return aaren_file_err(r->err, r->errlen, r->path, "tensor \"%.80s\": shape is too large", name);
     if (nd[slot[2]].type != J_ARR || nd[slot[2]].count != 2)
-        return st_fail(r->err, r->errlen, r->path,
+        return aaren_file_err(r->err, r->errlen, r->path,
                        "tensor \"%.80s\": data_offsets is not a [begin, end] pair", name);
     for (int k = nd[slot[2]].first, i = 0; k >= 0; k = nd[k].next, i++) {
         if (nd[k].type != J_NUM || !nd[k].is_int || nd[k].num < 0)
-            return st_fail(r->err, r->errlen, r->path,
+            return aaren_file_err(r->err, r->errlen, r->path,
                            "tensor \"%.80s\": data_offsets must be non-negative integers", name);
         off[i] = nd[k].num;
     }
     if (off[0] > off[1])
-        return st_fail(r->err, r->errlen, r->path,
+        return aaren_file_err(r->err, r->errlen, r->path,
                        "tensor \"%.80s\": data_offsets [%lld, %lld] end before they begin",
                        name, (long long)off[0], (long long)off[1]);
     if ((uint64_t)off[1] > r->data_size)
-        return st_fail(r->err, r->errlen, r->path,
+        return aaren_file_err(r->err, r->errlen, r->path,
                        "tensor \"%.80s\": data_offsets [%lld, %lld] out of range; the data "
                        "buffer holds %llu bytes (truncated file?)",
                        name, (long long)off[0], (long long)off[1],
                        (unsigned long long)r->data_size);
     if (off[1] - off[0] != numel * (int64_t)sizeof(float))
-        return st_fail(r->err, r->errlen, r->path,
+        return aaren_file_err(r->err, r->errlen, r->path,
                        "tensor \"%.80s\": size mismatch: shape holds %lld floats (%lld bytes) "
                        "but data_offsets span %lld bytes",
                        name, (long long)numel, (long long)numel * 4, (long long)(off[1] - off[0]));
     if (!(t = st_append(st, name)))
-        return st_fail(r->err, r->errlen, r->path, "out of memory");
+        return aaren_file_err(r->err, r->errlen, r->path, "out of memory");
     t->ndim = ndim;
     if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = numel;
@@ -710,18 +658,18 @@ static int st_read_header(st_reader *r, aaren_st *st, st_span **spans_out)
     int n = 0, seen_meta = 0;
 
     if (nd[0].type != J_OBJ)
-        return st_fail(r->err, r->errlen, r->path, "header is not a JSON object");
+        return aaren_file_err(r->err, r->errlen, r->path, "header is not a JSON object");
     spans = malloc(((size_t)nd[0].count + 1) * sizeof *spans);
     sorted = malloc(((size_t)nd[0].count + 1) * sizeof *sorted);
     if (!spans || !sorted) {
         free(spans);
         free(sorted);
-        return st_fail(r->err, r->errlen, r->path, "out of memory");
+        return aaren_file_err(r->err, r->errlen, r->path, "out of memory");
     }
     for (int k = nd[0].first; k >= 0; k = nd[k].next) {
         if (strcmp(nd[k].key, ST_METADATA) == 0) {
             if (seen_meta++) {
-                st_fail(r->err, r->errlen, r->path, "duplicate key \"%s\"", ST_METADATA);
+                aaren_file_err(r->err, r->errlen, r->path, "duplicate key \"%s\"", ST_METADATA);
                 goto fail;
             }
             if (st_read_meta(r, k, st) != 0) goto fail;
@@ -733,7 +681,7 @@ static int st_read_header(st_reader *r, aaren_st *st, st_span **spans_out)
     }
     memcpy(sorted, spans, (size_t)n * sizeof *spans);
     if ((dup = st_duplicate_name(sorted, n)) != NULL) {
-        st_fail(r->err, r->errlen, r->path, "duplicate tensor name \"%.80s\"", dup);
+        aaren_file_err(r->err, r->errlen, r->path, "duplicate tensor name \"%.80s\"", dup);
         goto fail;
     }
     /* sorted by begin, a non-empty range overlaps an earlier one exactly when it starts
@@ -744,7 +692,7 @@ static int st_read_header(st_reader *r, aaren_st *st, st_span **spans_out)
         for (int i = 0; i < n; i++) {
             if (sorted[i].begin == sorted[i].end) continue;
             if (far && sorted[i].begin < far->end) {
-                st_fail(r->err, r->errlen, r->path,
+                aaren_file_err(r->err, r->errlen, r->path,
                         "tensors \"%.80s\" and \"%.80s\" overlap in the data buffer",
                         far->name, sorted[i].name);
                 goto fail;
@@ -774,50 +722,50 @@ int aaren_st_read(const char *path, aaren_st *out, char *err, size_t errlen)
     aaren_st_init(&st);
     memset(&jp, 0, sizeof jp);
     if (out) aaren_st_init(out);
-    if (!path || !out) return st_fail(err, errlen, path, "invalid arguments");
+    if (!path || !out) return aaren_file_err(err, errlen, path, "invalid arguments");
     f = fopen(path, "rb");
-    if (!f) return st_fail(err, errlen, path, "cannot open: %s", strerror(errno));
-    if (st_file_size(f, &fsize) != 0) {
-        st_fail(err, errlen, path, "cannot determine the file size");
+    if (!f) return aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
+    if (aaren_file_size(f, &fsize) != 0) {
+        aaren_file_err(err, errlen, path, "cannot determine the file size");
         goto done;
     }
     if (fsize < 8) {
-        st_fail(err, errlen, path, "file is too short (%llu bytes) for the 8-byte header length",
+        aaren_file_err(err, errlen, path, "file is too short (%llu bytes) for the 8-byte header length",
                 (unsigned long long)fsize);
         goto done;
     }
     if (fread(lenbuf, 1, 8, f) != 8) {
-        st_fail(err, errlen, path, "cannot read: %s", strerror(errno));
+        aaren_file_err(err, errlen, path, "cannot read: %s", strerror(errno));
         goto done;
     }
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | lenbuf[i];
     if (hlen > ST_MAX_HEADER) {
-        st_fail(err, errlen, path, "header length %llu is implausibly large (over 100 MB)",
+        aaren_file_err(err, errlen, path, "header length %llu is implausibly large (over 100 MB)",
                 (unsigned long long)hlen);
         goto done;
     }
     if (hlen > fsize - 8) {
-        st_fail(err, errlen, path,
+        aaren_file_err(err, errlen, path,
                 "header length %llu exceeds the %llu bytes that follow it (truncated file?)",
                 (unsigned long long)hlen, (unsigned long long)(fsize - 8));
         goto done;
     }
     if (fsize > (uint64_t)LONG_MAX) {
-        st_fail(err, errlen, path, "file is too large to seek in on this platform");
+        aaren_file_err(err, errlen, path, "file is too large to seek in on this platform");
         goto done;
     }
     jp.len = (size_t)hlen;
     if (!(jp.buf = malloc(jp.len + 1))) {
-        st_fail(err, errlen, path, "out of memory for a %llu-byte header",
+        aaren_file_err(err, errlen, path, "out of memory for a %llu-byte header",
                 (unsigned long long)hlen);
         goto done;
     }
     if (fread(jp.buf, 1, jp.len, f) != jp.len) {
-        st_fail(err, errlen, path, "read error in the header");
+        aaren_file_err(err, errlen, path, "read error in the header");
         goto done;
     }
     if (jparse(&jp) != 0) {
-        st_fail(err, errlen, path, "invalid JSON header at byte %zu: %s", jp.why_at, jp.why);
+        aaren_file_err(err, errlen, path, "invalid JSON header at byte %zu: %s", jp.why_at, jp.why);
         goto done;
     }
     {
@@ -829,13 +777,13 @@ int aaren_st_read(const char *path, aaren_st *out, char *err, size_t errlen)
         size_t nbytes = (size_t)(spans[i].end - spans[i].begin);
         if (t->numel == 0) continue;
         if (!(t->data = malloc(nbytes))) {
-            st_fail(err, errlen, path, "out of memory for tensor \"%.80s\" (%zu bytes)",
+            aaren_file_err(err, errlen, path, "out of memory for tensor \"%.80s\" (%zu bytes)",
                     t->name, nbytes);
             goto done;
         }
         if (fseek(f, (long)(8 + hlen + spans[i].begin), SEEK_SET) != 0 ||
             fread(t->data, 1, nbytes, f) != nbytes) {
-            st_fail(err, errlen, path, "read error in the data of tensor \"%.80s\"", t->name);
+            aaren_file_err(err, errlen, path, "read error in the data of tensor \"%.80s\"", t->name);
             goto done;
         }
     }
@@ -924,26 +872,26 @@ static int st_check_writable(const char *path, const aaren_st *st, char *err, si
     for (int i = 0; i < st->n_meta; i++) {
         const char *k = st->meta_keys[i], *v = st->meta_vals[i];
         if (!k || !v || !utf8_valid(k) || !utf8_valid(v))
-            return st_fail(err, errlen, path, "metadata entry %d is missing or not UTF-8", i);
+            return aaren_file_err(err, errlen, path, "metadata entry %d is missing or not UTF-8", i);
         if (st_meta_index(st, k, i) >= 0)
-            return st_fail(err, errlen, path, "duplicate metadata key \"%.80s\"", k);
+            return aaren_file_err(err, errlen, path, "duplicate metadata key \"%.80s\"", k);
     }
     for (int i = 0; i < st->n_tensors; i++) {
         const aaren_tensor *t = &st->tensors[i];
         if (!t->name || !utf8_valid(t->name) || strcmp(t->name, ST_METADATA) == 0)
-            return st_fail(err, errlen, path, "tensor %d has a missing, reserved or "
+            return aaren_file_err(err, errlen, path, "tensor %d has a missing, reserved or "
                            "non-UTF-8 name", i);
-        if (t->ndim < 0 || t->ndim > AAREN_MAX_DIMS || st_numel(t->ndim, t->shape) != t->numel)
-            return st_fail(err, errlen, path, "tensor \"%.80s\": shape and numel disagree",
+        if (t->ndim < 0 || t->ndim > AAREN_MAX_DIMS || aaren_shape_numel(t->ndim, t->shape) != t->numel)
+            return aaren_file_err(err, errlen, path, "tensor \"%.80s\": shape and numel disagree",
                            t->name);
         if (t->numel > 0 && !t->data)
-            return st_fail(err, errlen, path, "tensor \"%.80s\" has no data", t->name);
+            return aaren_file_err(err, errlen, path, "tensor \"%.80s\" has no data", t->name);
     }
     if (!(spans = malloc(((size_t)st->n_tensors + 1) * sizeof *spans)))
-        return st_fail(err, errlen, path, "out of memory");
+        return aaren_file_err(err, errlen, path, "out of memory");
     for (int i = 0; i < st->n_tensors; i++) spans[i].name = st->tensors[i].name;
     dup = st_duplicate_name(spans, st->n_tensors);
-    if (dup) st_fail(err, errlen, path, "duplicate tensor name \"%.80s\"", dup);
+    if (dup) aaren_file_err(err, errlen, path, "duplicate tensor name \"%.80s\"", dup);
     free(spans);
     return dup ? -1 : 0;
 }
@@ -956,7 +904,7 @@ int aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errle
     FILE *f;
     int ok;
 
-    if (!path || !st) return st_fail(err, errlen, path, "invalid arguments");
+    if (!path || !st) return aaren_file_err(err, errlen, path, "invalid arguments");
     if (st_check_writable(path, st, err, errlen) != 0) return -1;
 
     sb_add(&hb, "{", 1);
@@ -991,14 +939,14 @@ int aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errle
     while ((8 + hb.len) % ST_ALIGN != 0) sb_add(&hb, " ", 1);
     if (hb.oom) {
         free(hb.p);
-        return st_fail(err, errlen, path, "out of memory building the header");
+        return aaren_file_err(err, errlen, path, "out of memory building the header");
     }
     for (int i = 0; i < 8; i++) lenbuf[i] = (unsigned char)((uint64_t)hb.len >> (8 * i));
 
     f = fopen(path, "wb");
     if (!f) {
         free(hb.p);
-        return st_fail(err, errlen, path, "cannot create: %s", strerror(errno));
+        return aaren_file_err(err, errlen, path, "cannot create: %s", strerror(errno));
     }
     ok = fwrite(lenbuf, 1, 8, f) == 8 && fwrite(hb.p, 1, hb.len, f) == hb.len;
     for (int i = 0; ok && i < st->n_tensors; i++) {
@@ -1010,7 +958,7 @@ int aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errle
     free(hb.p);
     if (!ok) {
         remove(path);
-        return st_fail(err, errlen, path, "write error (disk full?)");
+        return aaren_file_err(err, errlen, path, "write error (disk full?)");
     }
     return 0;
 }

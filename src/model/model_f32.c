@@ -6,6 +6,7 @@
 #include <string.h>
 #include "kernels/parallel.h"
 #include "model/model.h"
+#include "io/common.h"
 #include "model/rng.h"
 #include "kernels/precision.h"
 #include "model.inc"
@@ -37,7 +38,7 @@ int aaren_config_check(const aaren_config *c, char *err, size_t errlen) {
     else if (!(c->ln_eps > 0) || !isfinite(c->ln_eps)) why = "ln_eps must be a positive number";
     else if ((double)c->d_model * c->d_ff > 1e9 || c->d_model > 65536) why = "sizes too large";
     if (why) {
-        set_err(err, errlen, "invalid config (d_model %d, n_heads %d, n_layers %d, d_ff %d): %s",
+        aaren_errf(err, errlen, "invalid config (d_model %d, n_heads %d, n_layers %d, d_ff %d): %s",
                 c->d_model, c->n_heads, c->n_layers, c->d_ff, why);
         return -1;
     }
@@ -128,34 +129,34 @@ aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err
     const char *norm = aaren_st_meta(st, "aaren.norm");
     const char *act = aaren_st_meta(st, "aaren.activation");
     const char *eps = aaren_st_meta(st, "aaren.ln_eps");
-    if (!arch) { set_err(err, errlen, "%s: no 'aaren.arch' metadata: not an aaren checkpoint", path); return NULL; }
+    if (!arch) { aaren_errf(err, errlen, "%s: no 'aaren.arch' metadata: not an aaren checkpoint", path); return NULL; }
     if (!strcmp(arch, "aaren")) c.arch = AAREN_ARCH_AAREN;
     else if (!strcmp(arch, "transformer")) c.arch = AAREN_ARCH_TRANSFORMER;
-    else { set_err(err, errlen, "%s: aaren.arch is '%s'; expected 'aaren' or 'transformer'", path, arch); return NULL; }
+    else { aaren_errf(err, errlen, "%s: aaren.arch is '%s'; expected 'aaren' or 'transformer'", path, arch); return NULL; }
     static const char *ikeys[] = {"aaren.d_model", "aaren.n_heads", "aaren.n_layers", "aaren.d_ff"};
     int *ivals[] = {&c.d_model, &c.n_heads, &c.n_layers, &c.d_ff};
     for (int i = 0; i < 4; i++) {
-        if (!aaren_st_meta(st, ikeys[i])) { set_err(err, errlen, "%s: metadata '%s' is missing", path, ikeys[i]); return NULL; }
+        if (!aaren_st_meta(st, ikeys[i])) { aaren_errf(err, errlen, "%s: metadata '%s' is missing", path, ikeys[i]); return NULL; }
         *ivals[i] = meta_int(st, ikeys[i], 0);
         if (*ivals[i] < 0) {
-            set_err(err, errlen, "%s: metadata '%s' = '%s' is not a positive integer", path, ikeys[i], aaren_st_meta(st, ikeys[i]));
+            aaren_errf(err, errlen, "%s: metadata '%s' = '%s' is not a positive integer", path, ikeys[i], aaren_st_meta(st, ikeys[i]));
             return NULL;
         }
     }
     if (norm && !strcmp(norm, "pre")) c.norm = AAREN_NORM_PRE;
-    else if (norm && strcmp(norm, "post")) { set_err(err, errlen, "%s: aaren.norm is '%s'; expected 'post' or 'pre'", path, norm); return NULL; }
+    else if (norm && strcmp(norm, "post")) { aaren_errf(err, errlen, "%s: aaren.norm is '%s'; expected 'post' or 'pre'", path, norm); return NULL; }
     if (act && !strcmp(act, "relu")) c.activation = AAREN_RELU;
-    else if (act && strcmp(act, "gelu")) { set_err(err, errlen, "%s: aaren.activation is '%s'; expected 'gelu' or 'relu'", path, act); return NULL; }
+    else if (act && strcmp(act, "gelu")) { aaren_errf(err, errlen, "%s: aaren.activation is '%s'; expected 'gelu' or 'relu'", path, act); return NULL; }
     if (eps) {
         char *end;
         c.ln_eps = strtof(eps, &end);
         if (end == eps || *end || !(c.ln_eps > 0) || !isfinite(c.ln_eps)) {
-            set_err(err, errlen, "%s: aaren.ln_eps '%s' is not a positive number", path, eps);
+            aaren_errf(err, errlen, "%s: aaren.ln_eps '%s' is not a positive number", path, eps);
             return NULL;
         }
     }
     char why[256];
-    if (aaren_config_check(&c, why, sizeof why)) { set_err(err, errlen, "%s: %s", path, why); return NULL; }
+    if (aaren_config_check(&c, why, sizeof why)) { aaren_errf(err, errlen, "%s: %s", path, why); return NULL; }
     aaren_model *m = aaren_model_new(&c, err, errlen);
     if (!m) return NULL;
     for (int i = 0; i < m->n_tensors; i++) {
@@ -172,13 +173,13 @@ aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err
                     k += snprintf(got + k, sizeof got - k, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
                 snprintf(got + k, sizeof got - k, "]");
             }
-            set_err(err, errlen, "%s: tensor '%s' should have shape %s for this config, got %s", path, e->name, want, got);
+            aaren_errf(err, errlen, "%s: tensor '%s' should have shape %s for this config, got %s", path, e->name, want, got);
             aaren_model_free(m);
             return NULL;
         }
         for (size_t j = 0; j < e->size; j++) {
             if (!isfinite(t->data[j])) {
-                set_err(err, errlen, "%s: tensor '%s' holds a non-finite value at index %zu", path, e->name, j);
+                aaren_errf(err, errlen, "%s: tensor '%s' holds a non-finite value at index %zu", path, e->name, j);
                 aaren_model_free(m);
                 return NULL;
             }
@@ -221,7 +222,7 @@ int aaren_model_save(const aaren_model *m, const char *path, char *err, size_t e
     aaren_st st;
     aaren_st_init(&st);
     int rc = aaren_model_to_st(m, &st);
-    if (rc) set_err(err, errlen, "%s: out of memory while building the checkpoint", path);
+    if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
+#include "io/common.h"
 #include "model/rng.h"
 #define AAREN_F64
 #include "kernels/precision.h"

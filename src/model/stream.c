@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
+#include "io/common.h"
 #include "kernels/parallel.h"
 
 #define STATE_MAGIC 0x74534141u   /* "AASt" */
@@ -61,14 +62,6 @@ struct aaren_stream {
     float *blk;                 /* Transformer prefill: [threads, arb * akb + 2 * arb] */
 };
 
-static void serr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Lays the scratch block out (p NULL: only counts); returns its length in floats. */
 static size_t carve(aaren_stream *s, float *p) {
     size_t off = 0;
@@ -90,17 +83,17 @@ static size_t carve(aaren_stream *s, float *p) {
 
 aaren_stream *aaren_stream_new_batch(const aaren_model *m, int n_streams, long max_tokens,
                                      int prefill_chunk, char *err, size_t errlen) {
-    if (!m) { serr(err, errlen, "stream: no model"); return NULL; }
+    if (!m) { aaren_errf(err, errlen, "stream: no model"); return NULL; }
     const aaren_config *c = &m->cfg;
     const int aar = c->arch == AAREN_ARCH_AAREN;
-    if (n_streams < 1) { serr(err, errlen, "stream: n_streams must be >= 1, got %d", n_streams); return NULL; }
-    if (prefill_chunk < 1) { serr(err, errlen, "stream: prefill_chunk must be >= 1, got %d", prefill_chunk); return NULL; }
+    if (n_streams < 1) { aaren_errf(err, errlen, "stream: n_streams must be >= 1, got %d", n_streams); return NULL; }
+    if (prefill_chunk < 1) { aaren_errf(err, errlen, "stream: prefill_chunk must be >= 1, got %d", prefill_chunk); return NULL; }
     if (!aar && max_tokens < 1) {
-        serr(err, errlen, "a transformer stream needs a KV-cache capacity (max_tokens >= 1), got %ld", max_tokens);
+        aaren_errf(err, errlen, "a transformer stream needs a KV-cache capacity (max_tokens >= 1), got %ld", max_tokens);
         return NULL;
     }
     aaren_stream *s = calloc(1, sizeof(*s));
-    if (!s) { serr(err, errlen, "out of memory"); return NULL; }
+    if (!s) { aaren_errf(err, errlen, "out of memory"); return NULL; }
     s->m = m;
     s->L = c->n_layers; s->D = c->d_model; s->H = c->n_heads; s->dh = c->d_model / c->n_heads;
     s->F = c->d_ff; s->aar = aar; s->pre = c->norm == AAREN_NORM_PRE;
@@ -122,7 +115,7 @@ aaren_stream *aaren_stream_new_batch(const aaren_model *m, int n_streams, long m
     s->idx = malloc((size_t)s->n * sizeof(int));
     s->mark = calloc((size_t)s->n, 1);
     if (!s->state || !s->scratch || !s->pos || !s->idx || !s->mark) {
-        serr(err, errlen, "out of memory for %d stream(s): %.1f MiB of state, %.1f MiB of scratch", s->n,
+        aaren_errf(err, errlen, "out of memory for %d stream(s): %.1f MiB of state, %.1f MiB of scratch", s->n,
              (double)s->n * s->per * 4.0 / 1048576.0, s->scratch_len * 4.0 / 1048576.0);
         aaren_stream_free(s);
         return NULL;
@@ -380,23 +373,23 @@ static void run_rows(aaren_stream *s, const float *x, float *y, int M, const int
 int aaren_stream_step_some(aaren_stream *s, const int *streams, int k, const float *x, float *y,
                            char *err, size_t errlen) {
     if (k < 0 || k > s->n) {
-        serr(err, errlen, "stream step: %d rows for a batch of %d streams", k, s->n);
+        aaren_errf(err, errlen, "stream step: %d rows for a batch of %d streams", k, s->n);
         return -1;
     }
     if (k == 0) return 0;
-    if (!x || !y) { serr(err, errlen, "stream step: x and y must not be NULL"); return -1; }
+    if (!x || !y) { aaren_errf(err, errlen, "stream step: x and y must not be NULL"); return -1; }
     const int *idx = streams ? streams : s->idx;
     int bad = -1;
     for (int r = 0; r < k && bad < 0; r++) {
         const int i = idx[r];
         if (i < 0 || i >= s->n) {
-            serr(err, errlen, "stream step: row %d names stream %d; the batch has streams 0..%d", r, i, s->n - 1);
+            aaren_errf(err, errlen, "stream step: row %d names stream %d; the batch has streams 0..%d", r, i, s->n - 1);
             bad = r;
         } else if (s->mark[i]) {
-            serr(err, errlen, "stream step: stream %d appears twice (row %d)", i, r);
+            aaren_errf(err, errlen, "stream step: stream %d appears twice (row %d)", i, r);
             bad = r;
         } else if (!s->aar && s->pos[i] >= s->cap) {
-            serr(err, errlen, "transformer stream %d: KV cache full at %ld tokens", i, s->cap);
+            aaren_errf(err, errlen, "transformer stream %d: KV cache full at %ld tokens", i, s->cap);
             bad = r;
         } else {
             s->mark[i] = 1;
@@ -424,20 +417,20 @@ int aaren_stream_step_one(aaren_stream *s, int i, const float *x, float *y, char
 int aaren_stream_prefill(aaren_stream *s, int i, const float *x, long N, float *y, char *err,
                          size_t errlen) {
     if (i < 0 || i >= s->n) {
-        serr(err, errlen, "stream prefill: stream %d out of range; the batch has streams 0..%d", i, s->n - 1);
+        aaren_errf(err, errlen, "stream prefill: stream %d out of range; the batch has streams 0..%d", i, s->n - 1);
         return -1;
     }
     if (N < 0 || (N > 0 && !x)) {
-        serr(err, errlen, "stream prefill: %ld tokens%s", N, N < 0 ? "" : " and no input");
+        aaren_errf(err, errlen, "stream prefill: %ld tokens%s", N, N < 0 ? "" : " and no input");
         return -1;
     }
     if (!s->aar && N > s->cap - s->pos[i]) {
-        serr(err, errlen, "transformer stream %d: prefill of %ld tokens from position %ld exceeds the "
+        aaren_errf(err, errlen, "transformer stream %d: prefill of %ld tokens from position %ld exceeds the "
              "KV-cache capacity of %ld tokens", i, N, s->pos[i], s->cap);
         return -1;
     }
     if (s->aar && N > 0 && aaren_max_threads() > s->threads) {
-        serr(err, errlen, "stream prefill: the scan scratch is sized for %d OpenMP threads; %d are "
+        aaren_errf(err, errlen, "stream prefill: the scan scratch is sized for %d OpenMP threads; %d are "
              "in use now (create the stream after setting the thread count)", s->threads, aaren_max_threads());
         return -1;
     }
@@ -514,28 +507,28 @@ static size_t record_check(const aaren_stream *s, const void *buf, size_t avail,
                            char *err, size_t errlen) {
     state_header hd;
     if (!buf || avail < sizeof hd) {
-        serr(err, errlen, "stream state: %zu bytes is too short for a header", avail);
+        aaren_errf(err, errlen, "stream state: %zu bytes is too short for a header", avail);
         return 0;
     }
     memcpy(&hd, buf, sizeof hd);
     if (hd.magic != STATE_MAGIC || hd.version != STATE_VERSION) {
-        serr(err, errlen, "stream state: not an aaren stream state (bad magic or version)");
+        aaren_errf(err, errlen, "stream state: not an aaren stream state (bad magic or version)");
         return 0;
     }
     if (hd.arch != (s->aar ? AAREN_ARCH_AAREN : AAREN_ARCH_TRANSFORMER) || hd.n_layers != s->L ||
         hd.d_model != s->D || hd.n_heads != s->H) {
-        serr(err, errlen, "stream state: made for %s %d layers x d_model %d x %d heads; this stream is %s %d x %d x %d",
+        aaren_errf(err, errlen, "stream state: made for %s %d layers x d_model %d x %d heads; this stream is %s %d x %d x %d",
              aaren_arch_name(hd.arch), hd.n_layers, hd.d_model, hd.n_heads,
              aaren_arch_name(s->aar ? 0 : 1), s->L, s->D, s->H);
         return 0;
     }
     if (hd.pos < 0 || (!s->aar && hd.pos > s->cap)) {
-        serr(err, errlen, "stream state: position %lld does not fit this stream (capacity %ld)", (long long)hd.pos, s->cap);
+        aaren_errf(err, errlen, "stream state: position %lld does not fit this stream (capacity %ld)", (long long)hd.pos, s->cap);
         return 0;
     }
     const size_t need = sizeof hd + state_floats(s, (long)hd.pos) * sizeof(float);
     if (avail < need) {
-        serr(err, errlen, "stream state: expected %zu bytes, got %zu", need, avail);
+        aaren_errf(err, errlen, "stream state: expected %zu bytes, got %zu", need, avail);
         return 0;
     }
     *pos = (long)hd.pos;
@@ -557,13 +550,13 @@ static void record_load(aaren_stream *s, int i, const void *buf, long pos) {
 
 int aaren_stream_set_state_one(aaren_stream *s, int i, const void *buf, size_t len, char *err, size_t errlen) {
     if (i < 0 || i >= s->n) {
-        serr(err, errlen, "stream state: stream %d out of range; the batch has streams 0..%d", i, s->n - 1);
+        aaren_errf(err, errlen, "stream state: stream %d out of range; the batch has streams 0..%d", i, s->n - 1);
         return -1;
     }
     long pos;
     const size_t need = record_check(s, buf, len, &pos, err, errlen);
     if (!need) return -1;
-    if (len != need) { serr(err, errlen, "stream state: expected %zu bytes, got %zu", need, len); return -1; }
+    if (len != need) { aaren_errf(err, errlen, "stream state: expected %zu bytes, got %zu", need, len); return -1; }
     record_load(s, i, buf, pos);
     return 0;
 }
@@ -578,14 +571,14 @@ int aaren_stream_set_state(aaren_stream *s, const void *buf, size_t len, char *e
             if (s->n > 1 && err && errlen) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "%s", err);
-                serr(err, errlen, "stream %d of %d: %s", i, s->n, msg);
+                aaren_errf(err, errlen, "stream %d of %d: %s", i, s->n, msg);
             }
             return -1;
         }
         off += need;
     }
     if (off != len) {
-        serr(err, errlen, "stream state: expected %zu bytes for %d stream(s), got %zu", off, s->n, len);
+        aaren_errf(err, errlen, "stream state: expected %zu bytes for %d stream(s), got %zu", off, s->n, len);
         return -1;
     }
     off = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
+#include "io/common.h"
 #include "model/rng.h"
 
 struct aaren_seqmodel {
@@ -18,14 +19,6 @@ struct aaren_seqmodel {
     const float *x;               /* input of the last forward (read by backward) */
     int max_B, max_N, B, N, have_loss;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static size_t extra_len(int D, int d_in, int d_out) {
     return (size_t)D * d_in + D + (size_t)d_out * D + d_out;
@@ -41,18 +34,18 @@ static void carve(const aaren_seqmodel *sm, float *base, float **ew, float **eb,
 
 aaren_seqmodel *aaren_seqmodel_new(const aaren_config *c, int d_in, int d_out, char *err, size_t errlen) {
     if (d_in < 1 || d_out < 1 || d_in > 1 << 20 || d_out > 1 << 20) {
-        seterr(err, errlen, "sequence model: input width %d and output width %d must be >= 1", d_in, d_out);
+        aaren_errf(err, errlen, "sequence model: input width %d and output width %d must be >= 1", d_in, d_out);
         return NULL;
     }
     aaren_seqmodel *sm = calloc(1, sizeof *sm);
-    if (!sm) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!sm) { aaren_errf(err, errlen, "out of memory"); return NULL; }
     sm->d_in = d_in;
     sm->d_out = d_out;
     sm->D = c->d_model;
     sm->enc = aaren_model_new_ext(c, extra_len(c->d_model, d_in, d_out), err, errlen);
     sm->tok_block = sm->enc ? malloc(sizeof(float) * 2 * (size_t)c->d_model) : NULL;
     if (!sm->tok_block) {
-        if (sm->enc) seterr(err, errlen, "out of memory");
+        if (sm->enc) aaren_errf(err, errlen, "out of memory");
         aaren_seqmodel_free(sm);
         return NULL;
     }
@@ -100,7 +93,7 @@ int aaren_seqmodel_reserve(aaren_seqmodel *sm, int max_batch, int max_tokens, in
     const size_t bn = (size_t)max_batch * max_tokens, D = sm->D, O = sm->d_out;
     free(sm->acts);
     sm->acts = malloc(sizeof(float) * bn * (4 * D + 2 * O));
-    if (!sm->acts) { seterr(err, errlen, "out of memory for %d x %d tokens", max_batch, max_tokens); return -1; }
+    if (!sm->acts) { aaren_errf(err, errlen, "out of memory for %d x %d tokens", max_batch, max_tokens); return -1; }
     sm->max_B = max_batch;
     sm->max_N = max_tokens;
     sm->B = 0;
@@ -122,7 +115,7 @@ static void layout(aaren_seqmodel *sm, int B, int N) {
 const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
                                     char *err, size_t errlen) {
     if (!sm->acts || B < 1 || N < 1 || B > sm->max_B || N > sm->max_N) {
-        seterr(err, errlen, "forward: batch %d x %d tokens is outside the reserved %d x %d", B, N, sm->max_B, sm->max_N);
+        aaren_errf(err, errlen, "forward: batch %d x %d tokens is outside the reserved %d x %d", B, N, sm->max_B, sm->max_N);
         return NULL;
     }
     layout(sm, B, N);
@@ -207,9 +200,9 @@ float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *l
 }
 
 int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen) {
-    if (!sm->B || !sm->have_loss) { seterr(err, errlen, "backward: call forward and a loss first"); return -1; }
+    if (!sm->B || !sm->have_loss) { aaren_errf(err, errlen, "backward: call forward and a loss first"); return -1; }
     float *g = aaren_model_grads(sm->enc);
-    if (!g) { seterr(err, errlen, "backward: gradients were not reserved"); return -1; }
+    if (!g) { aaren_errf(err, errlen, "backward: gradients were not reserved"); return -1; }
     float *gew, *geb, *ghw, *ghb;
     carve(sm, aaren_model_extra_grads(sm->enc), &gew, &geb, &ghw, &ghb);
     const int M = sm->B * sm->N;
@@ -240,7 +233,7 @@ aaren_seqmodel *aaren_seqmodel_from_st(const aaren_st *st, const char *path, cha
     const char *si = aaren_st_meta(st, "seq.d_in"), *so = aaren_st_meta(st, "seq.d_out");
     const int d_in = si ? atoi(si) : 0, d_out = so ? atoi(so) : 0;
     if (d_in < 1 || d_out < 1) {
-        seterr(err, errlen, "%s: metadata seq.d_in / seq.d_out missing or invalid: not a sequence-model checkpoint", path);
+        aaren_errf(err, errlen, "%s: metadata seq.d_in / seq.d_out missing or invalid: not a sequence-model checkpoint", path);
         aaren_model_free(probe);
         return NULL;
     }
@@ -254,14 +247,14 @@ aaren_seqmodel *aaren_seqmodel_from_st(const aaren_st *st, const char *path, cha
     for (int i = 0; i < 4; i++) {
         const aaren_tensor *t = aaren_st_find(st, names[i]);
         if (!t || t->numel != len[i]) {
-            seterr(err, errlen, "%s: tensor '%s' is %s (expected %lld values)", path, names[i],
+            aaren_errf(err, errlen, "%s: tensor '%s' is %s (expected %lld values)", path, names[i],
                    t ? "the wrong size" : "missing", (long long)len[i]);
             aaren_seqmodel_free(sm);
             return NULL;
         }
         for (int64_t j = 0; j < len[i]; j++)
             if (!isfinite(t->data[j])) {
-                seterr(err, errlen, "%s: tensor '%s' holds a non-finite value", path, names[i]);
+                aaren_errf(err, errlen, "%s: tensor '%s' holds a non-finite value", path, names[i]);
                 aaren_seqmodel_free(sm);
                 return NULL;
             }

@@ -8,14 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "aaren.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "io/common.h"
 
 float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
                        uint64_t step_seed, float *grad_norm, char *err, size_t errlen) {
@@ -35,7 +28,7 @@ float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b,
     const float norm = aaren_adamw_step(o, aaren_model_params(enc), aaren_model_grads(enc));
     if (grad_norm) *grad_norm = norm;
     if (!isfinite(loss) || !isfinite(norm)) {
-        seterr(err, errlen, "step %ld: loss %g, gradient norm %g: training diverged (try a lower learning rate)",
+        aaren_errf(err, errlen, "step %ld: loss %g, gradient norm %g: training diverged (try a lower learning rate)",
                aaren_adamw_steps(o), (double)loss, (double)norm);
         return NAN;
     }
@@ -54,7 +47,7 @@ int aaren_train_save(const char *path, const aaren_seqmodel *sm, aaren_adamw *o,
              !aaren_st_put(&st, "optim.m", 1, &n, aaren_adamw_moment(o, 0)) ||
              !aaren_st_put(&st, "optim.v", 1, &n, aaren_adamw_moment(o, 1));
     for (int i = 0; i < n_meta && !rc; i++) rc = aaren_st_set_meta(&st, meta_kv[2 * i], meta_kv[2 * i + 1]);
-    if (rc) seterr(err, errlen, "%s: out of memory while building the checkpoint", path);
+    if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);
     return rc ? -1 : 0;
@@ -71,14 +64,14 @@ int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren
     int rc = 0;
     if (memcmp(a, b, sizeof *a) || aaren_model_n_trainable(senc) != n ||
         aaren_seqmodel_d_in(saved) != aaren_seqmodel_d_in(sm) || aaren_seqmodel_d_out(saved) != aaren_seqmodel_d_out(sm)) {
-        seterr(err, errlen, "%s: the checkpoint's model (%s, d_model %d, %d layers) differs from this run's (%s, d_model %d, %d layers)",
+        aaren_errf(err, errlen, "%s: the checkpoint's model (%s, d_model %d, %d layers) differs from this run's (%s, d_model %d, %d layers)",
                path, aaren_arch_name(b->arch), b->d_model, b->n_layers, aaren_arch_name(a->arch), a->d_model, a->n_layers);
         rc = -1;
     }
     const aaren_tensor *m = aaren_st_find(st, "optim.m"), *v = aaren_st_find(st, "optim.v");
     const char *step = aaren_st_meta(st, "train.step");
     if (!rc && (!m || !v || !step || m->numel != (int64_t)n || v->numel != (int64_t)n)) {
-        seterr(err, errlen, "%s: no optimizer state (optim.m, optim.v, train.step) for %zu parameters: not a training checkpoint", path, n);
+        aaren_errf(err, errlen, "%s: no optimizer state (optim.m, optim.v, train.step) for %zu parameters: not a training checkpoint", path, n);
         rc = -1;
     }
     if (!rc) {

@@ -1,0 +1,1135 @@
+/* aaren bench: the efficiency figures on this machine, each beside its method.
+ *   1. training: tokens/s of aaren_train_step for Aaren and the Transformer, against the
+ *      bound set by the matrix products of their linear layers (timed here, same shapes);
+ *   2. streaming, one token at a time: latency, resident memory and stream state against
+ *      position, cumulative time to N tokens, and a batch of streams against single steps;
+ *   3. the PyTorch twin of the same Aaren model (python/bench_twin.py).
+ * A verdict table closes the run; the exit code is 0 whatever the verdicts. */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "kernels/kernels.h"
+#include "model/rng.h"
+
+#define MAX_REPS 50
+#define MAX_NS 6            /* training sequence lengths */
+#define MAX_POINTS 32       /* grid points of a stream (powers of two) */
+#define N_INPUTS 4096       /* distinct random tokens, cycled while streaming */
+#define PYTHON "/usr/bin/python3"
+
+enum { PART_TRAIN = 1, PART_STREAM = 2, PART_TWIN = 4 };
+
+/* When to stop timing repetitions of one configuration. */
+typedef struct {
+    int hard_min;       /* always at least this many */
+    int min_reps;       /* and at least this many unless long_s has been spent */
+    double budget_s;    /* keep going until this much has been timed */
+    double long_s;      /* stop (after hard_min) once this much has been timed */
+} reps_rule;
+
+typedef struct {
+    aaren_config cfg;
+    aaren_model *ckpt;          /* --model, or NULL */
+    const char *model_path;
+    int quick, plot, parts;
+    int batch, n_ns, ns[MAX_NS];
+    int d_io;                   /* d_in = d_out of the sequence model */
+    long aaren_tokens;          /* Aaren stream length (a power of two) */
+    long tf_tokens;             /* Transformer stream grid end (a power of two) */
+    double tf_budget;           /* seconds the Transformer stream may take */
+    double train_cap;           /* seconds one training configuration may take */
+    int window;                 /* tokens per latency window */
+    int n_streams, batch_tokens;
+    const char *csv, *pydir_opt;
+    uint64_t seed;
+    reps_rule train_rule, phase_rule, gemm_rule;
+} bench_opts;
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of x[0..n), sorting x in place. */
+static double median_inplace(double *x, int n) {
+    if (n <= 0) return NAN;
+    qsort(x, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static double median(const double *x, int n) {
+    double tmp[MAX_REPS];
+    if (n > MAX_REPS) n = MAX_REPS;
+    memcpy(tmp, x, sizeof(double) * (size_t)(n > 0 ? n : 0));
+    return median_inplace(tmp, n);
+}
+
+static int more_reps(const reps_rule *r, int done, double spent) {
+    if (done >= MAX_REPS) return 0;
+    if (done < r->hard_min) return 1;
+    if (spent >= r->long_s) return 0;
+    return done < r->min_reps || spent < r->budget_s;
+}
+
+/* Reads a small /proc file into buf without allocating (so that reading it leaves the
+ * resident memory it measures unchanged). Returns the bytes read, or -1. */
+static long read_small(const char *path, char *buf, size_t cap) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    long n = 0;
+    for (;;) {
+        const ssize_t k = read(fd, buf + n, cap - 1 - (size_t)n);
+        if (k <= 0) break;
+        n += k;
+        if ((size_t)n >= cap - 1) break;
+    }
+    close(fd);
+    buf[n] = 0;
+    return n;
+}
+
+/* Resident set size now (bytes), from /proc/self/statm; -1 when unreadable. */
+static long rss_bytes(void) {
+    char buf[256];
+    long size, res;
+    if (read_small("/proc/self/statm", buf, sizeof buf) <= 0 || sscanf(buf, "%ld %ld", &size, &res) != 2) return -1;
+    return res * sysconf(_SC_PAGESIZE);
+}
+
+/* MemAvailable of /proc/meminfo in bytes; 0 when unknown. */
+static double mem_available(void) {
+    char buf[8192];
+    if (read_small("/proc/meminfo", buf, sizeof buf) <= 0) return 0;
+    const char *p = strstr(buf, "MemAvailable:");
+    return p ? 1024.0 * atof(p + 13) : 0;
+}
+
+static double load_average(void) {
+    char buf[128];
+    return read_small("/proc/loadavg", buf, sizeof buf) > 0 ? atof(buf) : -1;
+}
+
+/* First "model name" of /proc/cpuinfo and its "cpu cores" (0 when absent). */
+static void cpu_info(char *model, size_t len, int *cores) {
+    snprintf(model, len, "unknown CPU");
+    *cores = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    int have_model = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *colon = strchr(line, ':');
+        if (!colon) continue;
+        const char *val = colon + 1;
+        while (*val == ' ' || *val == '\t') val++;
+        if (!have_model && !strncmp(line, "model name", 10)) {
+            snprintf(model, len, "%s", val);
+            model[strcspn(model, "\n")] = 0;
+            have_model = 1;
+        } else if (!*cores && !strncmp(line, "cpu cores", 9)) {
+            *cores = atoi(val);
+        }
+    }
+    fclose(f);
+}
+
+static void fill_normal(float *x, size_t n, uint64_t seed) {
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++) x[i] = (float)aaren_rng_normal(&s);
+}
+
+static const char *mib(double bytes, char *buf, size_t len) {
+    if (bytes < 1 << 20) snprintf(buf, len, "%.1f KiB", bytes / 1024.0);
+    else if (bytes < 1 << 30) snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+    else snprintf(buf, len, "%.2f GiB", bytes / 1073741824.0);
+    return buf;
+}
+
+/* "1K", "16K", "1M" for powers of two from 1024; the plain number otherwise. */
+static const char *tok_label(long n, char *buf, size_t len) {
+    if (n >= 1048576 && n % 1048576 == 0) snprintf(buf, len, "%ldM", n / 1048576);
+    else if (n >= 1024 && n % 1024 == 0) snprintf(buf, len, "%ldK", n / 1024);
+    else snprintf(buf, len, "%ld", n);
+    return buf;
+}
+
+/* ---- the matrix-product bound ---------------------------------------------------------
+ * Every linear layer of one training step, as aaren_linear_forward / _backward call the
+ * matrix product: forward out[M, OUT] = in[M, IN] W^T (+ bias, C read and written),
+ * backward din[M, IN] += dout W and dW[OUT, IN] += dout^T in. Each is 2 M IN OUT FLOPs. */
+typedef struct {
+    int in, out, din;   /* din: the input gradient is computed */
+} linear_shape;
+
+/* The linear layers of a sequence model (embed, encoder, head), forward order. */
+static int list_linears(const aaren_config *c, int d_in, int d_out, linear_shape *l) {
+    const int D = c->d_model, F = c->d_ff, proj = c->arch == AAREN_ARCH_AAREN ? 3 : 4;
+    int n = 0;
+    l[n++] = (linear_shape){d_in, D, 0};
+    for (int i = 0; i < c->n_layers; i++) {
+        for (int j = 0; j < proj; j++) l[n++] = (linear_shape){D, D, 1};
+        l[n++] = (linear_shape){D, F, 1};
+        l[n++] = (linear_shape){F, D, 1};
+    }
+    l[n++] = (linear_shape){D, d_out, 1};
+    return n;
+}
+
+/* FLOPs per token of those products in one training step. */
+static double linear_flops_per_token(const aaren_config *c, int d_in, int d_out) {
+    linear_shape l[6 * AAREN_MAX_LAYERS + 2];
+    const int n = list_linears(c, d_in, d_out, l);
+    double f = 0;
+    for (int i = 0; i < n; i++) f += 2.0 * l[i].in * l[i].out * (2 + l[i].din);
+    return f;
+}
+
+typedef struct {
+    double step_s, fwd_s, din_s, dw_s;   /* medians over the timed passes */
+    double flops;                        /* per pass */
+    int reps;
+} gemm_result;
+
+/* Times the products of one training step on M rows (median of passes). */
+static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_result *g) {
+    linear_shape l[6 * AAREN_MAX_LAYERS + 2];
+    const int n = list_linears(c, o->d_io, o->d_io, l);
+    int wmax = 1;
+    for (int i = 0; i < n; i++) { if (l[i].in > wmax) wmax = l[i].in; if (l[i].out > wmax) wmax = l[i].out; }
+    const size_t big = (size_t)M * wmax;
+    float *in = malloc(sizeof(float) * big), *dout = malloc(sizeof(float) * big), *out = malloc(sizeof(float) * big);
+    float *w = malloc(sizeof(float) * (size_t)wmax * wmax), *dw = malloc(sizeof(float) * (size_t)wmax * wmax);
+    if (!in || !dout || !out || !w || !dw) {
+        free(in); free(dout); free(out); free(w); free(dw);
+        return -1;
+    }
+    fill_normal(in, big, o->seed + 11);
+    fill_normal(dout, big, o->seed + 12);
+    fill_normal(w, (size_t)wmax * wmax, o->seed + 13);
+    memset(out, 0, sizeof(float) * big);
+    memset(dw, 0, sizeof(float) * (size_t)wmax * wmax);
+    g->flops = 0;
+    for (int i = 0; i < n; i++) g->flops += 2.0 * M * l[i].in * l[i].out * (2 + l[i].din);
+    double fwd[MAX_REPS], din[MAX_REPS], dwt[MAX_REPS], tot[MAX_REPS], spent = 0;
+    int k = -1;   /* pass -1 is the warm-up */
+    while (k < 0 || more_reps(&o->gemm_rule, k, spent)) {
+        const double t0 = cli_now();
+        for (int i = 0; i < n; i++)
+            aaren_gemm(0, 1, M, l[i].out, l[i].in, 1, in, l[i].in, w, l[i].in, 1, out, l[i].out);
+        const double t1 = cli_now();
+        for (int i = n - 1; i >= 0; i--)
+            if (l[i].din) aaren_gemm(0, 0, M, l[i].in, l[i].out, 1, dout, l[i].out, w, l[i].in, 1, out, l[i].in);
+        const double t2 = cli_now();
+        for (int i = n - 1; i >= 0; i--)
+            aaren_gemm(1, 0, l[i].out, l[i].in, M, 1, dout, l[i].out, in, l[i].in, 1, dw, l[i].in);
+        const double t3 = cli_now();
+        if (k >= 0) {
+            fwd[k] = t1 - t0; din[k] = t2 - t1; dwt[k] = t3 - t2; tot[k] = t3 - t0;
+            spent += tot[k];
+        }
+        k++;
+    }
+    g->reps = k;
+    g->step_s = median(tot, k);
+    g->fwd_s = median(fwd, k);
+    g->din_s = median(din, k);
+    g->dw_s = median(dwt, k);
+    free(in); free(dout); free(out); free(w); free(dw);
+    return 0;
+}
+
+/* ---- 1. training --------------------------------------------------------------------- */
+
+typedef struct {
+    int ran;                     /* 0: not run (see note) */
+    int B, N, reps;
+    double step_s, tps, cpu_share;
+    double fwd_s, loss_s, bwd_s, opt_s;   /* phases, medians */
+    double bytes;                /* parameters, gradients, optimizer, activations, data */
+    gemm_result gemm;
+    double bound_tps, frac;
+    char note[200];
+} train_result_b;
+
+/* Builds a sequence model of architecture arch (the checkpoint's weights when it has that
+ * architecture). */
+static aaren_seqmodel *make_seqmodel(const bench_opts *o, int arch, char *err, size_t errlen) {
+    aaren_config c = o->cfg;
+    c.arch = arch;
+    aaren_seqmodel *sm = aaren_seqmodel_new(&c, o->d_io, o->d_io, err, errlen);
+    if (!sm) return NULL;
+    aaren_seqmodel_init(sm, o->seed);
+    if (o->ckpt && aaren_model_config(o->ckpt)->arch == arch)
+        memcpy(aaren_model_params(aaren_seqmodel_encoder(sm)), aaren_model_params(o->ckpt),
+               sizeof(float) * aaren_model_n_params(o->ckpt));
+    return sm;
+}
+
+/* Runs one training configuration. Returns 0; 1 when it does not fit memory (nothing run);
+ * -1 on another failure (message printed). */
+static int train_config(const bench_opts *o, int arch, int B, int N, train_result_b *r) {
+    char err[512];
+    memset(r, 0, sizeof *r);
+    r->B = B;
+    r->N = N;
+    aaren_seqmodel *sm = make_seqmodel(o, arch, err, sizeof err);
+    aaren_adamw *opt = NULL;
+    float *x = NULL, *y = NULL;
+    int rc = -1;
+    if (!sm) goto done;
+    aaren_model *enc = aaren_seqmodel_encoder(sm);
+    if (aaren_seqmodel_reserve(sm, B, N, 1, err, sizeof err)) { rc = 1; goto done; }
+    {
+        size_t p, g, a;
+        aaren_model_memory(enc, &p, &g, &a);
+        const double tokens = (double)B * N, D = o->cfg.d_model;
+        /* the sequence model's own activations (4 D + 2 d_out per token), the optimizer's
+         * two moments and mask, the inputs and targets */
+        r->bytes = (double)(p + g + a) + 4.0 * tokens * (4 * D + 2 * o->d_io) +
+                   12.0 * aaren_model_n_trainable(enc) + 4.0 * tokens * 2 * o->d_io;
+        const double avail = mem_available();
+        if (avail > 0 && r->bytes > 0.8 * avail) {
+            char b1[32], b2[32];
+            snprintf(r->note, sizeof r->note, "needs %s, %s available", mib(r->bytes, b1, sizeof b1),
+                     mib(avail, b2, sizeof b2));
+            rc = 1;
+            goto done;
+        }
+    }
+    aaren_optim_config oc = aaren_optim_default();
+    opt = aaren_adamw_new(aaren_model_n_trainable(enc), &oc, err, sizeof err);
+    x = malloc(sizeof(float) * (size_t)B * N * o->d_io);
+    y = malloc(sizeof(float) * (size_t)B * N * o->d_io);
+    if (!opt || !x || !y) { if (opt) snprintf(err, sizeof err, "out of memory"); goto done; }
+    aaren_seqmodel_decay_mask(sm, opt);
+    fill_normal(x, (size_t)B * N * o->d_io, o->seed + 1);
+    fill_normal(y, (size_t)B * N * o->d_io, o->seed + 2);
+    const aaren_batch batch = {x, B, N, y, NULL, NULL, AAREN_LOSS_MSE, 0};
+
+    /* training steps: one warm-up (it also touches every activation page), then timed */
+    double t[MAX_REPS], spent = 0;
+    float gn;
+    uint64_t step = 1;
+    if (isnan(aaren_train_step(sm, opt, &batch, 0, step++, &gn, err, sizeof err))) goto done;
+    const double cpu0 = cpu_now();
+    int k = 0;
+    while (more_reps(&o->train_rule, k, spent)) {
+        const double t0 = cli_now();
+        if (isnan(aaren_train_step(sm, opt, &batch, 0, step++, &gn, err, sizeof err))) goto done;
+        t[k] = cli_now() - t0;
+        spent += t[k++];
+    }
+    r->cpu_share = (cpu_now() - cpu0) / (spent * aaren_threads());
+    r->reps = k;
+    r->step_s = median(t, k);
+    r->tps = (double)B * N / r->step_s;
+
+    /* the same step in its phases, as aaren_train_step runs them */
+    double pf[MAX_REPS], pl[MAX_REPS], pb[MAX_REPS], po[MAX_REPS];
+    spent = 0;
+    k = 0;
+    while (more_reps(&o->phase_rule, k, spent)) {
+        const double t0 = cli_now();
+        aaren_model_zero_grad(enc);
+        if (!aaren_seqmodel_forward(sm, x, B, N, AAREN_SCAN, err, sizeof err)) goto done;
+        const double t1 = cli_now();
+        aaren_seqmodel_loss_mse(sm, y, NULL, 0);
+        const double t2 = cli_now();
+        if (aaren_seqmodel_backward(sm, err, sizeof err)) goto done;
+        const double t3 = cli_now();
+        aaren_adamw_step(opt, aaren_model_params(enc), aaren_model_grads(enc));
+        const double t4 = cli_now();
+        pf[k] = t1 - t0; pl[k] = t2 - t1; pb[k] = t3 - t2; po[k] = t4 - t3;
+        spent += t4 - t0;
+        k++;
+    }
+    r->fwd_s = median(pf, k);
+    r->loss_s = median(pl, k);
+    r->bwd_s = median(pb, k);
+    r->opt_s = median(po, k);
+    r->ran = 1;
+    rc = 0;
+done:
+    if (rc < 0) cli_fail("bench", "training %s at %d x %d: %s", aaren_arch_name(arch), B, N, err);
+    if (rc == 1 && !r->note[0]) snprintf(r->note, sizeof r->note, "%.190s", err);
+    aaren_adamw_free(opt);
+    aaren_seqmodel_free(sm);
+    free(x);
+    free(y);
+    if (rc == 0) {
+        aaren_config c = o->cfg;
+        c.arch = arch;
+        if (gemm_bound(o, &c, B * N, &r->gemm)) {
+            snprintf(r->note, sizeof r->note, "no memory to time the matrix products");
+        } else {
+            r->bound_tps = (double)B * N / r->gemm.step_s;
+            r->frac = r->tps / r->bound_tps;
+        }
+    }
+    return rc;
+}
+
+typedef struct {
+    train_result_b r[2][MAX_NS];
+} train_section;
+
+static int run_training(const bench_opts *o, train_section *ts, FILE *csv) {
+    const aaren_config *c = &o->cfg;
+    const int D = c->d_model, F = c->d_ff, L = c->n_layers, d = o->d_io;
+    aaren_config ca = *c, ct = *c;
+    ca.arch = AAREN_ARCH_AAREN;
+    ct.arch = AAREN_ARCH_TRANSFORMER;
+    printf("\n== 1. training step: aaren_train_step (forward, MSE loss, backward, clip, AdamW)\n");
+    printf("model: sequence model d_in %d -> encoder -> d_out %d, %s, dropout 0, random N(0,1) inputs and targets\n",
+           d, d, o->quick ? "--quick sizes" : "batch and lengths as the targets define them");
+    printf("matrix-product bound: the linear layers' products of one step, timed with aaren_gemm on\n"
+           "  the step's own shapes (forward, input gradient, weight gradient), median of passes.\n"
+           "  FLOPs/token = 3 x 2 x [L (P D^2 + 2 D F) + D d_in + D d_out] - 2 D d_in\n"
+           "  (forward + backward = 3 x forward; the embedding needs no input gradient; P = 3\n"
+           "  projections k, v, out for Aaren, whose query is projected once per step, P = 4 for\n"
+           "  the Transformer; the attention itself is not counted)\n"
+           "  L %d, D %d, F %d, d_in = d_out = %d: Aaren %.3f MFLOP/token, Transformer %.3f MFLOP/token\n",
+           L, D, F, d, linear_flops_per_token(&ca, d, d) / 1e6, linear_flops_per_token(&ct, d, d) / 1e6);
+    printf("\n%-12s %5s %6s %3s %10s %11s %11s %8s %9s %9s %5s\n", "arch", "batch", "N", "K", "step ms",
+           "tokens/s", "bound tok/s", "of bound", "GEMM GF/s", "memory", "cpu%");
+    fflush(stdout);
+    for (int arch = 0; arch < 2; arch++) {
+        int B = o->batch;
+        double prev_s = 0;
+        int prev_n = 0, prev_b = 0;
+        for (int i = 0; i < o->n_ns; i++) {
+            const int N = o->ns[i];
+            train_result_b *r = &ts->r[arch][i];
+            char note[256] = "";
+            /* time: a step grows at most quadratically with N (linearly with B); keep the
+             * predicted warm-up + hard minimum of timed steps within the cap */
+            if (prev_s > 0) {
+                const double grow = (double)N / prev_n;
+                while (B > 1 && prev_s * grow * grow * B / prev_b * (1 + o->train_rule.hard_min) > o->train_cap) B /= 2;
+                if (B < o->batch)
+                    snprintf(note, sizeof note, "batch %d x %d predicted to take over %.0f s per configuration; batch %d fits",
+                             o->batch, N, o->train_cap, B);
+            }
+            int rc;
+            while ((rc = train_config(o, arch, B, N, r)) == 1 && B > 1) {
+                snprintf(note, sizeof note, "batch %d x %d does not fit memory (%s); halved", B, N, r->note);
+                B /= 2;
+            }
+            if (rc) {
+                printf("%-12s %5d %6d   (not run: %s)\n", aaren_arch_name(arch), B, N, r->note);
+                continue;
+            }
+            if (note[0]) snprintf(r->note, sizeof r->note, "%s", note);
+            char mem[32];
+            printf("%-12s %5d %6d %3d %10.1f %11.0f %11.0f %7.1f%% %9.1f %9s %4.0f%%\n", aaren_arch_name(arch), r->B,
+                   N, r->reps, 1e3 * r->step_s, r->tps, r->bound_tps, 100 * r->frac,
+                   r->gemm.flops / r->gemm.step_s / 1e9, mib(r->bytes, mem, sizeof mem), 100 * r->cpu_share);
+            if (r->note[0]) printf("%-12s   note: %s\n", "", r->note);
+            fflush(stdout);
+            if (csv)
+                fprintf(csv, "%s,%d,%d,%d,%.4f,%.1f,%.1f,%.4f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.3f\n",
+                        aaren_arch_name(arch), r->B, N, r->reps, 1e3 * r->step_s, r->tps, r->bound_tps, r->frac,
+                        r->gemm.flops / r->gemm.step_s / 1e9, 1e3 * r->gemm.step_s, 1e3 * r->fwd_s,
+                        1e3 * r->loss_s, 1e3 * r->bwd_s, 1e3 * r->opt_s, 1e3 * r->gemm.fwd_s,
+                        1e3 * (r->gemm.din_s + r->gemm.dw_s), r->bytes, r->cpu_share);
+            prev_s = r->step_s;
+            prev_n = N;
+            prev_b = r->B;
+        }
+    }
+    /* where the time goes: phases against the products they contain */
+    printf("\nwhere a step's time goes (ms, medians; 'GEMM' is the bound's share of that phase;\n"
+           "'other' is the phase minus its products: attention, LayerNorm, GELU, residuals, copies):\n");
+    printf("%-12s %6s %10s %10s %10s %10s %10s %10s %8s %8s\n", "arch", "N", "forward", "fwd GEMM", "fwd other",
+           "backward", "bwd GEMM", "bwd other", "loss", "AdamW");
+    for (int arch = 0; arch < 2; arch++)
+        for (int i = 0; i < o->n_ns; i++) {
+            const train_result_b *r = &ts->r[arch][i];
+            if (!r->ran) continue;
+            const double gb = r->gemm.din_s + r->gemm.dw_s;
+            printf("%-12s %6d %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %8.2f %8.2f\n", aaren_arch_name(arch), r->N,
+                   1e3 * r->fwd_s, 1e3 * r->gemm.fwd_s, 1e3 * (r->fwd_s - r->gemm.fwd_s), 1e3 * r->bwd_s, 1e3 * gb,
+                   1e3 * (r->bwd_s - gb), 1e3 * r->loss_s, 1e3 * r->opt_s);
+        }
+    return 0;
+}
+
+/* ---- 2. streaming ---------------------------------------------------------------------- */
+
+typedef struct {
+    long n;             /* tokens processed */
+    double cum_s;       /* wall time from before the first token to after the n-th */
+    double us_med;      /* median per-token latency over the window ending at token n */
+    double us_mean;
+    long rss;           /* resident bytes after token n */
+    size_t state;       /* aaren_stream_state_bytes after token n */
+    int measured;       /* 0: extrapolated (Transformer beyond where it stopped) */
+} stream_point;
+
+typedef struct {
+    int ran;
+    stream_point p[MAX_POINTS];
+    int np;
+    long reached;       /* tokens processed */
+    int stopped;        /* stopped by the time budget before the end of the grid */
+    double next_s;      /* predicted seconds to the next grid point when it stopped */
+    size_t alloc;       /* aaren_stream_alloc_bytes */
+    long rss_before;    /* before the stream was created */
+    double fit_a, fit_b;   /* Transformer: latency (us) ~ a + b * position, fitted */
+} stream_result_b;
+
+static const stream_point *point_at(const stream_result_b *r, long n) {
+    for (int i = 0; i < r->np; i++) if (r->p[i].n == n) return &r->p[i];
+    return NULL;
+}
+
+/* Streams up to n_max tokens (a power of two) one at a time through one stream, timing
+ * every token; records a point at every power of two. budget > 0: before doubling, stop
+ * when the predicted time to the next point would pass the budget. */
+static int stream_run(const bench_opts *o, const aaren_model *m, long n_max, double budget,
+                      const float *xs, stream_result_b *r) {
+    char err[512];
+    const int D = aaren_model_config(m)->d_model, W = o->window;
+    memset(r, 0, sizeof *r);
+    r->rss_before = rss_bytes();
+    const int tf = aaren_model_config(m)->arch == AAREN_ARCH_TRANSFORMER;
+    aaren_stream *s = aaren_stream_new(m, tf ? n_max : 0, err, sizeof err);
+    double *ring = malloc(sizeof(double) * (size_t)W), *tmp = malloc(sizeof(double) * (size_t)W);
+    float *y = malloc(sizeof(float) * (size_t)D);
+    if (!s || !ring || !tmp || !y) {
+        if (s) cli_fail("bench", "out of memory for the stream's timing buffers");
+        else cli_fail("bench", "%s", err);
+        aaren_stream_free(s); free(ring); free(tmp); free(y);
+        return -1;
+    }
+    r->alloc = aaren_stream_alloc_bytes(s);
+    long next = 1;
+    const double t_start = cli_now();
+    for (long t = 0; t < n_max; t++) {
+        const double a = cli_now();
+        if (aaren_stream_step(s, xs + (size_t)(t % N_INPUTS) * D, y, err, sizeof err)) {
+            cli_fail("bench", "stream step %ld: %s", t, err);
+            aaren_stream_free(s); free(ring); free(tmp); free(y);
+            return -1;
+        }
+        const double b = cli_now();
+        ring[t % W] = b - a;
+        r->reached = t + 1;
+        if (t + 1 == next) {
+            stream_point *p = &r->p[r->np++];
+            const int w = t + 1 < W ? (int)(t + 1) : W;
+            double sum = 0;
+            for (int i = 0; i < w; i++) sum += tmp[i] = ring[i];
+            p->n = t + 1;
+            p->cum_s = b - t_start;
+            p->us_med = 1e6 * median_inplace(tmp, w);
+            p->us_mean = 1e6 * sum / w;
+            p->rss = rss_bytes();
+            p->state = aaren_stream_state_bytes(s);
+            p->measured = 1;
+            if (next == n_max || r->np == MAX_POINTS) break;
+            /* per-token cost grows at most linearly with position: the next n tokens
+             * cost about 1.5 n times the latency now */
+            const double pred = 1.5 * p->us_mean * 1e-6 * (double)next;
+            if (budget > 0 && p->cum_s + pred > budget) {
+                r->stopped = 1;
+                r->next_s = pred;
+                break;
+            }
+            next *= 2;
+        }
+        if (budget > 0 && b - t_start > 2 * budget) {   /* far off its prediction */
+            r->stopped = 1;
+            break;
+        }
+    }
+    aaren_stream_free(s);
+    free(ring); free(tmp); free(y);
+    r->ran = 1;
+    return 0;
+}
+
+/* Latency ~ a + b * position, least squares over the points from 1K tokens on (at least
+ * the last two), then predicted points up to n_max (marked not measured). */
+static void extrapolate(stream_result_b *r, long n_max) {
+    int i0 = 0;
+    while (i0 < r->np - 2 && r->p[i0].n < 1024) i0++;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    const int k = r->np - i0;
+    if (k < 2) return;
+    for (int i = i0; i < r->np; i++) {
+        const double x = (double)r->p[i].n, yv = r->p[i].us_med;
+        sx += x; sy += yv; sxx += x * x; sxy += x * yv;
+    }
+    const double den = k * sxx - sx * sx;
+    r->fit_b = den > 0 ? (k * sxy - sx * sy) / den : 0;
+    r->fit_a = (sy - r->fit_b * sx) / k;
+    if (!r->stopped) return;
+    const stream_point last = r->p[r->np - 1];
+    for (long n = 2 * last.n; n <= n_max && r->np < MAX_POINTS; n *= 2) {
+        stream_point *p = &r->p[r->np++];
+        /* sum over positions last.n+1 .. n of (a + b t) */
+        const double cnt = (double)(n - last.n), tsum = 0.5 * ((double)n * (n + 1) - (double)last.n * (last.n + 1));
+        p->n = n;
+        p->cum_s = last.cum_s + 1e-6 * (r->fit_a * cnt + r->fit_b * tsum);
+        p->us_med = p->us_mean = r->fit_a + r->fit_b * (double)n;
+        p->rss = -1;
+        p->state = (size_t)((double)last.state / (double)last.n * (double)n);
+        p->measured = 0;
+    }
+}
+
+/* A batch of n streams: per-stream latency of aaren_stream_step_batch against n calls of
+ * aaren_stream_step_one, over T tokens each (medians of per-token samples). */
+static int batch_run(const bench_opts *o, const aaren_model *m, const float *xs, double *us_batch,
+                     double *us_single) {
+    char err[512];
+    const int n = o->n_streams, T = o->batch_tokens, D = aaren_model_config(m)->d_model;
+    const int warm = 8;
+    aaren_stream *s = aaren_stream_new_batch(m, n, T + warm, AAREN_PREFILL_CHUNK, err, sizeof err);
+    double *t = malloc(sizeof(double) * (size_t)T);
+    float *y = malloc(sizeof(float) * (size_t)n * D);
+    int rc = -1;
+    if (!s || !t || !y) { if (s) snprintf(err, sizeof err, "out of memory"); goto done; }
+    for (int pass = 0; pass < 2; pass++) {
+        aaren_stream_reset(s);
+        for (int k = 0; k < T + warm; k++) {
+            const float *x = xs + (size_t)((k * n) % (N_INPUTS - n)) * D;
+            const double a = cli_now();
+            if (pass == 0) {
+                if (aaren_stream_step_batch(s, x, y, err, sizeof err)) goto done;
+            } else {
+                for (int i = 0; i < n; i++)
+                    if (aaren_stream_step_one(s, i, x + (size_t)i * D, y + (size_t)i * D, err, sizeof err)) goto done;
+            }
+            if (k >= warm) t[k - warm] = (cli_now() - a) / n;
+        }
+        *(pass == 0 ? us_batch : us_single) = 1e6 * median_inplace(t, T);
+    }
+    rc = 0;
+done:
+    if (rc) cli_fail("bench", "batched streams: %s", err);
+    aaren_stream_free(s);
+    free(t);
+    free(y);
+    return rc;
+}
+
+typedef struct {
+    stream_result_b r[2];
+    int batch_ok[2];
+    double us_batch[2], us_single[2];
+} stream_section;
+
+static aaren_model *make_model(const bench_opts *o, int arch, char *err, size_t errlen) {
+    aaren_config c = o->cfg;
+    c.arch = arch;
+    aaren_model *m = aaren_model_new(&c, err, errlen);
+    if (!m) return NULL;
+    aaren_model_init(m, o->seed);
+    if (o->ckpt && aaren_model_config(o->ckpt)->arch == arch)
+        memcpy(aaren_model_params(m), aaren_model_params(o->ckpt), sizeof(float) * aaren_model_n_params(o->ckpt));
+    return m;
+}
+
+static int run_streaming(const bench_opts *o, stream_section *ss, FILE *csv) {
+    char err[512], b1[32], b2[32], b3[32], lab[24];
+    const int D = o->cfg.d_model;
+    float *xs = malloc(sizeof(float) * (size_t)N_INPUTS * D);
+    if (!xs) return cli_fail("bench", "out of memory");
+    fill_normal(xs, (size_t)N_INPUTS * D, o->seed + 3);
+    printf("\n== 2. streaming: one stream, one token at a time (aaren_stream_step)\n");
+    printf("every token timed; latency at position P = median (and mean) over the %d tokens up to P;\n"
+           "cumulative = wall time from the first token to the N-th; RSS from /proc/self/statm;\n"
+           "state = aaren_stream_state_bytes; inputs N(0,1), %d distinct tokens cycled.\n"
+           "Aaren to %ld tokens; the Transformer (KV cache of %ld tokens, pages touched as it fills)\n"
+           "until the grid ends at %ld or the next doubling is predicted to pass %.0f s in all.\n",
+           o->window, N_INPUTS, o->aaren_tokens, o->tf_tokens, o->tf_tokens, o->tf_budget);
+    fflush(stdout);
+    for (int arch = 0; arch < 2; arch++) {
+        aaren_model *m = make_model(o, arch, err, sizeof err);
+        if (!m) { free(xs); return cli_fail("bench", "%s", err); }
+        stream_result_b *r = &ss->r[arch];
+        const long n_max = arch == AAREN_ARCH_AAREN ? o->aaren_tokens : o->tf_tokens;
+        const int rc = stream_run(o, m, n_max, arch == AAREN_ARCH_AAREN ? 0 : o->tf_budget, xs, r);
+        if (!rc) {
+            const int nmeas = r->np;
+            if (arch == AAREN_ARCH_TRANSFORMER) extrapolate(r, n_max);
+            printf("\n%s: stream object %s; RSS before it %s\n", aaren_arch_name(arch), mib((double)r->alloc, b1, sizeof b1),
+                   mib((double)r->rss_before, b2, sizeof b2));
+            printf("  %9s %12s %12s %12s %12s %12s\n", "tokens", "cumulative s", "us/tok med", "us/tok mean",
+                   "RSS", "state");
+            for (int i = 0; i < nmeas; i++) {
+                const stream_point *p = &r->p[i];
+                const int named = p->n == 1 || p->n == 1024 || p->n == 16384 || p->n == 65536 || p->n == 1048576 ||
+                                  i == nmeas - 1;
+                if (named)
+                    printf("  %9s %12.3f %12.2f %12.2f %12s %12s\n", tok_label(p->n, lab, sizeof lab), p->cum_s,
+                           p->us_med, p->us_mean, mib((double)p->rss, b1, sizeof b1),
+                           mib((double)p->state, b3, sizeof b3));
+            }
+            if (r->stopped)
+                printf("  stopped after %ld tokens (%.1f s): the next doubling was predicted to take %.0f s more;\n"
+                       "  beyond, latency is extrapolated as %.3g + %.3g x position us (fit over the windows from 1K)\n",
+                       r->reached, r->p[nmeas - 1].cum_s, r->next_s, r->fit_a, r->fit_b);
+            if (csv)
+                for (int i = 0; i < r->np; i++) {
+                    const stream_point *p = &r->p[i];
+                    fprintf(csv, "%s,%ld,%.6f,%.4f,%.4f,%ld,%zu,%d\n", aaren_arch_name(arch), p->n, p->cum_s, p->us_med,
+                            p->us_mean, p->rss, p->state, p->measured);
+                }
+            fflush(stdout);
+        }
+        if (!rc) {
+            ss->batch_ok[arch] = !batch_run(o, m, xs, &ss->us_batch[arch], &ss->us_single[arch]);
+        }
+        aaren_model_free(m);
+        if (rc) { free(xs); return 1; }
+    }
+    printf("\nbatched streams: %d streams, %d tokens each from position 0 (8 warm-up tokens),\n"
+           "per-stream latency = median over tokens of (time of the step) / %d:\n", o->n_streams, o->batch_tokens,
+           o->n_streams);
+    printf("  %-12s %22s %26s %9s\n", "arch", "step_batch us/stream", "step_one x n us/stream", "speed-up");
+    for (int arch = 0; arch < 2; arch++)
+        if (ss->batch_ok[arch])
+            printf("  %-12s %22.2f %26.2f %8.1fx\n", aaren_arch_name(arch), ss->us_batch[arch], ss->us_single[arch],
+                   ss->us_single[arch] / ss->us_batch[arch]);
+    free(xs);
+    return 0;
+}
+
+/* ---- 3. the PyTorch twin ------------------------------------------------------------------ */
+
+typedef struct {
+    int ran;            /* 1: results parsed */
+    int n_train;
+    int train_n[MAX_NS];
+    double train_tps[MAX_NS];
+    double stream_us;
+    int blas_reference; /* 1: the reference BLAS is loaded; -1 unknown */
+    char why[256];      /* when not run */
+} twin_result;
+
+static int path_ok_for_shell(const char *p) { return !strchr(p, '\''); }
+
+/* The folder holding bench_twin.py and plot_bench.py, or NULL. */
+static const char *python_dir(const bench_opts *o, char *buf, size_t len) {
+    char exe[1024];
+    const char *cands[4];
+    int n = 0;
+    char c1[1100], c2[1100];
+    if (o->pydir_opt) cands[n++] = o->pydir_opt;
+    const ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) { *slash = 0; snprintf(c1, sizeof c1, "%s/../python", exe); cands[n++] = c1; }
+    }
+    /* the source tree this file was compiled from */
+    snprintf(c2, sizeof c2, "%s", __FILE__);
+    char *cut = strstr(c2, "src/cli/cmd_bench.c");
+    if (cut && cut > c2) { strcpy(cut, "python"); cands[n++] = c2; }
+    cands[n++] = "python";
+    for (int i = 0; i < n; i++) {
+        char f[1200];
+        snprintf(f, sizeof f, "%s/bench_twin.py", cands[i]);
+        if (!access(f, R_OK)) { snprintf(buf, len, "%s", cands[i]); return buf; }
+        if (o->pydir_opt) break;   /* an explicit folder is the only one tried */
+    }
+    return NULL;
+}
+
+static int run_twin(const bench_opts *o, twin_result *tw, int twin_ns, const int *ns) {
+    char dir[1024];
+    memset(tw, 0, sizeof *tw);
+    tw->blas_reference = -1;
+    printf("\n== 3. the PyTorch twin (python/aaren_twin.py) of the same Aaren model\n");
+    if (access(PYTHON, X_OK)) {
+        snprintf(tw->why, sizeof tw->why, "%s not found", PYTHON);
+        printf("skipped: %s\n", tw->why);
+        return 0;
+    }
+    if (!python_dir(o, dir, sizeof dir)) {
+        snprintf(tw->why, sizeof tw->why, "bench_twin.py not found (give its folder with --python DIR)");
+        printf("skipped: %s\n", tw->why);
+        return 0;
+    }
+    const aaren_config *c = &o->cfg;
+    char cmd[4096], list[128] = "";
+    for (int i = 0, k = 0; i < twin_ns; i++) k += snprintf(list + k, sizeof list - k, "%s%d", i ? "," : "", ns[i]);
+    int k = snprintf(cmd, sizeof cmd,
+                     "OMP_NUM_THREADS=%d %s '%s/bench_twin.py' --threads %d --d-model %d --n-heads %d --n-layers %d "
+                     "--d-ff %d --norm %s --activation %s --ln-eps %g --d-io %d --batch %d --tokens %s "
+                     "--stream-tokens %d --seed %llu%s",
+                     aaren_threads(), PYTHON, dir, aaren_threads(), c->d_model, c->n_heads, c->n_layers, c->d_ff,
+                     c->norm == AAREN_NORM_PRE ? "pre" : "post", c->activation == AAREN_RELU ? "relu" : "gelu",
+                     (double)c->ln_eps, o->d_io, o->batch, list, o->window, (unsigned long long)o->seed,
+                     o->quick ? " --quick" : "");
+    if (o->ckpt && aaren_model_config(o->ckpt)->arch == AAREN_ARCH_AAREN && path_ok_for_shell(o->model_path))
+        k += snprintf(cmd + k, sizeof cmd - k, " --model '%s'", o->model_path);
+    snprintf(cmd + k, sizeof cmd - k, " 2>&1");
+    if (!path_ok_for_shell(dir)) {
+        snprintf(tw->why, sizeof tw->why, "the folder %.200s has a quote in its name", dir);
+        printf("skipped: %s\n", tw->why);
+        return 0;
+    }
+    printf("$ %s\n", cmd);
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        snprintf(tw->why, sizeof tw->why, "could not start %s", PYTHON);
+        printf("skipped: %s\n", tw->why);
+        return 0;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, p)) {
+        if (!strncmp(line, "RESULT ", 7)) {
+            int n;
+            double v;
+            if (sscanf(line + 7, "train %d %lf", &n, &v) == 2 && tw->n_train < MAX_NS) {
+                tw->train_n[tw->n_train] = n;
+                tw->train_tps[tw->n_train++] = v;
+            } else if (sscanf(line + 7, "stream_us %lf", &v) == 1) {
+                tw->stream_us = v;
+            } else if (sscanf(line + 7, "blas_reference %d", &n) == 1) {
+                tw->blas_reference = n;
+            }
+            continue;
+        }
+        printf("  %s", line);
+        if (!strchr(line, '\n')) printf("\n");
+        fflush(stdout);
+    }
+    const int st = pclose(p);
+    const int code = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+    if (code == 77) snprintf(tw->why, sizeof tw->why, "torch or numpy missing for %s", PYTHON);
+    else if (code) snprintf(tw->why, sizeof tw->why, "bench_twin.py failed (exit code %d)", code);
+    else tw->ran = tw->n_train > 0 || tw->stream_us > 0;
+    if (!tw->ran) printf("skipped: %s\n", tw->why[0] ? tw->why : "no results from bench_twin.py");
+    return 0;
+}
+
+/* ---- options and the report ------------------------------------------------------------------ */
+
+static const char *bench_help =
+    "usage: aaren [--threads N] bench [options]\n\n"
+    "Measures, on this machine, the efficiency claims of Aaren against a causal Transformer of\n"
+    "the same shape (default: 3 layers, d_model 128, 4 heads, d_ff 512, post-norm, GELU), and\n"
+    "prints each figure with its method and a final PASS/MISS table of the targets. Exit code 0\n"
+    "whatever the verdicts (1 only when the benchmark cannot run). Full run: a few minutes.\n\n"
+    "1. training: tokens/s of aaren_train_step (forward, MSE, backward, clip, AdamW; dropout 0)\n"
+    "   on a sequence model d_in = d_out = d_model, batch 32, N = 256, 1024, 4096; the bound\n"
+    "   set by the step's matrix products (aaren_gemm timed on the step's own shapes; the FLOP\n"
+    "   formula is printed); Aaren's fraction of it and the Aaren/Transformer ratio. A\n"
+    "   Transformer configuration that does not fit memory or time gets a smaller batch (said).\n"
+    "2. streaming: per-token latency (median of a 1000-token window), RSS and state bytes at\n"
+    "   1K, 16K, 64K and 1M tokens; cumulative time to N tokens (Aaren to 1M, the Transformer\n"
+    "   until 65,536 or its time budget); 32 streams with aaren_stream_step_batch against 32\n"
+    "   single-stream steps.\n"
+    "3. the PyTorch twin (python/bench_twin.py via " PYTHON ", same thread count): training\n"
+    "   tokens/s of its scan path at N = 256 and 1024 and streaming latency of its step path,\n"
+    "   with the BLAS torch loaded (a loud warning if it is the reference BLAS).\n\n"
+    "options:\n"
+    "  --model F.safetensors  the encoder shape of this checkpoint (its weights for its own\n"
+    "                         architecture; the other architecture gets the same shape)\n"
+    "  --quick                small sizes and few repetitions: seconds, not minutes (batch 8,\n"
+    "                         N = 64, 128, 256, streams to 64K; the targets are defined at\n"
+    "                         full size, so the verdicts say so)\n"
+    "  --parts LIST           which sections, comma-separated: train, stream, twin [all]\n"
+    "  --batch B              training batch [32; quick 8]\n"
+    "  --tokens LIST          training lengths, comma-separated, up to 6 [256,1024,4096]\n"
+    "  --stream-tokens N      Aaren stream length, a power of two [1048576; quick 65536]\n"
+    "  --budget S             seconds the Transformer stream may take [150; quick 5]\n"
+    "  --csv PREFIX           write PREFIX_train.csv and PREFIX_stream.csv\n"
+    "  --plot                 draw PREFIX_stream.png (memory and cumulative time against tokens)\n"
+    "                         with python/plot_bench.py; needs --csv and matplotlib\n"
+    "  --python DIR           folder of bench_twin.py and plot_bench.py [found next to the\n"
+    "                         binary (../python) or in the source tree]\n"
+    "  --seed S               weights and data [1]\n\n"
+    "Method: wall clock (CLOCK_MONOTONIC); training: one warm-up step, then the median of K\n"
+    "steps (K >= 5 and >= 2 s timed, at least 3 and at most ~30 s for long steps, K <= 50);\n"
+    "matrix products likewise; streaming: every token timed. 'cpu%' is process CPU time over\n"
+    "wall time x threads: well below 100% means other processes took the CPUs.\n";
+
+static int parse_parts(const char *v, int *parts) {
+    *parts = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (!strcmp(tok, "train")) *parts |= PART_TRAIN;
+        else if (!strcmp(tok, "stream")) *parts |= PART_STREAM;
+        else if (!strcmp(tok, "twin")) *parts |= PART_TWIN;
+        else return cli_fail("bench", "--parts: unknown part '%s' (expected train, stream, twin)", tok), -1;
+    }
+    return *parts ? 0 : (cli_fail("bench", "--parts: no part given"), -1);
+}
+
+static int parse_tokens(const char *v, bench_opts *o) {
+    o->n_ns = 0;
+    const char *p = v;
+    while (*p) {
+        char *end;
+        const long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || n > 1 << 20 || o->n_ns == MAX_NS || (*end && *end != ','))
+            return cli_fail("bench", "--tokens '%s': expected up to %d comma-separated lengths from 1 to %d", v,
+                            MAX_NS, 1 << 20), -1;
+        o->ns[o->n_ns++] = (int)n;
+        p = *end ? end + 1 : end;
+    }
+    return o->n_ns ? 0 : (cli_fail("bench", "--tokens: no length given"), -1);
+}
+
+static int parse_opts(const cli_args *a, bench_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->quick = cli_flag(a, "quick");
+    o->plot = cli_flag(a, "plot");
+    o->csv = cli_get(a, "csv");
+    o->pydir_opt = cli_get(a, "python");
+    o->model_path = cli_get(a, "model");
+    o->parts = PART_TRAIN | PART_STREAM | PART_TWIN;
+    if (cli_get(a, "parts") && parse_parts(cli_get(a, "parts"), &o->parts)) return -1;
+    long batch, st, seed, budget;
+    if (cli_int(a, "batch", o->quick ? 8 : 32, 1, 65536, &batch) ||
+        cli_int(a, "stream-tokens", o->quick ? 65536 : 1048576, 1, 1L << 30, &st) ||
+        cli_int(a, "budget", o->quick ? 5 : 150, 0, 100000, &budget) ||
+        cli_int(a, "seed", 1, 0, 0x7fffffffL, &seed))
+        return -1;
+    if (st & (st - 1)) return cli_fail("bench", "--stream-tokens %ld: must be a power of two", st), -1;
+    if (o->plot && !o->csv) return cli_fail("bench", "--plot draws from the CSV files: give --csv PREFIX too"), -1;
+    o->batch = (int)batch;
+    o->aaren_tokens = st;
+    o->tf_tokens = st < 65536 ? st : 65536;
+    o->tf_budget = (double)budget;
+    o->seed = (uint64_t)seed;
+    if (cli_get(a, "tokens")) {
+        if (parse_tokens(cli_get(a, "tokens"), o)) return -1;
+    } else {
+        const int full[3] = {256, 1024, 4096}, quick[3] = {64, 128, 256};
+        o->n_ns = 3;
+        memcpy(o->ns, o->quick ? quick : full, sizeof full);
+    }
+    o->window = o->quick ? 200 : 1000;
+    o->n_streams = 32;
+    o->batch_tokens = o->quick ? 100 : 1000;
+    o->train_cap = o->quick ? 10 : 240;
+    const reps_rule full_rule = {3, 5, 2.0, 30.0}, quick_rule = {2, 3, 0.2, 1.0};
+    const reps_rule full_phase = {2, 3, 1.0, 15.0}, quick_phase = {1, 2, 0.1, 0.5};
+    o->train_rule = o->gemm_rule = o->quick ? quick_rule : full_rule;
+    o->phase_rule = o->quick ? quick_phase : full_phase;
+    if (o->model_path) {
+        char err[512];
+        o->ckpt = aaren_model_load(o->model_path, err, sizeof err);
+        if (!o->ckpt) return cli_fail("bench", "%s", err), -1;
+        o->cfg = *aaren_model_config(o->ckpt);
+    } else {
+        o->cfg = (aaren_config){AAREN_ARCH_AAREN, 128, 4, 3, 512, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
+    }
+    o->d_io = o->cfg.d_model;
+    return 0;
+}
+
+static int targets_sizes(const bench_opts *o) {
+    return !o->quick && o->batch == 32 && o->n_ns == 3 && o->ns[0] == 256 && o->ns[1] == 1024 && o->ns[2] == 4096;
+}
+
+typedef struct {
+    int n;
+    int state[24];      /* 1 PASS, 0 MISS, -1 not measured */
+    char what[24][96], fig[24][160];
+} verdicts;
+
+static void verdict(verdicts *v, int state, const char *what, const char *fmt, ...) {
+    if (v->n == 24) return;
+    va_list ap;
+    v->state[v->n] = state;
+    snprintf(v->what[v->n], sizeof v->what[0], "%s", what);
+    va_start(ap, fmt);
+    vsnprintf(v->fig[v->n], sizeof v->fig[0], fmt, ap);
+    va_end(ap);
+    v->n++;
+}
+
+static const train_result_b *train_at(const train_section *ts, const bench_opts *o, int arch, int N) {
+    for (int i = 0; i < o->n_ns; i++) if (o->ns[i] == N && ts->r[arch][i].ran) return &ts->r[arch][i];
+    return NULL;
+}
+
+int cmd_bench(int argc, char **argv) {
+    static const char *const valued[] = {"model", "parts", "batch", "tokens", "stream-tokens", "budget", "csv",
+                                         "python", "seed", NULL};
+    static const char *const flags[] = {"quick", "plot", NULL};
+    cli_args a;
+    const int prc = cli_parse(&a, "bench", argc, argv, valued, flags);
+    if (prc) { if (prc > 0) fputs(bench_help, stdout); return prc > 0 ? 0 : 2; }
+    if (a.n_positional) return cli_fail("bench", "unexpected argument '%s' (see 'aaren bench --help')", a.positional[0]), 2;
+    bench_opts o;
+    if (parse_opts(&a, &o)) return 2;
+
+    FILE *csv_train = NULL, *csv_stream = NULL;
+    char path_train[1024], path_stream[1024];
+    if (o.csv) {
+        snprintf(path_train, sizeof path_train, "%s_train.csv", o.csv);
+        snprintf(path_stream, sizeof path_stream, "%s_stream.csv", o.csv);
+        if ((o.parts & PART_TRAIN) && !(csv_train = fopen(path_train, "w")))
+            return cli_fail("bench", "cannot write %s", path_train);
+        if ((o.parts & PART_STREAM) && !(csv_stream = fopen(path_stream, "w"))) {
+            if (csv_train) fclose(csv_train);
+            return cli_fail("bench", "cannot write %s", path_stream);
+        }
+        if (csv_train)
+            fprintf(csv_train, "arch,batch,tokens,reps,step_ms,tokens_per_s,bound_tokens_per_s,fraction_of_bound,"
+                               "gemm_gflops,gemm_ms,forward_ms,loss_ms,backward_ms,adamw_ms,gemm_forward_ms,"
+                               "gemm_backward_ms,memory_bytes,cpu_share\n");
+        if (csv_stream)
+            fprintf(csv_stream, "arch,tokens,cumulative_s,us_per_token_median,us_per_token_mean,rss_bytes,"
+                                "state_bytes,measured\n");
+    }
+
+    char model[256], date[64];
+    int cores;
+    cpu_info(model, sizeof model, &cores);
+    const time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    const aaren_config *c = &o.cfg;
+    printf("aaren %s bench%s, %s\n", aaren_version(), o.quick ? " --quick" : "", date);
+    printf("machine:  %s; %ld logical CPUs online", model, sysconf(_SC_NPROCESSORS_ONLN));
+    if (cores > 0) printf(", %d cores per socket", cores);
+    printf("; load average %.2f at the start\n", load_average());
+    printf("threads:  %d (OpenMP)\n", aaren_threads());
+    printf("backend:  %s\n", aaren_backend());
+    printf("model:    %s: d_model %d, %d heads, %d layers, d_ff %d, %s-norm, %s\n",
+           o.model_path ? o.model_path : "random weights (seed)", c->d_model, c->n_heads, c->n_layers, c->d_ff,
+           c->norm == AAREN_NORM_PRE ? "pre" : "post", c->activation == AAREN_RELU ? "ReLU" : "GELU");
+    printf("method:   clock_gettime(CLOCK_MONOTONIC); one warm-up, then the median of K runs\n"
+           "          (K >= %d and >= %.2g s timed; at least %d and about %.0f s at most for long runs)\n",
+           o.train_rule.min_reps, o.train_rule.budget_s, o.train_rule.hard_min, o.train_rule.long_s);
+    fflush(stdout);
+
+    train_section *ts = calloc(1, sizeof *ts);
+    stream_section *ss = calloc(1, sizeof *ss);
+    twin_result tw;
+    memset(&tw, 0, sizeof tw);
+    if (!ts || !ss) { free(ts); free(ss); return cli_fail("bench", "out of memory"); }
+    const double t_run = cli_now();
+    int rc = 0;
+    if (o.parts & PART_TRAIN) rc = run_training(&o, ts, csv_train);
+    if (!rc && (o.parts & PART_STREAM)) rc = run_streaming(&o, ss, csv_stream);
+    if (csv_train) fclose(csv_train);
+    if (csv_stream) fclose(csv_stream);
+    if (!rc && (o.parts & PART_TWIN)) run_twin(&o, &tw, o.n_ns < 2 ? o.n_ns : 2, o.ns);
+    if (rc) { free(ts); free(ss); aaren_model_free(o.ckpt); return 1; }
+
+    /* ---- comparisons and verdicts ---- */
+    verdicts v;
+    memset(&v, 0, sizeof v);
+    const int nmax = o.ns[o.n_ns - 1];
+    printf("\n== summary\n");
+    if (o.parts & PART_TRAIN) {
+        for (int i = 0; i < o.n_ns; i++) {
+            const train_result_b *r = train_at(ts, &o, 0, o.ns[i]);
+            char what[96];
+            snprintf(what, sizeof what, "Aaren training >= 60%% of the GEMM bound, N=%d", o.ns[i]);
+            if (r) verdict(&v, r->frac >= 0.6, what, "%.1f%% (%.0f of %.0f tokens/s)", 100 * r->frac, r->tps, r->bound_tps);
+            else verdict(&v, -1, what, "not run");
+        }
+        const train_result_b *ra = train_at(ts, &o, 0, nmax), *rt = train_at(ts, &o, 1, nmax);
+        char what[96];
+        snprintf(what, sizeof what, "Aaren / Transformer training >= 2x, N=%d", nmax);
+        if (ra && rt) {
+            const double ratio = ra->tps / rt->tps;
+            printf("training tokens/s at N = %d: Aaren %.0f (batch %d), Transformer %.0f (batch %d): ratio %.2fx\n", nmax,
+                   ra->tps, ra->B, rt->tps, rt->B, ratio);
+            verdict(&v, ratio >= 2, what, "%.2fx (%.0f vs %.0f tokens/s)", ratio, ra->tps, rt->tps);
+        } else {
+            verdict(&v, -1, what, "not run");
+        }
+    }
+    if (o.parts & PART_STREAM) {
+        const stream_result_b *ra = &ss->r[0], *rt = &ss->r[1];
+        const stream_point *a1 = point_at(ra, 1024), *a2 = point_at(ra, o.aaren_tokens);
+        char what[96], lab[24];
+        snprintf(what, sizeof what, "Aaren latency at %s within 5%% of 1K", tok_label(o.aaren_tokens, lab, sizeof lab));
+        if (a1 && a2 && a2->n > a1->n) {
+            const double d = a2->us_med / a1->us_med - 1;
+            verdict(&v, fabs(d) <= 0.05, what, "%.2f vs %.2f us/token (%+.1f%%)", a2->us_med, a1->us_med, 100 * d);
+            snprintf(what, sizeof what, "Aaren RSS unchanged 1K -> %s", lab);
+            verdict(&v, a2->rss == a1->rss, what, "%ld -> %ld bytes (%+ld), state %zu bytes", a1->rss, a2->rss,
+                    a2->rss - a1->rss, a2->state);
+        } else {
+            verdict(&v, -1, what, "stream shorter than 2K tokens");
+        }
+        const long nr = o.tf_tokens;
+        const stream_point *pa = point_at(ra, nr), *pt = point_at(rt, nr);
+        if (pa && pt)
+            printf("cumulative time to %ld tokens one at a time: Transformer %.2f s%s, Aaren %.3f s: ratio %.1fx\n", nr,
+                   pt->cum_s, pt->measured ? "" : " (extrapolated)", pa->cum_s, pt->cum_s / pa->cum_s);
+        for (int arch = 0; arch < 2; arch++)
+            if (ss->batch_ok[arch])
+                printf("%s: %d batched streams %.2f us per stream-token vs %.2f single (%.1fx)\n", aaren_arch_name(arch),
+                       o.n_streams, ss->us_batch[arch], ss->us_single[arch], ss->us_single[arch] / ss->us_batch[arch]);
+    }
+    if (o.parts & PART_TWIN) {
+        const double need[2] = {1.5, 3.0};
+        for (int i = 0; i < 2 && i < o.n_ns; i++) {
+            char what[96];
+            snprintf(what, sizeof what, "training vs the twin >= %.1fx, N=%d", need[i], o.ns[i]);
+            const train_result_b *r = train_at(ts, &o, 0, o.ns[i]);
+            double twin = 0;
+            for (int k = 0; k < tw.n_train; k++) if (tw.train_n[k] == o.ns[i]) twin = tw.train_tps[k];
+            if (r && twin > 0)
+                verdict(&v, r->tps / twin >= need[i], what, "%.2fx (%.0f vs %.0f tokens/s)", r->tps / twin, r->tps, twin);
+            else verdict(&v, -1, what, "not measured%s%s", tw.why[0] ? ": " : "", tw.why);
+        }
+        const stream_point *a1 = point_at(&ss->r[0], 1024);
+        if (!a1 && ss->r[0].np) a1 = &ss->r[0].p[ss->r[0].np - 1];
+        if (a1 && tw.stream_us > 0)
+            verdict(&v, tw.stream_us / a1->us_med >= 20, "streaming latency vs the twin >= 20x lower",
+                    "%.1fx (%.2f vs %.2f us/token)", tw.stream_us / a1->us_med, a1->us_med, tw.stream_us);
+        else verdict(&v, -1, "streaming latency vs the twin >= 20x lower", "not measured%s%s", tw.why[0] ? ": " : "", tw.why);
+        if (tw.blas_reference == 1)
+            printf("WARNING: torch runs on the REFERENCE BLAS: the twin comparison is meaningless\n");
+    }
+    printf("\nrun time %.0f s; load average at the end %.2f\n", cli_now() - t_run, load_average());
+    printf("verdicts%s:\n", targets_sizes(&o) ? "" : " (sizes differ from those the targets are defined at)");
+    for (int i = 0; i < v.n; i++)
+        printf("  %-4s  %-52s %s\n", v.state[i] > 0 ? "PASS" : v.state[i] == 0 ? "MISS" : "n/a", v.what[i], v.fig[i]);
+
+    if (o.plot) {
+        char dir[1024], cmd[4096];
+        if (access(PYTHON, X_OK)) {
+            printf("plot skipped: %s not found\n", PYTHON);
+        } else if (!python_dir(&o, dir, sizeof dir) || !path_ok_for_shell(dir) || !path_ok_for_shell(o.csv)) {
+            printf("plot skipped: plot_bench.py not found (give its folder with --python DIR)\n");
+        } else {
+            snprintf(cmd, sizeof cmd,
+                     "%s '%s/plot_bench.py' '%s' --title '%s, %d threads; %d layers, d_model %d, d_ff %d' 2>&1",
+                     PYTHON, dir, o.csv, path_ok_for_shell(model) ? model : "this machine", aaren_threads(),
+                     c->n_layers, c->d_model, c->d_ff);
+            fflush(stdout);
+            const int st = system(cmd);
+            const int code = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+            if (code == 77) printf("plot skipped: matplotlib is missing for %s\n", PYTHON);
+            else if (code) printf("plot failed (exit code %d)\n", code);
+        }
+    }
+    free(ts);
+    free(ss);
+    aaren_model_free(o.ckpt);
+    return 0;
+}

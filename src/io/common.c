@@ -1,0 +1,58 @@
+/* Error messages, shape arithmetic and file sizes (see common.h). */
+#include "io/common.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+static void one_line(char *err) {
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20) *c = '?';
+}
+
+int aaren_errf(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+        one_line(err);
+    }
+    return -1;
+}
+
+int aaren_file_err(char *err, size_t errlen, const char *path, const char *fmt, ...) {
+    if (err && errlen) {
+        int n = snprintf(err, errlen, "%s: ", path ? path : "(null)");
+        if (n >= 0 && (size_t)n < errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+        one_line(err);
+    }
+    return -1;
+}
+
+int64_t aaren_shape_numel(int ndim, const int64_t *shape) {
+    const uint64_t limit = (SIZE_MAX < (uint64_t)INT64_MAX ? (uint64_t)SIZE_MAX : (uint64_t)INT64_MAX) / 4;
+    uint64_t n = 1;
+    int zero = 0;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) return -1;
+        if (shape[i] == 0) zero = 1;
+    }
+    if (zero) return 0;
+    for (int i = 0; i < ndim; i++) {
+        const uint64_t d = (uint64_t)shape[i];
+        if (d > limit / n) return -1;
+        n *= d;
+    }
+    return (int64_t)n;
+}
+
+int aaren_file_size(FILE *f, uint64_t *size) {
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) return -1;
+    *size = (uint64_t)n;
+    return 0;
+}
