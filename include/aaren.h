@@ -248,6 +248,9 @@ const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, i
  * CE: labels [B, N] (or [B]) class indices in 0..d_out-1, mean over counted positions. */
 float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int *lengths, int last_only);
 float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *lengths, int last_only);
+/* For a loss of the caller's own: returns the gradient buffer [B, N, d_out] of the last
+ * forward, zeroed, for the caller to fill with dL/dpred before backward. */
+float *aaren_seqmodel_grad_output(aaren_seqmodel *sm);
 /* Adds the loss gradient into the parameter gradients (zero them first). */
 int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen);
 /* Checkpoint: the encoder's tensors and metadata plus embed.* / head.* and seq.d_in/d_out. */

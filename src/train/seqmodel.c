@@ -199,6 +199,13 @@ float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *l
     return (float)(loss * inv);
 }
 
+float *aaren_seqmodel_grad_output(aaren_seqmodel *sm) {
+    if (!sm->B) return NULL;
+    memset(sm->dpred, 0, sizeof(float) * (size_t)sm->B * sm->N * sm->d_out);
+    sm->have_loss = 1;
+    return sm->dpred;
+}
+
 int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen) {
     if (!sm->B || !sm->have_loss) { aaren_errf(err, errlen, "backward: call forward and a loss first"); return -1; }
     float *g = aaren_model_grads(sm->enc);
