@@ -241,6 +241,11 @@ int aaren_seqmodel_reserve(aaren_seqmodel *sm, int max_batch, int max_tokens, in
  * with a message. x must stay valid until backward. */
 const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
                                     char *err, size_t errlen);
+/* Many-to-one: the head only at each sequence's last valid token (lengths [B], NULL: all
+ * N). Returns predictions [B, d_out]; the losses then take one target row per sequence
+ * (last_only is implied). Costs one head product per sequence instead of per token. */
+const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
+                                         const int *lengths, int path, char *err, size_t errlen);
 /* Loss of the last forward, and its gradient kept for backward. lengths [B]: valid tokens
  * of each sequence (NULL: all N); positions past a length count for nothing.
  * many-to-many (last_only 0): every valid position; many-to-one (1): the last valid one.

@@ -214,6 +214,27 @@ static void check_masks(int arch) {
     const float a1 = s5 - aaren_seqmodel_loss_ce(sm, lab + 9, &l, 0) * 4;
     CHECK(fabsf(ce_last - (a0 + a1) / 2) < 1e-4f, "%s: many-to-one CE %g vs %g", aaren_arch_name(arch),
           (double)ce_last, (double)((a0 + a1) / 2));
+    /* the head at last tokens only gives the same loss and gradients as the full forward */
+    aaren_model *enc = aaren_seqmodel_encoder(sm);
+    const size_t np = aaren_model_n_trainable(enc);
+    float *g1 = malloc(np * sizeof(float));
+    aaren_model_zero_grad(enc);
+    aaren_seqmodel_forward(sm, x, 2, 9, AAREN_SCAN, err, sizeof err);
+    const float full = aaren_seqmodel_loss_ce(sm, last_lab, len, 1);
+    aaren_seqmodel_backward(sm, err, sizeof err);
+    memcpy(g1, aaren_model_grads(enc), np * sizeof(float));
+    aaren_model_zero_grad(enc);
+    CHECK(aaren_seqmodel_forward_last(sm, x, 2, 9, len, AAREN_SCAN, err, sizeof err) != NULL, "%s", err);
+    const float lastonly = aaren_seqmodel_loss_ce(sm, last_lab, NULL, 0);
+    CHECK(!aaren_seqmodel_backward(sm, err, sizeof err), "%s", err);
+    double gd = 0, gs = 0;
+    for (size_t i = 0; i < np; i++) { gd = fmax(gd, fabs(g1[i] - aaren_model_grads(enc)[i])); gs = fmax(gs, fabs(g1[i])); }
+    CHECK(fabsf(full - lastonly) < 1e-6f && gd < 1e-5 * gs, "%s: head at last tokens: loss %g vs %g, gradients differ by %g",
+          aaren_arch_name(arch), (double)lastonly, (double)full, gd);
+    int bad[2] = {9, 0};
+    CHECK(!aaren_seqmodel_forward_last(sm, x, 2, 9, bad, AAREN_SCAN, err, sizeof err) && strstr(err, "length 0"),
+          "a zero length is refused: %s", err);
+    free(g1);
     aaren_seqmodel_free(sm);
 }
 

@@ -15,6 +15,9 @@ struct aaren_seqmodel {
     float *emb_w, *emb_b, *head_w, *head_b;      /* [D, d_in], [D], [d_out, D], [d_out] */
     float *acts;                  /* one block: */
     float *h0, *y, *pred, *dpred, *dy, *dh0;     /* [B,N,D] [B,N,D] [B,N,d_out] [B,N,d_out] [B,N,D] [B,N,D] */
+    float *ylast, *dylast;        /* [B, D]: encoder output at each sequence's last valid token */
+    int *last_idx;                /* [max_B]: that token's position */
+    int last_mode;                /* the last forward applied the head at last tokens only */
     float *tok_block;             /* streaming scratch: [D] embedded token, [D] encoder output */
     const float *x;               /* input of the last forward (read by backward) */
     int max_B, max_N, B, N, have_loss;
@@ -57,6 +60,7 @@ void aaren_seqmodel_free(aaren_seqmodel *sm) {
     if (!sm) return;
     aaren_model_free(sm->enc);
     free(sm->acts);
+    free(sm->last_idx);
     free(sm->tok_block);
     free(sm);
 }
@@ -92,8 +96,10 @@ int aaren_seqmodel_reserve(aaren_seqmodel *sm, int max_batch, int max_tokens, in
     if (aaren_model_reserve(sm->enc, max_batch, max_tokens, with_grads, err, errlen)) return -1;
     const size_t bn = (size_t)max_batch * max_tokens, D = sm->D, O = sm->d_out;
     free(sm->acts);
-    sm->acts = malloc(sizeof(float) * bn * (4 * D + 2 * O));
-    if (!sm->acts) { aaren_errf(err, errlen, "out of memory for %d x %d tokens", max_batch, max_tokens); return -1; }
+    free(sm->last_idx);
+    sm->acts = malloc(sizeof(float) * (bn * (4 * D + 2 * O) + 2 * (size_t)max_batch * D));
+    sm->last_idx = malloc(sizeof(int) * (size_t)max_batch);
+    if (!sm->acts || !sm->last_idx) { aaren_errf(err, errlen, "out of memory for %d x %d tokens", max_batch, max_tokens); return -1; }
     sm->max_B = max_batch;
     sm->max_N = max_tokens;
     sm->B = 0;
@@ -109,7 +115,9 @@ static void layout(aaren_seqmodel *sm, int B, int N) {
     sm->dy = p; p += bn * D;
     sm->dh0 = p; p += bn * D;
     sm->pred = p; p += bn * O;
-    sm->dpred = p;
+    sm->dpred = p; p += bn * O;
+    sm->ylast = p; p += (size_t)B * D;
+    sm->dylast = p;
 }
 
 const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
@@ -127,11 +135,44 @@ const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, i
     sm->B = B;
     sm->N = N;
     sm->have_loss = 0;
+    sm->last_mode = 0;
     return sm->pred;
 }
 
+const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
+                                         const int *lengths, int path, char *err, size_t errlen) {
+    if (!sm->acts || B < 1 || N < 1 || B > sm->max_B || N > sm->max_N) {
+        aaren_errf(err, errlen, "forward: batch %d x %d tokens is outside the reserved %d x %d", B, N, sm->max_B, sm->max_N);
+        return NULL;
+    }
+    for (int b = 0; b < B; b++) {
+        const int len = lengths ? lengths[b] : N;
+        if (len < 1 || len > N) {
+            aaren_errf(err, errlen, "forward: sequence %d has length %d; lengths must be 1..%d", b, len, N);
+            return NULL;
+        }
+        sm->last_idx[b] = len - 1;
+    }
+    layout(sm, B, N);
+    aaren_linear_forward(sm->h0, x, sm->emb_w, sm->emb_b, B * N, sm->d_in, sm->D);
+    if (aaren_model_forward(sm->enc, sm->y, sm->h0, B, N, path, err, errlen)) return NULL;
+    for (int b = 0; b < B; b++)
+        memcpy(sm->ylast + (size_t)b * sm->D, sm->y + ((size_t)b * N + sm->last_idx[b]) * sm->D, sizeof(float) * sm->D);
+    aaren_linear_forward(sm->pred, sm->ylast, sm->head_w, sm->head_b, B, sm->D, sm->d_out);
+    sm->x = x;
+    sm->B = B;
+    sm->N = N;
+    sm->have_loss = 0;
+    sm->last_mode = 1;
+    return sm->pred;
+}
+
+/* Rows of predictions of the last forward: one per token, or one per sequence. */
+static size_t pred_rows(const aaren_seqmodel *sm) { return sm->last_mode ? (size_t)sm->B : (size_t)sm->B * sm->N; }
+
 /* The positions a loss counts: sequence b contributes [t0, t1). */
 static void span(const aaren_seqmodel *sm, const int *lengths, int b, int last_only, int *t0, int *t1) {
+    if (sm->last_mode) { *t0 = 0; *t1 = 1; return; }   /* one prediction row per sequence */
     int len = lengths ? lengths[b] : sm->N;
     if (len > sm->N) len = sm->N;
     if (len < 0) len = 0;
@@ -143,7 +184,7 @@ float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int
     const int O = sm->d_out;
     size_t count = 0;
     double loss = 0;
-    memset(sm->dpred, 0, sizeof(float) * (size_t)sm->B * sm->N * O);
+    memset(sm->dpred, 0, sizeof(float) * pred_rows(sm) * O);
     for (int b = 0; b < sm->B; b++) {
         int t0, t1;
         span(sm, lengths, b, last_only, &t0, &t1);
@@ -154,8 +195,8 @@ float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int
         int t0, t1;
         span(sm, lengths, b, last_only, &t0, &t1);
         for (int t = t0; t < t1; t++) {
-            const size_t row = ((size_t)b * sm->N + t) * O;
-            const float *tg = last_only ? target + (size_t)b * O : target + row;
+            const size_t row = (sm->last_mode ? (size_t)b : (size_t)b * sm->N + t) * O;
+            const float *tg = (last_only || sm->last_mode) ? target + (size_t)b * O : target + row;
             for (int k = 0; k < O; k++) {
                 const double d = (double)sm->pred[row + k] - tg[k];
                 loss += d * d;
@@ -171,7 +212,7 @@ float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *l
     const int O = sm->d_out;
     size_t count = 0;
     double loss = 0;
-    memset(sm->dpred, 0, sizeof(float) * (size_t)sm->B * sm->N * O);
+    memset(sm->dpred, 0, sizeof(float) * pred_rows(sm) * O);
     for (int b = 0; b < sm->B; b++) {
         int t0, t1;
         span(sm, lengths, b, last_only, &t0, &t1);
@@ -182,8 +223,8 @@ float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *l
         int t0, t1;
         span(sm, lengths, b, last_only, &t0, &t1);
         for (int t = t0; t < t1; t++) {
-            const size_t row = ((size_t)b * sm->N + t) * O;
-            int y = last_only ? labels[b] : labels[(size_t)b * sm->N + t];
+            const size_t row = (sm->last_mode ? (size_t)b : (size_t)b * sm->N + t) * O;
+            int y = (last_only || sm->last_mode) ? labels[b] : labels[(size_t)b * sm->N + t];
             if (y < 0 || y >= O) y = 0;   /* callers validate labels; never index outside */
             const float *z = sm->pred + row;
             float mx = z[0];
@@ -201,7 +242,7 @@ float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *l
 
 float *aaren_seqmodel_grad_output(aaren_seqmodel *sm) {
     if (!sm->B) return NULL;
-    memset(sm->dpred, 0, sizeof(float) * (size_t)sm->B * sm->N * sm->d_out);
+    memset(sm->dpred, 0, sizeof(float) * pred_rows(sm) * sm->d_out);
     sm->have_loss = 1;
     return sm->dpred;
 }
@@ -214,7 +255,14 @@ int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen) {
     carve(sm, aaren_model_extra_grads(sm->enc), &gew, &geb, &ghw, &ghb);
     const int M = sm->B * sm->N;
     memset(sm->dy, 0, sizeof(float) * (size_t)M * sm->D);
-    aaren_linear_backward(sm->dy, ghw, ghb, sm->dpred, sm->y, sm->head_w, M, sm->D, sm->d_out);
+    if (sm->last_mode) {
+        memset(sm->dylast, 0, sizeof(float) * (size_t)sm->B * sm->D);
+        aaren_linear_backward(sm->dylast, ghw, ghb, sm->dpred, sm->ylast, sm->head_w, sm->B, sm->D, sm->d_out);
+        for (int b = 0; b < sm->B; b++)
+            memcpy(sm->dy + ((size_t)b * sm->N + sm->last_idx[b]) * sm->D, sm->dylast + (size_t)b * sm->D, sizeof(float) * sm->D);
+    } else {
+        aaren_linear_backward(sm->dy, ghw, ghb, sm->dpred, sm->y, sm->head_w, M, sm->D, sm->d_out);
+    }
     if (aaren_model_backward(sm->enc, sm->dh0, sm->dy, err, errlen)) return -1;
     aaren_linear_backward(NULL, gew, geb, sm->dh0, sm->x, sm->emb_w, M, sm->d_in, sm->D);
     return 0;
