@@ -1,0 +1,311 @@
+/* Time-series forecasting (see forecast.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "io/common.h"
+#include "model/rng.h"
+#include "tasks/forecast.h"
+
+#define NORM_EPS 1e-5
+
+struct aaren_forecaster {
+    aaren_forecast_options o;
+    aaren_ts *ts;
+    aaren_seqmodel *sm;
+    aaren_adamw *opt;
+    int L, H, c_in, c_data, c_out, d_in;   /* seq_len, pred_len, input width, data channels, outputs */
+    long *order;            /* [n_train_windows] shuffled window indices */
+    float *x, *y;           /* [B, L, d_in], [B, H, c_out] a batch as stored (dataset-scaled) */
+    float *xn;              /* [B, L, d_in] the batch normalised per window */
+    float *mu, *sd;         /* [B, c_data] per-window statistics */
+    float *best;            /* [n_trainable] parameters of the best validation epoch */
+    void *block;            /* the one allocation behind the buffers above */
+};
+
+void aaren_forecast_options_init(aaren_forecast_options *o) {
+    memset(o, 0, sizeof *o);
+    aaren_ts_options_init(&o->ts);
+    aaren_config c = {AAREN_ARCH_AAREN, 64, 4, 2, 128, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
+    o->enc = c;
+    o->batch = 32;
+    o->epochs = 10;
+    o->patience = 3;
+    o->steps_per_epoch = 300;
+    o->lr = 1e-3f;
+    o->dropout = 0.1f;
+    o->seed = 1;
+}
+
+const aaren_ts *aaren_forecaster_data(const aaren_forecaster *f) { return f->ts; }
+aaren_seqmodel *aaren_forecaster_model(const aaren_forecaster *f) { return f->sm; }
+
+void aaren_forecaster_free(aaren_forecaster *f) {
+    if (!f) return;
+    aaren_ts_free(f->ts);
+    aaren_seqmodel_free(f->sm);
+    aaren_adamw_free(f->opt);
+    free(f->block);
+    free(f);
+}
+
+aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *err, size_t errlen) {
+    if (o->batch < 1 || o->epochs < 1 || o->patience < 1) {
+        aaren_errf(err, errlen, "forecast: batch, epochs and patience must be >= 1");
+        return NULL;
+    }
+    aaren_forecaster *f = calloc(1, sizeof *f);
+    if (!f) { aaren_errf(err, errlen, "out of memory"); return NULL; }
+    f->o = *o;
+    f->ts = aaren_ts_load(o->data, &o->ts, err, errlen);
+    if (!f->ts) { aaren_forecaster_free(f); return NULL; }
+    f->L = aaren_ts_seq_len(f->ts);
+    f->H = aaren_ts_pred_len(f->ts);
+    f->d_in = aaren_ts_d_in(f->ts);
+    f->c_data = f->d_in - aaren_ts_n_time(f->ts);
+    f->c_out = aaren_ts_d_out(f->ts);
+    f->sm = aaren_seqmodel_new(&o->enc, f->d_in, f->H * f->c_out, err, errlen);
+    if (!f->sm || aaren_seqmodel_reserve(f->sm, o->batch, f->L, 1, err, errlen)) { aaren_forecaster_free(f); return NULL; }
+    aaren_seqmodel_init(f->sm, o->seed);
+    const size_t B = (size_t)o->batch, n = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
+    const long nw = aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);
+    const long spe = o->steps_per_epoch > 0 ? o->steps_per_epoch : (nw / o->batch > 0 ? nw / o->batch : 1);
+    aaren_optim_config oc = aaren_optim_default();
+    oc.lr = o->lr;
+    oc.weight_decay = 0;
+    oc.clip_norm = 0;
+    oc.schedule = AAREN_SCHED_STEP;
+    oc.step_size = spe;
+    oc.gamma = 0.5f;
+    f->opt = aaren_adamw_new(n, &oc, err, errlen);
+    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data + n;
+    f->block = malloc(floats * sizeof(float) + ((size_t)nw + B) * sizeof(long));
+    if (!f->opt || !f->block) {
+        if (f->opt) aaren_errf(err, errlen, "out of memory");
+        aaren_forecaster_free(f);
+        return NULL;
+    }
+    float *p = f->block;
+    f->x = p; p += B * f->L * f->d_in;
+    f->xn = p; p += B * f->L * f->d_in;
+    f->y = p; p += B * f->H * f->c_out;
+    f->mu = p; p += B * f->c_data;
+    f->sd = p; p += B * f->c_data;
+    f->best = p; p += n;
+    f->order = (long *)p;
+    for (long i = 0; i < nw; i++) f->order[i] = i;
+    return f;
+}
+
+/* xn = x with each data channel of each window normalised over the window; calendar
+ * columns pass through. Saves the statistics in mu, sd. */
+static void normalise(aaren_forecaster *f, int B) {
+    const int L = f->L, d = f->d_in;
+    memcpy(f->xn, f->x, sizeof(float) * (size_t)B * L * d);
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < f->c_data; c++) {
+            const float *x = f->x + (size_t)b * L * d + c;
+            double s = 0, ss = 0;
+            for (int t = 0; t < L; t++) s += x[(size_t)t * d];
+            const double m = s / L;
+            for (int t = 0; t < L; t++) ss += (x[(size_t)t * d] - m) * (x[(size_t)t * d] - m);
+            const double sd = sqrt(ss / L + NORM_EPS);
+            f->mu[b * f->c_data + c] = (float)m;
+            f->sd[b * f->c_data + c] = (float)sd;
+            float *xn = f->xn + (size_t)b * L * d + c;
+            for (int t = 0; t < L; t++) xn[(size_t)t * d] = (float)((x[(size_t)t * d] - m) / sd);
+        }
+}
+
+/* Output channel j is data channel c_data - c_out + j (the target is the last column). */
+static int out_channel(const aaren_forecaster *f, int j) { return f->c_data - f->c_out + j; }
+
+/* Forward on the batch in x; returns de-normalised predictions [B, H, c_out] written into
+ * out (may be NULL), and the model's raw output. */
+static const float *predict_batch(aaren_forecaster *f, int B, float *out, char *err, size_t errlen) {
+    normalise(f, B);
+    const float *p = aaren_seqmodel_forward_last(f->sm, f->xn, B, f->L, NULL, AAREN_SCAN, err, errlen);
+    if (!p || !out) return p;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < f->H; h++)
+            for (int j = 0; j < f->c_out; j++) {
+                const int c = b * f->c_data + out_channel(f, j);
+                const size_t i = ((size_t)b * f->H + h) * f->c_out + j;
+                out[i] = p[i] * f->sd[c] + f->mu[c];
+            }
+    return p;
+}
+
+static int load_batch(aaren_forecaster *f, int split, const long *idx, int B) {
+    return aaren_ts_batch(f->ts, split, idx, B, f->x, f->y);
+}
+
+/* One optimisation step on the batch in x, y; returns the loss. */
+static double train_step(aaren_forecaster *f, int B, uint64_t seed, char *err, size_t errlen) {
+    aaren_model *enc = aaren_seqmodel_encoder(f->sm);
+    aaren_model_zero_grad(enc);
+    aaren_model_set_dropout(enc, f->o.dropout, seed);
+    const float *p = predict_batch(f, B, NULL, err, errlen);
+    if (!p) { aaren_model_set_dropout(enc, 0, 0); return NAN; }
+    float *g = aaren_seqmodel_grad_output(f->sm);
+    const size_t count = (size_t)B * f->H * f->c_out;
+    double loss = 0;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < f->H; h++)
+            for (int j = 0; j < f->c_out; j++) {
+                const int c = b * f->c_data + out_channel(f, j);
+                const size_t i = ((size_t)b * f->H + h) * f->c_out + j;
+                const double d = (double)p[i] * f->sd[c] + f->mu[c] - f->y[i];
+                loss += d * d;
+                g[i] = (float)(2 * d / (double)count * f->sd[c]);
+            }
+    const int rc = aaren_seqmodel_backward(f->sm, err, errlen);
+    aaren_model_set_dropout(enc, 0, 0);
+    if (rc) return NAN;
+    const float norm = aaren_adamw_step(f->opt, aaren_model_params(enc), aaren_model_grads(enc));
+    if (!isfinite(norm) || !isfinite(loss)) {
+        aaren_errf(err, errlen, "forecast: training diverged (loss %g, gradient norm %g); try a lower --lr", loss / count, (double)norm);
+        return NAN;
+    }
+    return loss / (double)count;
+}
+
+int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
+                              double *naive_mse, double *naive_mae, char *err, size_t errlen) {
+    const long nw = aaren_ts_n_windows(f->ts, split);
+    const int B = f->o.batch;
+    long *idx = f->order + aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);   /* [B] scratch after the order */
+    double se = 0, ae = 0, nse = 0, nae = 0;
+    size_t count = 0;
+    for (long w0 = 0; w0 < nw; w0 += B) {
+        const int b = (int)(nw - w0 < B ? nw - w0 : B);
+        for (int i = 0; i < b; i++) idx[i] = w0 + i;
+        if (load_batch(f, split, idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
+        const float *p = predict_batch(f, b, NULL, err, errlen);
+        if (!p) return -1;
+        for (int bb = 0; bb < b; bb++)
+            for (int h = 0; h < f->H; h++)
+                for (int j = 0; j < f->c_out; j++) {
+                    const int c = bb * f->c_data + out_channel(f, j);
+                    const size_t i = ((size_t)bb * f->H + h) * f->c_out + j;
+                    const double d = (double)p[i] * f->sd[c] + f->mu[c] - f->y[i];
+                    /* the last observed value of that channel (dataset-scaled) */
+                    const double last = f->x[((size_t)bb * f->L + f->L - 1) * f->d_in + out_channel(f, j)];
+                    const double dn = last - f->y[i];
+                    se += d * d; ae += fabs(d); nse += dn * dn; nae += fabs(dn);
+                    count++;
+                }
+    }
+    if (!count) return aaren_errf(err, errlen, "forecast: split %d has no windows", split);
+    *mse = se / count; *mae = ae / count;
+    if (naive_mse) *naive_mse = nse / count;
+    if (naive_mae) *naive_mae = nae / count;
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *log, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    const double t0 = now_s();
+    aaren_model *enc = aaren_seqmodel_encoder(f->sm);
+    const size_t n = aaren_model_n_trainable(enc);
+    r->n_params = n;
+    const long nw = aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);
+    const int B = f->o.batch;
+    const long full = nw / B > 0 ? nw / B : 1;
+    const long spe = f->o.steps_per_epoch > 0 && f->o.steps_per_epoch < full ? f->o.steps_per_epoch : full;
+    uint64_t rng = f->o.seed * 0x9E3779B97F4A7C15ull + 17;
+    double best = INFINITY;
+    int bad = 0;
+    long step = 0;
+    for (int ep = 1; ep <= f->o.epochs; ep++) {
+        /* a fresh permutation each epoch; an epoch of spe steps takes its first spe*B */
+        for (long i = nw - 1; i > 0; i--) {
+            const long j = (long)(aaren_rng_uniform(&rng) * (double)(i + 1));
+            const long t = f->order[i]; f->order[i] = f->order[j]; f->order[j] = t;
+        }
+        double sum = 0;
+        const double te = now_s();
+        for (long s = 0; s < spe; s++, step++) {
+            const long *idx = f->order + (s * B) % (nw - B + 1 > 0 ? nw - B + 1 : 1);
+            const int b = nw < B ? (int)nw : B;
+            if (load_batch(f, AAREN_TS_TRAIN, idx, b)) return aaren_errf(err, errlen, "forecast: cannot read training windows");
+            const double l = train_step(f, b, f->o.seed * 1000003ull + (uint64_t)step, err, errlen);
+            if (isnan(l)) return -1;
+            sum += l;
+        }
+        double vm, va;
+        if (aaren_forecaster_evaluate(f, AAREN_TS_VAL, &vm, &va, NULL, NULL, err, errlen)) return -1;
+        r->epochs_run = ep;
+        const int improved = vm < best;
+        if (improved) {
+            best = vm;
+            r->best_epoch = ep;
+            bad = 0;
+            memcpy(f->best, aaren_model_params(enc), n * sizeof(float));
+        } else {
+            bad++;
+        }
+        if (log) {
+            fprintf(log, "epoch %2d  train MSE %.4f  val MSE %.4f%s  lr %.2e  %.1f s\n", ep, sum / spe, vm,
+                    improved ? " *" : "  ", f->o.lr * pow(0.5, ep - 1), now_s() - te);
+            fflush(log);
+        }
+        if (bad >= f->o.patience) {
+            if (log) fprintf(log, "early stop: no validation improvement for %d epochs\n", bad);
+            break;
+        }
+    }
+    memcpy(aaren_model_params(enc), f->best, n * sizeof(float));
+    r->val_mse = best;
+    if (aaren_forecaster_evaluate(f, AAREN_TS_TEST, &r->test_mse, &r->test_mae, &r->naive_mse, &r->naive_mae, err, errlen))
+        return -1;
+    r->seconds = now_s() - t0;
+    return 0;
+}
+
+int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float *history,
+                             float *truth, float *forecast, char *err, size_t errlen) {
+    if (window < 0 || window >= aaren_ts_n_windows(f->ts, split))
+        return aaren_errf(err, errlen, "forecast: window %ld is outside the split's %ld windows", window,
+                          aaren_ts_n_windows(f->ts, split));
+    if (load_batch(f, split, &window, 1)) return aaren_errf(err, errlen, "forecast: cannot read window %ld", window);
+    const float *p = predict_batch(f, 1, NULL, err, errlen);
+    if (!p) return -1;
+    for (int h = 0; h < f->H; h++)
+        for (int j = 0; j < f->c_out; j++) {
+            const int c = out_channel(f, j);
+            const size_t i = (size_t)h * f->c_out + j;
+            forecast[i] = p[i] * f->sd[c] + f->mu[c];
+            truth[i] = f->y[i];
+        }
+    for (int t = 0; t < f->L; t++)
+        for (int j = 0; j < f->c_out; j++) history[(size_t)t * f->c_out + j] = f->x[(size_t)t * f->d_in + out_channel(f, j)];
+    /* back to the file's units */
+    aaren_ts_unscale(f->ts, AAREN_TS_OUTPUT, forecast, f->H);   /* n is rows of d_out values */
+    aaren_ts_unscale(f->ts, AAREN_TS_OUTPUT, truth, f->H);
+    aaren_ts_unscale(f->ts, AAREN_TS_OUTPUT, history, f->L);
+    return 0;
+}
+
+int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    char buf[3][32];
+    snprintf(buf[0], sizeof buf[0], "%d", f->L);
+    snprintf(buf[1], sizeof buf[1], "%d", f->H);
+    snprintf(buf[2], sizeof buf[2], "%d", (int)f->o.ts.features);
+    int rc = aaren_seqmodel_to_st(f->sm, &st) || aaren_st_set_meta(&st, "forecast.data", f->o.data) ||
+             aaren_st_set_meta(&st, "forecast.seq_len", buf[0]) || aaren_st_set_meta(&st, "forecast.pred_len", buf[1]) ||
+             aaren_st_set_meta(&st, "forecast.features", buf[2]);
+    if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
+    else rc = aaren_st_write(path, &st, err, errlen);
+    aaren_st_free(&st);
+    return rc ? -1 : 0;
+}

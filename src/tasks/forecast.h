@@ -1,0 +1,59 @@
+/* Time-series forecasting around the shared encoder (the paper's TSLib setting).
+ *
+ * Model, per window of seq_len steps: per-window normalisation of the data channels (each
+ * channel's mean and standard deviation over the window, as series stationarisation does),
+ * a linear embedding of each step (data channels plus optional calendar features), the
+ * encoder (Aaren or Transformer: the only difference), and a linear head on the encoder
+ * output at the last step mapping to pred_len x d_out values, de-normalised with the
+ * window's statistics. Loss: MSE against the (dataset-scaled) targets.
+ * Training: AdamW (no weight decay, i.e. Adam), the learning rate halved every epoch
+ * (TSLib's type1 schedule), early stopping on the validation MSE (patience epochs), the
+ * best parameters restored for testing. The test split never influences training. */
+#ifndef AAREN_FORECAST_H
+#define AAREN_FORECAST_H
+#include <stdio.h>
+#include "aaren.h"
+#include "data/timeseries.h"
+
+typedef struct {
+    const char *data;            /* TSLib-style CSV */
+    aaren_ts_options ts;         /* seq_len, pred_len, features, target, calendar freq */
+    aaren_config enc;            /* the encoder (arch, sizes) */
+    int batch, epochs, patience;
+    long steps_per_epoch;        /* 0: every training window once per epoch */
+    float lr, dropout;
+    uint64_t seed;
+} aaren_forecast_options;
+
+/* seq_len 96, pred_len 96, M; Aaren d_model 64, 4 heads, 2 layers, d_ff 128; batch 32,
+ * 10 epochs, patience 3, 300 steps per epoch, lr 1e-3, dropout 0.1, seed 1. */
+void aaren_forecast_options_init(aaren_forecast_options *o);
+
+typedef struct {
+    double val_mse;              /* best validation MSE */
+    double test_mse, test_mae;   /* on the dataset-scaled values (TSLib's convention) */
+    double naive_mse, naive_mae; /* "repeat the last value" on the same test windows */
+    int epochs_run, best_epoch;
+    double seconds;              /* training and evaluation */
+    size_t n_params;
+} aaren_forecast_result;
+
+typedef struct aaren_forecaster aaren_forecaster;
+
+aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *err, size_t errlen);
+void aaren_forecaster_free(aaren_forecaster *f);
+const aaren_ts *aaren_forecaster_data(const aaren_forecaster *f);
+aaren_seqmodel *aaren_forecaster_model(const aaren_forecaster *f);
+/* Trains with early stopping and evaluates on the test split; progress lines go to log
+ * (NULL: silent). */
+int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *log, char *err, size_t errlen);
+/* MSE and MAE of the model (and of repeating the last value) over a split. */
+int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
+                              double *naive_mse, double *naive_mae, char *err, size_t errlen);
+/* One window of a split in the file's units: history [seq_len, d_out], truth and forecast
+ * [pred_len, d_out] (the output channels). */
+int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float *history,
+                             float *truth, float *forecast, char *err, size_t errlen);
+/* The model's checkpoint plus forecast.* metadata. */
+int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen);
+#endif
