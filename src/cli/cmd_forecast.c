@@ -98,13 +98,12 @@ int cmd_forecast(int argc, char **argv) {
     aaren_forecast_options_init(&o);
     o.data = cli_need(&a, "data");
     if (!o.data) return 2;
-    long v, seq, pred, ep, pat, spe, batch, seed, window;
+    long seq, pred, ep, pat, spe, batch, seed, window;
     if (cli_int(&a, "seq-len", 96, 1, 100000, &seq) || cli_int(&a, "pred-len", 96, 1, 100000, &pred) ||
         cli_int(&a, "epochs", 10, 1, 100000, &ep) || cli_int(&a, "patience", 3, 1, 100000, &pat) ||
         cli_int(&a, "steps-per-epoch", 300, 0, 100000000, &spe) || cli_int(&a, "batch", 32, 1, 4096, &batch) ||
         cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_int(&a, "window", 0, 0, 100000000, &window))
         return 2;
-    (void)v;
     o.ts.seq_len = (int)seq; o.ts.pred_len = (int)pred; o.epochs = (int)ep; o.patience = (int)pat;
     o.steps_per_epoch = spe; o.batch = (int)batch; o.seed = (uint64_t)seed;
     const char *feat = cli_get(&a, "features");
@@ -142,9 +141,11 @@ int cmd_forecast(int argc, char **argv) {
         const char *save = cli_get(&a, "save"), *plot = cli_get(&a, "plot"), *csv = cli_get(&a, "results-csv");
         if (save && (rc = aaren_forecaster_save(fc, save, err, sizeof err)) == 0) printf("saved %s\n", save);
         if (!rc && csv && append_result(csv, &o, &r, feat)) { snprintf(err, sizeof err, "%s: cannot append", csv); rc = -1; }
-        if (!rc && plot) rc = plot_window(fc, window, plot) ? 1 : 0, err[0] = 0;
+        if (rc) cli_fail("forecast", "%s", err);
+        else if (plot) rc = plot_window(fc, window, plot);   /* prints its own error */
+    } else {
+        cli_fail("forecast", "%s", err);
     }
     aaren_forecaster_free(fc);
-    if (rc && err[0]) return cli_fail("forecast", "%s", err);
     return rc ? 1 : 0;
 }
