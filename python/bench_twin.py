@@ -20,6 +20,7 @@ Exit code 77 when torch or numpy is missing.
 """
 
 import argparse
+import ctypes
 import os
 import statistics
 import subprocess
@@ -56,38 +57,61 @@ def more_reps(rule, done, spent):
     return done < min_reps or spent < budget_s
 
 
-def blas_report():
-    """(description, is_reference) of the BLAS libraries mapped into this process."""
-    a = torch.randn(256, 256)
-    (a @ a).sum().item()                      # makes sure the BLAS is loaded and used
-    libs = set()
+def classify(path):
+    low = path.lower()
+    if "mkl" in low:
+        return "MKL"
+    if "openblas" in low:
+        return "OpenBLAS"
+    if "blis" in low:
+        return "BLIS"
+    if "/blas/" in low or os.path.basename(low).startswith("libblas"):
+        return "reference BLAS (netlib)"
+    return "unknown"
+
+
+def mapped_files():
+    """[(start, end, path)] of the files mapped into this process."""
+    out = []
     with open("/proc/self/maps") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 6 and parts[5].startswith("/"):
-                base = os.path.basename(parts[5]).lower()
-                if "blas" in base or "mkl" in base or "blis" in base:
-                    libs.add(os.path.realpath(parts[5]))
-    kinds = []
-    for path in sorted(libs):
-        low = path.lower()
-        if "mkl" in low:
-            kinds.append((path, "MKL"))
-        elif "openblas" in low:
-            kinds.append((path, "OpenBLAS"))
-        elif "blis" in low:
-            kinds.append((path, "BLIS"))
-        elif "/blas/" in low or os.path.basename(low).startswith("libblas"):
-            kinds.append((path, "reference BLAS (netlib)"))
-        else:
-            kinds.append((path, "unknown"))
-    optimised = any(k in ("MKL", "OpenBLAS", "BLIS") for _, k in kinds)
-    reference = not optimised and any(k.startswith("reference") for _, k in kinds)
-    if not kinds:
-        text = "no BLAS library mapped (torch may carry its own kernels)"
-    else:
-        text = "; ".join(f"{p} ({k})" for p, k in kinds)
-    return text, reference
+                lo, hi = (int(v, 16) for v in parts[0].split("-"))
+                out.append((lo, hi, parts[5]))
+    return out
+
+
+def sgemm_provider(maps):
+    """The file whose sgemm_ torch's CPU library binds to (looked up from that library's
+    handle, so in its own search order), or None."""
+    torch_cpu = next((p for _, _, p in maps if "libtorch_cpu" in os.path.basename(p)), None)
+    if not torch_cpu:
+        return None
+    try:
+        addr = ctypes.cast(ctypes.CDLL(torch_cpu).sgemm_, ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        return None
+    return next((p for lo, hi, p in maps if lo <= addr < hi), None)
+
+
+def blas_report():
+    """(description, is_reference) of the BLAS torch uses: the library that provides the
+    sgemm_ torch binds to, and every BLAS-like library mapped into the process."""
+    a = torch.randn(256, 256)
+    (a @ a).sum().item()                      # makes sure the BLAS is loaded and used
+    maps = mapped_files()
+    libs = sorted({os.path.realpath(p) for _, _, p in maps
+                   if any(k in os.path.basename(p).lower() for k in ("blas", "mkl", "blis"))})
+    mapped = "; ".join(f"{p} ({classify(p)})" for p in libs) or "none"
+    provider = sgemm_provider(maps)
+    if provider:
+        kind = classify(os.path.realpath(provider))
+        return f"sgemm_ from {os.path.realpath(provider)} ({kind}); mapped: {mapped}", kind.startswith("reference")
+    # no answer from the symbol: judge by the libblas.so.3 that is mapped
+    reference = any(classify(p).startswith("reference") for p in libs) and not any(
+        classify(p) in ("MKL", "OpenBLAS", "BLIS") for p in libs if "libblas" in os.path.basename(p))
+    return f"mapped: {mapped}", reference
 
 
 def alternatives_line():

@@ -1064,11 +1064,19 @@ static const char *bench_help =
     "   on a sequence model d_in = d_out = d_model, batch 32, N = 256, 1024, 4096; the bound\n"
     "   set by the step's matrix products (aaren_gemm timed on the step's own shapes; the FLOP\n"
     "   formula is printed); Aaren's fraction of it and the Aaren/Transformer ratio. A\n"
-    "   Transformer configuration that does not fit memory or time gets a smaller batch (said).\n"
-    "2. streaming: per-token latency (median of a 1000-token window), RSS and state bytes at\n"
-    "   1K, 16K, 64K and 1M tokens; cumulative time to N tokens (Aaren to 1M, the Transformer\n"
-    "   until 65,536 or its time budget); 32 streams with aaren_stream_step_batch against 32\n"
-    "   single-stream steps.\n"
+    "   configuration that does not fit memory, or is predicted (from the shorter lengths) to\n"
+    "   take over 240 s, gets a smaller batch, and says so. Then where a step's time goes:\n"
+    "   forward, loss, backward, AdamW, each beside the products, attention kernel, LayerNorms\n"
+    "   and activation of that phase timed alone on the same shapes.\n"
+    "2. streaming: per-token latency (median of the 1000-token window up to the position), RSS\n"
+    "   and state bytes at 1K, 16K, 64K and 1M tokens; Aaren's 1K window is timed again on a\n"
+    "   fresh stream after the long run, and the 1K-vs-1M verdict uses it, so that a drift of\n"
+    "   the machine is not read as an effect of position. Cumulative time to N tokens (Aaren\n"
+    "   to 1M, the Transformer to 65,536 unless the next doubling is predicted to pass the\n"
+    "   budget: then it stops, says where, and extrapolates a fitted a + b x position latency,\n"
+    "   marked measured = 0 in the CSV and dashed in the plot). The kernels of one token timed\n"
+    "   alone (products, activation, LayerNorm, Aaren cell). 32 streams with\n"
+    "   aaren_stream_step_batch against 32 single-stream steps.\n"
     "3. the PyTorch twin (python/bench_twin.py via " PYTHON ", same thread count): training\n"
     "   tokens/s of its scan path at N = 256 and 1024 and streaming latency of its step path,\n"
     "   with the BLAS torch loaded (a loud warning if it is the reference BLAS).\n\n"
@@ -1083,7 +1091,9 @@ static const char *bench_help =
     "  --tokens LIST          training lengths, comma-separated, up to 6 [256,1024,4096]\n"
     "  --stream-tokens N      Aaren stream length, a power of two [1048576; quick 65536]\n"
     "  --budget S             seconds the Transformer stream may take [200; quick 5]\n"
-    "  --csv PREFIX           write PREFIX_train.csv and PREFIX_stream.csv\n"
+    "  --csv PREFIX           write PREFIX_train.csv (one row per configuration: step, bound,\n"
+    "                         phases, memory, CPU share) and PREFIX_stream.csv (one row per\n"
+    "                         power of two of tokens: cumulative s, us/token, RSS, state)\n"
     "  --plot                 draw PREFIX_stream.png (memory and cumulative time against tokens)\n"
     "                         with python/plot_bench.py; needs --csv and matplotlib\n"
     "  --python DIR           folder of bench_twin.py and plot_bench.py [found next to the\n"
@@ -1334,7 +1344,8 @@ int cmd_bench(int argc, char **argv) {
             double twin = 0;
             for (int k = 0; k < tw.n_train; k++) if (tw.train_n[k] == o.ns[i]) twin = tw.train_tps[k];
             if (r && twin > 0)
-                verdict(&v, r->tps / twin >= need[i], what, "%.2fx (%.0f vs %.0f tokens/s)", r->tps / twin, r->tps, twin);
+                verdict(&v, r->tps / twin >= need[i], what, "%.2fx (%.0f vs %.0f tokens/s)%s", r->tps / twin, r->tps, twin,
+                        tw.blas_reference == 1 ? "; torch on the reference BLAS" : "");
             else if (!r) verdict(&v, -1, what, "not measured: the training part did not run at N=%d", o.ns[i]);
             else verdict(&v, -1, what, "not measured%s%s", tw.why[0] ? ": " : "", tw.why);
         }
@@ -1342,7 +1353,9 @@ int cmd_bench(int argc, char **argv) {
         if (!a1 && ss->r[0].np) a1 = &ss->r[0].p[ss->r[0].np - 1];
         if (a1 && tw.stream_us > 0)
             verdict(&v, tw.stream_us / a1->us_med >= 20, "streaming latency vs the twin >= 20x lower",
-                    "%.1fx (%.2f vs %.2f us/token)", tw.stream_us / a1->us_med, a1->us_med, tw.stream_us);
+                    "%.1fx (%.2f vs %.2f us/token)%s", tw.stream_us / a1->us_med, a1->us_med, tw.stream_us,
+                    tw.blas_reference == 1 ? "; torch on the reference BLAS" : "");
+        else if (!a1) verdict(&v, -1, "streaming latency vs the twin >= 20x lower", "not measured: the streaming part did not run");
         else verdict(&v, -1, "streaming latency vs the twin >= 20x lower", "not measured%s%s", tw.why[0] ? ": " : "", tw.why);
         if (tw.blas_reference == 1)
             printf("WARNING: torch runs on the REFERENCE BLAS: the twin comparison is meaningless\n");
