@@ -105,29 +105,6 @@ static void set_threads(int t) {
 #endif
 }
 
-/* First "model name" of /proc/cpuinfo and its "cpu cores" (0 when absent). */
-static void cpu_info(char *model, size_t len, int *cores) {
-    snprintf(model, len, "unknown");
-    *cores = 0;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    int have_model = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *colon = strchr(line, ':');
-        if (!colon) continue;
-        const char *val = colon + 1;
-        while (*val == ' ' || *val == '\t') val++;
-        if (!have_model && strncmp(line, "model name", 10) == 0) {
-            snprintf(model, len, "%s", val);
-            model[strcspn(model, "\n")] = 0;
-            have_model = 1;
-        } else if (*cores == 0 && strncmp(line, "cpu cores", 9) == 0) {
-            *cores = atoi(val);
-        }
-    }
-    fclose(f);
-}
 
 /* The 1-minute load average, or -1 when unreadable. */
 static double load_average(void) {
@@ -324,7 +301,7 @@ int main(int argc, char **argv) {
 
     char model[256];
     int cores;
-    cpu_info(model, sizeof model, &cores);
+    aaren_cpu_info(model, sizeof model, &cores);
     printf("aaren %s scan benchmark%s\n", aaren_version(), opt.quick ? " (--quick)" : "");
     printf("backend:  %s\n", aaren_backend());
     printf("machine:  %s; %ld logical CPUs online", model, sysconf(_SC_NPROCESSORS_ONLN));

@@ -24,6 +24,9 @@ const char *aaren_version(void);
 /* The matrix-product backend compiled in, and the OpenMP thread count in use. */
 const char *aaren_backend(void);
 int aaren_threads(void);
+/* The CPU's model name ("unknown" when /proc/cpuinfo has none) and cores per socket (0 when
+ * unknown), for printing beside measurements. */
+void aaren_cpu_info(char *model, size_t len, int *cores);
 
 /* ---- configuration -------------------------------------------------------------- */
 enum { AAREN_ARCH_AAREN = 0, AAREN_ARCH_TRANSFORMER = 1 };

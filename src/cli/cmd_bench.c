@@ -126,29 +126,6 @@ static double load_average(void) {
     return read_small("/proc/loadavg", buf, sizeof buf) > 0 ? atof(buf) : -1;
 }
 
-/* First "model name" of /proc/cpuinfo and its "cpu cores" (0 when absent). */
-static void cpu_info(char *model, size_t len, int *cores) {
-    snprintf(model, len, "unknown CPU");
-    *cores = 0;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    int have_model = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *colon = strchr(line, ':');
-        if (!colon) continue;
-        const char *val = colon + 1;
-        while (*val == ' ' || *val == '\t') val++;
-        if (!have_model && !strncmp(line, "model name", 10)) {
-            snprintf(model, len, "%s", val);
-            model[strcspn(model, "\n")] = 0;
-            have_model = 1;
-        } else if (!*cores && !strncmp(line, "cpu cores", 9)) {
-            *cores = atoi(val);
-        }
-    }
-    fclose(f);
-}
 
 static void fill_normal(float *x, size_t n, uint64_t seed) {
     uint64_t s = seed;
@@ -1242,7 +1219,7 @@ int cmd_bench(int argc, char **argv) {
 
     char model[256], date[64];
     int cores;
-    cpu_info(model, sizeof model, &cores);
+    aaren_cpu_info(model, sizeof model, &cores);
     const time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     const aaren_config *c = &o.cfg;

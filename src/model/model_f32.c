@@ -20,6 +20,31 @@ const char *aaren_version(void) { return AAREN_VERSION; }
 const char *aaren_backend(void) { return aaren_gemm_backend(); }
 int aaren_threads(void) { return aaren_max_threads(); }
 
+/* First "model name" of /proc/cpuinfo and its "cpu cores" (0 when absent). */
+void aaren_cpu_info(char *model, size_t len, int *cores) {
+    snprintf(model, len, "unknown");
+    *cores = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    int have_model = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *colon = strchr(line, ':');
+        if (!colon) continue;
+        const char *val = colon + 1;
+        while (*val == ' ' || *val == '\t') val++;
+        if (!have_model && strncmp(line, "model name", 10) == 0) {
+            snprintf(model, len, "%s", val);
+            model[strcspn(model, "\n")] = 0;
+            have_model = 1;
+        } else if (*cores == 0 && strncmp(line, "cpu cores", 9) == 0) {
+            *cores = atoi(val);
+        }
+    }
+    fclose(f);
+}
+
+
 aaren_config aaren_config_default(void) {
     aaren_config c = {AAREN_ARCH_AAREN, 128, 4, 3, 512, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
     return c;
