@@ -121,20 +121,16 @@ static void normalise(aaren_forecaster *f, int B) {
 /* Output channel j is data channel c_data - c_out + j (the target is the last column). */
 static int out_channel(const aaren_forecaster *f, int j) { return f->c_data - f->c_out + j; }
 
-/* Forward on the batch in x; returns de-normalised predictions [B, H, c_out] written into
- * out (may be NULL), and the model's raw output. */
-static const float *predict_batch(aaren_forecaster *f, int B, float *out, char *err, size_t errlen) {
+/* Forward on the batch in x; returns the model's (window-normalised) output [B, H, c_out]. */
+static const float *predict_batch(aaren_forecaster *f, int B, char *err, size_t errlen) {
     normalise(f, B);
-    const float *p = aaren_seqmodel_forward_last(f->sm, f->xn, B, f->L, NULL, AAREN_SCAN, err, errlen);
-    if (!p || !out) return p;
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < f->H; h++)
-            for (int j = 0; j < f->c_out; j++) {
-                const int c = b * f->c_data + out_channel(f, j);
-                const size_t i = ((size_t)b * f->H + h) * f->c_out + j;
-                out[i] = p[i] * f->sd[c] + f->mu[c];
-            }
-    return p;
+    return aaren_seqmodel_forward_last(f->sm, f->xn, B, f->L, NULL, AAREN_SCAN, err, errlen);
+}
+
+/* Output j at step h of window b, de-normalised with that window's statistics. */
+static double denorm(const aaren_forecaster *f, const float *p, int b, int h, int j) {
+    const int c = b * f->c_data + out_channel(f, j);
+    return (double)p[((size_t)b * f->H + h) * f->c_out + j] * f->sd[c] + f->mu[c];
 }
 
 static int load_batch(aaren_forecaster *f, int split, const long *idx, int B) {
@@ -146,7 +142,7 @@ static double train_step(aaren_forecaster *f, int B, uint64_t seed, char *err, s
     aaren_model *enc = aaren_seqmodel_encoder(f->sm);
     aaren_model_zero_grad(enc);
     aaren_model_set_dropout(enc, f->o.dropout, seed);
-    const float *p = predict_batch(f, B, NULL, err, errlen);
+    const float *p = predict_batch(f, B, err, errlen);
     if (!p) { aaren_model_set_dropout(enc, 0, 0); return NAN; }
     float *g = aaren_seqmodel_grad_output(f->sm);
     const size_t count = (size_t)B * f->H * f->c_out;
@@ -154,11 +150,10 @@ static double train_step(aaren_forecaster *f, int B, uint64_t seed, char *err, s
     for (int b = 0; b < B; b++)
         for (int h = 0; h < f->H; h++)
             for (int j = 0; j < f->c_out; j++) {
-                const int c = b * f->c_data + out_channel(f, j);
                 const size_t i = ((size_t)b * f->H + h) * f->c_out + j;
-                const double d = (double)p[i] * f->sd[c] + f->mu[c] - f->y[i];
+                const double d = denorm(f, p, b, h, j) - f->y[i];
                 loss += d * d;
-                g[i] = (float)(2 * d / (double)count * f->sd[c]);
+                g[i] = (float)(2 * d / (double)count * f->sd[b * f->c_data + out_channel(f, j)]);
             }
     const int rc = aaren_seqmodel_backward(f->sm, err, errlen);
     aaren_model_set_dropout(enc, 0, 0);
@@ -182,14 +177,13 @@ int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, doubl
         const int b = (int)(nw - w0 < B ? nw - w0 : B);
         for (int i = 0; i < b; i++) idx[i] = w0 + i;
         if (load_batch(f, split, idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
-        const float *p = predict_batch(f, b, NULL, err, errlen);
+        const float *p = predict_batch(f, b, err, errlen);
         if (!p) return -1;
         for (int bb = 0; bb < b; bb++)
             for (int h = 0; h < f->H; h++)
                 for (int j = 0; j < f->c_out; j++) {
-                    const int c = bb * f->c_data + out_channel(f, j);
                     const size_t i = ((size_t)bb * f->H + h) * f->c_out + j;
-                    const double d = (double)p[i] * f->sd[c] + f->mu[c] - f->y[i];
+                    const double d = denorm(f, p, bb, h, j) - f->y[i];
                     /* the last observed value of that channel (dataset-scaled) */
                     const double last = f->x[((size_t)bb * f->L + f->L - 1) * f->d_in + out_channel(f, j)];
                     const double dn = last - f->y[i];
@@ -276,13 +270,12 @@ int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float 
         return aaren_errf(err, errlen, "forecast: window %ld is outside the split's %ld windows", window,
                           aaren_ts_n_windows(f->ts, split));
     if (load_batch(f, split, &window, 1)) return aaren_errf(err, errlen, "forecast: cannot read window %ld", window);
-    const float *p = predict_batch(f, 1, NULL, err, errlen);
+    const float *p = predict_batch(f, 1, err, errlen);
     if (!p) return -1;
     for (int h = 0; h < f->H; h++)
         for (int j = 0; j < f->c_out; j++) {
-            const int c = out_channel(f, j);
             const size_t i = (size_t)h * f->c_out + j;
-            forecast[i] = p[i] * f->sd[c] + f->mu[c];
+            forecast[i] = (float)denorm(f, p, 0, h, j);
             truth[i] = f->y[i];
         }
     for (int t = 0; t < f->L; t++)

@@ -180,16 +180,22 @@ static void span(const aaren_seqmodel *sm, const int *lengths, int b, int last_o
     *t0 = last_only ? (len > 0 ? len - 1 : 0) : 0;
 }
 
-float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int *lengths, int last_only) {
-    const int O = sm->d_out;
+/* Positions (sequences x counted tokens) a loss averages over; also zeroes the gradient. */
+static size_t begin_loss(aaren_seqmodel *sm, const int *lengths, int last_only) {
     size_t count = 0;
-    double loss = 0;
-    memset(sm->dpred, 0, sizeof(float) * pred_rows(sm) * O);
+    memset(sm->dpred, 0, sizeof(float) * pred_rows(sm) * sm->d_out);
     for (int b = 0; b < sm->B; b++) {
         int t0, t1;
         span(sm, lengths, b, last_only, &t0, &t1);
-        count += (size_t)(t1 - t0) * O;
+        count += (size_t)(t1 - t0);
     }
+    return count;
+}
+
+float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int *lengths, int last_only) {
+    const int O = sm->d_out;
+    const size_t count = begin_loss(sm, lengths, last_only) * O;
+    double loss = 0;
     const double inv = count ? 1.0 / (double)count : 0;
     for (int b = 0; b < sm->B; b++) {
         int t0, t1;
@@ -210,14 +216,8 @@ float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int
 
 float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *lengths, int last_only) {
     const int O = sm->d_out;
-    size_t count = 0;
+    const size_t count = begin_loss(sm, lengths, last_only);
     double loss = 0;
-    memset(sm->dpred, 0, sizeof(float) * pred_rows(sm) * O);
-    for (int b = 0; b < sm->B; b++) {
-        int t0, t1;
-        span(sm, lengths, b, last_only, &t0, &t1);
-        count += (size_t)(t1 - t0);
-    }
     const double inv = count ? 1.0 / (double)count : 0;
     for (int b = 0; b < sm->B; b++) {
         int t0, t1;
