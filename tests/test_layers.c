@@ -249,8 +249,42 @@ static void check_gemm(void) {
     free(A); free(B); free(C1); free(C2);
 }
 
+/* One row against rows (a linear layer on one streamed token; the AVX2 kernel where the CPU
+ * has it) against a double-precision dot product, for sizes around every unrolling edge. */
+static void check_gemm_one_row(void) {
+    uint64_t r = 5;
+    const int sizes[] = {1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 128, 131};
+    const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+    float *a = malloc(sizeof(float) * 131), *B = malloc(sizeof(float) * 131 * 140);
+    float *c = malloc(sizeof(float) * 131);
+    for (int i = 0; i < 131; i++) a[i] = (float)aaren_rng_normal(&r);
+    for (int i = 0; i < 131 * 140; i++) B[i] = (float)aaren_rng_normal(&r);
+    for (int in = 0; in < ns; in++)
+        for (int ik = 0; ik < ns; ik++) {
+            const int N = sizes[in], K = sizes[ik], ldb = K + 9;
+            for (int beta = 0; beta < 2; beta++) {
+                for (int j = 0; j < N; j++) c[j] = (float)j - 3;
+                aaren_gemm(0, 1, 1, N, K, 0.75f, a, K, B, ldb, beta ? 0.5f : 0.0f, c, N);
+                double worst = 0;
+                for (int j = 0; j < N; j++) {
+                    double ref = 0, mag = 0;
+                    for (int k = 0; k < K; k++) {
+                        ref += (double)a[k] * B[(size_t)j * ldb + k];
+                        mag += fabs((double)a[k] * B[(size_t)j * ldb + k]);
+                    }
+                    ref = 0.75 * ref + (beta ? 0.5 * ((double)j - 3) : 0.0);
+                    worst = fmax(worst, fabs(c[j] - ref) / (0.75 * mag + (beta ? 0.5 * fabs((double)j - 3) : 0.0) + 1.0));
+                }
+                CHECK(worst < 1e-6, "one-row gemm N=%d K=%d beta=%d (%s): relative error %.3g",
+                      N, K, beta, aaren_row_kernel_avx2() ? "AVX2 kernel" : "portable loop", worst);
+            }
+        }
+    free(a); free(B); free(c);
+}
+
 int main(void) {
     check_gemm();
+    check_gemm_one_row();
     for (int k = K_LINEAR; k <= K_FFN; k++) check_layer(k, 2, 3, 5, 1, 7, 0, 0, 0);
     check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0, 0);
     check_layer(K_AAREN_ATTN, 1, 1, 5, 1, 4, 0, 0, 0);

@@ -13,8 +13,9 @@
 
 const char *aaren_gemm_backend(void) {
 #ifdef AAREN_HAVE_BLAS
-    return "OpenBLAS (" AAREN_BLAS_LIB ")";
+#define AAREN_BACKEND_NAME "OpenBLAS (" AAREN_BLAS_LIB ")"
 #else
-    return "portable loops (no BLAS)";
+#define AAREN_BACKEND_NAME "portable loops (no BLAS)"
 #endif
+    return aaren_row_kernel_avx2() ? AAREN_BACKEND_NAME "; one-row products: AVX2+FMA" : AAREN_BACKEND_NAME;
 }
