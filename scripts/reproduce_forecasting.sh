@@ -25,7 +25,9 @@ done
 shared="${AAREN_SHARED:-../shared}"
 runs=results/forecasting_runs.csv
 mkdir -p results
-[ -x build/aaren ] || bash scripts/build.sh
+# AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
+bin="${AAREN_BIN:-build/aaren}"
+[ -x "$bin" ] || bash scripts/build.sh
 for ds in $datasets; do
   file="$shared/data/forecasting/$ds/$ds.csv"
   [ -f "$file" ] || { echo "skipping $ds: $file not found"; continue; }
@@ -34,7 +36,7 @@ for ds in $datasets; do
       for seed in $(seq 1 "$seeds"); do
         if [ -f "$runs" ] && grep -q "^$ds.csv,M,96,$h,$arch,64,4,2,128,$seed," "$runs"; then continue; fi
         echo "== $ds horizon $h $arch seed $seed"
-        ./build/aaren forecast --data "$file" --pred-len "$h" --arch "$arch" --seed "$seed" \
+        "$bin" forecast --data "$file" --pred-len "$h" --arch "$arch" --seed "$seed" \
           --d-model 64 --n-heads 4 --n-layers 2 --d-ff 128 --quiet --results-csv "$runs"
       done
     done

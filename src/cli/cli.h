@@ -67,6 +67,7 @@ double synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, float *x,
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

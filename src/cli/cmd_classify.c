@@ -1,0 +1,206 @@
+/* aaren classify: train, evaluate and predict on UEA `.ts` files. */
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "tasks/classify.h"
+
+static const char *classify_help =
+    "usage: aaren classify --data DIR | --train F_TRAIN.ts --test F_TEST.ts [options]\n"
+    "       aaren classify --model M.safetensors --predict F.ts [--predictions OUT.csv]\n\n"
+    "Trains a classifier (linear embedding of each step, the encoder, a linear head on the\n"
+    "output at each case's last valid step; cases of unequal length batched with their\n"
+    "lengths) with cross-entropy, early stopping on a validation split carved from TRAIN\n"
+    "(stratified, --val-frac of each class), then prints TEST accuracy beside the majority\n"
+    "class and the confusion matrix. TEST never influences training or model selection.\n"
+    "Each dimension is standardised with the training part's mean and std; missing values\n"
+    "('?') are filled by linear interpolation along time.\n\n"
+    "data:\n"
+    "  --data DIR              DIR/NAME_TRAIN.ts and DIR/NAME_TEST.ts, NAME = DIR's last part\n"
+    "  --train F --test F      the two files explicitly\n"
+    "model (same for both architectures; defaults in brackets):\n"
+    "  --arch aaren|transformer [aaren]  --d-model [64]  --n-heads [4]  --n-layers [2]\n"
+    "  --d-ff [128]  --norm post|pre  --activation gelu|relu\n"
+    "training:\n"
+    "  --epochs N [100]  --patience N [15]  --batch B [16]  --lr X [1e-3, constant]\n"
+    "  --dropout P [0.1]  --clip X [4, gradient norm]  --val-frac F [0.2]  --seed S [1]\n"
+    "output:\n"
+    "  --save F.safetensors    the trained model with its labels and standardisation\n"
+    "  --confusion PREFIX      PREFIX.csv (TEST confusion counts) and PREFIX.png (needs\n"
+    "                          /usr/bin/python3 with matplotlib)\n"
+    "  --results-csv F         append one row with this run's settings and metrics\n"
+    "  --predict F.ts          predict every case of F (after training, or with --model)\n"
+    "  --predictions OUT.csv   one row per predicted case: case, label, predicted, probability\n"
+    "  --quiet                 no per-epoch lines\n";
+
+static const char *const classify_valued[] = {"data", "train", "test", "arch", "d-model", "n-heads", "n-layers",
+                                              "d-ff", "norm", "activation", "epochs", "patience", "batch", "lr",
+                                              "dropout", "clip", "val-frac", "seed", "save", "confusion",
+                                              "results-csv", "predict", "predictions", "model", NULL};
+static const char *const classify_flags[] = {"quiet", NULL};
+
+static int number(const cli_args *a, const char *key, float lo, float hi, float *out) {
+    const char *s = cli_get(a, key);
+    if (!s) return 0;
+    char *e;
+    const float v = strtof(s, &e);
+    if (e == s || *e || !(v >= lo && v <= hi))
+        return cli_fail("classify", "--%s '%s' must be a number in [%g, %g]", key, s, (double)lo, (double)hi), -1;
+    *out = v;
+    return 0;
+}
+
+static void print_confusion(const aaren_classifier *c, const long *m) {
+    const int C = aaren_classifier_n_classes(c);
+    printf("confusion matrix (rows: true class, columns: predicted)\n%8s", "");
+    for (int j = 0; j < C; j++) printf(" %5.5s", aaren_classifier_label(c, j));
+    putchar('\n');
+    for (int i = 0; i < C; i++) {
+        printf("%8.8s", aaren_classifier_label(c, i));
+        for (int j = 0; j < C; j++) printf(" %5ld", m[(size_t)i * C + j]);
+        putchar('\n');
+    }
+}
+
+static int write_confusion(const aaren_classifier *c, const long *m, const char *prefix, const char *title) {
+    const int C = aaren_classifier_n_classes(c);
+    char path[1024];
+    snprintf(path, sizeof path, "%s.csv", prefix);
+    FILE *f = fopen(path, "w");
+    if (!f) return cli_fail("classify", "%s: cannot write", path);
+    fprintf(f, "true\\predicted");
+    for (int j = 0; j < C; j++) fprintf(f, ",%s", aaren_classifier_label(c, j));
+    fputc('\n', f);
+    for (int i = 0; i < C; i++) {
+        fprintf(f, "%s", aaren_classifier_label(c, i));
+        for (int j = 0; j < C; j++) fprintf(f, ",%ld", m[(size_t)i * C + j]);
+        fputc('\n', f);
+    }
+    if (fclose(f)) return cli_fail("classify", "%s: write failed", path);
+    printf("wrote %s\n", path);
+    fflush(stdout);
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 \"%s/../python/plot_confusion.py\" \"%s.csv\" \"%s.png\" \"%s\"",
+             AAREN_SOURCE_DIR, prefix, prefix, title);
+    if (system(cmd) != 0) fprintf(stderr, "aaren classify: could not draw %s.png (needs /usr/bin/python3 with matplotlib)\n", prefix);
+    return 0;
+}
+
+static int append_result(const char *path, const aaren_classify_options *o, const aaren_classify_result *r,
+                         const char *name) {
+    FILE *f = fopen(path, "a+");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    if (ftell(f) == 0)
+        fprintf(f, "data,arch,d_model,n_heads,n_layers,d_ff,seed,n_train,n_val,n_test,epochs_run,best_epoch,"
+                   "val_acc,test_acc,test_loss,majority_acc,seconds,params,threads\n");
+    fprintf(f, "%s,%s,%d,%d,%d,%d,%llu,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", name,
+            aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads, o->enc.n_layers, o->enc.d_ff,
+            (unsigned long long)o->seed, r->n_train, r->n_val, r->n_test, r->epochs_run, r->best_epoch, r->val_acc,
+            r->test_acc, r->test_loss, r->majority_acc, r->seconds, r->n_params, aaren_threads());
+    return fclose(f);
+}
+
+/* Predicts a file with a trained classifier; prints accuracy and the confusion matrix. */
+static int predict(aaren_classifier *c, const char *file, const char *out) {
+    const int C = aaren_classifier_n_classes(c);
+    long *m = malloc(sizeof(long) * C * C);
+    char err[1024];
+    int n = 0;
+    double acc = 0;
+    if (!m) return cli_fail("classify", "out of memory");
+    if (aaren_classifier_predict_file(c, file, out, &n, &acc, m, err, sizeof err)) {
+        free(m);
+        return cli_fail("classify", "%s", err);
+    }
+    printf("predicted %d cases of %s: accuracy %.4f\n", n, file, acc);
+    print_confusion(c, m);
+    if (out) printf("wrote %s\n", out);
+    free(m);
+    return 0;
+}
+
+int cmd_classify(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, "classify", argc, argv, classify_valued, classify_flags);
+    if (rc) { if (rc > 0) fputs(classify_help, stdout); return rc > 0 ? 0 : 2; }
+    const char *model = cli_get(&a, "model"), *pfile = cli_get(&a, "predict"), *pout = cli_get(&a, "predictions");
+    char err[1024];
+    if (model) {
+        if (!pfile) return cli_fail("classify", "--model needs --predict F.ts"), 2;
+        aaren_classifier *c = aaren_classifier_load(model, err, sizeof err);
+        if (!c) return cli_fail("classify", "%s", err);
+        rc = predict(c, pfile, pout);
+        aaren_classifier_free(c);
+        return rc;
+    }
+    aaren_classify_options o;
+    aaren_classify_options_init(&o);
+    char trainp[2048], testp[2048], name[512];
+    const char *data = cli_get(&a, "data");
+    if (data) {
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "%s", data);
+        size_t k = strlen(tmp);
+        while (k > 1 && tmp[k - 1] == '/') tmp[--k] = 0;
+        snprintf(name, sizeof name, "%s", basename(tmp));
+        snprintf(trainp, sizeof trainp, "%s/%s_TRAIN.ts", tmp, name);
+        snprintf(testp, sizeof testp, "%s/%s_TEST.ts", tmp, name);
+        o.train = trainp;
+        o.test = testp;
+    } else {
+        if (!(o.train = cli_get(&a, "train")) || !(o.test = cli_get(&a, "test")))
+            return cli_fail("classify", "give --data DIR, or both --train and --test (see --help)"), 2;
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "%s", o.train);
+        snprintf(name, sizeof name, "%s", basename(tmp));
+        char *cut = strstr(name, "_TRAIN");
+        if (cut) *cut = 0;
+    }
+    long ep, pat, batch, seed;
+    if (cli_int(&a, "epochs", 100, 1, 100000, &ep) || cli_int(&a, "patience", 15, 1, 100000, &pat) ||
+        cli_int(&a, "batch", 16, 1, 4096, &batch) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) ||
+        number(&a, "lr", 1e-7f, 10, &o.lr) || number(&a, "dropout", 0, 0.99f, &o.dropout) ||
+        number(&a, "clip", 0, 1e6f, &o.clip) || number(&a, "val-frac", 0, 0.9f, &o.val_frac))
+        return 2;
+    o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
+    const aaren_config base = o.enc;
+    if (cli_config(&a, &base, &o.enc)) return 2;
+    aaren_classifier *c = aaren_classifier_new(&o, err, sizeof err);
+    if (!c) return cli_fail("classify", "%s", err);
+    const aaren_uea *te = aaren_classifier_test_data(c);
+    const int C = aaren_classifier_n_classes(c);
+    printf("classify %s: %d classes, %d dimensions; TEST %d cases, lengths %d..%d\n", name, C, te->dims, te->n_cases,
+           te->min_len, te->max_len);
+    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d; %d threads\n", aaren_arch_name(o.enc.arch),
+           o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, aaren_threads());
+    long *m = malloc(sizeof(long) * C * C);
+    aaren_classify_result r;
+    rc = m ? aaren_classifier_run(c, &r, m, cli_flag(&a, "quiet") ? NULL : stdout, err, sizeof err)
+           : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (!rc) {
+        printf("split of TRAIN: %d training, %d validation cases (stratified, seed %llu)\n", r.n_train, r.n_val,
+               (unsigned long long)o.seed);
+        printf("test accuracy %.4f  loss %.4f   (majority class: %.4f)   val accuracy %.4f   best epoch %d of %d, %.1f s\n",
+               r.test_acc, r.test_loss, r.majority_acc, r.val_acc, r.best_epoch, r.epochs_run, r.seconds);
+        print_confusion(c, m);
+        const char *save = cli_get(&a, "save"), *conf = cli_get(&a, "confusion"), *csv = cli_get(&a, "results-csv");
+        if (save && (rc = aaren_classifier_save(c, save, err, sizeof err)) == 0) printf("saved %s\n", save);
+        if (!rc && csv && append_result(csv, &o, &r, name)) { snprintf(err, sizeof err, "%s: cannot append", csv); rc = -1; }
+        if (rc) {
+            cli_fail("classify", "%s", err);
+        } else {
+            char title[700];
+            snprintf(title, sizeof title, "%s, %s, seed %llu: TEST accuracy %.3f", name, aaren_arch_name(o.enc.arch),
+                     (unsigned long long)o.seed, r.test_acc);
+            if (conf) rc = write_confusion(c, m, conf, title);
+            if (!rc && pfile) rc = predict(c, pfile, pout);
+        }
+    } else {
+        cli_fail("classify", "%s", err);
+    }
+    free(m);
+    aaren_classifier_free(c);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,525 @@
+/* Time-series classification (see classify.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "io/common.h"
+#include "model/rng.h"
+#include "tasks/classify.h"
+
+struct aaren_classifier {
+    aaren_classify_options o;
+    aaren_uea *train, *test;    /* NULL for a classifier loaded to predict */
+    int dims, C;
+    char **labels;              /* [C] the model's label strings (train's, or read from a checkpoint) */
+    char *label_text;           /* checkpoint: storage behind labels */
+    aaren_seqmodel *sm;
+    aaren_adamw *opt;
+    int max_batch, max_len;     /* what the model has reserved */
+    int *tr, *va;               /* [n_tr], [n_va] case indices of TRAIN */
+    int n_tr, n_va;
+    int *test_map;              /* [test->n_classes] test label index -> model class */
+    double *mean, *sd;          /* [dims] standardisation */
+    float *x;                   /* [max_batch, max_len, dims] one batch, zero-padded */
+    int *lab, *lens;            /* [max_batch] */
+    float *best;                /* [n_trainable] parameters of the best epoch */
+    void *block;                /* the allocation behind tr .. best */
+};
+
+void aaren_classify_options_init(aaren_classify_options *o) {
+    memset(o, 0, sizeof *o);
+    aaren_config c = {AAREN_ARCH_AAREN, 64, 4, 2, 128, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
+    o->enc = c;
+    o->batch = 16;
+    o->epochs = 100;
+    o->patience = 15;
+    o->lr = 1e-3f;
+    o->dropout = 0.1f;
+    o->clip = 4.0f;
+    o->val_frac = 0.2f;
+    o->seed = 1;
+}
+
+aaren_seqmodel *aaren_classifier_model(const aaren_classifier *c) { return c->sm; }
+int aaren_classifier_n_classes(const aaren_classifier *c) { return c->C; }
+const char *aaren_classifier_label(const aaren_classifier *c, int k) { return k >= 0 && k < c->C ? c->labels[k] : NULL; }
+const aaren_uea *aaren_classifier_test_data(const aaren_classifier *c) { return c->test; }
+
+void aaren_classifier_free(aaren_classifier *c) {
+    if (!c) return;
+    aaren_uea_free(c->train);
+    aaren_uea_free(c->test);
+    aaren_seqmodel_free(c->sm);
+    aaren_adamw_free(c->opt);
+    if (c->label_text) free(c->labels);
+    free(c->label_text);
+    free(c->block);
+    free(c);
+}
+
+/* Standardises every value of d with mean/sd, then fills missing values by linear
+ * interpolation along time (nearest value at the ends, 0 when none is present). */
+static void prepare(aaren_uea *d, const double *mean, const double *sd) {
+    const int D = d->dims;
+    for (int i = 0; i < d->n_cases; i++) {
+        float *v = d->values + d->off[i];
+        const int L = d->len[i];
+        for (int k = 0; k < D; k++) {
+            int prev = -1;   /* last step with a value */
+            for (int t = 0; t < L; t++) {
+                float *x = v + (size_t)t * D + k;
+                if (isnan(*x)) continue;
+                *x = (float)((*x - mean[k]) / sd[k]);
+                const float xt = *x;
+                if (prev < 0) {
+                    for (int s = 0; s < t; s++) v[(size_t)s * D + k] = xt;
+                } else {
+                    const float xp = v[(size_t)prev * D + k];
+                    for (int s = prev + 1; s < t; s++)
+                        v[(size_t)s * D + k] = xp + (xt - xp) * (float)(s - prev) / (float)(t - prev);
+                }
+                prev = t;
+            }
+            const float tail = prev < 0 ? 0.0f : v[(size_t)prev * D + k];
+            for (int s = prev + 1; s < L; s++) v[(size_t)s * D + k] = tail;
+        }
+    }
+}
+
+/* Mean and population std of each dimension over the given cases (missing values skipped). */
+static void fit_scaler(const aaren_uea *d, const int *cases, int n, double *mean, double *sd) {
+    const int D = d->dims;
+    for (int k = 0; k < D; k++) {
+        double s = 0, ss = 0;
+        long cnt = 0;
+        for (int j = 0; j < n; j++) {
+            const float *v = d->values + d->off[cases[j]];
+            for (int t = 0; t < d->len[cases[j]]; t++) {
+                const float x = v[(size_t)t * D + k];
+                if (!isnan(x)) { s += x; cnt++; }
+            }
+        }
+        const double m = cnt ? s / cnt : 0;
+        for (int j = 0; j < n; j++) {
+            const float *v = d->values + d->off[cases[j]];
+            for (int t = 0; t < d->len[cases[j]]; t++) {
+                const float x = v[(size_t)t * D + k];
+                if (!isnan(x)) ss += (x - m) * (x - m);
+            }
+        }
+        const double var = cnt ? ss / cnt : 0;
+        mean[k] = m;
+        sd[k] = var > 1e-24 ? sqrt(var) : 1.0;
+    }
+}
+
+/* Stratified split of TRAIN into the training part and the validation part. */
+static void split_train(aaren_classifier *c) {
+    const aaren_uea *d = c->train;
+    uint64_t rng = c->o.seed * 0xD1B54A32D192ED03ull + 29;
+    c->n_tr = c->n_va = 0;
+    int *members = c->va + d->n_cases;   /* scratch: the block reserves n_cases more ints after va */
+    for (int k = 0; k < d->n_classes; k++) {
+        int m = 0;
+        for (int i = 0; i < d->n_cases; i++) if (d->y[i] == k) members[m++] = i;
+        for (int i = m - 1; i > 0; i--) {
+            const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
+            const int t = members[i]; members[i] = members[j]; members[j] = t;
+        }
+        int nv = (int)floor(c->o.val_frac * m + 0.5);
+        if (c->o.val_frac > 0 && m >= 2 && nv < 1) nv = 1;
+        if (nv > m - 1) nv = m > 0 ? m - 1 : 0;
+        for (int i = 0; i < m; i++) {
+            if (i < nv) c->va[c->n_va++] = members[i];
+            else c->tr[c->n_tr++] = members[i];
+        }
+    }
+}
+
+/* The one working block: standardisation, batch buffers, best parameters and the index
+ * lists, for batches of max_batch cases up to max_len steps and n_train TRAIN cases. When
+ * a block exists already (growing to longer cases), everything but the batch is kept. */
+static int alloc_block(aaren_classifier *c, int n_train, char *err, size_t errlen) {
+    const size_t n = aaren_model_n_trainable(aaren_seqmodel_encoder(c->sm));
+    const size_t B = (size_t)c->max_batch, n_map = c->test ? (size_t)c->test->n_classes : 0;
+    const size_t bytes = sizeof(double) * 2 * c->dims + sizeof(float) * (B * c->max_len * c->dims + n) +
+                         sizeof(int) * (3 * (size_t)n_train + 2 * B + n_map);
+    char *p = malloc(bytes);
+    if (!p) return aaren_errf(err, errlen, "out of memory");
+    const int had = c->block != NULL;
+    double *mean = (double *)p, *sd = mean + c->dims;
+    p += sizeof(double) * 2 * c->dims;
+    float *x = (float *)p; p += sizeof(float) * B * c->max_len * c->dims;
+    float *best = (float *)p; p += sizeof(float) * n;
+    int *lab = (int *)p, *lens = lab + B, *tr = lens + B, *va = tr + n_train;
+    int *test_map = va + 2 * (size_t)n_train;   /* va, then split_train's scratch */
+    if (had) {
+        memcpy(mean, c->mean, sizeof(double) * c->dims);
+        memcpy(sd, c->sd, sizeof(double) * c->dims);
+        memcpy(best, c->best, sizeof(float) * n);
+        memcpy(tr, c->tr, sizeof(int) * 3 * (size_t)n_train);
+        memcpy(test_map, c->test_map, sizeof(int) * n_map);
+        free(c->block);
+    }
+    c->block = mean;
+    c->mean = mean; c->sd = sd; c->x = x; c->best = best;
+    c->lab = lab; c->lens = lens; c->tr = tr; c->va = va; c->test_map = test_map;
+    return aaren_seqmodel_reserve(c->sm, c->max_batch, c->max_len, n_train > 0, err, errlen);
+}
+
+/* A fresh model and its optimizer for dims inputs and C classes, then the block. */
+static int build(aaren_classifier *c, int n_train, char *err, size_t errlen) {
+    c->sm = aaren_seqmodel_new(&c->o.enc, c->dims, c->C, err, errlen);
+    if (!c->sm) return -1;
+    aaren_seqmodel_init(c->sm, c->o.seed);
+    aaren_optim_config oc = aaren_optim_default();
+    oc.lr = c->o.lr;
+    oc.weight_decay = 0;
+    oc.clip_norm = c->o.clip;
+    oc.schedule = AAREN_SCHED_CONSTANT;
+    if (!(c->opt = aaren_adamw_new(aaren_model_n_trainable(aaren_seqmodel_encoder(c->sm)), &oc, err, errlen))) return -1;
+    return alloc_block(c, n_train, err, errlen);
+}
+
+aaren_classifier *aaren_classifier_new(const aaren_classify_options *o, char *err, size_t errlen) {
+    if (o->batch < 1 || o->epochs < 1 || o->patience < 1 || !(o->val_frac >= 0 && o->val_frac < 1)) {
+        aaren_errf(err, errlen, "classify: batch, epochs and patience must be >= 1 and the validation fraction in [0, 1)");
+        return NULL;
+    }
+    aaren_classifier *c = calloc(1, sizeof *c);
+    if (!c) { aaren_errf(err, errlen, "out of memory"); return NULL; }
+    c->o = *o;
+    if (!(c->train = aaren_uea_load(o->train, err, errlen)) || !(c->test = aaren_uea_load(o->test, err, errlen))) {
+        aaren_classifier_free(c);
+        return NULL;
+    }
+    aaren_uea *tr = c->train, *te = c->test;
+    if (te->dims != tr->dims) {
+        aaren_errf(err, errlen, "%s: %d dimensions, but the training file %s has %d", o->test, te->dims, o->train, tr->dims);
+        aaren_classifier_free(c);
+        return NULL;
+    }
+    c->dims = tr->dims;
+    c->C = tr->n_classes;
+    c->labels = tr->labels;
+    c->max_len = tr->max_len > te->max_len ? tr->max_len : te->max_len;
+    c->max_batch = o->batch;
+    if (build(c, tr->n_cases, err, errlen)) { aaren_classifier_free(c); return NULL; }
+    for (int k = 0; k < te->n_classes; k++) {
+        c->test_map[k] = aaren_uea_label_index(tr, te->labels[k]);
+        if (c->test_map[k] < 0) {
+            aaren_errf(err, errlen, "%s: class label '%s' does not occur in the training file's @classLabel list", o->test, te->labels[k]);
+            aaren_classifier_free(c);
+            return NULL;
+        }
+    }
+    split_train(c);
+    if (c->n_tr < 1) {
+        aaren_errf(err, errlen, "%s: no training cases left after the validation split", o->train);
+        aaren_classifier_free(c);
+        return NULL;
+    }
+    fit_scaler(tr, c->tr, c->n_tr, c->mean, c->sd);
+    prepare(tr, c->mean, c->sd);
+    prepare(te, c->mean, c->sd);
+    return c;
+}
+
+/* Copies cases idx[0..B) of d into the zero-padded batch; returns the longest length. */
+static int load_batch(aaren_classifier *c, const aaren_uea *d, const int *idx, int B, const int *map) {
+    int N = 1;
+    for (int b = 0; b < B; b++) if (d->len[idx[b]] > N) N = d->len[idx[b]];
+    const int D = c->dims;
+    for (int b = 0; b < B; b++) {
+        const int i = idx[b], L = d->len[i];
+        float *x = c->x + (size_t)b * N * D;
+        memcpy(x, d->values + d->off[i], sizeof(float) * (size_t)L * D);
+        memset(x + (size_t)L * D, 0, sizeof(float) * (size_t)(N - L) * D);
+        c->lens[b] = L;
+        c->lab[b] = map ? map[d->y[i]] : d->y[i];
+    }
+    return N;
+}
+
+static double train_batch(aaren_classifier *c, int B, int N, uint64_t seed, char *err, size_t errlen) {
+    aaren_model *enc = aaren_seqmodel_encoder(c->sm);
+    aaren_model_zero_grad(enc);
+    aaren_model_set_dropout(enc, c->o.dropout, seed);
+    const float *p = aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen);
+    if (!p) { aaren_model_set_dropout(enc, 0, 0); return NAN; }
+    const float loss = aaren_seqmodel_loss_ce(c->sm, c->lab, c->lens, 1);
+    const int rc = aaren_seqmodel_backward(c->sm, err, errlen);
+    aaren_model_set_dropout(enc, 0, 0);
+    if (rc) return NAN;
+    const float norm = aaren_adamw_step(c->opt, aaren_model_params(enc), aaren_model_grads(enc));
+    if (!isfinite(norm) || !isfinite(loss)) {
+        aaren_errf(err, errlen, "classify: training diverged (loss %g, gradient norm %g); try a lower --lr", (double)loss, (double)norm);
+        return NAN;
+    }
+    return loss;
+}
+
+/* Accuracy and mean cross-entropy of the model over cases idx[0..n) of d (labels through
+ * map when given); pred [n] and confusion [C * C] are optional. The batch's probability of
+ * the predicted class goes to prob [n] when given. */
+static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int n, const int *map, double *acc,
+                    double *loss, int *pred, float *prob, long *confusion, char *err, size_t errlen) {
+    const int C = c->C;
+    long right = 0;
+    double nll = 0;
+    if (confusion) memset(confusion, 0, sizeof(long) * C * C);
+    int *all = NULL;
+    if (!idx) {   /* every case of d, in order */
+        if (!(all = malloc(sizeof(int) * (size_t)(d->n_cases > 0 ? d->n_cases : 1)))) return aaren_errf(err, errlen, "out of memory");
+        for (int i = 0; i < d->n_cases; i++) all[i] = i;
+        idx = all;
+    }
+    for (int i0 = 0; i0 < n; i0 += c->max_batch) {
+        const int B = n - i0 < c->max_batch ? n - i0 : c->max_batch;
+        const int N = load_batch(c, d, idx + i0, B, map);
+        const float *p = aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen);
+        if (!p) { free(all); return -1; }
+        for (int b = 0; b < B; b++) {
+            const float *z = p + (size_t)b * C;
+            int arg = 0;
+            double mx = z[0];
+            for (int k = 1; k < C; k++) if (z[k] > mx) { mx = z[k]; arg = k; }
+            double se = 0;
+            for (int k = 0; k < C; k++) se += exp((double)z[k] - mx);
+            nll += log(se) + mx - z[c->lab[b]];
+            right += arg == c->lab[b];
+            if (pred) pred[i0 + b] = arg;
+            if (prob) prob[i0 + b] = (float)(1.0 / se);
+            if (confusion) confusion[(size_t)c->lab[b] * C + arg]++;
+        }
+    }
+    free(all);
+    *acc = n ? (double)right / n : NAN;
+    if (loss) *loss = n ? nll / n : NAN;
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, FILE *log,
+                         char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    if (!c->train || !c->opt) return aaren_errf(err, errlen, "classify: this classifier has no training data");
+    const double t0 = now_s();
+    aaren_model *enc = aaren_seqmodel_encoder(c->sm);
+    const size_t n = aaren_model_n_trainable(enc);
+    const aaren_uea *tr = c->train;
+    r->n_params = n;
+    r->n_train = c->n_tr;
+    r->n_val = c->n_va;
+    r->n_test = c->test->n_cases;
+    uint64_t rng = c->o.seed * 0x9E3779B97F4A7C15ull + 41;
+    double best_acc = -1, best_loss = INFINITY;
+    int bad = 0;
+    long step = 0;
+    memcpy(c->best, aaren_model_params(enc), n * sizeof(float));
+    for (int ep = 1; ep <= c->o.epochs; ep++) {
+        for (int i = c->n_tr - 1; i > 0; i--) {
+            const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
+            const int t = c->tr[i]; c->tr[i] = c->tr[j]; c->tr[j] = t;
+        }
+        const double te = now_s();
+        double sum = 0;
+        int batches = 0;
+        for (int i0 = 0; i0 < c->n_tr; i0 += c->max_batch, step++, batches++) {
+            const int B = c->n_tr - i0 < c->max_batch ? c->n_tr - i0 : c->max_batch;
+            const int N = load_batch(c, tr, c->tr + i0, B, NULL);
+            const double l = train_batch(c, B, N, c->o.seed * 1000003ull + (uint64_t)step, err, errlen);
+            if (isnan(l)) return -1;
+            sum += l;
+        }
+        double va, vl;
+        if (c->n_va > 0) {
+            if (evaluate(c, tr, c->va, c->n_va, NULL, &va, &vl, NULL, NULL, NULL, err, errlen)) return -1;
+        } else {   /* no validation part: select on the training loss */
+            va = 0;
+            vl = sum / batches;
+        }
+        r->epochs_run = ep;
+        const int improved = va > best_acc || (va == best_acc && vl < best_loss);
+        if (improved) {
+            best_acc = va;
+            best_loss = vl;
+            r->best_epoch = ep;
+            bad = 0;
+            memcpy(c->best, aaren_model_params(enc), n * sizeof(float));
+        } else {
+            bad++;
+        }
+        if (log) {
+            fprintf(log, "epoch %3d  train loss %.4f  val loss %.4f  val acc %.4f%s  %.1f s\n", ep, sum / batches, vl, va,
+                    improved ? " *" : "  ", now_s() - te);
+            fflush(log);
+        }
+        if (bad >= c->o.patience) {
+            if (log) fprintf(log, "early stop: no validation improvement for %d epochs\n", bad);
+            break;
+        }
+    }
+    memcpy(aaren_model_params(enc), c->best, n * sizeof(float));
+    r->val_acc = c->n_va > 0 ? best_acc : NAN;
+    r->val_loss = best_loss;
+    if (evaluate(c, c->test, NULL, c->test->n_cases, c->test_map, &r->test_acc, &r->test_loss, NULL, NULL, confusion,
+                 err, errlen))
+        return -1;
+    /* majority class of the training part */
+    long *count = calloc((size_t)c->C, sizeof(long));
+    if (!count) return aaren_errf(err, errlen, "out of memory");
+    for (int i = 0; i < c->n_tr; i++) count[tr->y[c->tr[i]]]++;
+    int maj = 0;
+    for (int k = 1; k < c->C; k++) if (count[k] > count[maj]) maj = k;
+    long hit = 0;
+    for (int i = 0; i < c->test->n_cases; i++) hit += c->test_map[c->test->y[i]] == maj;
+    free(count);
+    r->majority_acc = c->test->n_cases ? (double)hit / c->test->n_cases : NAN;
+    r->seconds = now_s() - t0;
+    return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------------ */
+
+static char *join_doubles(const double *v, int n) {
+    char *s = malloc((size_t)n * 26 + 1), *p = s;
+    if (!s) return NULL;
+    *p = 0;
+    for (int i = 0; i < n; i++) p += sprintf(p, i ? ",%.17g" : "%.17g", v[i]);
+    return s;
+}
+
+int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    size_t len = 1;
+    for (int k = 0; k < c->C; k++) len += strlen(c->labels[k]) + 1;
+    char *labels = malloc(len), *mean = join_doubles(c->mean, c->dims), *sd = join_doubles(c->sd, c->dims);
+    int rc = !labels || !mean || !sd;
+    if (!rc) {
+        char *p = labels;
+        for (int k = 0; k < c->C; k++) p += sprintf(p, k ? " %s" : "%s", c->labels[k]);
+        char dims[32];
+        snprintf(dims, sizeof dims, "%d", c->dims);
+        rc = aaren_seqmodel_to_st(c->sm, &st) || aaren_st_set_meta(&st, "classify.labels", labels) ||
+             aaren_st_set_meta(&st, "classify.dims", dims) || aaren_st_set_meta(&st, "classify.mean", mean) ||
+             aaren_st_set_meta(&st, "classify.std", sd) ||
+             (c->train && aaren_st_set_meta(&st, "classify.train", c->o.train));
+    }
+    if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
+    else rc = aaren_st_write(path, &st, err, errlen);
+    aaren_st_free(&st);
+    free(labels); free(mean); free(sd);
+    return rc ? -1 : 0;
+}
+
+/* Reads n comma-separated finite numbers from s into v; -1 when malformed. */
+static int parse_doubles(const char *s, double *v, int n) {
+    for (int i = 0; i < n; i++) {
+        char *e;
+        v[i] = strtod(s, &e);
+        if (e == s || !isfinite(v[i]) || (i < n - 1 ? *e != ',' : *e != 0)) return -1;
+        s = e + (i < n - 1);
+    }
+    return 0;
+}
+
+aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    if (aaren_st_read(path, &st, err, errlen)) return NULL;
+    aaren_classifier *c = calloc(1, sizeof *c);
+    const char *labels = aaren_st_meta(&st, "classify.labels"), *dims = aaren_st_meta(&st, "classify.dims");
+    const char *mean = aaren_st_meta(&st, "classify.mean"), *sd = aaren_st_meta(&st, "classify.std");
+    if (!c) { aaren_errf(err, errlen, "out of memory"); goto fail; }
+    if (!labels || !dims || !mean || !sd) {
+        aaren_file_err(err, errlen, path, "no classify.* metadata: not a checkpoint written by aaren classify --save");
+        goto fail;
+    }
+    aaren_classify_options_init(&c->o);
+    c->o.batch = 32;
+    if (!(c->sm = aaren_seqmodel_from_st(&st, path, err, errlen))) goto fail;
+    c->o.enc = *aaren_model_config(aaren_seqmodel_encoder(c->sm));
+    c->dims = atoi(dims);
+    c->C = aaren_seqmodel_d_out(c->sm);
+    if (c->dims != aaren_seqmodel_d_in(c->sm)) {
+        aaren_file_err(err, errlen, path, "classify.dims %s differs from the model's input width %d", dims, aaren_seqmodel_d_in(c->sm));
+        goto fail;
+    }
+    /* labels: C space-separated strings */
+    c->label_text = malloc(strlen(labels) + 1);
+    c->labels = malloc(sizeof(char *) * (size_t)c->C);
+    if (!c->label_text || !c->labels) { aaren_errf(err, errlen, "out of memory"); goto fail; }
+    strcpy(c->label_text, labels);
+    int k = 0;
+    for (char *tok = strtok(c->label_text, " "); tok; tok = strtok(NULL, " ")) {
+        if (k == c->C) break;
+        c->labels[k++] = tok;
+    }
+    if (k != c->C || strtok(NULL, " ")) {
+        aaren_file_err(err, errlen, path, "classify.labels holds a different number of labels than the model's %d classes", c->C);
+        goto fail;
+    }
+    c->max_batch = 32;
+    c->max_len = 1;   /* grown to each file's longest case */
+    if (alloc_block(c, 0, err, errlen)) goto fail;
+    if (parse_doubles(mean, c->mean, c->dims) || parse_doubles(sd, c->sd, c->dims)) {
+        aaren_file_err(err, errlen, path, "classify.mean / classify.std are not %d finite numbers", c->dims);
+        goto fail;
+    }
+    for (int i = 0; i < c->dims; i++)
+        if (!(c->sd[i] > 0)) { aaren_file_err(err, errlen, path, "classify.std holds a non-positive value"); goto fail; }
+    aaren_st_free(&st);
+    return c;
+fail:
+    aaren_st_free(&st);
+    aaren_classifier_free(c);
+    return NULL;
+}
+
+int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const char *out_csv, int *n_cases,
+                                  double *acc, long *confusion, char *err, size_t errlen) {
+    aaren_uea *d = aaren_uea_load(path, err, errlen);
+    if (!d) return -1;
+    int rc = 0, *map = NULL, *pred = NULL;
+    float *prob = NULL;
+    if (d->dims != c->dims) {
+        rc = aaren_file_err(err, errlen, path, "%d dimensions, but the model was trained on %d", d->dims, c->dims);
+        goto done;
+    }
+    map = malloc(sizeof(int) * (size_t)d->n_classes);
+    pred = malloc(sizeof(int) * (size_t)d->n_cases);
+    prob = malloc(sizeof(float) * (size_t)d->n_cases);
+    if (!map || !pred || !prob) { rc = aaren_errf(err, errlen, "out of memory"); goto done; }
+    for (int k = 0; k < d->n_classes; k++) {
+        map[k] = -1;
+        for (int j = 0; j < c->C; j++) if (!strcmp(d->labels[k], c->labels[j])) map[k] = j;
+        if (map[k] < 0) { rc = aaren_file_err(err, errlen, path, "class label '%s' is not one of the model's", d->labels[k]); goto done; }
+    }
+    if (d->max_len > c->max_len) {   /* a batch for this file's longest case */
+        c->max_len = d->max_len;
+        if (alloc_block(c, c->train ? c->train->n_cases : 0, err, errlen)) { rc = -1; goto done; }
+    }
+    prepare(d, c->mean, c->sd);
+    if ((rc = evaluate(c, d, NULL, d->n_cases, map, acc, NULL, pred, prob, confusion, err, errlen))) goto done;
+    *n_cases = d->n_cases;
+    if (out_csv) {
+        FILE *f = fopen(out_csv, "w");
+        if (!f) { rc = aaren_file_err(err, errlen, out_csv, "cannot write"); goto done; }
+        fprintf(f, "case,label,predicted,probability\n");
+        for (int i = 0; i < d->n_cases; i++)
+            fprintf(f, "%d,%s,%s,%.6f\n", i, d->labels[d->y[i]], c->labels[pred[i]], prob[i]);
+        if (fclose(f)) rc = aaren_file_err(err, errlen, out_csv, "write failed");
+    }
+done:
+    free(map); free(pred); free(prob);
+    aaren_uea_free(d);
+    return rc;
+}
