@@ -48,6 +48,20 @@ def main():
         for row in rows:
             mse, naive = float(row["test_mse"]), float(row["naive_mse"])
             check(mse < naive, f"{row['arch']}: test MSE {mse:.4f} beats repeating the last value {naive:.4f}")
+        # the main job's forecasting demo with a tiny budget: both streamed forecasts equal the parallel ones
+        out = os.path.join(d, "demo")
+        r = subprocess.run([a, "demo", "--data", data, "--epochs", "1", "--steps-per-epoch", "10", "--out", out],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"demo --data runs ({r.stderr.strip()[:200]})")
+        rows = {l.split()[0]: l.split() for l in r.stdout.splitlines() if l.split()[:1] in (["aaren"], ["transformer"])}
+        for arch in ("aaren", "transformer"):
+            row = rows.get(arch)
+            diff = float(row[-1]) if row else float("nan")
+            check(diff < 1e-4, f"demo: {arch} streamed forecast equals the parallel one (max diff {diff:.2e})")
+            check(os.path.exists(os.path.join(out, f"forecast_{arch}.csv")), f"demo: forecast_{arch}.csv written")
+        if rows.get("aaren") and rows.get("transformer"):
+            check(int(rows["aaren"][-2]) < int(rows["transformer"][-2]),
+                  "demo: Aaren's stream state is smaller than the Transformer's KV cache after a window")
     print(f"test_forecast: {'FAILED' if failures else 'passed'}")
     return 1 if failures else 0
 

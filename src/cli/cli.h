@@ -64,6 +64,11 @@ aaren_seqmodel *train_running_max(const char *cmd, const train_opts *o, train_re
 /* MSE on fresh sequences of the task (never used for training). */
 double synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, float *x, float *y, int path);
 
+/* Forecasting: writes test window `window` of a trained forecaster (history, truth, forecast,
+ * in the file's units) to PREFIX.csv and draws PREFIX.png; prints its own errors. */
+struct aaren_forecaster;
+int forecast_plot_window(struct aaren_forecaster *fc, long window, const char *prefix);
+
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
@@ -72,6 +77,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int demo_forecast(int argc, char **argv);   /* aaren demo --data FILE.csv */
 int cmd_bench(int argc, char **argv);
 
 #endif

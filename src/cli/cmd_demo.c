@@ -8,7 +8,8 @@
 #include "tasks/synthetic.h"
 
 static const char *demo_help =
-    "usage: aaren demo [training options of 'aaren train']\n\n"
+    "usage: aaren demo [training options of 'aaren train']\n"
+    "       aaren demo --data FILE.csv [options]   (forecasting; see 'aaren demo --data x --help')\n\n"
     "Trains an Aaren and a Transformer sequence model with the same hyper-parameters on the\n"
     "running-maximum task (see 'aaren train --help'; defaults: 32 wide, 2 heads, 2 layers,\n"
     "300 steps of 32 x 64 tokens), prints test MSE, training time and throughput beside\n"
@@ -41,6 +42,8 @@ static int stream_run(aaren_seqmodel *sm, const float *x, long n, float *pred, s
 }
 
 int cmd_demo(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--data")) return demo_forecast(argc, argv);
     cli_args a;
     int rc = cli_parse(&a, "demo", argc, argv, train_valued, NULL);
     if (rc) { if (rc > 0) fputs(demo_help, stdout); return rc > 0 ? 0 : 2; }

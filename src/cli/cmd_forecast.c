@@ -52,8 +52,8 @@ static int append_result(const char *path, const aaren_forecast_options *o, cons
     return fclose(f);
 }
 
-/* Writes one test window and draws it. */
-static int plot_window(aaren_forecaster *fc, long window, const char *prefix) {
+/* Writes one test window and draws it (see cli.h). */
+int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix) {
     const aaren_ts *ts = aaren_forecaster_data(fc);
     const int L = aaren_ts_seq_len(ts), H = aaren_ts_pred_len(ts), C = aaren_ts_d_out(ts);
     float *hist = malloc(sizeof(float) * L * C), *truth = malloc(sizeof(float) * H * C), *pred = malloc(sizeof(float) * H * C);
@@ -142,7 +142,7 @@ int cmd_forecast(int argc, char **argv) {
         if (save && (rc = aaren_forecaster_save(fc, save, err, sizeof err)) == 0) printf("saved %s\n", save);
         if (!rc && csv && append_result(csv, &o, &r, feat)) { snprintf(err, sizeof err, "%s: cannot append", csv); rc = -1; }
         if (rc) cli_fail("forecast", "%s", err);
-        else if (plot) rc = plot_window(fc, window, plot);   /* prints its own error */
+        else if (plot) rc = forecast_plot_window(fc, window, plot);   /* prints its own error */
     } else {
         cli_fail("forecast", "%s", err);
     }

@@ -287,6 +287,16 @@ int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float 
     return 0;
 }
 
+int aaren_forecaster_window_input(aaren_forecaster *f, int split, long window, float *xn, char *err, size_t errlen) {
+    if (window < 0 || window >= aaren_ts_n_windows(f->ts, split))
+        return aaren_errf(err, errlen, "forecast: window %ld is outside the split's %ld windows", window,
+                          aaren_ts_n_windows(f->ts, split));
+    if (load_batch(f, split, &window, 1)) return aaren_errf(err, errlen, "forecast: cannot read window %ld", window);
+    normalise(f, 1);
+    memcpy(xn, f->xn, sizeof(float) * (size_t)f->L * f->d_in);
+    return 0;
+}
+
 int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen) {
     aaren_st st;
     aaren_st_init(&st);

@@ -54,6 +54,9 @@ int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, doubl
  * [pred_len, d_out] (the output channels). */
 int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float *history,
                              float *truth, float *forecast, char *err, size_t errlen);
+/* The model's input for one window of a split: the window normalised as the model sees it,
+ * xn [seq_len, d_in] (for streaming it token by token). */
+int aaren_forecaster_window_input(aaren_forecaster *f, int split, long window, float *xn, char *err, size_t errlen);
 /* The model's checkpoint plus forecast.* metadata. */
 int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen);
 #endif
