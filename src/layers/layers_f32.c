@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "layers/layers.h"
+#include "model/rng.h"
 #include "kernels/parallel.h"
 
 #include "kernels/precision.h"
 #include "layers.inc"
+#include "lnmix.inc"
