@@ -1,0 +1,572 @@
+/* Event forecasting with a neural temporal point process (see tpp.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "io/common.h"
+#include "layers/layers.h"
+#include "model/rng.h"
+#include "tasks/tpp.h"
+
+enum { CHUNK = 256 };   /* decoder rows per pass */
+
+struct aaren_tpp {
+    aaren_tpp_options o;
+    aaren_model *enc;              /* encoder + the task's parameters (extra block) */
+    aaren_adamw *opt;              /* NULL for a loaded model */
+    int D, K, C, P, n_emb;         /* width, components, marks (0: unmarked), decoder outputs, embedding rows */
+    double time_scale, loc, scale, tau_min;
+    float *E, *v, *W, *b;          /* [n_emb, D], [D], [P, D], [P]: views into the extra block */
+    int max_B, max_N;
+    float *x, *h, *dh, *dx;        /* [max_B, max_N, D] */
+    float *z, *dz;                 /* [CHUNK, P] */
+    int *seq;                      /* [max_B] sequences of the batch */
+    int *order;                    /* [n_train] training sequences, shuffled */
+    float *best;                   /* [n_trainable] */
+    int n_train;
+    void *block;
+};
+
+void aaren_tpp_options_init(aaren_tpp_options *o) {
+    memset(o, 0, sizeof *o);
+    aaren_config c = {AAREN_ARCH_AAREN, 64, 4, 2, 128, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
+    o->enc = c;
+    o->K = 8;
+    o->batch = 16;
+    o->epochs = 30;
+    o->patience = 5;
+    o->lr = 1e-3f;
+    o->dropout = 0.1f;
+    o->clip = 1.0f;
+    o->seed = 1;
+}
+
+aaren_model *aaren_tpp_encoder(const aaren_tpp *m) { return m->enc; }
+int aaren_tpp_n_marks(const aaren_tpp *m) { return m->C; }
+
+void aaren_tpp_free(aaren_tpp *m) {
+    if (!m) return;
+    aaren_model_free(m->enc);
+    aaren_adamw_free(m->opt);
+    free(m->block);
+    free(m);
+}
+
+static size_t extra_len(int n_emb, int D, int P) { return (size_t)n_emb * D + D + (size_t)P * D + P; }
+
+static void carve(aaren_tpp *m, float *p, float **E, float **v, float **W, float **b) {
+    *E = p; p += (size_t)m->n_emb * m->D;
+    *v = p; p += m->D;
+    *W = p; p += (size_t)m->P * m->D;
+    *b = p;
+}
+
+/* Encoder with the task's parameters, views, and the working block for batches of max_B
+ * sequences up to max_N events. */
+static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t errlen) {
+    m->D = m->o.enc.d_model;
+    m->P = 3 * m->K + m->C;
+    m->n_emb = m->C > 0 ? m->C : 1;
+    if (m->K < 1 || m->K > 64) return aaren_errf(err, errlen, "events: mixture components must be in 1..64");
+    if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P), err, errlen))) return -1;
+    carve(m, aaren_model_extra(m->enc), &m->E, &m->v, &m->W, &m->b);
+    if (aaren_model_reserve(m->enc, m->max_B, m->max_N, with_grads, err, errlen)) return -1;
+    const size_t bnd = (size_t)m->max_B * m->max_N * m->D, n = aaren_model_n_trainable(m->enc);
+    const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P + n;
+    m->block = malloc(sizeof(float) * floats + sizeof(int) * ((size_t)m->max_B + n_train));
+    if (!m->block) return aaren_errf(err, errlen, "events: out of memory for %d x %d events", m->max_B, m->max_N);
+    float *p = m->block;
+    m->x = p; p += bnd;
+    m->h = p; p += bnd;
+    m->dh = p; p += bnd;
+    m->dx = p; p += bnd;
+    m->z = p; p += (size_t)CHUNK * m->P;
+    m->dz = p; p += (size_t)CHUNK * m->P;
+    m->best = p; p += n;
+    m->seq = (int *)p;
+    m->order = m->seq + m->max_B;
+    m->n_train = n_train;
+    return 0;
+}
+
+/* Initial values of the task's parameters: embedding N(0, 1) / sqrt(D) (a scale like the
+ * temporal encoding's), v and the decoder like a linear layer (U(+-1/sqrt(D))), biases 0. */
+static void init_task(aaren_tpp *m, uint64_t seed) {
+    uint64_t r = seed * 0x2545F4914F6CDD1Dull + 7;
+    const double a = 1.0 / sqrt((double)m->D);
+    for (size_t i = 0; i < (size_t)m->n_emb * m->D; i++) m->E[i] = (float)(aaren_rng_normal(&r) * a);
+    for (int i = 0; i < m->D; i++) m->v[i] = (float)((2 * aaren_rng_uniform(&r) - 1) * a);
+    for (size_t i = 0; i < (size_t)m->P * m->D; i++) m->W[i] = (float)((2 * aaren_rng_uniform(&r) - 1) * a);
+    memset(m->b, 0, sizeof(float) * m->P);
+}
+
+static double tau_of(const aaren_events *d, long e, long first) { return e == first ? 0.0 : d->time[e] - d->time[e - 1]; }
+
+aaren_tpp *aaren_tpp_new(const aaren_events *d, const aaren_tpp_options *o, char *err, size_t errlen) {
+    if (o->batch < 1 || o->epochs < 1 || o->patience < 1) {
+        aaren_errf(err, errlen, "events: batch, epochs and patience must be >= 1");
+        return NULL;
+    }
+    aaren_tpp *m = calloc(1, sizeof *m);
+    if (!m) { aaren_errf(err, errlen, "out of memory"); return NULL; }
+    m->o = *o;
+    m->K = o->K;
+    m->C = d->n_marks;
+    /* statistics of the training events */
+    double sum_tau = 0;
+    long n_tau = 0;
+    int n_train = 0;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != AAREN_EV_TRAIN) continue;
+        n_train++;
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) { sum_tau += d->time[e] - d->time[e - 1]; n_tau++; }
+    }
+    if (n_tau < 2 || !(sum_tau > 0)) {
+        aaren_errf(err, errlen, "events: the training split needs at least two inter-event times with a positive total");
+        aaren_tpp_free(m);
+        return NULL;
+    }
+    m->time_scale = sum_tau / n_tau;
+    m->tau_min = 1e-3 * m->time_scale;
+    double s1 = 0, s2 = 0;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != AAREN_EV_TRAIN) continue;
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) {
+            const double lt = log(fmax(d->time[e] - d->time[e - 1], m->tau_min));
+            s1 += lt; s2 += lt * lt;
+        }
+    }
+    m->loc = s1 / n_tau;
+    const double var = s2 / n_tau - m->loc * m->loc;
+    m->scale = var > 1e-12 ? sqrt(var) : 1.0;
+    m->max_B = o->batch;
+    m->max_N = d->max_len > 1 ? d->max_len : 2;
+    if (build(m, n_train, 1, err, errlen)) { aaren_tpp_free(m); return NULL; }
+    aaren_model_init(m->enc, o->seed);
+    init_task(m, o->seed);
+    aaren_optim_config oc = aaren_optim_default();
+    oc.lr = o->lr;
+    oc.weight_decay = 0;
+    oc.clip_norm = o->clip;
+    oc.schedule = AAREN_SCHED_CONSTANT;
+    if (!(m->opt = aaren_adamw_new(aaren_model_n_trainable(m->enc), &oc, err, errlen))) { aaren_tpp_free(m); return NULL; }
+    int k = 0;
+    for (int s = 0; s < d->n_seq; s++) if (d->split[s] == AAREN_EV_TRAIN) m->order[k++] = s;
+    return m;
+}
+
+/* x [D] = E[mark] + TE(t / time_scale) + v y for one event. */
+static void event_token(const aaren_tpp *m, float *x, double t, double tau, int first, int mark) {
+    const int D = m->D;
+    const float *e = m->E + (size_t)(m->C > 0 ? mark : 0) * D;
+    const double y = first ? 0.0 : (log(fmax(tau, m->tau_min)) - m->loc) / m->scale, u = t / m->time_scale;
+    for (int j = 0; j < D; j++) {
+        const double ang = u * pow(10000.0, -(double)(2 * (j / 2)) / D);
+        x[j] = e[j] + (float)((j % 2 ? cos(ang) : sin(ang)) + m->v[j] * y);
+    }
+}
+
+/* Tokens of the batch's sequences into x [B, N, D] (zero padding); returns N. */
+static int load_batch(aaren_tpp *m, const aaren_events *d, const int *seqs, int B) {
+    int N = 1;
+    for (int b = 0; b < B; b++) {
+        const int n = (int)(d->off[seqs[b] + 1] - d->off[seqs[b]]);
+        if (n > N) N = n;
+    }
+    for (int b = 0; b < B; b++) {
+        const long first = d->off[seqs[b]], n = d->off[seqs[b] + 1] - first;
+        float *x = m->x + (size_t)b * N * m->D;
+        for (long i = 0; i < n; i++)
+            event_token(m, x + (size_t)i * m->D, d->time[first + i], tau_of(d, first + i, first), i == 0,
+                        d->mark ? d->mark[first + i] : 0);
+        memset(x + (size_t)n * m->D, 0, sizeof(float) * (size_t)(N - n) * m->D);
+    }
+    return N;
+}
+
+typedef struct {
+    double nll_time, nll_mark, se;
+    long right, n;
+} sums;
+
+/* Decoder over every predicting position of the batch (h must hold the encoder output).
+ * Accumulates the sums; with grad, writes dh = d(loss)/dh for a loss that is the mean over
+ * the batch's n_pred predictions (and adds the decoder's parameter gradients). */
+static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pred, int grad, sums *acc) {
+    const int D = m->D, P = m->P, K = m->K;
+    float *gW = NULL, *gb = NULL, *gE, *gv;
+    if (grad) {
+        carve(m, aaren_model_extra_grads(m->enc), &gE, &gv, &gW, &gb);
+        memset(m->dh, 0, sizeof(float) * (size_t)B * N * D);
+    }
+    const float w = n_pred > 0 ? 1.0f / (float)n_pred : 0.0f;
+    for (int b = 0; b < B; b++) {
+        const long first = d->off[m->seq[b]], n = d->off[m->seq[b] + 1] - first;
+        for (long i0 = 0; i0 < n - 1; i0 += CHUNK) {
+            const int rows = (int)(n - 1 - i0 < CHUNK ? n - 1 - i0 : CHUNK);
+            const float *hin = m->h + ((size_t)b * N + i0) * D;
+            aaren_linear_forward(m->z, hin, m->W, m->b, rows, D, P);
+            for (int r = 0; r < rows; r++) {
+                const long e = first + i0 + r + 1;   /* the event predicted */
+                const float *z = m->z + (size_t)r * P;
+                float *dz = m->dz + (size_t)r * P;
+                const double tau = d->time[e] - d->time[e - 1];
+                const float taue = (float)fmax(tau, m->tau_min);
+                acc->nll_time += aaren_lnmix_nll(z, K, taue, (float)m->loc, (float)m->scale, grad ? dz : NULL);
+                const double mean = aaren_lnmix_mean(z, K, (float)m->loc, (float)m->scale);
+                acc->se += (mean - tau) * (mean - tau);
+                if (m->C > 0) {
+                    const int k = d->mark[e];
+                    acc->nll_mark += aaren_softmax_nll(z + 3 * K, m->C, k, grad ? dz + 3 * K : NULL);
+                    int arg = 0;
+                    for (int c = 1; c < m->C; c++) if (z[3 * K + c] > z[3 * K + arg]) arg = c;
+                    acc->right += arg == k;
+                }
+                acc->n++;
+                if (grad) for (int j = 0; j < P; j++) dz[j] *= w;
+            }
+            if (grad) aaren_linear_backward(m->dh + ((size_t)b * N + i0) * D, gW, gb, m->dz, hin, m->W, rows, D, P);
+        }
+    }
+}
+
+/* dL/dx back into the embedding rows and v. */
+static void input_grads(aaren_tpp *m, const aaren_events *d, int B, int N) {
+    float *gE, *gv, *gW, *gb;
+    carve(m, aaren_model_extra_grads(m->enc), &gE, &gv, &gW, &gb);
+    for (int b = 0; b < B; b++) {
+        const long first = d->off[m->seq[b]], n = d->off[m->seq[b] + 1] - first;
+        for (long i = 0; i < n; i++) {
+            const float *g = m->dx + ((size_t)b * N + i) * m->D;
+            float *ge = gE + (size_t)(m->C > 0 ? d->mark[first + i] : 0) * m->D;
+            const double y = i == 0 ? 0.0 : (log(fmax(tau_of(d, first + i, first), m->tau_min)) - m->loc) / m->scale;
+            for (int j = 0; j < m->D; j++) { ge[j] += g[j]; gv[j] += (float)(g[j] * y); }
+        }
+    }
+}
+
+static long count_pred(const aaren_events *d, const int *seqs, int B) {
+    long n = 0;
+    for (int b = 0; b < B; b++) {
+        const long len = d->off[seqs[b] + 1] - d->off[seqs[b]];
+        if (len > 1) n += len - 1;
+    }
+    return n;
+}
+
+static int forward(aaren_tpp *m, const aaren_events *d, int B, int *N, char *err, size_t errlen) {
+    *N = load_batch(m, d, m->seq, B);
+    return aaren_model_forward(m->enc, m->h, m->x, B, *N, AAREN_SCAN, err, errlen);
+}
+
+static double train_batch(aaren_tpp *m, const aaren_events *d, int B, uint64_t seed, char *err, size_t errlen) {
+    const long n_pred = count_pred(d, m->seq, B);
+    if (n_pred == 0) return 0;
+    aaren_model_zero_grad(m->enc);
+    aaren_model_set_dropout(m->enc, m->o.dropout, seed);
+    int N;
+    if (forward(m, d, B, &N, err, errlen)) { aaren_model_set_dropout(m->enc, 0, 0); return NAN; }
+    sums acc = {0, 0, 0, 0, 0};
+    decode(m, d, B, N, n_pred, 1, &acc);
+    const int rc = aaren_model_backward(m->enc, m->dx, m->dh, err, errlen);
+    aaren_model_set_dropout(m->enc, 0, 0);
+    if (rc) return NAN;
+    input_grads(m, d, B, N);
+    const float norm = aaren_adamw_step(m->opt, aaren_model_params(m->enc), aaren_model_grads(m->enc));
+    const double loss = (acc.nll_time + acc.nll_mark) / n_pred;
+    if (!isfinite(norm) || !isfinite(loss)) {
+        aaren_errf(err, errlen, "events: training diverged (loss %g, gradient norm %g); try a lower --lr", loss, (double)norm);
+        return NAN;
+    }
+    return loss;
+}
+
+int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err, size_t errlen) {
+    if (d->n_marks != m->C) return aaren_errf(err, errlen, "events: the data has %d marks, the model %d", d->n_marks, m->C);
+    sums acc = {0, 0, 0, 0, 0};
+    int B = 0;
+    for (int s = 0; s <= d->n_seq; s++) {
+        if (s < d->n_seq && d->split[s] == split) {
+            const long len = d->off[s + 1] - d->off[s];
+            if (len > m->max_N) return aaren_errf(err, errlen, "events: a sequence of %ld events is longer than the model's %d", len, m->max_N);
+            if (len > 1) m->seq[B++] = s;
+        }
+        if (B == m->max_B || (s == d->n_seq && B > 0)) {
+            int N;
+            if (forward(m, d, B, &N, err, errlen)) return -1;
+            decode(m, d, B, N, 0, 0, &acc);
+            B = 0;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    out->n_pred = acc.n;
+    if (!acc.n) return aaren_errf(err, errlen, "events: split %d has no events to predict", split);
+    out->nll_time = acc.nll_time / acc.n;
+    out->nll_mark = m->C > 0 ? acc.nll_mark / acc.n : 0;
+    out->nll = out->nll_time + out->nll_mark;
+    out->rmse = sqrt(acc.se / acc.n);
+    out->acc = m->C > 0 ? (double)acc.right / acc.n : NAN;
+    return 0;
+}
+
+void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out) {
+    double T = 0;
+    long n = 0;
+    long *freq = d->n_marks > 0 ? calloc((size_t)d->n_marks, sizeof(long)) : NULL;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != AAREN_EV_TRAIN) continue;
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) {
+            T += d->time[e] - d->time[e - 1];
+            n++;
+            if (freq) freq[d->mark[e]]++;
+        }
+    }
+    const double rate = T > 0 ? n / T : NAN;
+    int top = 0;
+    for (int c = 1; freq && c < d->n_marks; c++) if (freq[c] > freq[top]) top = c;
+    double nt = 0, nm = 0, se = 0;
+    long cnt = 0, right = 0;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != split) continue;
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) {
+            const double tau = d->time[e] - d->time[e - 1];
+            nt += -log(rate) + rate * tau;
+            se += (1 / rate - tau) * (1 / rate - tau);
+            if (freq) {
+                /* training frequencies with add-one smoothing, so unseen marks stay finite */
+                nm += -log((freq[d->mark[e]] + 1.0) / (n + (double)d->n_marks));
+                right += d->mark[e] == top;
+            }
+            cnt++;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    out->n_pred = cnt;
+    out->nll_time = cnt ? nt / cnt : NAN;
+    out->nll_mark = cnt && freq ? nm / cnt : 0;
+    out->nll = out->nll_time + out->nll_mark;
+    out->rmse = cnt ? sqrt(se / cnt) : NAN;
+    out->acc = freq && cnt ? (double)right / cnt : NAN;
+    free(freq);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE *log, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    if (!m->opt) return aaren_errf(err, errlen, "events: a loaded model is for prediction, not training");
+    const double t0 = now_s();
+    const size_t n = aaren_model_n_trainable(m->enc);
+    r->n_params = n;
+    uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 53;
+    double best = INFINITY;
+    int bad = 0;
+    long step = 0;
+    memcpy(m->best, aaren_model_params(m->enc), n * sizeof(float));
+    for (int ep = 1; ep <= m->o.epochs; ep++) {
+        for (int i = m->n_train - 1; i > 0; i--) {
+            const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
+            const int t = m->order[i]; m->order[i] = m->order[j]; m->order[j] = t;
+        }
+        const double te = now_s();
+        double sum = 0;
+        int batches = 0;
+        for (int i0 = 0; i0 < m->n_train; i0 += m->max_B, step++) {
+            const int B = m->n_train - i0 < m->max_B ? m->n_train - i0 : m->max_B;
+            memcpy(m->seq, m->order + i0, sizeof(int) * B);
+            const double l = train_batch(m, d, B, m->o.seed * 1000003ull + (uint64_t)step, err, errlen);
+            if (isnan(l)) return -1;
+            sum += l;
+            batches++;
+        }
+        aaren_tpp_metrics v;
+        if (aaren_tpp_evaluate(m, d, AAREN_EV_VAL, &v, err, errlen)) return -1;
+        r->epochs_run = ep;
+        const int improved = v.nll < best;
+        if (improved) {
+            best = v.nll;
+            r->best_epoch = ep;
+            r->val = v;
+            bad = 0;
+            memcpy(m->best, aaren_model_params(m->enc), n * sizeof(float));
+        } else {
+            bad++;
+        }
+        if (log) {
+            fprintf(log, "epoch %3d  train NLL %.4f  val NLL %.4f (time %.4f, mark %.4f)%s  %.1f s\n", ep,
+                    batches ? sum / batches : 0.0, v.nll, v.nll_time, v.nll_mark, improved ? " *" : "  ", now_s() - te);
+            fflush(log);
+        }
+        if (bad >= m->o.patience) {
+            if (log) fprintf(log, "early stop: no validation improvement for %d epochs\n", bad);
+            break;
+        }
+    }
+    memcpy(aaren_model_params(m->enc), m->best, n * sizeof(float));
+    if (aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &r->test, err, errlen)) return -1;
+    aaren_tpp_poisson(d, AAREN_EV_TEST, &r->poisson_test);
+    r->seconds = now_s() - t0;
+    return 0;
+}
+
+/* ---- predictions: parallel and streamed ------------------------------------------------- */
+
+static void summarise(const aaren_tpp *m, const float *z, aaren_tpp_prediction *p) {
+    const float loc = (float)m->loc, sc = (float)m->scale;
+    p->mean = aaren_lnmix_mean(z, m->K, loc, sc);
+    p->median = aaren_lnmix_quantile(z, m->K, loc, sc, 0.5);
+    p->q10 = aaren_lnmix_quantile(z, m->K, loc, sc, 0.1);
+    p->q90 = aaren_lnmix_quantile(z, m->K, loc, sc, 0.9);
+    p->mark = -1;
+    p->p_mark = NAN;
+    if (m->C > 0) {
+        const float *l = z + 3 * m->K;
+        int arg = 0;
+        for (int c = 1; c < m->C; c++) if (l[c] > l[arg]) arg = c;
+        double s = 0;
+        for (int c = 0; c < m->C; c++) s += exp((double)l[c] - l[arg]);
+        p->mark = arg;
+        p->p_mark = 1.0 / s;
+    }
+}
+
+int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren_tpp_prediction *pred,
+                               char *err, size_t errlen) {
+    if (s < 0 || s >= d->n_seq) return aaren_errf(err, errlen, "events: sequence %d is outside 0..%d", s, d->n_seq - 1);
+    if (d->n_marks != m->C) return aaren_errf(err, errlen, "events: the data has %d marks, the model %d", d->n_marks, m->C);
+    const long n = d->off[s + 1] - d->off[s];
+    if (n > m->max_N) return aaren_errf(err, errlen, "events: sequence %d has %ld events, more than the model's %d", s, n, m->max_N);
+    m->seq[0] = s;
+    int N;
+    if (forward(m, d, 1, &N, err, errlen)) return -1;
+    for (long i0 = 0; i0 < n; i0 += CHUNK) {
+        const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
+        aaren_linear_forward(m->z, m->h + (size_t)i0 * m->D, m->W, m->b, rows, m->D, m->P);
+        for (int r = 0; r < rows; r++) summarise(m, m->z + (size_t)r * m->P, pred + i0 + r);
+    }
+    return 0;
+}
+
+struct aaren_tpp_stream {
+    aaren_tpp *m;
+    aaren_stream *s;
+    double last_t;
+    long n;
+    float *x, *h, *z;   /* [D], [D], [P]: one allocation */
+};
+
+aaren_tpp_stream *aaren_tpp_stream_new(aaren_tpp *m, long max_events, char *err, size_t errlen) {
+    aaren_tpp_stream *s = calloc(1, sizeof *s);
+    if (!s || !(s->x = malloc(sizeof(float) * (2 * (size_t)m->D + m->P)))) {
+        free(s);
+        aaren_errf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->h = s->x + m->D;
+    s->z = s->h + m->D;
+    s->m = m;
+    if (!(s->s = aaren_stream_new(m->enc, max_events, err, errlen))) { free(s->x); free(s); return NULL; }
+    return s;
+}
+
+void aaren_tpp_stream_free(aaren_tpp_stream *s) {
+    if (!s) return;
+    aaren_stream_free(s->s);
+    free(s->x);
+    free(s);
+}
+
+size_t aaren_tpp_stream_state_bytes(const aaren_tpp_stream *s) { return aaren_stream_state_bytes(s->s); }
+
+int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp_prediction *p, char *err, size_t errlen) {
+    const aaren_tpp *m = s->m;
+    if (!isfinite(time)) return aaren_errf(err, errlen, "event %ld: time is not a finite number", s->n + 1);
+    if (s->n > 0 && time < s->last_t)
+        return aaren_errf(err, errlen, "event %ld: time %.17g is before the previous event's %.17g (times must be non-decreasing)",
+                          s->n + 1, time, s->last_t);
+    if (m->C > 0 && (mark < 0 || mark >= m->C))
+        return aaren_errf(err, errlen, "event %ld: mark %d is outside 0..%d", s->n + 1, mark, m->C - 1);
+    event_token(m, s->x, time, s->n ? time - s->last_t : 0.0, s->n == 0, mark);
+    if (aaren_stream_step(s->s, s->x, s->h, err, errlen)) return -1;
+    aaren_linear_forward(s->z, s->h, m->W, m->b, 1, m->D, m->P);
+    summarise(m, s->z, p);
+    s->last_t = time;
+    s->n++;
+    return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------------ */
+
+int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    char v[6][40];
+    snprintf(v[0], sizeof v[0], "%d", m->K);
+    snprintf(v[1], sizeof v[1], "%d", m->C);
+    snprintf(v[2], sizeof v[2], "%.17g", m->time_scale);
+    snprintf(v[3], sizeof v[3], "%.17g", m->loc);
+    snprintf(v[4], sizeof v[4], "%.17g", m->scale);
+    snprintf(v[5], sizeof v[5], "%d", m->max_N);
+    const int64_t shape[1] = {(int64_t)aaren_model_n_extra(m->enc)};
+    int rc = aaren_model_to_st(m->enc, &st) || !aaren_st_put(&st, "tpp.params", 1, shape, aaren_model_extra(m->enc)) ||
+             aaren_st_set_meta(&st, "tpp.K", v[0]) || aaren_st_set_meta(&st, "tpp.n_marks", v[1]) ||
+             aaren_st_set_meta(&st, "tpp.time_scale", v[2]) || aaren_st_set_meta(&st, "tpp.loc", v[3]) ||
+             aaren_st_set_meta(&st, "tpp.scale", v[4]) || aaren_st_set_meta(&st, "tpp.max_len", v[5]);
+    if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
+    else rc = aaren_st_write(path, &st, err, errlen);
+    aaren_st_free(&st);
+    return rc ? -1 : 0;
+}
+
+static int meta_num(const aaren_st *st, const char *key, double *out) {
+    const char *s = aaren_st_meta(st, key);
+    char *e;
+    if (!s) return -1;
+    *out = strtod(s, &e);
+    return e == s || *e || !isfinite(*out) ? -1 : 0;
+}
+
+aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    if (aaren_st_read(path, &st, err, errlen)) return NULL;
+    aaren_tpp *m = calloc(1, sizeof *m);
+    aaren_model *probe = NULL;
+    double K, C, maxn;
+    if (!m) { aaren_errf(err, errlen, "out of memory"); goto fail; }
+    if (meta_num(&st, "tpp.K", &K) || meta_num(&st, "tpp.n_marks", &C) || meta_num(&st, "tpp.time_scale", &m->time_scale) ||
+        meta_num(&st, "tpp.loc", &m->loc) || meta_num(&st, "tpp.scale", &m->scale) || meta_num(&st, "tpp.max_len", &maxn) ||
+        K < 1 || K > 64 || C < 0 || C > 1e7 || !(m->time_scale > 0) || !(m->scale > 0) || maxn < 1 || maxn > 1e7) {
+        aaren_file_err(err, errlen, path, "tpp.* metadata missing or invalid: not a checkpoint written by aaren events --save");
+        goto fail;
+    }
+    if (!(probe = aaren_model_from_st(&st, path, err, errlen))) goto fail;
+    aaren_tpp_options_init(&m->o);
+    m->o.enc = *aaren_model_config(probe);
+    m->K = (int)K;
+    m->C = (int)C;
+    m->tau_min = 1e-3 * m->time_scale;
+    m->max_B = 1;
+    m->max_N = (int)maxn;
+    if (build(m, 0, 0, err, errlen)) goto fail;
+    const aaren_tensor *t = aaren_st_find(&st, "tpp.params");
+    if (!t || t->numel != (int64_t)aaren_model_n_extra(m->enc)) {
+        aaren_file_err(err, errlen, path, "tensor tpp.params missing or of the wrong size for the model in the metadata");
+        goto fail;
+    }
+    memcpy(aaren_model_params(m->enc), aaren_model_params(probe), sizeof(float) * aaren_model_n_params(probe));
+    memcpy(aaren_model_extra(m->enc), t->data, sizeof(float) * (size_t)t->numel);
+    aaren_model_free(probe);
+    aaren_st_free(&st);
+    return m;
+fail:
+    aaren_model_free(probe);
+    aaren_st_free(&st);
+    aaren_tpp_free(m);
+    return NULL;
+}
