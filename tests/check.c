@@ -1,5 +1,9 @@
+#define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int check_failures = 0, check_count = 0;
 
@@ -25,4 +29,39 @@ int check_done(const char *name) {
 int check_skip(const char *name, const char *why) {
     printf("%s: SKIPPED: %s\n", name, why);
     return 77;
+}
+
+/* ---- temporary files ---------------------------------------------------------------------- */
+
+static char tmp_dir[64];
+
+const char *check_tmp_dir(void) {
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/aaren_test_XXXXXX");
+        if (!mkdtemp(tmp_dir)) tmp_dir[0] = 0;
+    }
+    return tmp_dir[0] ? tmp_dir : NULL;
+}
+
+const char *check_tmp_path(const char *name) {
+    static char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmp_dir, name);
+    return p;
+}
+
+const char *check_write_bytes(const char *name, const void *bytes, size_t n) {
+    const char *path = check_tmp_path(name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL, "cannot create %s", path);
+    if (!f) return path;
+    CHECK(fwrite(bytes, 1, n, f) == n, "short write to %s", path);
+    fclose(f);
+    return path;
+}
+
+const char *check_write_text(const char *name, const char *s) { return check_write_bytes(name, s, strlen(s)); }
+
+void check_tmp_cleanup(void) {
+    if (tmp_dir[0]) CHECK(rmdir(tmp_dir) == 0, "temporary directory %s left non-empty", tmp_dir);
+    tmp_dir[0] = 0;
 }

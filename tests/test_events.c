@@ -15,26 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
 static char err[512];
-
-static const char *tmp_path(const char *name) {
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
-
-static const char *write_bytes(const char *name, const void *bytes, size_t n) {
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL, "cannot create %s", path);
-    if (!f) return path;
-    CHECK(fwrite(bytes, 1, n, f) == n, "short write to %s", path);
-    fclose(f);
-    return path;
-}
-
-static const char *write_text(const char *name, const char *s) { return write_bytes(name, s, strlen(s)); }
 
 /* Everything a loaded object promises: offsets packed in order, times finite and
  * non-decreasing within each sequence, marks in range, splits valid and each non-empty,
@@ -112,7 +93,7 @@ static void test_split_column(void) {
     static const double time[] = { 0.5, 1.5, 0.25, 3, 1, 1, 25, -2, 0, 7, 8 };
     static const int mark[] = { 1, 0, 2, 1, 0, 3, 3, 0, 0, 1, 1 };
     static const int split[] = { 0, 1, 2, 0, 1, 2, 1, 1 };
-    aaren_events *d = load_ok("split column", write_text("split.csv", text), NULL);
+    aaren_events *d = load_ok("split column", check_write_text("split.csv", text), NULL);
     expect("split column", d, 8, off, time, mark, 4, split);
     CHECK(d && d->max_len == 3, "split column: max_len %d", d ? d->max_len : -1);
     aaren_events_free(d);
@@ -135,7 +116,7 @@ static void test_split_column(void) {
             "TEST,e,0,0\r\n"
             "val,f,7,1\r\n"
             "valid,g,8,1";   /* no final line end */
-        d = load_ok("crlf", write_text("crlf.csv", crlf), NULL);
+        d = load_ok("crlf", check_write_text("crlf.csv", crlf), NULL);
         expect("crlf", d, 8, off, time, mark, 4, split);
         aaren_events_free(d);
     }
@@ -145,7 +126,7 @@ static void test_split_column(void) {
         aaren_events_options_init(&o);
         CHECK(o.n_marks == 0 && o.train_frac == 0.6 && o.val_frac == 0.2, "options defaults");
         o.n_marks = 10;
-        d = load_ok("n_marks 10", tmp_path("split.csv"), &o);
+        d = load_ok("n_marks 10", check_tmp_path("split.csv"), &o);
         expect("n_marks 10", d, 8, off, time, mark, 10, split);
         aaren_events_free(d);
     }
@@ -170,7 +151,7 @@ static void test_fraction_split(void) {
         off[k + 1] = off[k] + k + 1;
     }
     for (int k = 0; k < 10; k++) split[k] = k < 6 ? 0 : k < 8 ? 1 : 2;
-    d = load_ok("fractions 60/20/20", write_text("frac.csv", text), NULL);
+    d = load_ok("fractions 60/20/20", check_write_text("frac.csv", text), NULL);
     expect("fractions 60/20/20", d, 10, off, time, mark, 3, split);
     CHECK(d && d->max_len == 10, "fractions: max_len %d", d ? d->max_len : -1);
     aaren_events_free(d);
@@ -179,7 +160,7 @@ static void test_fraction_split(void) {
     o.train_frac = 0.5;
     o.val_frac = 0.3;
     for (int k = 0; k < 10; k++) split[k] = k < 5 ? 0 : k < 8 ? 1 : 2;
-    d = load_ok("fractions 50/30/20", tmp_path("frac.csv"), &o);
+    d = load_ok("fractions 50/30/20", check_tmp_path("frac.csv"), &o);
     expect("fractions 50/30/20", d, 10, off, time, mark, 3, split);
     aaren_events_free(d);
 }
@@ -200,7 +181,7 @@ static void test_unmarked_and_columns(void) {
         static const int split[] = { 0, 1, 2, 2 };   /* 25/25/50 (60/20/20 leaves val empty) */
         aaren_events_options o;
         aaren_events *d;
-        const char *path = write_text("unmarked.csv", text);
+        const char *path = check_write_text("unmarked.csv", text);
         err[0] = '\0';
         d = aaren_events_load_csv(path, NULL, err, sizeof err);
         CHECK(d == NULL && strstr(err, "split val has no sequences") != NULL && strstr(err, path) != NULL,
@@ -226,7 +207,7 @@ static void test_unmarked_and_columns(void) {
         static const double time[] = { 10, 11, 1, 0 };
         static const int mark[] = { 4, 0, 2, 1 };
         static const int split[] = { 2, 0, 1 };
-        aaren_events *d = load_ok("reordered", write_text("order.csv", text), NULL);
+        aaren_events *d = load_ok("reordered", check_write_text("order.csv", text), NULL);
         expect("reordered", d, 3, off, time, mark, 5, split);
         aaren_events_free(d);
     }
@@ -240,7 +221,7 @@ static void test_unmarked_and_columns(void) {
         aaren_events *d;
         aaren_events_options_init(&o);
         o.train_frac = o.val_frac = 1.0 / 3.0 + 1e-9;
-        d = load_ok("bom, seq/type", write_text("bom.csv", text), &o);
+        d = load_ok("bom, seq/type", check_write_text("bom.csv", text), &o);
         expect("bom, seq/type", d, 3, off, time, mark, 3, split);
         aaren_events_free(d);
     }
@@ -307,10 +288,10 @@ static void test_malformed(void) {
         const char *path;
         snprintf(name, sizeof name, "bad%02zu.csv", i);
         if (cases[i].text) {
-            path = write_text(name, cases[i].text);
+            path = check_write_text(name, cases[i].text);
         } else {
             static const char nul[] = H "train,a,1,0\ntrain,a,2\0,0\n" OK3;
-            path = write_bytes(name, nul, sizeof nul - 1);
+            path = check_write_bytes(name, nul, sizeof nul - 1);
         }
         aaren_events_options_init(&o);
         o.n_marks = cases[i].n_marks;
@@ -318,21 +299,21 @@ static void test_malformed(void) {
     }
 #undef H
 #undef OK3
-    expect_fail("nonexistent file", tmp_path("does_not_exist.csv"), NULL, NULL, "cannot open");
+    expect_fail("nonexistent file", check_tmp_path("does_not_exist.csv"), NULL, NULL, "cannot open");
     aaren_events_options_init(&o);
     o.train_frac = 0.9;
     o.val_frac = 0.2;
-    expect_fail("fractions above 1", tmp_path("frac.csv"), &o, NULL, "train_frac");
+    expect_fail("fractions above 1", check_tmp_path("frac.csv"), &o, NULL, "train_frac");
     aaren_events_options_init(&o);
     o.n_marks = -1;
-    expect_fail("negative n_marks", tmp_path("frac.csv"), &o, NULL, "n_marks");
+    expect_fail("negative n_marks", check_tmp_path("frac.csv"), &o, NULL, "n_marks");
     {
-        aaren_events *d = aaren_events_load_csv(dir, NULL, err, sizeof err);   /* a directory */
-        CHECK(d == NULL && strstr(err, dir) != NULL, "directory: %s", err);
+        aaren_events *d = aaren_events_load_csv(check_tmp_dir(), NULL, err, sizeof err);   /* a directory */
+        CHECK(d == NULL && strstr(err, check_tmp_dir()) != NULL, "directory: %s", err);
         aaren_events_free(d);
     }
     CHECK(aaren_events_load_csv(NULL, NULL, err, sizeof err) == NULL && err[0], "NULL path");
-    CHECK(aaren_events_load_csv(tmp_path("does_not_exist.csv"), NULL, NULL, 0) == NULL, "NULL err buffer");
+    CHECK(aaren_events_load_csv(check_tmp_path("does_not_exist.csv"), NULL, NULL, 0) == NULL, "NULL err buffer");
     aaren_events_free(NULL);
 }
 
@@ -353,11 +334,11 @@ static void test_no_crash(void) {
     static const char odd[] = { ',', '\0', '\n', '\r', ' ', 'x', '.', '-', 'e', '9', '\xff' };
     const size_t n = sizeof text - 1;
     char buf[sizeof text];
-    const char *path = tmp_path("fuzz.csv");
+    const char *path = check_tmp_path("fuzz.csv");
     int accepted = 0, refused = 0, bad = 0, mutated_ok = 0;
     for (size_t k = 0; k <= n; k++) {
         aaren_events *d;
-        write_bytes("fuzz.csv", text, k);
+        check_write_bytes("fuzz.csv", text, k);
         err[0] = '\0';
         d = aaren_events_load_csv(path, NULL, err, sizeof err);
         if (d) {
@@ -375,7 +356,7 @@ static void test_no_crash(void) {
             aaren_events *d;
             memcpy(buf, text, n);
             buf[k] = odd[o];
-            write_bytes("fuzz.csv", buf, n);
+            check_write_bytes("fuzz.csv", buf, n);
             err[0] = '\0';
             d = aaren_events_load_csv(path, NULL, err, sizeof err);
             if (d) {
@@ -603,8 +584,7 @@ static void test_real(void) {
 
 int main(void) {
     static const char *const names[] = { "split.csv", "crlf.csv", "frac.csv", "unmarked.csv", "order.csv", "bom.csv" };
-    snprintf(dir, sizeof dir, "/tmp/test_events_XXXXXX");
-    if (!mkdtemp(dir)) return check_skip("test_events", "cannot create a temporary directory under /tmp");
+    if (!check_tmp_dir()) return check_skip("test_events", "cannot create a temporary directory under /tmp");
     test_split_column();
     test_fraction_split();
     test_unmarked_and_columns();
@@ -612,12 +592,12 @@ int main(void) {
     test_no_crash();
     test_sin();
     test_real();
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) remove(tmp_path(names[i]));
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) remove(check_tmp_path(names[i]));
     for (int i = 0; i < 64; i++) {
         char name[16];
         snprintf(name, sizeof name, "bad%02d.csv", i);
-        remove(tmp_path(name));
+        remove(check_tmp_path(name));
     }
-    CHECK(rmdir(dir) == 0, "temporary directory %s left non-empty", dir);
+    check_tmp_cleanup();
     return check_done("test_events");
 }

@@ -15,26 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
 static char err[512];
-
-static const char *tmp_path(const char *name) {
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
-
-static const char *write_bytes(const char *name, const void *bytes, size_t n) {
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL, "cannot create %s", path);
-    if (!f) return path;
-    CHECK(fwrite(bytes, 1, n, f) == n, "short write to %s", path);
-    fclose(f);
-    return path;
-}
-
-static const char *write_text(const char *name, const char *s) { return write_bytes(name, s, strlen(s)); }
 
 /* Value of case i, step t, dimension j. */
 static float at(const aaren_uea *d, int i, int t, int j) {
@@ -96,7 +77,7 @@ static void test_equal_length(void) {
     static const float want[3][6] = { { 1, 4, 2, 5, 3, 6 },
                                       { -1.5f, 7, 20, 8, 0.25f, 9 },
                                       { 0.1f, 123456.5f, 1e-3f, 0.5f, -0.0f, 5 } };
-    aaren_uea *d = load_ok("equal", write_text("Equal_TRAIN.ts", text));
+    aaren_uea *d = load_ok("equal", check_write_text("Equal_TRAIN.ts", text));
     if (!d) return;
     CHECK(strcmp(d->problem, "Tiny") == 0, "problem '%s'", d->problem);
     CHECK(d->dims == 2 && d->n_cases == 3 && d->n_classes == 3, "dims %d cases %d classes %d", d->dims,
@@ -128,7 +109,7 @@ static void test_unequal_length(void) {
         "7:8:9:b\n"
         "\n"
         "10,11,12,13:14,15,16,17:18,19,20,21:a\n";
-    aaren_uea *d = load_ok("unequal", write_text("Var.ts", text));
+    aaren_uea *d = load_ok("unequal", check_write_text("Var.ts", text));
     if (!d) return;
     CHECK(d->dims == 3 && d->n_cases == 3 && d->n_classes == 2, "dims %d cases %d", d->dims, d->n_cases);
     CHECK(d->len[0] == 2 && d->len[1] == 1 && d->len[2] == 4, "lengths %d %d %d", d->len[0], d->len[1], d->len[2]);
@@ -157,7 +138,7 @@ static void test_missing(void) {
         "@data\n"
         "1,?,3:?,5, ? :y\n"
         "?,?,?:1,2,3:x\n";
-    aaren_uea *d = load_ok("missing", write_text("Miss.ts", text));
+    aaren_uea *d = load_ok("missing", check_write_text("Miss.ts", text));
     if (!d) return;
     CHECK(d->n_missing == 6, "n_missing %ld", d->n_missing);
     CHECK(at(d, 0, 0, 0) == 1 && isnan(at(d, 0, 0, 1)) && isnan(at(d, 0, 1, 0)) && at(d, 0, 1, 1) == 5 &&
@@ -181,7 +162,7 @@ static void test_string_labels(void) {
         "1,2:3,4:left\n"
         "1,2:3,4:up-down\n"
         "1,2:3,4:right\n";
-    aaren_uea *d = load_ok("string labels", write_text("Fingers.ts", text));
+    aaren_uea *d = load_ok("string labels", check_write_text("Fingers.ts", text));
     if (!d) return;
     CHECK(d->n_classes == 3 && strcmp(d->labels[0], "left") == 0 && strcmp(d->labels[1], "right") == 0 &&
           strcmp(d->labels[2], "up-down") == 0, "labels");
@@ -211,7 +192,7 @@ static void test_crlf_comments(void) {
         "\r\n"
         "   \r\n"
         "5,6:7,8:c1";
-    aaren_uea *d = load_ok("crlf", write_text("Crlf_TEST.ts", text));
+    aaren_uea *d = load_ok("crlf", check_write_text("Crlf_TEST.ts", text));
     if (!d) return;
     CHECK(strcmp(d->problem, "Crlf_TEST") == 0, "default problem name '%s'", d->problem);
     CHECK(d->n_cases == 2 && d->dims == 2 && d->equal_length == 1, "cases %d", d->n_cases);
@@ -230,13 +211,13 @@ static void test_univariate(void) {
         "@data\n"
         "1,2,3:1\n"
         "4:0\n";
-    aaren_uea *d = load_ok("univariate", write_text("Uni.ts", text));
+    aaren_uea *d = load_ok("univariate", check_write_text("Uni.ts", text));
     if (!d) return;
     CHECK(d->dims == 1 && d->n_cases == 2 && d->len[0] == 3 && d->len[1] == 1 && d->off[1] == 3, "shape");
     CHECK(d->values[0] == 1 && d->values[2] == 3 && d->values[3] == 4 && d->y[0] == 1 && d->y[1] == 0, "values");
     aaren_uea_free(d);
     /* univariate true: a two-dimension case is refused */
-    d = aaren_uea_load(write_text("Uni2.ts", "@univariate true\n@classLabel true a\n@data\n1:2:a\n"), err, sizeof err);
+    d = aaren_uea_load(check_write_text("Uni2.ts", "@univariate true\n@classLabel true a\n@data\n1:2:a\n"), err, sizeof err);
     CHECK(d == NULL && strstr(err, "line 4") && strstr(err, "2 dimensions, expected 1"), "univariate 2 dims: %s", err);
     aaren_uea_free(d);
 }
@@ -252,7 +233,7 @@ static void test_long_lines(void) {
     at_ += (size_t)snprintf(text, cap, "@problemName Long\n@univariate true\n@classLabel true k\n@data\n");
     for (int t = 0; t < n; t++)
         at_ += (size_t)snprintf(text + at_, cap - at_, "%d.25%s", t, t + 1 < n ? "," : ":k\n");
-    d = load_ok("long line", write_bytes("Long.ts", text, at_));
+    d = load_ok("long line", check_write_bytes("Long.ts", text, at_));
     if (d) {
         CHECK(d->len[0] == n && d->values[0] == 0.25f && d->values[n - 1] == (float)(n - 1) + 0.25f, "long values");
         aaren_uea_free(d);
@@ -260,7 +241,7 @@ static void test_long_lines(void) {
     at_ = (size_t)snprintf(text, cap, "@dimensions %d\n@classLabel true k\n@data\n", D);
     for (int j = 0; j < D; j++) at_ += (size_t)snprintf(text + at_, cap - at_, "%d,-%d:", j, j);
     at_ += (size_t)snprintf(text + at_, cap - at_, "k\n");
-    d = load_ok("wide", write_bytes("Wide.ts", text, at_));
+    d = load_ok("wide", check_write_bytes("Wide.ts", text, at_));
     if (d) {
         CHECK(d->dims == D && d->len[0] == 2 && at(d, 0, 0, D - 1) == (float)(D - 1) &&
               at(d, 0, 1, D - 1) == -(float)(D - 1), "wide values");
@@ -343,10 +324,10 @@ static void test_malformed(void) {
         const char *path;
         snprintf(name, sizeof name, "bad%02zu.ts", i);
         if (cases[i].text) {
-            path = write_text(name, cases[i].text);
+            path = check_write_text(name, cases[i].text);
         } else {
             static const char nul[] = H2 "1,2:3\0,4:a\n";
-            path = write_bytes(name, nul, sizeof nul - 1);
+            path = check_write_bytes(name, nul, sizeof nul - 1);
         }
         expect_fail(cases[i].label, path, cases[i].where, cases[i].word);
     }
@@ -356,17 +337,17 @@ static void test_malformed(void) {
         size_t at_ = (size_t)snprintf(text, sizeof text, "@classLabel true");
         for (int k = 0; k < 100; k++) at_ += (size_t)snprintf(text + at_, sizeof text - at_, " label%03d", k);
         snprintf(text + at_, sizeof text - at_, "\n@data\n1:label000\n2:nolabel\n");
-        expect_fail("long label list", write_text("badlist.ts", text), "line 4: ", "'nolabel' is not in the @classLabel list (label000 label001");
+        expect_fail("long label list", check_write_text("badlist.ts", text), "line 4: ", "'nolabel' is not in the @classLabel list (label000 label001");
         CHECK(strstr(err, "...)") != NULL && strstr(err, "label099") == NULL, "label list cut: %s", err);
     }
-    expect_fail("nonexistent file", tmp_path("does_not_exist.ts"), NULL, "cannot open");
+    expect_fail("nonexistent file", check_tmp_path("does_not_exist.ts"), NULL, "cannot open");
     {
-        aaren_uea *d = aaren_uea_load(dir, err, sizeof err);   /* a directory */
-        CHECK(d == NULL && strstr(err, dir) != NULL, "directory: %s", err);
+        aaren_uea *d = aaren_uea_load(check_tmp_dir(), err, sizeof err);   /* a directory */
+        CHECK(d == NULL && strstr(err, check_tmp_dir()) != NULL, "directory: %s", err);
         aaren_uea_free(d);
     }
     CHECK(aaren_uea_load(NULL, err, sizeof err) == NULL && err[0], "NULL path");
-    CHECK(aaren_uea_load(tmp_path("does_not_exist.ts"), NULL, 0) == NULL, "NULL err buffer");
+    CHECK(aaren_uea_load(check_tmp_path("does_not_exist.ts"), NULL, 0) == NULL, "NULL err buffer");
     aaren_uea_free(NULL);
 }
 
@@ -394,11 +375,11 @@ static void test_no_crash(void) {
     static const char odd[] = { ':', ',', '?', '\0', '\n', '\r', '#', '@', ' ', 'x', '.', '-', 'e', '\xff' };
     const size_t n = sizeof text - 1;
     char buf[sizeof text];
-    const char *path = tmp_path("fuzz.ts");
+    const char *path = check_tmp_path("fuzz.ts");
     int accepted = 0, refused = 0, bad = 0;
     for (size_t k = 0; k <= n; k++) {
         aaren_uea *d;
-        write_bytes("fuzz.ts", text, k);
+        check_write_bytes("fuzz.ts", text, k);
         err[0] = '\0';
         d = aaren_uea_load(path, err, sizeof err);
         if (d) {
@@ -416,7 +397,7 @@ static void test_no_crash(void) {
             aaren_uea *d;
             memcpy(buf, text, n);
             buf[k] = odd[o];
-            write_bytes("fuzz.ts", buf, n);
+            check_write_bytes("fuzz.ts", buf, n);
             err[0] = '\0';
             d = aaren_uea_load(path, err, sizeof err);
             if (d) bad += !consistent(d);
@@ -512,8 +493,7 @@ static void test_real(void) {
 int main(void) {
     static const char *const names[] = { "Equal_TRAIN.ts", "Var.ts", "Miss.ts", "Fingers.ts", "Crlf_TEST.ts",
                                          "Uni.ts", "Uni2.ts", "Long.ts", "Wide.ts", "badlist.ts" };
-    snprintf(dir, sizeof dir, "/tmp/test_uea_XXXXXX");
-    if (!mkdtemp(dir)) return check_skip("test_uea", "cannot create a temporary directory under /tmp");
+    if (!check_tmp_dir()) return check_skip("test_uea", "cannot create a temporary directory under /tmp");
     test_equal_length();
     test_unequal_length();
     test_missing();
@@ -524,12 +504,12 @@ int main(void) {
     test_malformed();
     test_no_crash();
     test_real();
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) remove(tmp_path(names[i]));
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) remove(check_tmp_path(names[i]));
     for (int i = 0; i < 64; i++) {
         char name[16];
         snprintf(name, sizeof name, "bad%02d.ts", i);
-        remove(tmp_path(name));
+        remove(check_tmp_path(name));
     }
-    CHECK(rmdir(dir) == 0, "temporary directory %s left non-empty", dir);
+    check_tmp_cleanup();
     return check_done("test_uea");
 }

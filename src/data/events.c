@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/events.h"
 #include "io/common.h"
+#include "data/text.h"
 #include "model/rng.h"
 
 #include <errno.h>
@@ -26,7 +27,6 @@
 #include <string.h>
 #include <sys/types.h>
 
-#define SHOW_VALUE 32        /* bytes of an offending cell shown in a message */
 #define SIN_MAX_DRAWS 1e9    /* the Sin generator refuses to expect more candidate events */
 
 static const char *const split_name[3] = { "train", "val", "test" };
@@ -75,28 +75,6 @@ static int split_counts(int n, double tf, double vf, int cnt[3]) {
     return -1;
 }
 
-/* ---- small text helpers ---------------------------------------------------------------- */
-
-static int is_space(int c) { return c == ' ' || c == '\t'; }
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* s[0..n) equals the lower-case word w, ignoring case. */
-static int word_is(const char *s, size_t n, const char *w) {
-    size_t i = 0;
-    for (; i < n && w[i]; i++)
-        if (lower((unsigned char)s[i]) != w[i]) return 0;
-    return i == n && !w[i];
-}
-
-/* Trims spaces and tabs around s[*a..*b). */
-static void trim(const char *s, size_t *a, size_t *b) {
-    while (*a < *b && is_space((unsigned char)s[*a])) (*a)++;
-    while (*b > *a && is_space((unsigned char)s[*b - 1])) (*b)--;
-}
-
-static int shown(size_t n) { return n > SHOW_VALUE ? SHOW_VALUE : (int)n; }
-static const char *dots(size_t n) { return n > SHOW_VALUE ? "..." : ""; }
-
 /* ---- loader state ---------------------------------------------------------------------- */
 
 enum { COL_ID, COL_TIME, COL_MARK, COL_SPLIT, N_ROLES };
@@ -129,13 +107,11 @@ static int fail(loader *L, const char *fmt, ...) AAREN_PRINTF(2, 3);
 
 /* "<path>: line N: <message>" (line 0: no line prefix). Returns -1. */
 static int fail(loader *L, const char *fmt, ...) {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    aaren_file_line_verr(L->err, L->errlen, L->path, L->line, fmt, ap);
     va_end(ap);
-    if (L->line > 0) return aaren_file_err(L->err, L->errlen, L->path, "line %ld: %s", L->line, msg);
-    return aaren_file_err(L->err, L->errlen, L->path, "%s", msg);
+    return -1;
 }
 
 static int oom(loader *L) { return fail(L, "out of memory"); }
@@ -269,10 +245,10 @@ static int header(loader *L, const char *s, size_t n) {
         if (k == INT_MAX) return fail(L, "too many columns");
         a = start;
         b = i;
-        trim(s, &a, &b);
+        aaren_text_trim(s, &a, &b);
         for (int r = 0; r < N_ROLES; r++)
             for (int w = 0; names[r][w]; w++)
-                if (word_is(s + a, b - a, names[r][w])) {
+                if (aaren_text_word_is(s + a, b - a, names[r][w])) {
                     if (L->col[r] >= 0)
                         return fail(L, "columns %d and %d both name the %s (%s)", L->col[r] + 1, k + 1,
                                     role_name[r], role_words[r]);
@@ -312,10 +288,10 @@ static int parse_time(loader *L, char *s, size_t a, size_t b, double *out) {
         }
     } else {
         const size_t w = a + (s[a] == '+' || s[a] == '-');
-        if (word_is(s + w, b - w, "nan") || word_is(s + w, b - w, "inf") || word_is(s + w, b - w, "infinity"))
+        if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") || aaren_text_word_is(s + w, b - w, "infinity"))
             why = "not a finite number";
     }
-    return fail(L, "time is %s: '%.*s%s'", why, shown(b - a), s + a, dots(b - a));
+    return fail(L, "time is %s: '%.*s%s'", why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
 }
 
 /* An integer mark >= 0 in s[a..b) (s[b] must be writable), below options.n_marks when set. */
@@ -326,14 +302,14 @@ static int parse_mark(loader *L, char *s, size_t a, size_t b, int *out) {
     long v;
     if (a == b) return fail(L, "empty mark");
     while (i < b && s[i] >= '0' && s[i] <= '9') i++;
-    if (i != b || i == digits) return fail(L, "mark is not an integer: '%.*s%s'", shown(b - a), s + a, dots(b - a));
+    if (i != b || i == digits) return fail(L, "mark is not an integer: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
     save = s[b];
     s[b] = '\0';
     errno = 0;
     v = strtol(s + a, &end, 10);
     s[b] = save;
     if (v < 0) return fail(L, "mark %ld is negative (marks are integers >= 0)", v);
-    if (errno == ERANGE || v >= INT_MAX) return fail(L, "mark out of range: '%.*s%s'", shown(b - a), s + a, dots(b - a));
+    if (errno == ERANGE || v >= INT_MAX) return fail(L, "mark out of range: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
     if (L->n_marks_opt > 0 && v >= L->n_marks_opt)
         return fail(L, "mark %ld is not below n_marks %d", v, L->n_marks_opt);
     *out = (int)v;
@@ -347,9 +323,9 @@ static int parse_split(loader *L, const char *s, size_t a, size_t b) {
         { "valid", AAREN_EV_VAL }, { "validation", AAREN_EV_VAL }, { "test", AAREN_EV_TEST },
     };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (word_is(s + a, b - a, names[k].w)) return names[k].split;
-    return fail(L, "unknown split '%.*s%s' (expected train, dev, val, valid, validation or test)", shown(b - a),
-                s + a, dots(b - a));
+        if (aaren_text_word_is(s + a, b - a, names[k].w)) return names[k].split;
+    return fail(L, "unknown split '%.*s%s' (expected train, dev, val, valid, validation or test)", aaren_text_shown(b - a),
+                s + a, aaren_text_dots(b - a));
 }
 
 /* One event line s[0..n) (s[n] writable). */
@@ -368,7 +344,7 @@ static int event_line(loader *L, char *s, size_t n) {
         for (int r = 0; r < N_ROLES; r++)
             if (L->col[r] == k) {
                 size_t a = start, b = i;
-                trim(s, &a, &b);
+                aaren_text_trim(s, &a, &b);
                 cell[r][0] = a;
                 cell[r][1] = b;
             }
@@ -388,10 +364,10 @@ static int event_line(loader *L, char *s, size_t n) {
             if (seen >= 0) {
                 if (split >= 0)
                     return fail(L, "sequence '%.*s%s' of split %s reappears (it began on line %ld; the events "
-                                   "of a sequence must be consecutive)", shown(id_n), id, dots(id_n),
+                                   "of a sequence must be consecutive)", aaren_text_shown(id_n), id, aaren_text_dots(id_n),
                                 split_name[split], L->seq_line[seen]);
                 return fail(L, "sequence '%.*s%s' reappears (it began on line %ld; the events of a sequence "
-                               "must be consecutive)", shown(id_n), id, dots(id_n), L->seq_line[seen]);
+                               "must be consecutive)", aaren_text_shown(id_n), id, aaren_text_dots(id_n), L->seq_line[seen]);
             }
             if (grow_seq(L, id_n) < 0) return -1;
             s_cur = d->n_seq;
@@ -515,7 +491,7 @@ aaren_events *aaren_events_load_csv(const char *path, const aaren_events_options
             break;
         }
         buf[n] = '\0';
-        while (a < n && is_space((unsigned char)buf[a])) a++;
+        while (a < n && aaren_text_space((unsigned char)buf[a])) a++;
         if (a == n) continue;   /* blank */
         if (!have_header) {
             rc = header(&L, buf, n);

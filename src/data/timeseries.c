@@ -1,6 +1,7 @@
 /* Time-series CSV loader, TSLib splits, scaler, calendar features, windows (see timeseries.h). */
 #include "data/timeseries.h"
 #include "io/common.h"
+#include "data/text.h"
 
 #include <errno.h>
 #include <float.h>
@@ -150,14 +151,6 @@ int aaren_ts_time_features(const aaren_ts_date *d, aaren_ts_freq freq, float *ou
 
 enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NANINF, NUM_RANGE };
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-static int word_is(const char *s, size_t n, const char *w) {
-    size_t i = 0;
-    for (; i < n && w[i]; i++)
-        if (lower((unsigned char)s[i]) != w[i]) return 0;
-    return i == n && !w[i];
-}
 
 /* Parses the n bytes at s (s[n] must be writable: it is set to NUL for strtod and
  * restored). Accepted: spaces, [+-] digits [. digits] [e [+-] digits], spaces. */
@@ -186,8 +179,8 @@ static int parse_number(char *s, size_t n, double *out) {
     }
     if (!digits || i != b) {
         size_t w = a + (s[a] == '+' || s[a] == '-');
-        if (word_is(s + w, b - w, "nan") || word_is(s + w, b - w, "inf") ||
-            word_is(s + w, b - w, "infinity"))
+        if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") ||
+            aaren_text_word_is(s + w, b - w, "infinity"))
             return NUM_NANINF;
         return NUM_BAD;
     }

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/uea.h"
 #include "io/common.h"
+#include "data/text.h"
 
 #include <errno.h>
 #include <float.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHOW_VALUE 32    /* bytes of an offending value shown in a message */
 #define SHOW_LABELS 160  /* bytes of the label list shown in a message */
 
 /* Loader state: the result being built plus what the header declared. */
@@ -57,39 +57,15 @@ int aaren_uea_label_index(const aaren_uea *d, const char *s) {
     return -1;
 }
 
-/* ---- small text helpers ---------------------------------------------------------------- */
-
-static int is_space(int c) { return c == ' ' || c == '\t'; }
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
-/* s[0..n) equals the lower-case word w, ignoring case. */
-static int word_is(const char *s, size_t n, const char *w) {
-    size_t i = 0;
-    for (; i < n && w[i]; i++)
-        if (lower((unsigned char)s[i]) != w[i]) return 0;
-    return i == n && !w[i];
-}
-
-/* Trims spaces and tabs around s[*a..*b). */
-static void trim(const char *s, size_t *a, size_t *b) {
-    while (*a < *b && is_space((unsigned char)s[*a])) (*a)++;
-    while (*b > *a && is_space((unsigned char)s[*b - 1])) (*b)--;
-}
-
-static int shown(size_t n) { return n > SHOW_VALUE ? SHOW_VALUE : (int)n; }
-static const char *dots(size_t n) { return n > SHOW_VALUE ? "..." : ""; }
-
 static int fail(loader *L, const char *fmt, ...) AAREN_PRINTF(2, 3);
 
 /* "<path>: line N: <message>" (line 0: no line prefix). Returns -1. */
 static int fail(loader *L, const char *fmt, ...) {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    aaren_file_line_verr(L->err, L->errlen, L->path, L->line, fmt, ap);
     va_end(ap);
-    if (L->line > 0) return aaren_file_err(L->err, L->errlen, L->path, "line %ld: %s", L->line, msg);
-    return aaren_file_err(L->err, L->errlen, L->path, "%s", msg);
+    return -1;
 }
 
 static int oom(loader *L) { return fail(L, "out of memory"); }
@@ -112,9 +88,9 @@ static void label_list(const aaren_uea *d, char *out, size_t cap) {
 
 /* true / false (any case) -> 1 / 0; -1 with the message otherwise. */
 static int parse_bool(loader *L, const char *tag, const char *v, size_t n) {
-    if (word_is(v, n, "true")) return 1;
-    if (word_is(v, n, "false")) return 0;
-    return fail(L, "@%s: expected true or false, got '%.*s%s'", tag, shown(n), v, dots(n));
+    if (aaren_text_word_is(v, n, "true")) return 1;
+    if (aaren_text_word_is(v, n, "false")) return 0;
+    return fail(L, "@%s: expected true or false, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
 }
 
 /* A positive decimal integer that fits an int; -1 with the message otherwise. */
@@ -123,10 +99,10 @@ static int parse_count(loader *L, const char *tag, const char *v, size_t n) {
     if (n == 0) return fail(L, "@%s: missing value", tag);
     for (size_t i = 0; i < n; i++) {
         if (v[i] < '0' || v[i] > '9' || x > (INT_MAX - 9) / 10)
-            return fail(L, "@%s: expected a positive integer, got '%.*s%s'", tag, shown(n), v, dots(n));
+            return fail(L, "@%s: expected a positive integer, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
         x = x * 10 + (v[i] - '0');
     }
-    if (x < 1) return fail(L, "@%s: expected a positive integer, got '%.*s%s'", tag, shown(n), v, dots(n));
+    if (x < 1) return fail(L, "@%s: expected a positive integer, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
     return (int)x;
 }
 
@@ -136,27 +112,27 @@ static int parse_labels(loader *L, char *v, size_t n) {
     size_t a = 0, b;
     int count = 0;
     if (L->have_labels) return fail(L, "a second @classLabel line");
-    while (a < n && !is_space((unsigned char)v[a])) a++;
-    if (word_is(v, a, "false"))
+    while (a < n && !aaren_text_space((unsigned char)v[a])) a++;
+    if (aaren_text_word_is(v, a, "false"))
         return fail(L, "@classLabel false is not supported (regression files are not supported)");
-    if (!word_is(v, a, "true"))
-        return fail(L, "@classLabel: expected true followed by the labels, got '%.*s%s'", shown(a), v, dots(a));
+    if (!aaren_text_word_is(v, a, "true"))
+        return fail(L, "@classLabel: expected true followed by the labels, got '%.*s%s'", aaren_text_shown(a), v, aaren_text_dots(a));
     for (size_t i = a; i < n;) {   /* count the labels */
-        while (i < n && is_space((unsigned char)v[i])) i++;
+        while (i < n && aaren_text_space((unsigned char)v[i])) i++;
         if (i == n) break;
         count++;
-        while (i < n && !is_space((unsigned char)v[i])) i++;
+        while (i < n && !aaren_text_space((unsigned char)v[i])) i++;
     }
     if (count == 0) return fail(L, "@classLabel true lists no labels");
     if (!(d->labels = calloc((size_t)count, sizeof *d->labels))) return oom(L);
     for (size_t i = a; i < n;) {
-        while (i < n && is_space((unsigned char)v[i])) i++;
+        while (i < n && aaren_text_space((unsigned char)v[i])) i++;
         if (i == n) break;
         b = i;
-        while (b < n && !is_space((unsigned char)v[b])) b++;
+        while (b < n && !aaren_text_space((unsigned char)v[b])) b++;
         for (int k = 0; k < d->n_classes; k++)
             if (strlen(d->labels[k]) == b - i && memcmp(d->labels[k], v + i, b - i) == 0)
-                return fail(L, "@classLabel: duplicate label '%.*s%s'", shown(b - i), v + i, dots(b - i));
+                return fail(L, "@classLabel: duplicate label '%.*s%s'", aaren_text_shown(b - i), v + i, aaren_text_dots(b - i));
         if (!(d->labels[d->n_classes] = malloc(b - i + 1))) return oom(L);
         memcpy(d->labels[d->n_classes], v + i, b - i);
         d->labels[d->n_classes][b - i] = '\0';
@@ -174,18 +150,18 @@ static int header_line(loader *L, char *s, size_t n) {
     const char *tag = s + 1;
     size_t tn;
     int x;
-    while (t < n && !is_space((unsigned char)s[t])) t++;
+    while (t < n && !aaren_text_space((unsigned char)s[t])) t++;
     tn = t - 1;
     a = t;
-    trim(s, &a, &b);
-    if (word_is(tag, tn, "data")) {
+    aaren_text_trim(s, &a, &b);
+    if (aaren_text_word_is(tag, tn, "data")) {
         if (!L->have_labels)
             return fail(L, "@data before any @classLabel line (@classLabel true with the labels is required)");
         if (L->univariate == 1 && L->decl_dims > 1)
             return fail(L, "@univariate true but @dimensions %d", L->decl_dims);
         return 1;
     }
-    if (word_is(tag, tn, "problemname")) {
+    if (aaren_text_word_is(tag, tn, "problemname")) {
         if (b > a) {
             char *p = malloc(b - a + 1);
             if (!p) return oom(L);
@@ -196,36 +172,36 @@ static int header_line(loader *L, char *s, size_t n) {
         }
         return 0;
     }
-    if (word_is(tag, tn, "timestamps")) {
+    if (aaren_text_word_is(tag, tn, "timestamps")) {
         if ((x = parse_bool(L, "timeStamps", s + a, b - a)) < 0) return -1;
         if (x) return fail(L, "@timeStamps true is not supported (timestamped values)");
         return 0;
     }
-    if (word_is(tag, tn, "missing")) return parse_bool(L, "missing", s + a, b - a) < 0 ? -1 : 0;
-    if (word_is(tag, tn, "univariate")) {
+    if (aaren_text_word_is(tag, tn, "missing")) return parse_bool(L, "missing", s + a, b - a) < 0 ? -1 : 0;
+    if (aaren_text_word_is(tag, tn, "univariate")) {
         if ((x = parse_bool(L, "univariate", s + a, b - a)) < 0) return -1;
         L->univariate = x;
         return 0;
     }
-    if (word_is(tag, tn, "dimensions")) {
+    if (aaren_text_word_is(tag, tn, "dimensions")) {
         if ((x = parse_count(L, "dimensions", s + a, b - a)) < 0) return -1;
         L->decl_dims = x;
         return 0;
     }
-    if (word_is(tag, tn, "equallength")) {
+    if (aaren_text_word_is(tag, tn, "equallength")) {
         if ((x = parse_bool(L, "equalLength", s + a, b - a)) < 0) return -1;
         d->equal_length = x;
         return 0;
     }
-    if (word_is(tag, tn, "serieslength")) {
+    if (aaren_text_word_is(tag, tn, "serieslength")) {
         if ((x = parse_count(L, "seriesLength", s + a, b - a)) < 0) return -1;
         L->series_len = x;
         return 0;
     }
-    if (word_is(tag, tn, "classlabel")) return parse_labels(L, s + a, b - a);
-    if (word_is(tag, tn, "targetlabel"))
+    if (aaren_text_word_is(tag, tn, "classlabel")) return parse_labels(L, s + a, b - a);
+    if (aaren_text_word_is(tag, tn, "targetlabel"))
         return fail(L, "@targetLabel: regression files are not supported (classification needs @classLabel)");
-    return fail(L, "unknown header tag '@%.*s%s'", shown(tn), tag, dots(tn));
+    return fail(L, "unknown header tag '@%.*s%s'", aaren_text_shown(tn), tag, aaren_text_dots(tn));
 }
 
 /* ---- cases ----------------------------------------------------------------------------- */
@@ -234,7 +210,7 @@ static int header_line(loader *L, char *s, size_t n) {
 static int parse_value(loader *L, char *s, size_t n, int dim, long pos, float *out) {
     size_t a = 0, b = n;
     const char *why = "not a number";
-    trim(s, &a, &b);
+    aaren_text_trim(s, &a, &b);
     if (b - a == 1 && s[a] == '?') {
         *out = NAN;
         L->d->n_missing++;
@@ -264,12 +240,12 @@ static int parse_value(loader *L, char *s, size_t n, int dim, long pos, float *o
             }
         } else {
             const size_t w = a + (s[a] == '+' || s[a] == '-');
-            if (word_is(s + w, b - w, "nan") || word_is(s + w, b - w, "inf") ||
-                word_is(s + w, b - w, "infinity"))
+            if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") ||
+                aaren_text_word_is(s + w, b - w, "infinity"))
                 why = "not a finite number";
         }
     }
-    return fail(L, "dimension %d, value %ld: %s: '%.*s%s'", dim, pos, why, shown(b - a), s + a, dots(b - a));
+    return fail(L, "dimension %d, value %ld: %s: '%.*s%s'", dim, pos, why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
 }
 
 /* Room for one more case and for `more` more values. */
@@ -351,7 +327,7 @@ static int case_line(loader *L, char *s, size_t n) {
     for (int j = 0; j < k; j++) {
         size_t a = 0, b = L->field_len[j];
         long c = 1;
-        trim(L->fields[j], &a, &b);
+        aaren_text_trim(L->fields[j], &a, &b);
         if (a == b) return fail(L, "dimension %d is empty", j + 1);
         for (size_t i = 0; i < L->field_len[j]; i++) c += L->fields[j][i] == ',';
         if (j == 0) {
@@ -373,13 +349,13 @@ static int case_line(loader *L, char *s, size_t n) {
 
     /* the label */
     la = colon + 1;
-    trim(s, &la, &lb);
+    aaren_text_trim(s, &la, &lb);
     s[lb] = '\0';
     if ((y = aaren_uea_label_index(d, s + la)) < 0) {
         char list[SHOW_LABELS + 8];
         label_list(d, list, sizeof list);
-        return fail(L, "class label '%.*s%s' is not in the @classLabel list (%s)", shown(lb - la), s + la,
-                    dots(lb - la), list);
+        return fail(L, "class label '%.*s%s' is not in the @classLabel list (%s)", aaren_text_shown(lb - la), s + la,
+                    aaren_text_dots(lb - la), list);
     }
 
     /* the values: dimension j, step t at [t * k + j] */
@@ -467,7 +443,7 @@ aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen) {
             break;
         }
         buf[n] = '\0';
-        while (a < n && is_space((unsigned char)buf[a])) a++;
+        while (a < n && aaren_text_space((unsigned char)buf[a])) a++;
         if (a == n || buf[a] == '#') continue;   /* blank or comment */
         if (in_data) {
             rc = case_line(&L, buf + a, n - a);

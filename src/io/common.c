@@ -19,6 +19,16 @@ int aaren_errf(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
+int aaren_file_line_verr(char *err, size_t errlen, const char *path, long line, const char *fmt, va_list ap) {
+    if (err && errlen) {
+        int n = line > 0 ? snprintf(err, errlen, "%s: line %ld: ", path ? path : "(null)", line)
+                         : snprintf(err, errlen, "%s: ", path ? path : "(null)");
+        if (n >= 0 && (size_t)n < errlen) vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        one_line(err);
+    }
+    return -1;
+}
+
 int aaren_file_err(char *err, size_t errlen, const char *path, const char *fmt, ...) {
     if (err && errlen) {
         int n = snprintf(err, errlen, "%s: ", path ? path : "(null)");

@@ -3,6 +3,7 @@
 #define AAREN_IO_COMMON_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #if defined(__GNUC__)
@@ -16,6 +17,9 @@
 int aaren_errf(char *err, size_t errlen, const char *fmt, ...) AAREN_PRINTF(3, 4);
 /* The same, prefixed by "<path>: ". */
 int aaren_file_err(char *err, size_t errlen, const char *path, const char *fmt, ...) AAREN_PRINTF(4, 5);
+
+/* The same with "line N: " after the path when line > 0 (for readers of text files). */
+int aaren_file_line_verr(char *err, size_t errlen, const char *path, long line, const char *fmt, va_list ap);
 
 /* Element count of a shape; -1 when a dimension is negative or the byte size (4 bytes per
  * element) would not fit both int64_t and size_t. */
