@@ -282,8 +282,33 @@ static void check_gemm_one_row(void) {
     free(a); free(B); free(c);
 }
 
+/* float32 GELU (its own vectorisable erf) against GELU in double with libm's erf, on a dense
+ * grid and at the region edges of the erf approximation: absolute error <= 2e-7 max(1, |x|). */
+static void check_gelu_f32(void) {
+    const int n = 1200001;
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+    for (int i = 0; i < n; i++) x[i] = -12.0f + 24.0f * (float)i / (float)(n - 1);
+    aaren_act_forward(y, x, (size_t)n, AAREN_ACT_GELU);
+    double worst = 0, at = 0;
+    for (int i = 0; i < n; i++) {
+        const double xd = x[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
+        const double e = fabs(y[i] - ref) / fmax(1.0, fabs(xd));
+        if (e > worst) { worst = e; at = xd; }
+    }
+    CHECK(worst <= 2e-7, "float32 GELU: error %.3g (relative to max(1, |x|)) at x = %.7g", worst, at);
+    const float edges[] = {1.41421354f, 1.41421366f, 5.56846f, 5.56847f, -1.41421354f, 0.0f, -0.0f, 1e-30f, -1e-30f, 80.0f, -80.0f};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        float out;
+        aaren_act_forward(&out, &edges[i], 1, AAREN_ACT_GELU);
+        const double xd = edges[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
+        CHECK(fabs(out - ref) <= 2e-7 * fmax(1.0, fabs(xd)), "float32 GELU at %.9g: %.9g vs %.9g", xd, (double)out, ref);
+    }
+    free(x); free(y);
+}
+
 int main(void) {
     check_gemm();
+    check_gelu_f32();
     check_gemm_one_row();
     for (int k = K_LINEAR; k <= K_FFN; k++) check_layer(k, 2, 3, 5, 1, 7, 0, 0, 0);
     check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0, 0);
