@@ -58,7 +58,11 @@ def main(src, dst):
                    f"{fmt(col(a, 'test_nll_time'))} / {fmt(col(t, 'test_nll_time'))} | "
                    f"{fmt(col(a, 'test_rmse'), 4)} / {fmt(col(t, 'test_rmse'), 4)} | {acc} | "
                    f"{float(first['poisson_nll']):.3f} / {float(first['poisson_rmse']):.4g} / {pacc} | {sec(a)} / {sec(t)} |")
-    out.append("")
+    out += ["", "Reading the table: the NLL columns are the ones the models are trained on. RMSE of the predicted "
+            "mean is fragile for log-normal mixtures (a heavy upper tail moves the mean a lot; hence the spread on "
+            "MIMIC, where the Poisson baseline's constant mean has the lower RMSE). On Wiki (8,227 marks = editing "
+            "users) the mark NLL stays near log 8227 = 9.0 and the validation NLL is best after the first epoch: neither "
+            "encoder at this size learns who edits next within the budget; the time part does improve on Poisson.", ""]
     with open(dst, "w") as f:
         f.write("\n".join(out))
     print(f"wrote {dst}")
