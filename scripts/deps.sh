@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs (only those missing).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev
+pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libmujoco-dev
       python3-numpy python3-torch python3-matplotlib)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -31,9 +31,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--aaren", required=True)
     a = ap.parse_args().aaren
-    for cmd in ["", "demo", "init", "train", "encode", "grad", "info"]:
+    for cmd in ["", "demo", "init", "train", "encode", "grad", "info", "forecast", "classify", "events", "rl", "bench"]:
         r = run([a] + ([cmd] if cmd else []) + ["--help"])
         check(r.returncode == 0 and "usage" in r.stdout, f"aaren {cmd} --help")
+    r = run([a, "rl", "eval-policy", "--env", "hopper", "--xml-dir", "/nonexistent"])
+    check(r.returncode == 1 and ("/nonexistent/hopper.xml" in r.stderr or "no MuJoCo" in r.stderr),
+          f"rl: a missing model folder (or a build without MuJoCo) is named: {r.stderr.strip()}")
+    r = run([a, "rl", "eval-policy", "--env", "cartpole"])
+    check(r.returncode == 2 and "cartpole" in r.stderr, "rl: an unknown environment is a usage error naming it")
     r = run([a, "train", "--steps", "x"])
     check(r.returncode == 2 and "--steps" in r.stderr, "a bad option value is a usage error naming it")
     r = run([a, "train", "--resume", "/nonexistent.safetensors", "--steps", "2"])

@@ -74,6 +74,7 @@ int cmd_train(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_rl(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -16,6 +16,7 @@ static const command commands[] = {
     {"demo", cmd_demo, "the main job: train an Aaren and a Transformer, compare them, then stream"},
     {"forecast", cmd_forecast, "time-series forecasting on a TSLib-style CSV: train, evaluate, plot"},
     {"events", cmd_events, "event forecasting (neural TPP): train, evaluate, stream events from stdin"},
+    {"rl", cmd_rl, "MuJoCo locomotion environments: evaluate a policy (offline-RL groundwork)"},
     {"classify", cmd_classify, "time-series classification on UEA .ts files: train, evaluate, predict"},
     {"train", cmd_train, "train a sequence model on the synthetic running-maximum task"},
     {"init", cmd_init, "write a freshly initialised encoder checkpoint (.safetensors)"},
