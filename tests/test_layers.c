@@ -276,13 +276,14 @@ static void check_gemm_one_row(void) {
                     worst = fmax(worst, fabs(c[j] - ref) / (0.75 * mag + (beta ? 0.5 * fabs((double)j - 3) : 0.0) + 1.0));
                 }
                 CHECK(worst < 1e-6, "one-row gemm N=%d K=%d beta=%d (%s): relative error %.3g",
-                      N, K, beta, aaren_row_kernel_avx2() ? "AVX2 kernel" : "portable loop", worst);
+                      N, K, beta, aaren_x86_avx2_fma() ? "AVX2 kernel" : "portable loop", worst);
             }
         }
     free(a); free(B); free(c);
 }
 
-/* float32 GELU (its own vectorisable erf) against GELU in double with libm's erf, on a dense
+/* float32 GELU (its own vectorised erf; the AVX2 path where the CPU has it, and the portable
+ * path) against GELU in double with libm's erf, on a dense
  * grid and at the region edges of the erf approximation: absolute error <= 2e-7 max(1, |x|). */
 static void check_gelu_f32(void) {
     const int n = 1200001;
@@ -296,6 +297,14 @@ static void check_gelu_f32(void) {
         if (e > worst) { worst = e; at = xd; }
     }
     CHECK(worst <= 2e-7, "float32 GELU: error %.3g (relative to max(1, |x|)) at x = %.7g", worst, at);
+    aaren_gelu_f32_portable(y, x, (size_t)n);   /* the path of CPUs without AVX2 + FMA */
+    worst = 0;
+    for (int i = 0; i < n; i++) {
+        const double xd = x[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
+        const double e = fabs(y[i] - ref) / fmax(1.0, fabs(xd));
+        if (e > worst) { worst = e; at = xd; }
+    }
+    CHECK(worst <= 2e-7, "float32 GELU, portable path: error %.3g at x = %.7g", worst, at);
     const float edges[] = {1.41421354f, 1.41421366f, 5.56846f, 5.56847f, -1.41421354f, 0.0f, -0.0f, 1e-30f, -1e-30f, 80.0f, -80.0f};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         float out;

@@ -18,9 +18,10 @@
 const char *aaren_gemm_backend(void);
 
 /* The float32 one-row product with AVX2 + FMA (row_x86.c): c[j] = alpha a . B[j,:] + beta c[j]
- * for j < N. aaren_row_kernel_avx2() is 1 when this CPU runs it and the build has it (x86-64
- * gcc/clang; -DAAREN_NO_X86_KERNELS leaves it out); aaren_gemm uses it by itself. */
-int aaren_row_kernel_avx2(void);
+ * for j < N. aaren_x86_avx2_fma() is 1 when this CPU has AVX2 and FMA and the build has the
+ * x86 kernels (x86-64 gcc/clang; -DAAREN_NO_X86_KERNELS leaves them out); aaren_gemm and
+ * the float32 GELU use them by themselves. */
+int aaren_x86_avx2_fma(void);
 void aaren_row_times_rows_avx2(int N, int K, float alpha, const float *a, const float *B, int ldb,
                                float beta, float *c);
 

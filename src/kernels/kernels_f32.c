@@ -17,5 +17,5 @@ const char *aaren_gemm_backend(void) {
 #else
 #define AAREN_BACKEND_NAME "portable loops (no BLAS)"
 #endif
-    return aaren_row_kernel_avx2() ? AAREN_BACKEND_NAME "; one-row products: AVX2+FMA" : AAREN_BACKEND_NAME;
+    return aaren_x86_avx2_fma() ? AAREN_BACKEND_NAME "; one-row products: AVX2+FMA" : AAREN_BACKEND_NAME;
 }

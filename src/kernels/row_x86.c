@@ -11,7 +11,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
 #include <immintrin.h>
 
-int aaren_row_kernel_avx2(void) {
+int aaren_x86_avx2_fma(void) {
     static int have = -1;
     if (have < 0) {
         __builtin_cpu_init();
@@ -88,7 +88,7 @@ void aaren_row_times_rows_avx2(int N, int K, float alpha, const float *a, const 
 }
 
 #else
-int aaren_row_kernel_avx2(void) { return 0; }
+int aaren_x86_avx2_fma(void) { return 0; }
 void aaren_row_times_rows_avx2(int N, int K, float alpha, const float *a, const float *B, int ldb,
                                float beta, float *c) {
     (void)N; (void)K; (void)alpha; (void)a; (void)B; (void)ldb; (void)beta; (void)c;

@@ -12,6 +12,11 @@ enum { AAREN_ACT_GELU = 0, AAREN_ACT_RELU = 1 };
 /* Which attention implementation a forward pass uses. */
 enum { AAREN_PATH_SCAN = 0, AAREN_PATH_NAIVE = 1, AAREN_PATH_FOLD = 2 };
 
+/* GELU in float32 with a vectorised erf (gelu_f32.c; absolute error <= 1.6e-7 relative to
+ * max(1, |x|)); out and in must not overlap. aaren_act_forward uses it for float32. */
+void aaren_gelu_f32(float *out, const float *in, size_t n);
+void aaren_gelu_f32_portable(float *out, const float *in, size_t n);   /* without the AVX2 path (tests) */
+
 #undef AAREN_F64
 #include "kernels/precision.h"
 #include "layers_decl.inc"

@@ -1,0 +1,79 @@
+/* GELU in float32, 0.5 x (1 + erf(x / sqrt 2)), with an erf of our own that vectorises
+ * (libm's erff is a scalar call per value: it was half of a training step's forward time).
+ * CMake compiles this file with -fno-trapping-math (it changes no result: it lets the
+ * compiler evaluate both sides of the selects below in vector lanes); on x86-64 an AVX2 +
+ * FMA version is chosen at run time when the CPU has them.
+ *
+ * erf_f32: absolute error at most 1.6e-7 on [-12, 12] (checked against double erf in
+ * test_layers; libm's erff: 3e-8):
+ *   |x| <= 1:          x P(x^2), P of degree 6, least-squares fit to erf(x)/x (fit error 1.3e-9);
+ *   1 < |x| < 3.9375:  1 - exp(Q(|x| - 2.46875)), Q of degree 9 fitted to log erfc (5e-9);
+ *   beyond:            +-1 (erfc(3.9375) = 2.4e-8, below half an ulp of 1).
+ * exp: n = round(y / ln 2) by adding and subtracting 1.5 * 2^23, r = y - n ln 2 with ln 2 in
+ * two parts, a degree-6 Taylor polynomial of e^r (|r| <= ln 2 / 2), times 2^n from its bits. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "kernels/kernels.h"
+#include "layers/layers.h"
+
+static inline float erf_f32(float x) {
+    const float a = fabsf(x), u = a * a;
+    float p = 7.9334939427710776e-05f;
+    p = p * u - 0.00080348466661965187f;
+    p = p * u + 0.005191218379117013f;
+    p = p * u - 0.026855399452889853f;
+    p = p * u + 0.11283625725101259f;
+    p = p * u - 0.37612629877676917f;
+    p = p * u + 1.1283791665931535f;
+    const float small = p * a;
+    const float s = a - 2.46875f;
+    float q = -5.6058256369052289e-08f;
+    q = q * s + 1.6384832324650577e-06f;
+    q = q * s - 1.3425776838586367e-05f;
+    q = q * s + 8.0254004304304628e-05f;
+    q = q * s - 0.00043542276553729266f;
+    q = q * s + 0.0022320714816528912f;
+    q = q * s - 0.011133001185992624f;
+    q = q * s - 0.94286288178619071f;
+    q = q * s - 5.2937194603822109f;
+    q = q * s - 7.6404654410128057f;
+    const float y = q < -80.0f ? -80.0f : q;   /* keeps 2^n a normal number */
+    const float nf = (y * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
+    const float r = (y - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
+    float e = 1.0f / 720;
+    e = e * r + 1.0f / 120;
+    e = e * r + 1.0f / 24;
+    e = e * r + 1.0f / 6;
+    e = e * r + 0.5f;
+    e = e * r + 1.0f;
+    e = e * r + 1.0f;
+    const int32_t bits = ((int32_t)nf + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    const float mid = 1.0f - e * two_n;
+    const float big = a < 3.9375f ? mid : 1.0f;
+    const float v = a <= 1.0f ? small : big;
+    return x < 0 ? -v : v;
+}
+
+void aaren_gelu_f32_portable(float *restrict out, const float *restrict in, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erf_f32(in[i] * 0.70710678118654752f));
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
+__attribute__((target("avx2,fma")))
+static void gelu_avx2(float *restrict out, const float *restrict in, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erf_f32(in[i] * 0.70710678118654752f));
+}
+#endif
+
+void aaren_gelu_f32(float *out, const float *in, size_t n) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
+    if (aaren_x86_avx2_fma()) {
+        gelu_avx2(out, in, n);
+        return;
+    }
+#endif
+    aaren_gelu_f32_portable(out, in, n);
+}
