@@ -17,6 +17,7 @@ struct aaren_tpp {
     aaren_adamw *opt;              /* NULL for a loaded model */
     int D, K, C, P, n_emb;         /* width, components, marks (0: unmarked), decoder outputs, embedding rows */
     double time_scale, loc, scale, tau_min;
+    double *te_freq;               /* [D] frequencies of the temporal encoding, 10000^(-2 floor(j/2) / D) */
     float *E, *v, *W, *b;          /* [n_emb, D], [D], [P, D], [P]: views into the extra block */
     int max_B, max_N;
     float *x, *h, *dh, *dx;        /* [max_B, max_N, D] */
@@ -74,9 +75,11 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     if (aaren_model_reserve(m->enc, m->max_B, m->max_N, with_grads, err, errlen)) return -1;
     const size_t bnd = (size_t)m->max_B * m->max_N * m->D, n = aaren_model_n_trainable(m->enc);
     const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P + n;
-    m->block = malloc(sizeof(float) * floats + sizeof(int) * ((size_t)m->max_B + n_train));
+    m->block = malloc(sizeof(double) * (size_t)m->D + sizeof(float) * floats + sizeof(int) * ((size_t)m->max_B + n_train));
     if (!m->block) return aaren_errf(err, errlen, "events: out of memory for %d x %d events", m->max_B, m->max_N);
-    float *p = m->block;
+    m->te_freq = m->block;
+    for (int j = 0; j < m->D; j++) m->te_freq[j] = pow(10000.0, -(double)(2 * (j / 2)) / m->D);
+    float *p = (float *)(m->te_freq + m->D);
     m->x = p; p += bnd;
     m->h = p; p += bnd;
     m->dh = p; p += bnd;
@@ -162,7 +165,7 @@ static void event_token(const aaren_tpp *m, float *x, double t, double tau, int 
     const float *e = m->E + (size_t)(m->C > 0 ? mark : 0) * D;
     const double y = first ? 0.0 : (log(fmax(tau, m->tau_min)) - m->loc) / m->scale, u = t / m->time_scale;
     for (int j = 0; j < D; j++) {
-        const double ang = u * pow(10000.0, -(double)(2 * (j / 2)) / D);
+        const double ang = u * m->te_freq[j];
         x[j] = e[j] + (float)((j % 2 ? cos(ang) : sin(ang)) + m->v[j] * y);
     }
 }
@@ -214,14 +217,15 @@ static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pre
                 const double tau = d->time[e] - d->time[e - 1];
                 const float taue = (float)fmax(tau, m->tau_min);
                 acc->nll_time += aaren_lnmix_nll(z, K, taue, (float)m->loc, (float)m->scale, grad ? dz : NULL);
-                const double mean = aaren_lnmix_mean(z, K, (float)m->loc, (float)m->scale);
-                acc->se += (mean - tau) * (mean - tau);
-                if (m->C > 0) {
-                    const int k = d->mark[e];
-                    acc->nll_mark += aaren_softmax_nll(z + 3 * K, m->C, k, grad ? dz + 3 * K : NULL);
-                    int arg = 0;
-                    for (int c = 1; c < m->C; c++) if (z[3 * K + c] > z[3 * K + arg]) arg = c;
-                    acc->right += arg == k;
+                if (m->C > 0) acc->nll_mark += aaren_softmax_nll(z + 3 * K, m->C, d->mark[e], grad ? dz + 3 * K : NULL);
+                if (!grad) {   /* the metrics that training does not need */
+                    const double mean = aaren_lnmix_mean(z, K, (float)m->loc, (float)m->scale);
+                    acc->se += (mean - tau) * (mean - tau);
+                    if (m->C > 0) {
+                        int arg = 0;
+                        for (int c = 1; c < m->C; c++) if (z[3 * K + c] > z[3 * K + arg]) arg = c;
+                        acc->right += arg == d->mark[e];
+                    }
                 }
                 acc->n++;
                 if (grad) for (int j = 0; j < P; j++) dz[j] *= w;
