@@ -1,29 +1,19 @@
 """Writes the classification table (mean +- std test accuracy over seeds, both architectures
 side by side) from the runs CSV of scripts/reproduce_classification.sh.
 usage: summarize_classification.py RUNS.csv OUT.md"""
-import csv
 import platform
 import statistics
 import sys
-from collections import defaultdict
+from results_table import mean_std, read_groups
 
 PAPER_SET = {"Handwriting", "JapaneseVowels", "UWaveGestureLibrary"}
 
 
-def fmt(vals):
-    if not vals:
-        return "-"
-    m = statistics.mean(vals)
-    s = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return f"{m:.3f} ± {s:.3f} (n={len(vals)})"
+fmt = mean_std
 
 
 def main(src, dst):
-    with open(src, newline="") as f:
-        rows = list(csv.DictReader(f))
-    groups = defaultdict(list)
-    for r in rows:
-        groups[(r["data"], r["arch"])].append(r)
+    groups = read_groups(src, "data", "arch")
     datasets = sorted({k[0] for k in groups}, key=lambda d: (d not in PAPER_SET, d))
     out = ["# Time-series classification (UEA): Aaren vs Transformer", "",
            "Produced by `bash scripts/reproduce_classification.sh` (every run is a row of "

@@ -1,31 +1,21 @@
 """Writes the event-forecasting table (mean +- std over seeds, both architectures side by
 side) from the runs CSV of scripts/reproduce_events.sh.
 usage: summarize_events.py RUNS.csv OUT.md"""
-import csv
 import math
 import platform
 import statistics
 import sys
-from collections import defaultdict
+from results_table import mean_std, read_groups
 
 NAMES = {"sin": "Sin (synthetic)", "mimic_events.csv": "MIMIC", "wikipedia_events.csv": "Wiki"}
 
 
 def fmt(vals, p=3):
-    vals = [v for v in vals if not math.isnan(v)]
-    if not vals:
-        return "-"
-    m = statistics.mean(vals)
-    s = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return f"{m:.{p}f} ± {s:.{p}f}"
+    return mean_std(vals, p, with_n=False)
 
 
 def main(src, dst):
-    with open(src, newline="") as f:
-        rows = list(csv.DictReader(f))
-    groups = defaultdict(list)
-    for r in rows:
-        groups[(r["data"], r["arch"])].append(r)
+    groups = read_groups(src, "data", "arch")
     order = [k for k in NAMES if any(g[0] == k for g in groups)] + sorted({g[0] for g in groups} - set(NAMES))
     out = ["# Event forecasting (neural TPP): Aaren vs Transformer", "",
            "Produced by `bash scripts/reproduce_events.sh` (every run is a row of `results/events_runs.csv`, "

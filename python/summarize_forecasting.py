@@ -7,13 +7,10 @@ import statistics
 import sys
 from collections import defaultdict
 
+from results_table import mean_std
 
-def fmt(vals):
-    if not vals:
-        return "-"
-    m = statistics.mean(vals)
-    s = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return f"{m:.3f} ± {s:.3f} (n={len(vals)})"
+
+fmt = mean_std
 
 
 def main(src, dst):

@@ -1,0 +1,27 @@
+"""Shared pieces of the results summaries (summarize_*.py): reading a runs CSV grouped by
+columns, and formatting a list of per-seed values as mean ± sample standard deviation."""
+import csv
+import math
+import statistics
+from collections import defaultdict
+
+
+def read_groups(path, *keys):
+    """Rows of the runs CSV grouped by the tuple of the given columns."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    groups = defaultdict(list)
+    for r in rows:
+        groups[tuple(r[k] for k in keys)].append(r)
+    return groups
+
+
+def mean_std(vals, digits=3, with_n=True):
+    """'m ± s (n=k)' over the finite values (s = 0 for one value), '-' when there are none."""
+    vals = [v for v in vals if not math.isnan(v)]
+    if not vals:
+        return "-"
+    m = statistics.mean(vals)
+    s = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    text = f"{m:.{digits}f} ± {s:.{digits}f}"
+    return f"{text} (n={len(vals)})" if with_n else text
