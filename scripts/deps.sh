@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs (only those missing).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libmujoco-dev
-      python3-numpy python3-torch python3-matplotlib)
+pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libmujoco-dev libhdf5-dev
+      python3-numpy python3-torch python3-matplotlib python3-h5py)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

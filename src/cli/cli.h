@@ -75,6 +75,8 @@ int cmd_forecast(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_rl(int argc, char **argv);
+int cmd_rl_info(int argc, char **argv);   /* aaren rl info --data FILE.hdf5 (cmd_rl_data.c) */
+int cmd_rl_make_data(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -5,39 +5,60 @@
 #include "cli.h"
 #include "model/rng.h"
 #include "rl/env.h"
+#include "rl/policy.h"
 
 static const char *rl_help =
-    "usage: aaren rl eval-policy --env NAME [--policy random|zero] [--episodes K] [--seed S]\n"
-    "                            [--xml-dir DIR]\n\n"
-    "Runs K episodes (at most 1000 steps each) of a MuJoCo locomotion environment with gym's\n"
-    "v3 semantics (halfcheetah, hopper, walker2d, ant; see src/rl/env.h) and prints the mean\n"
-    "and std of the return, the episode lengths and D4RL's normalised score.\n"
-    "Policies here: random (uniform actions in [-1, 1]) and zero (no action). Trained\n"
-    "behaviour policies and D4RL-style data sets are not built yet.\n"
+    "usage: aaren rl make-data --env NAME [options]   (see aaren rl make-data --help)\n"
+    "       aaren rl eval-policy --env NAME [--policy random|zero|FILE] [--episodes K] [--seed S]\n"
+    "                            [--action-noise X] [--xml-dir DIR]\n"
+    "       aaren rl info --data FILE.hdf5   (a D4RL-style data set; see aaren rl info --help)\n\n"
+    "make-data trains behaviour policies and writes D4RL-layout data sets.\n"
+    "eval-policy runs K episodes (at most 1000 steps each) of a MuJoCo locomotion environment\n"
+    "with gym's v3 semantics (halfcheetah, hopper, walker2d, ant; see src/rl/env.h) and prints\n"
+    "the mean and std of the return, the episode lengths and D4RL's normalised score.\n"
+    "Policies: random (uniform actions in [-1, 1]), zero (no action), or a policy file written\n"
+    "by make-data (NAME-medium-policy.safetensors; --env may then be left out).\n"
     "The model files come from --xml-dir, else $AAREN_MUJOCO_XML, else\n"
     "../shared/data/rl/mujoco_xml. Needs a build with MuJoCo (libmujoco-dev).\n";
 
-static const char *const rl_valued[] = {"env", "policy", "episodes", "seed", "xml-dir", NULL};
+static const char *const rl_valued[] = {"env", "policy", "episodes", "seed", "xml-dir", "action-noise", NULL};
 
 static int eval_policy(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "rl eval-policy", argc, argv, rl_valued, NULL);
     if (rc) { if (rc > 0) fputs(rl_help, stdout); return rc > 0 ? 0 : 2; }
-    const char *name = cli_need(&a, "env");
-    if (!name) return 2;
-    const int k = aaren_env_kind_from_name(name);
-    if (k < 0) return cli_fail("rl", "--env '%s': expected halfcheetah, hopper, walker2d or ant", name), 2;
     const char *pol = cli_get(&a, "policy") ? cli_get(&a, "policy") : "random";
     const int random = !strcmp(pol, "random");
-    if (!random && strcmp(pol, "zero")) return cli_fail("rl", "--policy '%s': expected random or zero", pol), 2;
-    long episodes, seed;
-    if (cli_int(&a, "episodes", 10, 1, 1000000, &episodes) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed)) return 2;
     char err[1024];
+    aaren_linpolicy lp = {0};
+    aaren_env_kind pk = AAREN_ENV_COUNT;
+    if (!random && strcmp(pol, "zero") && aaren_linpolicy_load(pol, &lp, &pk, err, sizeof err)) return cli_fail("rl", "%s", err);
+    const char *name = cli_get(&a, "env") ? cli_get(&a, "env") : pk < AAREN_ENV_COUNT ? aaren_env_name(pk) : NULL;
+    if (!name) return cli_fail("rl", "missing --env"), 2;
+    const int k = aaren_env_kind_from_name(name);
+    if (k < 0) return aaren_linpolicy_free(&lp), cli_fail("rl", "--env '%s': expected halfcheetah, hopper, walker2d or ant", name), 2;
+    if (pk < AAREN_ENV_COUNT && (int)pk != k)
+        return aaren_linpolicy_free(&lp), cli_fail("rl", "%s: the policy is for %s, not %s", pol, aaren_env_name(pk), name), 2;
+    float noise = 0;
+    if (cli_get(&a, "action-noise")) {
+        char *end;
+        noise = strtof(cli_get(&a, "action-noise"), &end);
+        if (*end || !(noise >= 0) || noise > 10)
+            return aaren_linpolicy_free(&lp), cli_fail("rl", "--action-noise '%s': expected a number in [0, 10]", cli_get(&a, "action-noise")), 2;
+    }
+    long episodes, seed;
+    if (cli_int(&a, "episodes", 10, 1, 1000000, &episodes) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed))
+        return aaren_linpolicy_free(&lp), 2;
     aaren_env *e = aaren_env_new((aaren_env_kind)k, cli_get(&a, "xml-dir"), err, sizeof err);
-    if (!e) return cli_fail("rl", "%s", err);
+    if (!e) return aaren_linpolicy_free(&lp), cli_fail("rl", "%s", err);
+    if (lp.block_ && (lp.obs_dim != aaren_env_obs_dim(e) || lp.act_dim != aaren_env_act_dim(e))) {
+        aaren_env_free(e);
+        aaren_linpolicy_free(&lp);
+        return cli_fail("rl", "%s: the policy's dimensions do not match %s", pol, name);
+    }
     const int no = aaren_env_obs_dim(e), na = aaren_env_act_dim(e);
-    float *obs = malloc(sizeof(float) * (size_t)(no + na)), *act = obs + no;
-    if (!obs) { aaren_env_free(e); return cli_fail("rl", "out of memory"); }
+    float *obs = malloc(sizeof(float) * (size_t)(2 * no + na)), *act = obs + no, *z = act + na;
+    if (!obs) { aaren_env_free(e); aaren_linpolicy_free(&lp); return cli_fail("rl", "out of memory"); }
     uint64_t rs = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 1, ra = rs ^ 0xA5A5A5A5ull;
     double sum = 0, sum2 = 0, len_sum = 0;
     long ended = 0;
@@ -46,7 +67,12 @@ static int eval_policy(int argc, char **argv) {
         double ret = 0, r;
         int term = 0, trunc = 0, steps = 0;
         while (!term && !trunc) {
-            for (int i = 0; i < na; i++) act[i] = random ? (float)(2 * aaren_rng_uniform(&ra) - 1) : 0.0f;
+            if (lp.block_) aaren_linpolicy_act(&lp, NULL, obs, z, act);
+            for (int i = 0; i < na; i++) {
+                const float v = random ? (float)(2 * aaren_rng_uniform(&ra) - 1) : lp.block_ ? act[i] : 0.0f;
+                const float w = v + (noise > 0 ? noise * (float)aaren_rng_normal(&ra) : 0.0f);
+                act[i] = w < -1 ? -1 : w > 1 ? 1 : w;
+            }
             if (aaren_env_step(e, act, obs, &r, &term, &trunc)) break;
             ret += r;
             steps++;
@@ -59,6 +85,7 @@ static int eval_policy(int argc, char **argv) {
            ended, aaren_env_normalized_score((aaren_env_kind)k, mean));
     free(obs);
     aaren_env_free(e);
+    aaren_linpolicy_free(&lp);
     return 0;
 }
 
@@ -68,5 +95,7 @@ int cmd_rl(int argc, char **argv) {
         return argc < 1 ? 2 : 0;
     }
     if (!strcmp(argv[0], "eval-policy")) return eval_policy(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "info")) return cmd_rl_info(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "make-data")) return cmd_rl_make_data(argc - 1, argv + 1);
     return cli_fail("rl", "unknown subcommand '%s' (see 'aaren rl --help')", argv[0]), 2;
 }

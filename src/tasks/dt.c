@@ -1,0 +1,669 @@
+/* Decision Transformer / Decision Aaren (see dt.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "io/common.h"
+#include "layers/layers.h"
+#include "model/rng.h"
+#include "rl/policy.h"
+#include "tasks/dt.h"
+
+struct aaren_dt {
+    aaren_dt_options o;
+    aaren_env_kind env;
+    int no, na, D, K;
+    aaren_model *enc;
+    aaren_adamw *opt;                 /* NULL for a loaded model */
+    /* views into the encoder's extra parameter block */
+    float *Wr, *br;                   /* [D, 1], [D] */
+    float *Ws, *bs;                   /* [D, no], [D] */
+    float *Wa, *ba;                   /* [D, na], [D] */
+    float *T;                         /* [AAREN_DT_MAX_EP_LEN, D] */
+    float *lnw, *lnb;                 /* [D] */
+    float *Wh, *bh;                   /* [na, D], [na] */
+    float *mean, *std;                /* [no] observation statistics */
+    /* activations for max_B sequences of max_N tokens */
+    int max_B, max_N, grads;
+    float *x, *xn, *h, *dh, *dxn;     /* [max_B, max_N, D] */
+    float *lnm, *lnr;                 /* [max_B * max_N] */
+    float *ztmp;                      /* [max(no, na) + D] */
+    int *len;                         /* [max_B] window steps */
+    long *row0;                       /* [max_B] first data row */
+    int *ts0;                         /* [max_B] time step of the first row */
+    void *block;
+    float *rtg;                       /* [n] returns-to-go of the training data (set while training) */
+};
+
+void aaren_dt_options_init(aaren_dt_options *o) {
+    memset(o, 0, sizeof *o);
+    aaren_config c = {AAREN_ARCH_AAREN, 128, 1, 3, 512, AAREN_NORM_PRE, AAREN_GELU, 1e-5f};
+    o->enc = c;
+    o->K = 20;
+    o->batch = 64;
+    o->steps = 10000;
+    o->warmup = 10000;
+    o->lr = 1e-4f;
+    o->weight_decay = 1e-4f;
+    o->clip = 0.25f;
+    o->dropout = 0.1f;
+    o->rtg_scale = 1000.0f;
+    o->seed = 1;
+}
+
+aaren_model *aaren_dt_encoder(const aaren_dt *m) { return m->enc; }
+aaren_env_kind aaren_dt_env(const aaren_dt *m) { return m->env; }
+int aaren_dt_K(const aaren_dt *m) { return m->K; }
+
+const char *aaren_dt_mode_name(int mode) {
+    return mode == AAREN_DT_RECOMPUTE ? "window-recompute" : mode == AAREN_DT_STREAMS ? "window-streams" : "full-stream";
+}
+
+void aaren_dt_free(aaren_dt *m) {
+    if (!m) return;
+    aaren_model_free(m->enc);
+    aaren_adamw_free(m->opt);
+    free(m->block);
+    free(m);
+}
+
+static size_t extra_len(int D, int no, int na) {
+    return 2 * (size_t)D + (size_t)D * no + D + (size_t)D * na + D + (size_t)AAREN_DT_MAX_EP_LEN * D + 2 * (size_t)D +
+           (size_t)na * D + na + 2 * (size_t)no;
+}
+
+static void carve(aaren_dt *m, float *p, float **v) {
+    const int D = m->D;
+    const size_t sizes[] = {D, D, (size_t)D * m->no, D, (size_t)D * m->na, D, (size_t)AAREN_DT_MAX_EP_LEN * D, D, D,
+                            (size_t)m->na * D, m->na, m->no, m->no};
+    for (int i = 0; i < 13; i++) { v[i] = p; p += sizes[i]; }
+}
+
+static void views(aaren_dt *m) {
+    float *v[13];
+    carve(m, aaren_model_extra(m->enc), v);
+    m->Wr = v[0]; m->br = v[1]; m->Ws = v[2]; m->bs = v[3]; m->Wa = v[4]; m->ba = v[5]; m->T = v[6];
+    m->lnw = v[7]; m->lnb = v[8]; m->Wh = v[9]; m->bh = v[10]; m->mean = v[11]; m->std = v[12];
+}
+
+/* The working block for max_B sequences of max_N tokens (and the encoder's activations). */
+static int reserve(aaren_dt *m, int max_B, int max_N, int grads, char *err, size_t errlen) {
+    if (aaren_model_reserve(m->enc, max_B, max_N, grads, err, errlen)) return -1;
+    const size_t bnd = (size_t)max_B * max_N * m->D, bn = (size_t)max_B * max_N;
+    const size_t floats = 5 * bnd + 2 * bn + (size_t)(m->no > m->na ? m->no : m->na) + m->D;
+    void *b = malloc(sizeof(float) * floats + (sizeof(long) + 2 * sizeof(int)) * (size_t)max_B);
+    if (!b) return aaren_errf(err, errlen, "rl: out of memory for %d x %d tokens", max_B, max_N);
+    free(m->block);
+    m->block = b;
+    m->max_B = max_B;
+    m->max_N = max_N;
+    m->grads = grads;
+    m->row0 = b;
+    float *p = (float *)(m->row0 + max_B);
+    m->x = p; p += bnd;
+    m->xn = p; p += bnd;
+    m->h = p; p += bnd;
+    m->dh = p; p += bnd;
+    m->dxn = p; p += bnd;
+    m->lnm = p; p += bn;
+    m->lnr = p; p += bn;
+    m->ztmp = p; p += (m->no > m->na ? m->no : m->na) + m->D;
+    m->len = (int *)p;
+    m->ts0 = m->len + max_B;
+    return 0;
+}
+
+static aaren_dt *alloc_model(const aaren_dt_options *o, aaren_env_kind env, int no, int na, char *err, size_t errlen) {
+    if (o->K < 1 || o->K > 1000 || o->batch < 1 || o->steps < 0 || !(o->lr > 0) || !(o->rtg_scale > 0)) {
+        aaren_errf(err, errlen, "rl: needs 1 <= K <= 1000, batch >= 1, steps >= 0, lr > 0 and rtg_scale > 0");
+        return NULL;
+    }
+    aaren_dt *m = calloc(1, sizeof *m);
+    if (!m) { aaren_errf(err, errlen, "out of memory"); return NULL; }
+    m->o = *o;
+    m->env = env;
+    m->no = no;
+    m->na = na;
+    m->D = o->enc.d_model;
+    m->K = o->K;
+    if (!(m->enc = aaren_model_new_ext(&o->enc, extra_len(m->D, no, na), err, errlen))) { free(m); return NULL; }
+    views(m);
+    return m;
+}
+
+aaren_dt *aaren_dt_new(const aaren_d4rl *d, aaren_env_kind env, const aaren_dt_options *o, char *err, size_t errlen) {
+    if (d->n < 1 || d->n_episodes < 1) { aaren_errf(err, errlen, "rl: the data set is empty"); return NULL; }
+    aaren_dt *m = alloc_model(o, env, d->obs_dim, d->act_dim, err, errlen);
+    if (!m) return NULL;
+    if (reserve(m, o->batch, 3 * o->K, 1, err, errlen)) { aaren_dt_free(m); return NULL; }
+    aaren_model_init(m->enc, o->seed);
+    /* embeddings and head like PyTorch's Linear (U(+-1/sqrt(fan_in))), the time-step table
+     * N(0, 0.02^2) as in GPT-2, the embedding norm (1, 0) */
+    uint64_t r = o->seed * 0x2545F4914F6CDD1Dull + 11;
+    const int D = m->D;
+    struct { float *w; size_t n; int fan; } lin[] = {{m->Wr, (size_t)D, 1}, {m->Ws, (size_t)D * m->no, m->no},
+                                                    {m->Wa, (size_t)D * m->na, m->na}, {m->Wh, (size_t)m->na * D, D}};
+    for (int i = 0; i < 4; i++) {
+        const double a = 1.0 / sqrt((double)lin[i].fan);
+        for (size_t j = 0; j < lin[i].n; j++) lin[i].w[j] = (float)((2 * aaren_rng_uniform(&r) - 1) * a);
+    }
+    memset(m->br, 0, sizeof(float) * D); memset(m->bs, 0, sizeof(float) * D); memset(m->ba, 0, sizeof(float) * D);
+    memset(m->bh, 0, sizeof(float) * m->na);
+    for (size_t j = 0; j < (size_t)AAREN_DT_MAX_EP_LEN * D; j++) m->T[j] = (float)(0.02 * aaren_rng_normal(&r));
+    for (int j = 0; j < D; j++) { m->lnw[j] = 1; m->lnb[j] = 0; }
+    /* observation statistics of the data (std floored so constant inputs stay finite) */
+    for (int k = 0; k < m->no; k++) {
+        double s = 0, s2 = 0;
+        for (long i = 0; i < d->n; i++) { const double v = d->observations[(size_t)i * m->no + k]; s += v; s2 += v * v; }
+        const double mu = s / d->n, var = s2 / d->n - mu * mu;
+        m->mean[k] = (float)mu;
+        m->std[k] = (float)(sqrt(var > 0 ? var : 0) + 1e-6);
+    }
+    aaren_optim_config oc = aaren_optim_default();
+    oc.lr = o->lr;
+    oc.weight_decay = o->weight_decay;
+    oc.clip_norm = o->clip;
+    oc.warmup_steps = o->warmup < o->steps / 10 ? o->warmup : o->steps / 10;
+    oc.schedule = AAREN_SCHED_CONSTANT;
+    if (!(m->opt = aaren_adamw_new(aaren_model_n_trainable(m->enc), &oc, err, errlen))) { aaren_dt_free(m); return NULL; }
+    /* the observation statistics live in the parameter block (so checkpoints carry them) but are not trained */
+    aaren_adamw_set_decay(m->opt, (size_t)(m->mean - aaren_model_params(m->enc)), 2 * (size_t)m->no, 0);
+    return m;
+}
+
+/* One token: x [D] = W v + b + T[ts], v [n]. */
+static void embed(float *x, const float *W, const float *b, const float *v, int n, const float *Trow, int D) {
+    for (int j = 0; j < D; j++) {
+        const float *w = W + (size_t)j * n;
+        float s = b[j] + Trow[j];
+        for (int k = 0; k < n; k++) s += w[k] * v[k];
+        x[j] = s;
+    }
+}
+
+/* Gradients of one token: gW += g v^T, gb += g, gT[ts] += g. */
+static void embed_grad(float *gW, float *gb, float *gT, const float *g, const float *v, int n, int D) {
+    for (int j = 0; j < D; j++) {
+        float *w = gW + (size_t)j * n;
+        for (int k = 0; k < n; k++) w[k] += g[j] * v[k];
+        gb[j] += g[j];
+        gT[j] += g[j];
+    }
+}
+
+static int clamp_ts(long t) { return t < 0 ? 0 : t >= AAREN_DT_MAX_EP_LEN ? AAREN_DT_MAX_EP_LEN - 1 : (int)t; }
+
+/* The three tokens of one step into x [3, D] (the action token only when act != NULL). */
+static void step_tokens(const aaren_dt *m, float *x, float rtg, const float *obs, const float *act, int ts) {
+    const int D = m->D;
+    float *sn = m->ztmp;
+    const float r = rtg / m->o.rtg_scale;
+    const float *Trow = m->T + (size_t)clamp_ts(ts) * D;
+    embed(x, m->Wr, m->br, &r, 1, Trow, D);
+    for (int k = 0; k < m->no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
+    embed(x + D, m->Ws, m->bs, sn, m->no, Trow, D);
+    if (act) embed(x + 2 * D, m->Wa, m->ba, act, m->na, Trow, D);
+}
+
+/* Tokens of the batch's windows (len, row0, ts0 set) from data d; N = 3 max_len. */
+static void build_batch(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
+    const int D = m->D;
+    for (int b = 0; b < B; b++) {
+        float *x = m->x + (size_t)b * N * D;
+        for (int i = 0; i < m->len[b]; i++) {
+            const long row = m->row0[b] + i;
+            step_tokens(m, x + (size_t)3 * i * D, m->rtg[row], d->observations + (size_t)row * m->no,
+                        d->actions + (size_t)row * m->na, m->ts0[b] + i);
+        }
+        memset(x + (size_t)3 * m->len[b] * D, 0, sizeof(float) * (size_t)(N - 3 * m->len[b]) * D);
+    }
+    aaren_layernorm_forward(m->xn, m->lnm, m->lnr, m->x, m->lnw, m->lnb, B * N, D, m->o.enc.ln_eps);
+}
+
+/* Draws B windows: a uniform data row, up to K steps from there within its episode. */
+static void draw_windows(aaren_dt *m, const aaren_d4rl *d, int B, uint64_t *rng) {
+    for (int b = 0; b < B; b++) {
+        long row = (long)(aaren_rng_uniform(rng) * (double)d->n);
+        if (row >= d->n) row = d->n - 1;
+        long lo = 0, hi = d->n_episodes - 1;   /* the episode holding row */
+        while (lo < hi) {
+            const long mid = (lo + hi + 1) / 2;
+            if (d->ep_start[mid] <= row) lo = mid; else hi = mid - 1;
+        }
+        const long end = d->ep_start[lo + 1];
+        m->row0[b] = row;
+        m->ts0[b] = clamp_ts(row - d->ep_start[lo]);
+        m->len[b] = (int)(end - row < m->K ? end - row : m->K);
+    }
+}
+
+/* Action head over the batch's state tokens: returns the summed squared error; with grad,
+ * writes dh (zero elsewhere) and the head's gradients for the loss sum / count. */
+static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, int grad) {
+    const int D = m->D, na = m->na;
+    float *gWh = NULL, *gbh = NULL;
+    if (grad) {
+        float *v[13];
+        carve(m, aaren_model_extra_grads(m->enc), v);
+        gWh = v[9]; gbh = v[10];
+        memset(m->dh, 0, sizeof(float) * (size_t)B * N * D);
+    }
+    double se = 0;
+    const float scale = 2.0f / (float)(count * na);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < m->len[b]; i++) {
+            const size_t tok = (size_t)b * N + 3 * i + 1;
+            const float *h = m->h + tok * D, *target = d->actions + (size_t)(m->row0[b] + i) * na;
+            for (int a = 0; a < na; a++) {
+                const float *w = m->Wh + (size_t)a * D;
+                float z = m->bh[a];
+                for (int j = 0; j < D; j++) z += w[j] * h[j];
+                const float y = tanhf(z), e = y - target[a];
+                se += (double)e * e;
+                if (!grad) continue;
+                const float dz = scale * e * (1 - y * y);
+                float *dhr = m->dh + tok * D, *gw = gWh + (size_t)a * D;
+                for (int j = 0; j < D; j++) { dhr[j] += dz * w[j]; gw[j] += dz * h[j]; }
+                gbh[a] += dz;
+            }
+        }
+    return se;
+}
+
+/* dL/d(tokens) into the embedding parameters (dxn holds dL/d(encoder input)). */
+static void embed_backward(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
+    const int D = m->D;
+    float *v[13];
+    carve(m, aaren_model_extra_grads(m->enc), v);
+    float *gx = m->dh;   /* reused: dL/dx before the embedding norm */
+    memset(gx, 0, sizeof(float) * (size_t)B * N * D);
+    aaren_layernorm_backward(gx, v[7], v[8], m->dxn, m->x, m->lnm, m->lnr, m->lnw, B * N, D);
+    float *sn = m->ztmp;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < m->len[b]; i++) {
+            const long row = m->row0[b] + i;
+            const float *g = gx + ((size_t)b * N + 3 * i) * D;
+            float *gT = v[6] + (size_t)clamp_ts(m->ts0[b] + i) * D;
+            const float r = m->rtg[row] / m->o.rtg_scale;
+            const float *obs = d->observations + (size_t)row * m->no;
+            for (int k = 0; k < m->no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
+            embed_grad(v[0], v[1], gT, g, &r, 1, D);
+            embed_grad(v[2], v[3], gT, g + D, sn, m->no, D);
+            embed_grad(v[4], v[5], gT, g + 2 * D, d->actions + (size_t)row * m->na, m->na, D);
+        }
+}
+
+static long count_rows(const aaren_dt *m, int B) {
+    long c = 0;
+    for (int b = 0; b < B; b++) c += m->len[b];
+    return c;
+}
+
+/* Returns-to-go of every row of d (sums of the rewards to the end of its episode). */
+static int set_rtg(aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
+    free(m->rtg);
+    if (!(m->rtg = malloc(sizeof(float) * (size_t)d->n))) return aaren_errf(err, errlen, "rl: out of memory");
+    for (long e = 0; e < d->n_episodes; e++) {
+        double s = 0;
+        for (long i = d->ep_start[e + 1] - 1; i >= d->ep_start[e]; i--) { s += d->rewards[i]; m->rtg[i] = (float)s; }
+    }
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
+    if (d->obs_dim != m->no || d->act_dim != m->na)
+        return aaren_errf(err, errlen, "rl: the data has %d observations and %d actions, the model %d and %d",
+                          d->obs_dim, d->act_dim, m->no, m->na);
+    if (d->n < 1 || d->n_episodes < 1) return aaren_errf(err, errlen, "rl: the data set is empty");
+    return 0;
+}
+
+int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_progress progress, void *ctx,
+                   char *err, size_t errlen) {
+    if (!m->opt) return aaren_errf(err, errlen, "rl: a loaded model is for evaluation, not training");
+    if (!m->grads || m->max_B < m->o.batch || m->max_N < 3 * m->K) return aaren_errf(err, errlen, "rl: the model was re-reserved for prediction only");
+    if (check_data(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return -1;
+    const int B = m->o.batch, N = 3 * m->K;
+    uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 101;
+    const double t0 = now_s();
+    double sum = 0;
+    long n_sum = 0;
+    int rc = 0;
+    for (long step = 1; step <= m->o.steps && !rc; step++) {
+        draw_windows(m, d, B, &rng);
+        const long count = count_rows(m, B);
+        aaren_model_zero_grad(m->enc);
+        build_batch(m, d, B, N);
+        aaren_model_set_dropout(m->enc, m->o.dropout, m->o.seed * 1000003ull + (uint64_t)step);
+        if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) { rc = -1; break; }
+        const double se = head(m, d, B, N, count, 1);
+        if (aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) { rc = -1; break; }
+        embed_backward(m, d, B, N);
+        const float norm = aaren_adamw_step(m->opt, aaren_model_params(m->enc), aaren_model_grads(m->enc));
+        const double loss = se / ((double)count * m->na);
+        if (!isfinite(norm) || !isfinite(loss)) {
+            rc = aaren_errf(err, errlen, "rl: training diverged at step %ld (loss %g, gradient norm %g)", step, loss, (double)norm);
+            break;
+        }
+        sum += loss;
+        n_sum++;
+        if (progress && (step % log_every == 0 || step == m->o.steps)) {
+            if (progress(ctx, step, sum / n_sum, now_s() - t0)) break;
+            sum = 0;
+            n_sum = 0;
+        }
+    }
+    aaren_model_set_dropout(m->enc, 0, 0);
+    return rc;
+}
+
+double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen) {
+    if (check_data(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return NAN;
+    const int N = 3 * m->K;
+    if (m->max_N < N) { aaren_errf(err, errlen, "rl: the model was re-reserved for longer histories"); return NAN; }
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 7;
+    double se = 0;
+    long count = 0;
+    for (int done = 0; done < n_windows;) {
+        const int B = n_windows - done < m->max_B ? n_windows - done : m->max_B;
+        draw_windows(m, d, B, &rng);
+        build_batch(m, d, B, N);
+        if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) return NAN;
+        se += head(m, d, B, N, 1, 0);
+        count += count_rows(m, B);
+        done += B;
+    }
+    return se / ((double)count * m->na);
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    char v[6][48];
+    snprintf(v[0], 48, "%d", m->K);
+    snprintf(v[1], 48, "%d", m->no);
+    snprintf(v[2], 48, "%d", m->na);
+    snprintf(v[3], 48, "%.9g", m->o.rtg_scale);
+    snprintf(v[4], 48, "%s", aaren_env_name(m->env));
+    snprintf(v[5], 48, "%d", AAREN_DT_MAX_EP_LEN);
+    const int64_t shape[1] = {(int64_t)aaren_model_n_extra(m->enc)};
+    int rc = aaren_model_to_st(m->enc, &st) || !aaren_st_put(&st, "dt.params", 1, shape, aaren_model_extra(m->enc)) ||
+             aaren_st_set_meta(&st, "dt.K", v[0]) || aaren_st_set_meta(&st, "dt.obs_dim", v[1]) ||
+             aaren_st_set_meta(&st, "dt.act_dim", v[2]) || aaren_st_set_meta(&st, "dt.rtg_scale", v[3]) ||
+             aaren_st_set_meta(&st, "dt.env", v[4]) || aaren_st_set_meta(&st, "dt.max_ep_len", v[5]);
+    if (rc) aaren_errf(err, errlen, "%s: out of memory", path);
+    else rc = aaren_st_write(path, &st, err, errlen);
+    aaren_st_free(&st);
+    return rc ? -1 : 0;
+}
+
+static int meta_long(const aaren_st *st, const char *key, long lo, long hi, long *out) {
+    const char *s = aaren_st_meta(st, key);
+    if (!s) return -1;
+    char *end;
+    *out = strtol(s, &end, 10);
+    return *end || *out < lo || *out > hi ? -1 : 0;
+}
+
+aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    if (aaren_st_read(path, &st, err, errlen)) return NULL;
+    aaren_dt *m = NULL;
+    aaren_model *enc = aaren_model_from_st(&st, path, err, errlen);
+    long K, no, na, mel;
+    const char *env = aaren_st_meta(&st, "dt.env"), *rs = aaren_st_meta(&st, "dt.rtg_scale");
+    const aaren_tensor *t = aaren_st_find(&st, "dt.params");
+    if (!enc) goto out;
+    if (meta_long(&st, "dt.K", 1, 1000, &K) || meta_long(&st, "dt.obs_dim", 1, 100000, &no) ||
+        meta_long(&st, "dt.act_dim", 1, 100000, &na) || meta_long(&st, "dt.max_ep_len", AAREN_DT_MAX_EP_LEN,
+        AAREN_DT_MAX_EP_LEN, &mel) || !env || aaren_env_kind_from_name(env) < 0 || !rs || !t) {
+        aaren_file_err(err, errlen, path, "not a decision-model checkpoint (needs dt.params and dt.K, dt.obs_dim, "
+                       "dt.act_dim, dt.rtg_scale, dt.env, dt.max_ep_len = %d)", AAREN_DT_MAX_EP_LEN);
+        goto out;
+    }
+    aaren_dt_options o;
+    aaren_dt_options_init(&o);
+    o.enc = *aaren_model_config(enc);
+    o.K = (int)K;
+    o.rtg_scale = strtof(rs, NULL);
+    if (!(m = alloc_model(&o, (aaren_env_kind)aaren_env_kind_from_name(env), (int)no, (int)na, err, errlen))) goto out;
+    if (t->ndim != 1 || (size_t)t->numel != aaren_model_n_extra(m->enc)) {
+        aaren_file_err(err, errlen, path, "dt.params holds %lld values; the model needs %zu", (long long)t->numel,
+                       aaren_model_n_extra(m->enc));
+        aaren_dt_free(m);
+        m = NULL;
+        goto out;
+    }
+    memcpy(aaren_model_params(m->enc), aaren_model_params(enc), sizeof(float) * aaren_model_n_params(enc));
+    memcpy(aaren_model_extra(m->enc), t->data, sizeof(float) * (size_t)t->numel);
+    if (reserve(m, 1, 3 * m->K, 0, err, errlen)) { aaren_dt_free(m); m = NULL; }
+out:
+    aaren_model_free(enc);
+    aaren_st_free(&st);
+    return m;
+}
+
+/* ---- prediction ----------------------------------------------------------------------- */
+
+int aaren_dt_reserve(aaren_dt *m, int L, char *err, size_t errlen) {
+    if (L < 1 || L > AAREN_DT_MAX_EP_LEN) return aaren_errf(err, errlen, "rl: histories hold 1 to %d steps", AAREN_DT_MAX_EP_LEN);
+    if (3 * L <= m->max_N) return 0;
+    return reserve(m, 1, 3 * L, 0, err, errlen);
+}
+
+/* Action at the last state token of the tokens x [n, D] (one sequence) into out [na]. */
+static int predict_tokens(aaren_dt *m, int n, float *out, char *err, size_t errlen) {
+    const int D = m->D;
+    aaren_layernorm_forward(m->xn, m->lnm, m->lnr, m->x, m->lnw, m->lnb, n, D, m->o.enc.ln_eps);
+    if (aaren_model_forward(m->enc, m->h, m->xn, 1, n, AAREN_SCAN, err, errlen)) return -1;
+    const float *h = m->h + (size_t)(n - 1) * D;
+    for (int a = 0; a < m->na; a++) {
+        const float *w = m->Wh + (size_t)a * D;
+        float z = m->bh[a];
+        for (int j = 0; j < D; j++) z += w[j] * h[j];
+        out[a] = tanhf(z);
+    }
+    return 0;
+}
+
+int aaren_dt_predict(aaren_dt *m, const float *rtg, const float *obs, const float *act, const int *timesteps, int L,
+                     float *out, char *err, size_t errlen) {
+    if (L < 1 || 3 * L - 1 > m->max_N) return aaren_errf(err, errlen, "rl: a history of %d steps does not fit (reserve first)", L);
+    const int D = m->D;
+    for (int i = 0; i < L; i++)
+        step_tokens(m, m->x + (size_t)3 * i * D, rtg[i], obs + (size_t)i * m->no,
+                    i + 1 < L ? act + (size_t)i * m->na : NULL, timesteps[i]);
+    return predict_tokens(m, 3 * L - 1, out, err, errlen);
+}
+
+struct aaren_dt_agent {
+    aaren_dt *m;
+    int mode, n_streams;
+    long t;                  /* steps taken this episode */
+    double rtg;
+    aaren_stream *s;
+    float *tok, *y;          /* [n_streams, D] */
+    float *act;              /* [na] the last action */
+    float *h_rtg, *h_obs, *h_act;   /* recompute: the last K steps, oldest first: [K], [K, no], [K, na] */
+    int *h_ts;               /* [K] */
+    size_t bytes;
+    void *block;
+};
+
+void aaren_dt_agent_free(aaren_dt_agent *a) {
+    if (!a) return;
+    aaren_stream_free(a->s);
+    free(a->block);
+    free(a);
+}
+
+aaren_dt_agent *aaren_dt_agent_new(aaren_dt *m, int mode, char *err, size_t errlen) {
+    if (mode < AAREN_DT_RECOMPUTE || mode > AAREN_DT_FULL) { aaren_errf(err, errlen, "rl: unknown agent mode %d", mode); return NULL; }
+    if (mode == AAREN_DT_STREAMS && aaren_model_config(m->enc)->arch != AAREN_ARCH_AAREN) {
+        aaren_errf(err, errlen, "rl: the K-stream window needs Aaren (a Transformer stream keeps a KV cache; use recompute)");
+        return NULL;
+    }
+    aaren_dt_agent *a = calloc(1, sizeof *a);
+    if (!a) { aaren_errf(err, errlen, "out of memory"); return NULL; }
+    a->m = m;
+    a->mode = mode;
+    a->n_streams = mode == AAREN_DT_STREAMS ? m->K : 1;
+    const int K = m->K, D = m->D;
+    const size_t floats = 2 * (size_t)a->n_streams * D + m->na + (size_t)K * (1 + m->no + m->na);
+    if (!(a->block = malloc(sizeof(float) * floats + sizeof(int) * (size_t)K))) {
+        aaren_errf(err, errlen, "out of memory");
+        aaren_dt_agent_free(a);
+        return NULL;
+    }
+    float *p = a->block;
+    a->tok = p; p += (size_t)a->n_streams * D;
+    a->y = p; p += (size_t)a->n_streams * D;
+    a->act = p; p += m->na;
+    a->h_rtg = p; p += K;
+    a->h_obs = p; p += (size_t)K * m->no;
+    a->h_act = p; p += (size_t)K * m->na;
+    a->h_ts = (int *)p;
+    if (mode != AAREN_DT_RECOMPUTE) {
+        a->s = aaren_stream_new_batch(m->enc, a->n_streams, 3L * AAREN_DT_MAX_EP_LEN, 1, err, errlen);
+        if (!a->s) { aaren_dt_agent_free(a); return NULL; }
+        a->bytes = aaren_stream_alloc_bytes(a->s) + sizeof(float) * floats;
+    } else {
+        size_t pa, g, acts;
+        aaren_model_memory(m->enc, &pa, &g, &acts);
+        a->bytes = sizeof(float) * ((size_t)K * (1 + m->no + m->na)) + sizeof(int) * (size_t)K +
+                   sizeof(float) * (5 * (size_t)3 * K * D + 2 * (size_t)3 * K) + acts;
+    }
+    return a;
+}
+
+void aaren_dt_agent_reset(aaren_dt_agent *a, double target_return) {
+    a->t = 0;
+    a->rtg = target_return;
+    if (a->s) aaren_stream_reset(a->s);
+}
+
+size_t aaren_dt_agent_bytes(const aaren_dt_agent *a) { return a->bytes; }
+
+/* Feeds one token (tok row 0, already embedded, not yet normalised) to every stream; y gets the outputs. */
+static int feed(aaren_dt_agent *a, char *err, size_t errlen) {
+    aaren_dt *m = a->m;
+    const int D = m->D;
+    aaren_layernorm_forward(a->tok, m->lnm, m->lnr, a->tok, m->lnw, m->lnb, 1, D, m->o.enc.ln_eps);
+    for (int i = 1; i < a->n_streams; i++) memcpy(a->tok + (size_t)i * D, a->tok, sizeof(float) * D);
+    return aaren_stream_step_batch(a->s, a->tok, a->y, err, errlen);
+}
+
+int aaren_dt_agent_act(aaren_dt_agent *a, const float *obs, float *action, char *err, size_t errlen) {
+    aaren_dt *m = a->m;
+    const int D = m->D, K = m->K, na = m->na;
+    if (a->t >= AAREN_DT_MAX_EP_LEN) return aaren_errf(err, errlen, "rl: an episode holds at most %d steps", AAREN_DT_MAX_EP_LEN);
+    if (a->mode == AAREN_DT_RECOMPUTE) {
+        /* slide the window: keep the last K - 1 steps, append this one */
+        const int L = a->t < K ? (int)a->t + 1 : K;
+        if (a->t >= K) {
+            memmove(a->h_rtg, a->h_rtg + 1, sizeof(float) * (K - 1));
+            memmove(a->h_obs, a->h_obs + m->no, sizeof(float) * (size_t)(K - 1) * m->no);
+            memmove(a->h_act, a->h_act + na, sizeof(float) * (size_t)(K - 1) * na);
+            memmove(a->h_ts, a->h_ts + 1, sizeof(int) * (K - 1));
+        }
+        a->h_rtg[L - 1] = (float)a->rtg;
+        memcpy(a->h_obs + (size_t)(L - 1) * m->no, obs, sizeof(float) * m->no);
+        a->h_ts[L - 1] = (int)a->t;
+        if (aaren_dt_predict(m, a->h_rtg, a->h_obs, a->h_act, a->h_ts, L, action, err, errlen)) return -1;
+    } else {
+        if (a->mode == AAREN_DT_STREAMS && aaren_stream_reset_one(a->s, (int)(a->t % K))) return aaren_errf(err, errlen, "rl: stream reset");
+        step_tokens(m, m->x, (float)a->rtg, obs, NULL, (int)a->t);
+        memcpy(a->tok, m->x, sizeof(float) * D);
+        if (feed(a, err, errlen)) return -1;
+        memcpy(a->tok, m->x + D, sizeof(float) * D);
+        if (feed(a, err, errlen)) return -1;
+        /* the stream whose window starts max(0, t - K + 1) */
+        const int j = a->mode == AAREN_DT_STREAMS ? (int)((a->t + 1) % K) : 0;
+        const float *h = a->y + (size_t)j * D;
+        for (int k = 0; k < na; k++) {
+            const float *w = m->Wh + (size_t)k * D;
+            float z = m->bh[k];
+            for (int i = 0; i < D; i++) z += w[i] * h[i];
+            action[k] = tanhf(z);
+        }
+    }
+    memcpy(a->act, action, sizeof(float) * na);
+    return 0;
+}
+
+int aaren_dt_agent_reward(aaren_dt_agent *a, double reward, char *err, size_t errlen) {
+    aaren_dt *m = a->m;
+    if (a->mode == AAREN_DT_RECOMPUTE) {
+        const int L = a->t < m->K ? (int)a->t + 1 : m->K;
+        memcpy(a->h_act + (size_t)(L - 1) * m->na, a->act, sizeof(float) * m->na);
+    } else {
+        embed(a->tok, m->Wa, m->ba, a->act, m->na, m->T + (size_t)clamp_ts(a->t) * m->D, m->D);
+        if (feed(a, err, errlen)) return -1;
+    }
+    a->rtg -= reward;
+    a->t++;
+    return 0;
+}
+
+int aaren_dt_evaluate(aaren_dt *m, const char *xml_dir, int mode, double target_return, int episodes, uint64_t seed,
+                      aaren_dt_eval *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    aaren_env *e = aaren_env_new(m->env, xml_dir, err, errlen);
+    if (!e) return -1;
+    if (aaren_env_obs_dim(e) != m->no || aaren_env_act_dim(e) != m->na) {
+        aaren_env_free(e);
+        return aaren_errf(err, errlen, "rl: the model's dimensions do not match %s", aaren_env_name(m->env));
+    }
+    aaren_dt_agent *a = aaren_dt_agent_new(m, mode, err, errlen);
+    float *obs = malloc(sizeof(float) * (size_t)(m->no + m->na));
+    double *rets = malloc(sizeof(double) * (size_t)episodes);
+    int rc = a && obs && rets ? 0 : (a ? aaren_errf(err, errlen, "out of memory") : -1);
+    float *act = obs ? obs + m->no : NULL;
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 3;
+    double t_steps = 0;
+    long n_steps = 0;
+    for (int ep = 0; ep < episodes && !rc; ep++) {
+        aaren_env_reset(e, &rng, obs);
+        aaren_dt_agent_reset(a, target_return);
+        double ret = 0, r;
+        int term = 0, trunc = 0;
+        while (!term && !trunc && !rc) {
+            const double t0 = now_s();
+            if (aaren_dt_agent_act(a, obs, act, err, errlen)) { rc = -1; break; }
+            const double t1 = now_s();
+            if (aaren_env_step(e, act, obs, &r, &term, &trunc)) break;
+            const double t2 = now_s();
+            if (aaren_dt_agent_reward(a, r, err, errlen)) { rc = -1; break; }
+            t_steps += (t1 - t0) + (now_s() - t2);
+            n_steps++;
+            ret += r;
+        }
+        rets[ep] = ret;
+    }
+    if (!rc) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < episodes; i++) s += rets[i];
+        out->ret_mean = s / episodes;
+        for (int i = 0; i < episodes; i++) s2 += (rets[i] - out->ret_mean) * (rets[i] - out->ret_mean);
+        out->ret_std = episodes > 1 ? sqrt(s2 / (episodes - 1)) : 0;
+        out->score_mean = aaren_env_normalized_score(m->env, out->ret_mean);
+        out->score_std = fabs(aaren_env_normalized_score(m->env, out->ret_mean + out->ret_std) - out->score_mean);
+        out->len_mean = (double)n_steps / episodes;
+        out->step_us = n_steps ? 1e6 * t_steps / n_steps : 0;
+        out->agent_bytes = aaren_dt_agent_bytes(a);
+    }
+    aaren_dt_agent_free(a);
+    free(obs);
+    free(rets);
+    aaren_env_free(e);
+    return rc;
+}
