@@ -37,6 +37,16 @@ def main():
     r = run([a, "rl", "eval-policy", "--env", "hopper", "--xml-dir", "/nonexistent"])
     check(r.returncode == 1 and ("/nonexistent/hopper.xml" in r.stderr or "no MuJoCo" in r.stderr),
           f"rl: a missing model folder (or a build without MuJoCo) is named: {r.stderr.strip()}")
+    for sub in ["make-data", "eval-policy", "info", "train", "eval"]:
+        r = run([a, "rl", sub, "--help"])
+        check(r.returncode == 0 and "usage" in r.stdout, f"aaren rl {sub} --help")
+    for sub, opt in (("train", "--data"), ("eval", "--model"), ("info", "--data")):
+        r = run([a, "rl", sub, opt, "/nonexistent/x.hdf5"])
+        check(r.returncode == 1 and "/nonexistent/x.hdf5" in r.stderr, f"rl {sub}: a missing file is named: {r.stderr.strip()}")
+    r = run([a, "rl", "train", "--data", "x.hdf5", "--K", "0"])
+    check(r.returncode == 2 and "--K" in r.stderr, f"rl train: a bad --K is a usage error: {r.stderr.strip()}")
+    r = run([a, "rl", "eval", "--model", "x", "--mode", "sideways"])
+    check(r.returncode == 2 and "sideways" in r.stderr, f"rl eval: a bad --mode is a usage error: {r.stderr.strip()}")
     r = run([a, "rl", "eval-policy", "--env", "cartpole"])
     check(r.returncode == 2 and "cartpole" in r.stderr, "rl: an unknown environment is a usage error naming it")
     r = run([a, "train", "--steps", "x"])

@@ -77,6 +77,12 @@ int cmd_events(int argc, char **argv);
 int cmd_rl(int argc, char **argv);
 int cmd_rl_info(int argc, char **argv);   /* aaren rl info --data FILE.hdf5 (cmd_rl_data.c) */
 int cmd_rl_make_data(int argc, char **argv);
+int cmd_rl_dt_train(int argc, char **argv);
+int cmd_rl_dt_eval(int argc, char **argv);
+/* The environment of a D4RL-style data set: its "env" attribute, else the first word of the
+ * file name (hopper-medium-v2.hdf5); -1 when neither names one of the four. */
+struct aaren_d4rl;
+int cli_data_env(const struct aaren_d4rl *d, const char *path);
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -1,4 +1,4 @@
-/* aaren rl: the MuJoCo locomotion environments (offline-RL groundwork). */
+/* aaren rl: offline RL on the MuJoCo locomotion environments (dispatch and eval-policy). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +11,11 @@ static const char *rl_help =
     "usage: aaren rl make-data --env NAME [options]   (see aaren rl make-data --help)\n"
     "       aaren rl eval-policy --env NAME [--policy random|zero|FILE] [--episodes K] [--seed S]\n"
     "                            [--action-noise X] [--xml-dir DIR]\n"
-    "       aaren rl info --data FILE.hdf5   (a D4RL-style data set; see aaren rl info --help)\n\n"
+    "       aaren rl info --data FILE.hdf5   (a D4RL-style data set; see aaren rl info --help)\n"
+    "       aaren rl train --data FILE.hdf5 [--arch aaren|transformer] [options]\n"
+    "       aaren rl eval --model FILE [--mode recompute|streams|full|all]\n\n"
     "make-data trains behaviour policies and writes D4RL-layout data sets.\n"
+    "train / eval: Decision Aaren and the Decision Transformer (see aaren rl train --help).\n"
     "eval-policy runs K episodes (at most 1000 steps each) of a MuJoCo locomotion environment\n"
     "with gym's v3 semantics (halfcheetah, hopper, walker2d, ant; see src/rl/env.h) and prints\n"
     "the mean and std of the return, the episode lengths and D4RL's normalised score.\n"
@@ -97,5 +100,7 @@ int cmd_rl(int argc, char **argv) {
     if (!strcmp(argv[0], "eval-policy")) return eval_policy(argc - 1, argv + 1);
     if (!strcmp(argv[0], "info")) return cmd_rl_info(argc - 1, argv + 1);
     if (!strcmp(argv[0], "make-data")) return cmd_rl_make_data(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "train")) return cmd_rl_dt_train(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "eval")) return cmd_rl_dt_eval(argc - 1, argv + 1);
     return cli_fail("rl", "unknown subcommand '%s' (see 'aaren rl --help')", argv[0]), 2;
 }

@@ -17,12 +17,18 @@ static const char *info_help =
 /* The environment in the first word of s (up to '-', '_', '.' or '/'), e.g. "hopper-medium-v2";
  * -1 when it is none of the four. */
 static int env_of(const char *s) {
+    if (!s) return -1;
     char w[32];
     size_t n = strcspn(s, "-_./");
     if (n >= sizeof w) return -1;
     memcpy(w, s, n);
     w[n] = '\0';
     return aaren_env_kind_from_name(w);
+}
+
+int cli_data_env(const aaren_d4rl *d, const char *path) {
+    const char *env = aaren_d4rl_meta(d, "env"), *base = strrchr(path, '/');
+    return env ? env_of(env) : env_of(base ? base + 1 : path);
 }
 
 int cmd_rl_info(int argc, char **argv) {

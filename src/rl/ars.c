@@ -17,20 +17,20 @@
 void aaren_ars_defaults(aaren_env_kind k, aaren_ars_config *c) {
     memset(c, 0, sizeof *c);
     c->eval_every = 5;
-    c->eval_episodes = 4;
+    c->eval_episodes = 10;
     c->seed = 0;
     switch (k) {
     case AAREN_ENV_HALFCHEETAH:
-        c->directions = 32; c->top = 4; c->step = 0.02f; c->noise = 0.03f; c->shift = 0; c->episodes = 6400;
+        c->directions = 32; c->top = 4; c->step = 0.02f; c->noise = 0.03f; c->shift = 0; c->episodes = 25600;
         c->medium_target = 12135.0 / 3; break;
     case AAREN_ENV_HOPPER:
         c->directions = 8; c->top = 4; c->step = 0.01f; c->noise = 0.025f; c->shift = 1; c->episodes = 8000;
         c->medium_target = 3234.3 / 3; break;
     case AAREN_ENV_WALKER2D:
-        c->directions = 40; c->top = 30; c->step = 0.025f; c->noise = 0.01f; c->shift = 1; c->episodes = 12000;
+        c->directions = 40; c->top = 30; c->step = 0.025f; c->noise = 0.01f; c->shift = 1; c->episodes = 40000;
         c->medium_target = 4592.3 / 3; break;
     default:
-        c->directions = 16; c->top = 8; c->step = 0.015f; c->noise = 0.025f; c->shift = 1; c->episodes = 1600;
+        c->directions = 16; c->top = 8; c->step = 0.015f; c->noise = 0.025f; c->shift = 1; c->episodes = 3200;
         c->medium_target = 3879.7 / 3; break;
     }
 }

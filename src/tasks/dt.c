@@ -64,6 +64,7 @@ void aaren_dt_free(aaren_dt *m) {
     aaren_model_free(m->enc);
     aaren_adamw_free(m->opt);
     free(m->block);
+    free(m->rtg);
     free(m);
 }
 
@@ -324,43 +325,65 @@ static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t 
     return 0;
 }
 
+/* One batch's forward and backward on the windows already drawn: returns the mean squared
+ * action error; the gradients hold its derivative. dropout_seed 0: no dropout. */
+static double batch_grad(aaren_dt *m, const aaren_d4rl *d, int B, uint64_t dropout_seed, char *err, size_t errlen) {
+    const int N = 3 * m->K;
+    const long count = count_rows(m, B);
+    aaren_model_zero_grad(m->enc);
+    build_batch(m, d, B, N);
+    aaren_model_set_dropout(m->enc, dropout_seed ? m->o.dropout : 0, dropout_seed);
+    double loss = NAN;
+    if (!aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) {
+        const double se = head(m, d, B, N, count, 1);
+        if (!aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) {
+            embed_backward(m, d, B, N);
+            loss = se / ((double)count * m->na);
+        }
+    }
+    aaren_model_set_dropout(m->enc, 0, 0);
+    return loss;
+}
+
+static int can_train(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
+    if (!m->opt) return aaren_errf(err, errlen, "rl: a loaded model is for evaluation, not training");
+    if (!m->grads || m->max_B < m->o.batch || m->max_N < 3 * m->K)
+        return aaren_errf(err, errlen, "rl: the model was re-reserved for prediction only");
+    return check_data(m, d, err, errlen);
+}
+
+double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char *err, size_t errlen) {
+    if (can_train(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return NAN;
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 5;
+    draw_windows(m, d, m->o.batch, &rng);
+    return batch_grad(m, d, m->o.batch, 0, err, errlen);
+}
+
 int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_progress progress, void *ctx,
                    char *err, size_t errlen) {
-    if (!m->opt) return aaren_errf(err, errlen, "rl: a loaded model is for evaluation, not training");
-    if (!m->grads || m->max_B < m->o.batch || m->max_N < 3 * m->K) return aaren_errf(err, errlen, "rl: the model was re-reserved for prediction only");
-    if (check_data(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return -1;
-    const int B = m->o.batch, N = 3 * m->K;
+    if (can_train(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return -1;
+    if (errlen) err[0] = 0;
+    const int B = m->o.batch;
     uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 101;
     const double t0 = now_s();
     double sum = 0;
     long n_sum = 0;
-    int rc = 0;
-    for (long step = 1; step <= m->o.steps && !rc; step++) {
+    for (long step = 1; step <= m->o.steps; step++) {
         draw_windows(m, d, B, &rng);
-        const long count = count_rows(m, B);
-        aaren_model_zero_grad(m->enc);
-        build_batch(m, d, B, N);
-        aaren_model_set_dropout(m->enc, m->o.dropout, m->o.seed * 1000003ull + (uint64_t)step);
-        if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) { rc = -1; break; }
-        const double se = head(m, d, B, N, count, 1);
-        if (aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) { rc = -1; break; }
-        embed_backward(m, d, B, N);
+        const double loss = batch_grad(m, d, B, m->o.seed * 1000003ull + (uint64_t)step, err, errlen);
+        if (isnan(loss) && err[0]) return -1;
         const float norm = aaren_adamw_step(m->opt, aaren_model_params(m->enc), aaren_model_grads(m->enc));
-        const double loss = se / ((double)count * m->na);
-        if (!isfinite(norm) || !isfinite(loss)) {
-            rc = aaren_errf(err, errlen, "rl: training diverged at step %ld (loss %g, gradient norm %g)", step, loss, (double)norm);
-            break;
-        }
+        if (!isfinite(norm) || !isfinite(loss))
+            return aaren_errf(err, errlen, "rl: training diverged at step %ld (loss %g, gradient norm %g)", step, loss, (double)norm);
         sum += loss;
         n_sum++;
-        if (progress && (step % log_every == 0 || step == m->o.steps)) {
+        if (progress && log_every > 0 && (step % log_every == 0 || step == m->o.steps)) {
             if (progress(ctx, step, sum / n_sum, now_s() - t0)) break;
             sum = 0;
             n_sum = 0;
         }
     }
-    aaren_model_set_dropout(m->enc, 0, 0);
-    return rc;
+    return 0;
 }
 
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen) {

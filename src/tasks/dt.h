@@ -63,6 +63,9 @@ typedef int (*aaren_dt_progress)(void *ctx, long step, double loss, double secon
 /* Runs the model's steps of training on d (the data it was made for). Returns 0 or -1. */
 int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_progress progress, void *ctx,
                    char *err, size_t errlen);
+/* Gradients (into the encoder's gradient block) of the mean squared action error on one
+ * batch drawn with seed, without dropout and without a step; returns the loss (for tests). */
+double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char *err, size_t errlen);
 /* The mean squared action error on n_windows windows of d drawn with seed (no dropout). */
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen);
 

@@ -1,0 +1,83 @@
+"""Writes the offline-RL table (D4RL normalised score, mean ± std over seeds, Decision
+Transformer and Decision Aaren side by side) from the runs CSV of scripts/reproduce_rl.sh.
+usage: summarize_rl.py RUNS.csv OUT.md"""
+import statistics
+import sys
+from results_table import mean_std, read_groups
+
+ENVS = ["halfcheetah", "hopper", "walker2d", "ant"]
+SETS = ["medium", "medium-replay", "medium-expert"]
+# Decision Transformer, Chen et al. 2021 (arXiv 2106.01345), Table 2: D4RL v2 gym locomotion,
+# mean ± std over 3 seeds. The paper has no Ant rows.
+PUBLISHED_DT = {
+    ("halfcheetah", "medium"): "42.6 ± 0.1", ("hopper", "medium"): "67.6 ± 1.0", ("walker2d", "medium"): "74.0 ± 1.4",
+    ("halfcheetah", "medium-replay"): "36.6 ± 0.8", ("hopper", "medium-replay"): "82.7 ± 7.0",
+    ("walker2d", "medium-replay"): "66.6 ± 3.0", ("halfcheetah", "medium-expert"): "86.8 ± 1.3",
+    ("hopper", "medium-expert"): "107.6 ± 1.8", ("walker2d", "medium-expert"): "108.1 ± 0.2",
+}
+ROWS = [("transformer", "window-recompute", "Decision Transformer (K-step window, recomputed)"),
+        ("aaren", "window-streams", "Decision Aaren (K-step window, K streams)"),
+        ("aaren", "full-stream", "Decision Aaren (whole episode, one stream)")]
+
+
+def col(rows, key):
+    return [float(r[key]) for r in rows]
+
+
+def main(src, dst):
+    g = read_groups(src, "env", "data", "arch", "mode")
+    steps = sorted({r["steps"] for rows in g.values() for r in rows})
+    out = ["# Offline RL: Decision Aaren vs Decision Transformer", "",
+           "Produced by `bash scripts/reproduce_rl.sh` (every evaluation is a row of `results/rl_runs.csv`, with its "
+           "seed, updates, target return, training time, per-step latency and agent memory). Data sets: our own, "
+           "rebuilt the way D4RL built its v2 locomotion data (`aaren rl make-data`, see `results/rl-data.md`), so the "
+           "published figures beside ours are a reference, not a like-for-like comparison.", "",
+           "Model (both architectures; the encoder is the only difference): per step a return-to-go, a state and an "
+           "action token, each with its own linear embedding plus a learned time-step embedding, then a LayerNorm; "
+           "context K = 20 steps (60 tokens), 3 pre-norm blocks, width 128, 1 head, d_ff 512, dropout 0.1; actions "
+           "from the state token's output through tanh; MSE on actions. AdamW lr 1e-4, weight decay 1e-4, gradient "
+           "norm clipped at 0.25, batch 64 windows drawn in proportion to trajectory length, returns-to-go / 1000, "
+           f"linear warm-up over a tenth of the updates. Updates per run: {', '.join(steps)} (the original trains "
+           "100,000; scaled to this 2-core machine). Evaluation: 10 episodes per run, target return hopper 3600, "
+           "halfcheetah 12000, walker2d 5000, ant 6000; the score of a run is D4RL's normalised score of its mean "
+           "return; the table gives mean ± sample std over seeds (n seeds).", "",
+           "| data set | Decision Transformer | Decision Aaren (window) | Decision Aaren (whole episode) | DT published | "
+           "return T / A / A-full | train s T / A |",
+           "|---|---|---|---|---|---|---|"]
+    for env in ENVS:
+        for ds in SETS:
+            cells = [g.get((env, ds, a, m), []) for a, m, _ in ROWS]
+            if not any(cells):
+                continue
+            sc = [mean_std(col(c, "score"), 1) for c in cells]
+            ret = " / ".join(f"{statistics.mean(col(c, 'return_mean')):.0f}" if c else "-" for c in cells)
+            tr = " / ".join(f"{statistics.mean(col(c, 'train_s')):.0f}" if c else "-" for c in cells[:2])
+            out.append(f"| {env}-{ds} | {sc[0]} | {sc[1]} | {sc[2]} | {PUBLISHED_DT.get((env, ds), 'not reported')} | "
+                       f"{ret} | {tr} |")
+    out += ["", "## Inference cost during evaluation", "",
+            "Mean wall time of one environment step's model work (the agent's act and reward calls, not the physics) "
+            "and the bytes the agent holds for its context, averaged over the runs of each data set. The Transformer "
+            "recomputes its window every step; Decision Aaren's window runs as K streams stepped together (constant "
+            "memory); the whole-episode row is one stream (constant memory, whatever the episode length). Runs "
+            "shared the machine with other jobs, so latencies are indicative; `results/rl-latency.md` holds a "
+            "measurement on a quiet machine.", "",
+            "| data set | µs/step T / A-window / A-full | agent bytes T / A-window / A-full |", "|---|---|---|"]
+    for env in ENVS:
+        for ds in SETS:
+            cells = [g.get((env, ds, a, m), []) for a, m, _ in ROWS]
+            if not any(cells):
+                continue
+            us = " / ".join(f"{statistics.mean(col(c, 'step_us')):.0f}" if c else "-" for c in cells)
+            by = " / ".join(f"{int(statistics.mean(col(c, 'agent_bytes'))):,}" if c else "-" for c in cells)
+            out.append(f"| {env}-{ds} | {us} | {by} |")
+    missing = [f"{e}-{d}" for e in ENVS for d in SETS if not any(g.get((e, d, a, m)) for a, m, _ in ROWS)]
+    if missing:
+        out += ["", f"Not run yet (the grid resumes where it stopped): {', '.join(missing)}."]
+    out.append("")
+    with open(dst, "w") as f:
+        f.write("\n".join(out))
+    print(f"wrote {dst}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,205 @@
+/* aaren rl train / aaren rl eval: Decision Aaren and the Decision Transformer on a
+ * D4RL-style data set, evaluated in the MuJoCo environments (src/tasks/dt.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "data/d4rl.h"
+#include "rl/env.h"
+#include "tasks/dt.h"
+
+static const char *train_help =
+    "usage: aaren rl train --data FILE.hdf5 [--arch aaren|transformer] [--steps N] [--save FILE]\n"
+    "                      [--eval-episodes K] [--target R] [options]\n\n"
+    "Trains a decision model (return-to-go, state and action tokens with a time-step embedding,\n"
+    "the causal encoder, tanh action head, MSE on actions; src/tasks/dt.h) on a D4RL-layout\n"
+    "data set (ours from 'aaren rl make-data', or D4RL's own v2 files), then evaluates it in\n"
+    "the environment, conditioned on the target return:\n"
+    "  transformer: the last K steps recomputed every step (window-recompute);\n"
+    "  aaren:       the same window through K streams (window-streams, constant memory) and\n"
+    "               the whole episode through one stream (full-stream, constant memory).\n"
+    "Each evaluation prints a 'result:' line (return, D4RL normalised score, per-step latency\n"
+    "and the bytes the agent holds).\n"
+    "  --env NAME          environment (default: the file's env attribute or name)\n"
+    "  --steps N [10000]   --batch B [64]  --K [20]  --lr [1e-4]  --weight-decay [1e-4]\n"
+    "  --warmup N [10000, at most steps/10]  --clip [0.25]  --dropout [0.1]  --rtg-scale [1000]\n"
+    "  --d-model [128]  --n-heads [1]  --n-layers [3]  --d-ff [512]  --norm pre|post [pre]\n"
+    "  --target R          default: hopper 3600, halfcheetah 12000, walker2d 5000, ant 6000\n"
+    "  --eval-episodes K [10] (0: no evaluation)  --seed S [1]  --log-every N  --xml-dir DIR\n"
+    "  --results-csv FILE  append one row per evaluation (created with a header)\n"
+    "  --quiet             no progress lines\n";
+
+static const char *eval_help =
+    "usage: aaren rl eval --model FILE [--mode recompute|streams|full|all] [--episodes K]\n"
+    "                     [--target R] [--seed S] [--xml-dir DIR]\n\n"
+    "Evaluates a model saved by 'aaren rl train --save' in its environment and prints one\n"
+    "'result:' line per mode (see 'aaren rl train --help'). --mode all (the default) runs\n"
+    "window-recompute, and for Aaren also window-streams and full-stream.\n";
+
+static const char *const dt_train_valued[] = {"data", "env", "arch", "steps", "batch", "K", "lr", "weight-decay", "warmup",
+                                           "clip", "dropout", "rtg-scale", "d-model", "n-heads", "n-layers", "d-ff",
+                                           "norm", "activation", "target", "eval-episodes", "seed", "log-every",
+                                           "xml-dir", "save", "results-csv", NULL};
+static const char *const train_flags[] = {"quiet", NULL};
+
+static double default_target(aaren_env_kind k) {
+    static const double t[AAREN_ENV_COUNT] = {12000, 3600, 5000, 6000};
+    return t[k];
+}
+
+static int parse_float(const cli_args *a, const char *key, float lo, float hi, float *out) {
+    const char *s = cli_get(a, key);
+    if (!s) return 0;
+    char *end;
+    const float v = strtof(s, &end);
+    if (*end || !(v >= lo && v <= hi)) return cli_fail("rl", "--%s '%s': expected a number in [%g, %g]", key, s, lo, hi), -1;
+    *out = v;
+    return 0;
+}
+
+static int progress(void *ctx, long step, double loss, double seconds) {
+    const long total = *(const long *)ctx;
+    fprintf(stderr, "step %6ld / %ld  action MSE %.5f  %.1f s\n", step, total, loss, seconds);
+    return 0;
+}
+
+/* What a results row records about training. */
+typedef struct {
+    const char *csv;
+    long steps;
+    int batch;
+    double train_s, mse;
+} run_info;
+
+static int append_row(const run_info *ri, const aaren_dt *m, int mode, const char *data, long seed, double target,
+                      int episodes, const aaren_dt_eval *ev) {
+    FILE *probe = fopen(ri->csv, "r");
+    const int fresh = !probe;
+    if (probe) fclose(probe);
+    FILE *f = fopen(ri->csv, "a");
+    if (!f) return cli_fail("rl train", "%s: cannot append", ri->csv);
+    if (fresh)
+        fprintf(f, "env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean,return_std,score,length,step_us,"
+                   "agent_bytes,train_s,action_mse,threads\n");
+    fprintf(f, "%s,%s,%s,%s,%ld,%ld,%d,%d,%g,%d,%.3f,%.3f,%.3f,%.1f,%.2f,%zu,%.1f,%.6f,%d\n", aaren_env_name(aaren_dt_env(m)),
+            data, aaren_arch_name(aaren_model_config(aaren_dt_encoder(m))->arch), aaren_dt_mode_name(mode), seed,
+            ri->steps, ri->batch, aaren_dt_K(m), target, episodes, ev->ret_mean, ev->ret_std, ev->score_mean, ev->len_mean,
+            ev->step_us, ev->agent_bytes, ri->train_s, ri->mse, aaren_threads());
+    return fclose(f) ? cli_fail("rl train", "%s: write failed", ri->csv) : 0;
+}
+
+/* Evaluates m in the given modes (mode < 0: all that apply) and prints result lines. */
+static int evaluate(aaren_dt *m, int mode, int episodes, double target, long seed, const char *xml, const char *data,
+                    const run_info *ri) {
+    const double train_s = ri ? ri->train_s : 0;
+    const int aaren = aaren_model_config(aaren_dt_encoder(m))->arch == AAREN_ARCH_AAREN;
+    for (int md = AAREN_DT_RECOMPUTE; md <= AAREN_DT_FULL; md++) {
+        if (mode >= 0 ? md != mode : (!aaren && md != AAREN_DT_RECOMPUTE) || (aaren && md == AAREN_DT_RECOMPUTE)) continue;
+        aaren_dt_eval ev;
+        char err[1024];
+        if (aaren_dt_evaluate(m, xml, md, target, episodes, (uint64_t)seed * 7919 + 17, &ev, err, sizeof err))
+            return cli_fail("rl", "%s", err);
+        printf("result: env=%s data=%s arch=%s mode=%s seed=%ld target=%g episodes=%d return_mean=%.2f return_std=%.2f "
+               "score=%.2f length=%.1f step_us=%.1f agent_bytes=%zu train_s=%.1f\n",
+               aaren_env_name(aaren_dt_env(m)), data, aaren_arch_name(aaren_model_config(aaren_dt_encoder(m))->arch),
+               aaren_dt_mode_name(md), seed, target, episodes, ev.ret_mean, ev.ret_std, ev.score_mean, ev.len_mean,
+               ev.step_us, ev.agent_bytes, train_s);
+        fflush(stdout);
+        if (ri && ri->csv && append_row(ri, m, md, data, seed, target, episodes, &ev)) return 1;
+    }
+    return 0;
+}
+
+int cmd_rl_dt_train(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, "rl train", argc, argv, dt_train_valued, train_flags);
+    if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
+    const char *path = cli_need(&a, "data");
+    if (!path) return 2;
+    aaren_dt_options o;
+    aaren_dt_options_init(&o);
+    aaren_config base = o.enc;
+    long steps, batch, K, warmup, episodes, seed, log_every;
+    if (cli_config(&a, &base, &o.enc) || cli_int(&a, "steps", o.steps, 0, 100000000, &steps) ||
+        cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "K", o.K, 1, 1000, &K) ||
+        cli_int(&a, "warmup", o.warmup, 0, 100000000, &warmup) || cli_int(&a, "eval-episodes", 10, 0, 100000, &episodes) ||
+        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || parse_float(&a, "lr", 1e-8f, 1, &o.lr) ||
+        parse_float(&a, "weight-decay", 0, 1, &o.weight_decay) || parse_float(&a, "clip", 0, 1e6f, &o.clip) ||
+        parse_float(&a, "dropout", 0, 0.9f, &o.dropout) || parse_float(&a, "rtg-scale", 1e-3f, 1e9f, &o.rtg_scale))
+        return 2;
+    o.steps = steps; o.batch = (int)batch; o.K = (int)K; o.warmup = warmup; o.seed = (uint64_t)seed;
+    if (cli_int(&a, "log-every", steps / 20 > 0 ? steps / 20 : 1, 1, 100000000, &log_every)) return 2;
+    char err[1024];
+    aaren_d4rl d;
+    if (aaren_d4rl_load(path, &d, err, sizeof err)) return cli_fail("rl train", "%s", err);
+    const int k = cli_get(&a, "env") ? aaren_env_kind_from_name(cli_get(&a, "env")) : cli_data_env(&d, path);
+    if (k < 0) {
+        aaren_d4rl_free(&d);
+        return cli_fail("rl train", "%s: cannot tell the environment (give --env halfcheetah|hopper|walker2d|ant)", path), 2;
+    }
+    float target = (float)default_target((aaren_env_kind)k);
+    if (parse_float(&a, "target", -1e9f, 1e9f, &target)) { aaren_d4rl_free(&d); return 2; }
+    const char *ds = aaren_d4rl_meta(&d, "dataset"), *base_name = strrchr(path, '/');
+    char data_name[160];
+    snprintf(data_name, sizeof data_name, "%s", ds ? ds : base_name ? base_name + 1 : path);
+    aaren_dt *m = aaren_dt_new(&d, (aaren_env_kind)k, &o, err, sizeof err);
+    if (!m) { aaren_d4rl_free(&d); return cli_fail("rl train", "%s", err); }
+    const int quiet = cli_flag(&a, "quiet");
+    if (!quiet)
+        fprintf(stderr, "%s on %s (%s): %ld transitions, %ld episodes; %zu parameters; %ld steps of %d windows of %d steps; "
+                "%d threads\n", aaren_arch_name(o.enc.arch), path, aaren_env_name((aaren_env_kind)k), d.n, d.n_episodes,
+                aaren_model_n_params(aaren_dt_encoder(m)) + aaren_model_n_extra(aaren_dt_encoder(m)), steps, o.batch, o.K,
+                aaren_threads());
+    const double t0 = cli_now();
+    rc = aaren_dt_train(m, &d, quiet ? 0 : log_every, quiet ? NULL : progress, &steps, err, sizeof err);
+    const double train_s = cli_now() - t0;
+    run_info ri = {cli_get(&a, "results-csv"), steps, o.batch, train_s, NAN};
+    if (!rc) {
+        ri.mse = aaren_dt_action_mse(m, &d, 1024, (uint64_t)seed + 99, err, sizeof err);
+        printf("trained: %ld steps in %.1f s; action MSE on 1024 drawn windows %.5f\n", steps, train_s, ri.mse);
+    }
+    aaren_d4rl_free(&d);
+    if (rc) { aaren_dt_free(m); return cli_fail("rl train", "%s", err); }
+    if (cli_get(&a, "save") && aaren_dt_save(m, cli_get(&a, "save"), err, sizeof err)) {
+        aaren_dt_free(m);
+        return cli_fail("rl train", "%s", err);
+    }
+    rc = episodes > 0 ? evaluate(m, -1, (int)episodes, target, seed, cli_get(&a, "xml-dir"), data_name, &ri) : 0;
+    aaren_dt_free(m);
+    return rc;
+}
+
+int cmd_rl_dt_eval(int argc, char **argv) {
+    static const char *const valued[] = {"model", "mode", "episodes", "target", "seed", "xml-dir", NULL};
+    cli_args a;
+    int rc = cli_parse(&a, "rl eval", argc, argv, valued, NULL);
+    if (rc) { if (rc > 0) fputs(eval_help, stdout); return rc > 0 ? 0 : 2; }
+    const char *path = cli_need(&a, "model");
+    if (!path) return 2;
+    const char *ms = cli_get(&a, "mode") ? cli_get(&a, "mode") : "all";
+    const int mode = !strcmp(ms, "all") ? -1 : !strcmp(ms, "recompute") ? AAREN_DT_RECOMPUTE
+                   : !strcmp(ms, "streams") ? AAREN_DT_STREAMS : !strcmp(ms, "full") ? AAREN_DT_FULL : -2;
+    if (mode == -2) return cli_fail("rl eval", "--mode '%s': expected recompute, streams, full or all", ms), 2;
+    long episodes, seed;
+    if (cli_int(&a, "episodes", 10, 1, 100000, &episodes) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed)) return 2;
+    char err[1024];
+    aaren_dt *m = aaren_dt_load(path, err, sizeof err);
+    if (!m) return cli_fail("rl eval", "%s", err);
+    float target = (float)default_target(aaren_dt_env(m));
+    if (parse_float(&a, "target", -1e9f, 1e9f, &target)) { aaren_dt_free(m); return 2; }
+    if (mode == AAREN_DT_STREAMS && aaren_model_config(aaren_dt_encoder(m))->arch != AAREN_ARCH_AAREN) {
+        aaren_dt_free(m);
+        return cli_fail("rl eval", "--mode streams needs an Aaren model (a Transformer stream keeps a KV cache)"), 2;
+    }
+    const char *base = strrchr(path, '/');
+    if (mode < 0) {   /* all: recompute first, then the stream modes for Aaren */
+        rc = evaluate(m, AAREN_DT_RECOMPUTE, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
+        if (!rc && aaren_model_config(aaren_dt_encoder(m))->arch == AAREN_ARCH_AAREN)
+            for (int md = AAREN_DT_STREAMS; md <= AAREN_DT_FULL && !rc; md++)
+                rc = evaluate(m, md, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
+    } else {
+        rc = evaluate(m, mode, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
+    }
+    aaren_dt_free(m);
+    return rc;
+}

@@ -1,0 +1,208 @@
+/* Decision Transformer / Decision Aaren (tasks/dt.h), both architectures:
+ *  - the gradients of the task's own parameters (return, state and action embeddings, the
+ *    time-step table, the embedding norm, the action head) against central differences;
+ *  - behaviour cloning of a fixed linear policy on a small data set reaches a low action
+ *    error (far below the actions' variance);
+ *  - the agents give the actions of the parallel model over the same history: recompute and
+ *    the K-stream window over the last K steps, the full stream over the whole history;
+ *  - a checkpoint round trip predicts the same actions; bad checkpoints are refused. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "model/rng.h"
+#include "tasks/dt.h"
+
+enum { NO = 4, NA = 2 };
+
+/* Episodes of random-walk states with actions tanh(A s) from a fixed A; reward 1 - |a|^2. */
+static void make_data(aaren_d4rl *d, int episodes, int len) {
+    aaren_d4rl_alloc(d, (long)episodes * len, NO, NA, 1);
+    static const float A[NA][NO] = {{0.8f, -0.5f, 0.3f, 0.0f}, {-0.2f, 0.4f, 0.9f, -0.6f}};
+    uint64_t r = 77;
+    for (int e = 0; e < episodes; e++) {
+        float s[NO];
+        for (int k = 0; k < NO; k++) s[k] = (float)aaren_rng_normal(&r);
+        for (int t = 0; t < len; t++) {
+            const long i = (long)e * len + t;
+            memcpy(d->observations + i * NO, s, sizeof s);
+            double n2 = 0;
+            for (int a = 0; a < NA; a++) {
+                double z = 0;
+                for (int k = 0; k < NO; k++) z += A[a][k] * s[k];
+                d->actions[i * NA + a] = (float)tanh(z);
+                n2 += tanh(z) * tanh(z);
+            }
+            d->rewards[i] = (float)(1 - n2);
+            for (int k = 0; k < NO; k++) s[k] = 0.8f * s[k] + 0.6f * (float)aaren_rng_normal(&r);
+            memcpy(d->next_observations + i * NO, s, sizeof s);
+        }
+        d->timeouts[(long)e * len + len - 1] = 1;
+    }
+    aaren_d4rl_split(d);
+}
+
+static aaren_dt_options small_options(int arch) {
+    aaren_dt_options o;
+    aaren_dt_options_init(&o);
+    o.enc.arch = arch;
+    o.enc.d_model = 32;
+    o.enc.n_heads = 2;
+    o.enc.n_layers = 2;
+    o.enc.d_ff = 64;
+    o.K = 5;
+    o.batch = 16;
+    o.rtg_scale = 10;
+    o.seed = 3;
+    return o;
+}
+
+static void test_grads(int arch, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch);
+    o.batch = 4;
+    char err[512] = "";
+    aaren_dt *m = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
+    CHECK(m != NULL, "new: %s", err);
+    if (!m) return;
+    aaren_model *enc = aaren_dt_encoder(m);
+    const size_t n0 = aaren_model_n_params(enc), ne = aaren_model_n_extra(enc);
+    float *p = aaren_model_params(enc), *g = aaren_model_grads(enc);
+    float *g0 = malloc(sizeof(float) * ne);
+    CHECK(!isnan(aaren_dt_batch_grad(m, d, 9, err, sizeof err)), "grad: %s", err);
+    memcpy(g0, g + n0, sizeof(float) * ne);
+    /* the extra block: Wr, br, Ws, bs, Wa, ba, T, ln w, ln b, Wh, bh (then the statistics) */
+    const int D = 32;
+    const size_t off[11] = {0, (size_t)D, 2 * (size_t)D, 2 * (size_t)D + D * NO, 3 * (size_t)D + D * NO,
+                            3 * (size_t)D + D * (NO + NA), 4 * (size_t)D + D * (NO + NA),
+                            4 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D, 5 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D,
+                            6 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D, 6 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D + NA * D};
+    const char *names[11] = {"W_R", "b_R", "W_s", "b_s", "W_a", "b_a", "T", "ln.w", "ln.b", "W_head", "b_head"};
+    int worst_seg = -1;
+    double worst = 0;
+    for (int s = 0; s < 11; s++) {
+        for (int k = 0; k < 3; k++) {
+            size_t i = off[s] + (size_t)k * 7;
+            if (s == 6) i = off[s] + (size_t)k * D + 3;   /* time steps 0..2 appear in the windows */
+            if (s == 10) i = off[s] + (size_t)(k % NA);
+            const float keep = p[n0 + i], h = 1e-2f;
+            p[n0 + i] = keep + h;
+            const double lp = aaren_dt_batch_grad(m, d, 9, err, sizeof err);
+            p[n0 + i] = keep - h;
+            const double lm = aaren_dt_batch_grad(m, d, 9, err, sizeof err);
+            p[n0 + i] = keep;
+            const double fd = (lp - lm) / (2 * h), an = g0[i];
+            const double rel = fabs(fd - an) / fmax(fabs(fd) + fabs(an), 1e-3);
+            if (rel > worst) { worst = rel; worst_seg = s; }
+        }
+    }
+    CHECK(worst < 0.05, "%s: task-parameter gradients vs central differences: worst relative %.3g (%s)",
+          aaren_arch_name(arch), worst, worst_seg >= 0 ? names[worst_seg] : "-");
+    printf("%s: gradients of the embeddings, norm and head match central differences (worst relative %.2g)\n",
+           aaren_arch_name(arch), worst);
+    free(g0);
+    aaren_dt_free(m);
+}
+
+static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch);
+    o.steps = 400;
+    o.lr = 1e-3f;
+    o.warmup = 20;
+    o.dropout = 0;
+    char err[512] = "";
+    aaren_dt *m = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
+    CHECK(m != NULL, "new: %s", err);
+    if (!m) return;
+    const double before = aaren_dt_action_mse(m, d, 256, 5, err, sizeof err);
+    CHECK(aaren_dt_train(m, d, 0, NULL, NULL, err, sizeof err) == 0, "train: %s", err);
+    const double after = aaren_dt_action_mse(m, d, 256, 5, err, sizeof err);
+    double var = 0, mean[NA] = {0, 0};
+    for (long i = 0; i < d->n; i++) for (int a = 0; a < NA; a++) mean[a] += d->actions[i * NA + a] / d->n;
+    for (long i = 0; i < d->n; i++) for (int a = 0; a < NA; a++) var += pow(d->actions[i * NA + a] - mean[a], 2) / ((double)d->n * NA);
+    CHECK(after < 0.05 * var && after < before, "%s: behaviour cloning action MSE %.4g (before %.4g, action variance %.4g)",
+          aaren_arch_name(arch), after, before, var);
+    printf("%s: behaviour cloning: action MSE %.4f -> %.4f (action variance %.4f)\n", aaren_arch_name(arch), before, after, var);
+
+    /* a checkpoint predicts what the model predicts */
+    const char *path = check_tmp_path("dt.safetensors");
+    CHECK(aaren_dt_save(m, path, err, sizeof err) == 0, "save: %s", err);
+    aaren_dt *l = aaren_dt_load(path, err, sizeof err);
+    CHECK(l != NULL, "load: %s", err);
+    /* a history of L steps from the data, with returns-to-go counting down from a target */
+    enum { L = 40 };
+    float rtg[L], obs[L * NO], act[3][L * NA], a1[NA], a2[NA];
+    int ts[L];
+    double target = 30, worst[3] = {0, 0, 0}, worst_load = 0;
+    aaren_dt_agent *ag[3];
+    for (int mode = 0; mode < 3; mode++) {
+        ag[mode] = aaren_dt_agent_new(m, mode, err, sizeof err);
+        if (arch != AAREN_ARCH_AAREN && mode == AAREN_DT_STREAMS) {
+            CHECK(ag[mode] == NULL && strstr(err, "Aaren"), "the K-stream window is refused for the Transformer: %s", err);
+            continue;
+        }
+        CHECK(ag[mode] != NULL, "agent %d: %s", mode, err);
+        if (ag[mode]) aaren_dt_agent_reset(ag[mode], target);
+    }
+    CHECK(aaren_dt_reserve(m, L, err, sizeof err) == 0, "reserve: %s", err);
+    double r = target;
+    for (int t = 0; t < L; t++) {
+        rtg[t] = (float)r;
+        memcpy(obs + t * NO, d->observations + (size_t)(100 + t) * NO, sizeof(float) * NO);
+        ts[t] = t;
+        const int w0 = t + 1 > o.K ? t + 1 - o.K : 0;
+        for (int mode = 0; mode < 3; mode++) {
+            if (!ag[mode]) continue;
+            CHECK(aaren_dt_agent_act(ag[mode], obs + t * NO, a1, err, sizeof err) == 0, "act: %s", err);
+            const int from = mode == AAREN_DT_FULL ? 0 : w0;
+            CHECK(aaren_dt_predict(m, rtg + from, obs + from * NO, act[mode] + from * NA, ts + from, t + 1 - from, a2, err, sizeof err) == 0,
+                  "predict: %s", err);
+            for (int a = 0; a < NA; a++) worst[mode] = fmax(worst[mode], fabs(a1[a] - a2[a]));
+            memcpy(act[mode] + t * NA, a1, sizeof a1);   /* each agent's history holds its own actions */
+        }
+        if (l && t < o.K) {
+            CHECK(aaren_dt_predict(l, rtg, obs, act[0], ts, t + 1, a1, err, sizeof err) == 0, "loaded predict: %s", err);
+            CHECK(aaren_dt_predict(m, rtg, obs, act[0], ts, t + 1, a2, err, sizeof err) == 0, "predict: %s", err);
+            for (int a = 0; a < NA; a++) worst_load = fmax(worst_load, fabs(a1[a] - a2[a]));
+        }
+        const double rew = 0.5 + 0.1 * (t % 3);
+        for (int mode = 0; mode < 3; mode++)
+            if (ag[mode]) CHECK(aaren_dt_agent_reward(ag[mode], rew, err, sizeof err) == 0, "reward: %s", err);
+        r -= rew;
+    }
+    for (int mode = 0; mode < 3; mode++) {
+        if (!ag[mode]) continue;
+        CHECK(worst[mode] < 2e-4, "%s %s agent vs the parallel model over %d steps: worst action difference %.3g",
+              aaren_arch_name(arch), aaren_dt_mode_name(mode), L, worst[mode]);
+        printf("%s %s agent = parallel model over the same history (worst difference %.2g over %d steps)\n",
+               aaren_arch_name(arch), aaren_dt_mode_name(mode), worst[mode], L);
+        aaren_dt_agent_free(ag[mode]);
+    }
+    CHECK(worst_load == 0, "a loaded checkpoint predicts the same actions (worst %.3g)", worst_load);
+    aaren_dt_free(l);
+    remove(path);
+    /* bad checkpoints */
+    const char *bad = check_write_text("bad.safetensors", "nonsense");
+    CHECK(aaren_dt_load(bad, err, sizeof err) == NULL && strstr(err, "bad.safetensors"), "garbage refused: %s", err);
+    remove(bad);
+    aaren_model *plain = aaren_model_new(aaren_model_config(aaren_dt_encoder(m)), err, sizeof err);
+    const char *enc_only = check_tmp_path("enc.safetensors");
+    CHECK(plain && aaren_model_save(plain, enc_only, err, sizeof err) == 0, "save encoder: %s", err);
+    CHECK(aaren_dt_load(enc_only, err, sizeof err) == NULL && strstr(err, "dt.params"), "an encoder-only file is refused: %s", err);
+    remove(enc_only);
+    aaren_model_free(plain);
+    aaren_dt_free(m);
+}
+
+int main(void) {
+    aaren_d4rl d;
+    make_data(&d, 12, 50);
+    for (int arch = 0; arch < 2; arch++) {
+        test_grads(arch, &d);
+        test_learns_and_streams(arch, &d);
+    }
+    aaren_d4rl_free(&d);
+    check_tmp_cleanup();
+    return check_done("test_dt");
+}
