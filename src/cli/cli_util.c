@@ -87,6 +87,19 @@ int cli_int(const cli_args *a, const char *key, long dflt, long lo, long hi, lon
     return 0;
 }
 
+int cli_float(const cli_args *a, const char *key, float dflt, float lo, float hi, float *out) {
+    const char *v = cli_get(a, key);
+    if (!v) { *out = dflt; return 0; }
+    char *end;
+    const float x = strtof(v, &end);
+    if (end == v || *end || !(x >= lo && x <= hi)) {
+        cli_fail(a->cmd, "--%s '%s' must be a number from %g to %g", key, v, (double)lo, (double)hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
 int cli_load_tokens(const char *cmd, const char *path, int d_model, const char *model_path,
                     aaren_array *x, int *B, int *N) {
     char err[512];

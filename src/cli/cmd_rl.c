@@ -42,13 +42,8 @@ static int eval_policy(int argc, char **argv) {
     if (k < 0) return aaren_linpolicy_free(&lp), cli_fail("rl", "--env '%s': expected halfcheetah, hopper, walker2d or ant", name), 2;
     if (pk < AAREN_ENV_COUNT && (int)pk != k)
         return aaren_linpolicy_free(&lp), cli_fail("rl", "%s: the policy is for %s, not %s", pol, aaren_env_name(pk), name), 2;
-    float noise = 0;
-    if (cli_get(&a, "action-noise")) {
-        char *end;
-        noise = strtof(cli_get(&a, "action-noise"), &end);
-        if (*end || !(noise >= 0) || noise > 10)
-            return aaren_linpolicy_free(&lp), cli_fail("rl", "--action-noise '%s': expected a number in [0, 10]", cli_get(&a, "action-noise")), 2;
-    }
+    float noise;
+    if (cli_float(&a, "action-noise", 0, 0, 10, &noise)) return aaren_linpolicy_free(&lp), 2;
     long episodes, seed;
     if (cli_int(&a, "episodes", 10, 1, 1000000, &episodes) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed))
         return aaren_linpolicy_free(&lp), 2;

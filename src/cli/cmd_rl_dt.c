@@ -47,16 +47,6 @@ static double default_target(aaren_env_kind k) {
     return t[k];
 }
 
-static int parse_float(const cli_args *a, const char *key, float lo, float hi, float *out) {
-    const char *s = cli_get(a, key);
-    if (!s) return 0;
-    char *end;
-    const float v = strtof(s, &end);
-    if (*end || !(v >= lo && v <= hi)) return cli_fail("rl", "--%s '%s': expected a number in [%g, %g]", key, s, lo, hi), -1;
-    *out = v;
-    return 0;
-}
-
 static int progress(void *ctx, long step, double loss, double seconds) {
     const long total = *(const long *)ctx;
     fprintf(stderr, "step %6ld / %ld  action MSE %.5f  %.1f s\n", step, total, loss, seconds);
@@ -123,9 +113,9 @@ int cmd_rl_dt_train(int argc, char **argv) {
     if (cli_config(&a, &base, &o.enc) || cli_int(&a, "steps", o.steps, 0, 100000000, &steps) ||
         cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "K", o.K, 1, 1000, &K) ||
         cli_int(&a, "warmup", o.warmup, 0, 100000000, &warmup) || cli_int(&a, "eval-episodes", 10, 0, 100000, &episodes) ||
-        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || parse_float(&a, "lr", 1e-8f, 1, &o.lr) ||
-        parse_float(&a, "weight-decay", 0, 1, &o.weight_decay) || parse_float(&a, "clip", 0, 1e6f, &o.clip) ||
-        parse_float(&a, "dropout", 0, 0.9f, &o.dropout) || parse_float(&a, "rtg-scale", 1e-3f, 1e9f, &o.rtg_scale))
+        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-8f, 1, &o.lr) ||
+        cli_float(&a, "weight-decay", o.weight_decay, 0, 1, &o.weight_decay) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) ||
+        cli_float(&a, "dropout", o.dropout, 0, 0.9f, &o.dropout) || cli_float(&a, "rtg-scale", o.rtg_scale, 1e-3f, 1e9f, &o.rtg_scale))
         return 2;
     o.steps = steps; o.batch = (int)batch; o.K = (int)K; o.warmup = warmup; o.seed = (uint64_t)seed;
     if (cli_int(&a, "log-every", steps / 20 > 0 ? steps / 20 : 1, 1, 100000000, &log_every)) return 2;
@@ -138,7 +128,7 @@ int cmd_rl_dt_train(int argc, char **argv) {
         return cli_fail("rl train", "%s: cannot tell the environment (give --env halfcheetah|hopper|walker2d|ant)", path), 2;
     }
     float target = (float)default_target((aaren_env_kind)k);
-    if (parse_float(&a, "target", -1e9f, 1e9f, &target)) { aaren_d4rl_free(&d); return 2; }
+    if (cli_float(&a, "target", target, -1e9f, 1e9f, &target)) { aaren_d4rl_free(&d); return 2; }
     const char *ds = aaren_d4rl_meta(&d, "dataset"), *base_name = strrchr(path, '/');
     char data_name[160];
     snprintf(data_name, sizeof data_name, "%s", ds ? ds : base_name ? base_name + 1 : path);
@@ -186,7 +176,7 @@ int cmd_rl_dt_eval(int argc, char **argv) {
     aaren_dt *m = aaren_dt_load(path, err, sizeof err);
     if (!m) return cli_fail("rl eval", "%s", err);
     float target = (float)default_target(aaren_dt_env(m));
-    if (parse_float(&a, "target", -1e9f, 1e9f, &target)) { aaren_dt_free(m); return 2; }
+    if (cli_float(&a, "target", target, -1e9f, 1e9f, &target)) { aaren_dt_free(m); return 2; }
     if (mode == AAREN_DT_STREAMS && aaren_model_config(aaren_dt_encoder(m))->arch != AAREN_ARCH_AAREN) {
         aaren_dt_free(m);
         return cli_fail("rl eval", "--mode streams needs an Aaren model (a Transformer stream keeps a KV cache)"), 2;

@@ -91,13 +91,8 @@ int cmd_rl_make_data(int argc, char **argv) {
         cli_int(&a, "train-episodes", ac.episodes, 1, 100000000, &budget) ||
         cli_int(&a, "eval-episodes", 10, 1, 100000, &evals))
         return 2;
-    float noise = 0.1f;
-    if (cli_get(&a, "action-noise")) {
-        char *end;
-        noise = strtof(cli_get(&a, "action-noise"), &end);
-        if (*end || !(noise >= 0) || noise > 10)
-            return cli_fail("rl make-data", "--action-noise '%s': expected a number in [0, 10]", cli_get(&a, "action-noise")), 2;
-    }
+    float noise;
+    if (cli_float(&a, "action-noise", 0.1f, 0, 10, &noise)) return 2;
     ac.episodes = budget;
     ac.seed = (uint64_t)seed;
     const char *dir = cli_get(&a, "out") ? cli_get(&a, "out") : "rl_data", *xml = cli_get(&a, "xml-dir");

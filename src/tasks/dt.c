@@ -560,6 +560,11 @@ aaren_dt_agent *aaren_dt_agent_new(aaren_dt *m, int mode, char *err, size_t errl
         if (!a->s) { aaren_dt_agent_free(a); return NULL; }
         a->bytes = aaren_stream_alloc_bytes(a->s) + sizeof(float) * floats;
     } else {
+        /* the activations of one window, no gradients (a model reserved for training gives that up here) */
+        if ((m->grads || m->max_B > 1 || m->max_N > 3 * K) && reserve(m, 1, 3 * K, 0, err, errlen)) {
+            aaren_dt_agent_free(a);
+            return NULL;
+        }
         size_t pa, g, acts;
         aaren_model_memory(m->enc, &pa, &g, &acts);
         a->bytes = sizeof(float) * ((size_t)K * (1 + m->no + m->na)) + sizeof(int) * (size_t)K +

@@ -82,6 +82,9 @@ enum { AAREN_DT_RECOMPUTE = 0, AAREN_DT_STREAMS = 1, AAREN_DT_FULL = 2 };
 const char *aaren_dt_mode_name(int mode);
 
 typedef struct aaren_dt_agent aaren_dt_agent;
+/* A recompute agent shrinks the model's activations to one window without gradients, so a
+ * model trains no more after one is made. Agents use the model's scratch: run the agents of
+ * one model one at a time (from one thread). */
 aaren_dt_agent *aaren_dt_agent_new(aaren_dt *m, int mode, char *err, size_t errlen);
 void aaren_dt_agent_free(aaren_dt_agent *a);
 /* A new episode conditioned on target_return. */
