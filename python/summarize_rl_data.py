@@ -68,7 +68,13 @@ def main(aaren, data_dir, log_dir, dst):
             "the original files were not available from any source readable here, so no return column is given "
             "for them. D4RL's expert reference returns, the ends of the normalised score: "
             + ", ".join(f"{e} {REF[e][1]:g}" for e in ENVS) + " (random: "
-            + ", ".join(f"{e} {REF[e][0]:g}" for e in ENVS) + ").", ""]
+            + ", ".join(f"{e} {REF[e][0]:g}" for e in ENVS) + ").", "",
+            "Notes. ARS times are wall-clock on one thread while three or four other jobs shared the two cores "
+            "(the Walker2d budget of 40,000 episodes, 30M steps, took 79 min so; ARS runs its directions on all "
+            "threads, so an unloaded 2-core machine needs about a third of that). The HalfCheetah medium data hold "
+            "less than the medium policy's return: with action noise 0.1 the linear policy sometimes flips the "
+            "cheetah onto its back (episodes near 0 or below); `--action-noise` sets the noise. Ant's budget is the "
+            "smallest (its simulation is the slowest), and its expert is the weakest relative to D4RL's reference.", ""]
     with open(dst, "w") as f:
         f.write("\n".join(out))
     print(f"wrote {dst}")
