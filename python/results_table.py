@@ -25,3 +25,10 @@ def mean_std(vals, digits=3, with_n=True):
     s = statistics.stdev(vals) if len(vals) > 1 else 0.0
     text = f"{m:.{digits}f} ± {s:.{digits}f}"
     return f"{text} (n={len(vals)})" if with_n else text
+
+
+def write_md(dst, lines):
+    """Writes the table's lines to dst and says so."""
+    with open(dst, "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {dst}")

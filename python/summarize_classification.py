@@ -4,7 +4,7 @@ usage: summarize_classification.py RUNS.csv OUT.md"""
 import platform
 import statistics
 import sys
-from results_table import mean_std, read_groups
+from results_table import mean_std, read_groups, write_md
 
 PAPER_SET = {"Handwriting", "JapaneseVowels", "UWaveGestureLibrary"}
 
@@ -41,9 +41,7 @@ def main(src, dst):
                    f"{float(first['majority_acc']):.3f} | {mean(a, 'epochs_run', 0)} / {mean(t, 'epochs_run', 0)} | "
                    f"{mean(a, 'seconds', 1)} / {mean(t, 'seconds', 1)} |")
     out.append("")
-    with open(dst, "w") as f:
-        f.write("\n".join(out))
-    print(f"wrote {dst}")
+    write_md(dst, out)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import math
 import platform
 import statistics
 import sys
-from results_table import mean_std, read_groups
+from results_table import mean_std, read_groups, write_md
 
 NAMES = {"sin": "Sin (synthetic)", "mimic_events.csv": "MIMIC", "wikipedia_events.csv": "Wiki"}
 
@@ -53,9 +53,7 @@ def main(src, dst):
             "MIMIC, where the Poisson baseline's constant mean has the lower RMSE). On Wiki (8,227 marks = editing "
             "users) the mark NLL stays near log 8227 = 9.0 and the validation NLL is best after the first epoch: neither "
             "encoder at this size learns who edits next within the budget; the time part does improve on Poisson.", ""]
-    with open(dst, "w") as f:
-        f.write("\n".join(out))
-    print(f"wrote {dst}")
+    write_md(dst, out)
 
 
 if __name__ == "__main__":

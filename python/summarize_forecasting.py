@@ -7,7 +7,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-from results_table import mean_std
+from results_table import mean_std, write_md
 
 
 fmt = mean_std
@@ -61,9 +61,7 @@ def main(src, dst):
     out += ["", "## Completeness", "",
             f"Seeds per cell (data set x horizon x architecture) in this table: {', '.join(map(str, counts))}."]
     out.append("")
-    with open(dst, "w") as f:
-        f.write("\n".join(out))
-    print(f"wrote {dst}")
+    write_md(dst, out)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ Transformer and Decision Aaren side by side) from the runs CSV of scripts/reprod
 usage: summarize_rl.py RUNS.csv OUT.md"""
 import statistics
 import sys
-from results_table import mean_std, read_groups
+from results_table import mean_std, read_groups, write_md
 
 ENVS = ["halfcheetah", "hopper", "walker2d", "ant"]
 SETS = ["medium", "medium-replay", "medium-expert"]
@@ -81,9 +81,7 @@ def main(src, dst):
     if missing:
         out += ["", f"Not run yet (the grid resumes where it stopped): {', '.join(missing)}."]
     out.append("")
-    with open(dst, "w") as f:
-        f.write("\n".join(out))
-    print(f"wrote {dst}")
+    write_md(dst, out)
 
 
 if __name__ == "__main__":

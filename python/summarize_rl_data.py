@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+from results_table import write_md
+
 ENVS = ["halfcheetah", "hopper", "walker2d", "ant"]
 SETS = ["medium", "medium-replay", "medium-expert"]
 # D4RL's reference returns (d4rl/infos.py), the ends of the normalised score.
@@ -76,9 +78,7 @@ def main(aaren, data_dir, log_dir, dst):
             "less than the medium policy's return: with action noise 0.1 the linear policy sometimes flips the "
             "cheetah onto its back (episodes near 0 or below); `--action-noise` sets the noise. Ant's budget is the "
             "smallest (its simulation is the slowest), and its expert is the weakest relative to D4RL's reference.", ""]
-    with open(dst, "w") as f:
-        f.write("\n".join(out))
-    print(f"wrote {dst}")
+    write_md(dst, out)
 
 
 if __name__ == "__main__":

@@ -78,13 +78,12 @@ static int append_row(const run_info *ri, const aaren_dt *m, int mode, const cha
     return fclose(f) ? cli_fail("rl train", "%s: write failed", ri->csv) : 0;
 }
 
-/* Evaluates m in the given modes (mode < 0: all that apply) and prints result lines. */
-static int evaluate(aaren_dt *m, int mode, int episodes, double target, long seed, const char *xml, const char *data,
+/* Evaluates m in the modes of the bit set `modes` (bit AAREN_DT_*) and prints result lines. */
+static int evaluate(aaren_dt *m, unsigned modes, int episodes, double target, long seed, const char *xml, const char *data,
                     const run_info *ri) {
     const double train_s = ri ? ri->train_s : 0;
-    const int aaren = aaren_model_config(aaren_dt_encoder(m))->arch == AAREN_ARCH_AAREN;
     for (int md = AAREN_DT_RECOMPUTE; md <= AAREN_DT_FULL; md++) {
-        if (mode >= 0 ? md != mode : (!aaren && md != AAREN_DT_RECOMPUTE) || (aaren && md == AAREN_DT_RECOMPUTE)) continue;
+        if (!(modes >> md & 1)) continue;
         aaren_dt_eval ev;
         char err[1024];
         if (aaren_dt_evaluate(m, xml, md, target, episodes, (uint64_t)seed * 7919 + 17, &ev, err, sizeof err))
@@ -154,7 +153,9 @@ int cmd_rl_dt_train(int argc, char **argv) {
         aaren_dt_free(m);
         return cli_fail("rl train", "%s", err);
     }
-    rc = episodes > 0 ? evaluate(m, -1, (int)episodes, target, seed, cli_get(&a, "xml-dir"), data_name, &ri) : 0;
+    /* the Transformer over its recomputed window; Aaren over the same window as streams, and the whole episode */
+    const unsigned modes = o.enc.arch == AAREN_ARCH_AAREN ? 1u << AAREN_DT_STREAMS | 1u << AAREN_DT_FULL : 1u << AAREN_DT_RECOMPUTE;
+    rc = episodes > 0 ? evaluate(m, modes, (int)episodes, target, seed, cli_get(&a, "xml-dir"), data_name, &ri) : 0;
     aaren_dt_free(m);
     return rc;
 }
@@ -182,14 +183,10 @@ int cmd_rl_dt_eval(int argc, char **argv) {
         return cli_fail("rl eval", "--mode streams needs an Aaren model (a Transformer stream keeps a KV cache)"), 2;
     }
     const char *base = strrchr(path, '/');
-    if (mode < 0) {   /* all: recompute first, then the stream modes for Aaren */
-        rc = evaluate(m, AAREN_DT_RECOMPUTE, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
-        if (!rc && aaren_model_config(aaren_dt_encoder(m))->arch == AAREN_ARCH_AAREN)
-            for (int md = AAREN_DT_STREAMS; md <= AAREN_DT_FULL && !rc; md++)
-                rc = evaluate(m, md, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
-    } else {
-        rc = evaluate(m, mode, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
-    }
+    /* all: the recomputed window, and for Aaren also both stream modes */
+    const unsigned modes = mode >= 0 ? 1u << mode
+                         : aaren_model_config(aaren_dt_encoder(m))->arch == AAREN_ARCH_AAREN ? 7u : 1u << AAREN_DT_RECOMPUTE;
+    rc = evaluate(m, modes, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
     aaren_dt_free(m);
     return rc;
 }

@@ -238,6 +238,16 @@ static void draw_windows(aaren_dt *m, const aaren_d4rl *d, int B, uint64_t *rng)
     }
 }
 
+/* The action head: out [na] = tanh(W_h h + b_h) for one encoder output h [D]. */
+static void act_head(const aaren_dt *m, const float *h, float *out) {
+    for (int a = 0; a < m->na; a++) {
+        const float *w = m->Wh + (size_t)a * m->D;
+        float z = m->bh[a];
+        for (int j = 0; j < m->D; j++) z += w[j] * h[j];
+        out[a] = tanhf(z);
+    }
+}
+
 /* Action head over the batch's state tokens: returns the summed squared error; with grad,
  * writes dh (zero elsewhere) and the head's gradients for the loss sum / count. */
 static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, int grad) {
@@ -255,14 +265,14 @@ static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, i
         for (int i = 0; i < m->len[b]; i++) {
             const size_t tok = (size_t)b * N + 3 * i + 1;
             const float *h = m->h + tok * D, *target = d->actions + (size_t)(m->row0[b] + i) * na;
+            float *y = m->ztmp;   /* [na] */
+            act_head(m, h, y);
             for (int a = 0; a < na; a++) {
                 const float *w = m->Wh + (size_t)a * D;
-                float z = m->bh[a];
-                for (int j = 0; j < D; j++) z += w[j] * h[j];
-                const float y = tanhf(z), e = y - target[a];
+                const float e = y[a] - target[a];
                 se += (double)e * e;
                 if (!grad) continue;
-                const float dz = scale * e * (1 - y * y);
+                const float dz = scale * e * (1 - y[a] * y[a]);
                 float *dhr = m->dh + tok * D, *gw = gWh + (size_t)a * D;
                 for (int j = 0; j < D; j++) { dhr[j] += dz * w[j]; gw[j] += dz * h[j]; }
                 gbh[a] += dz;
@@ -488,13 +498,7 @@ static int predict_tokens(aaren_dt *m, int n, float *out, char *err, size_t errl
     const int D = m->D;
     aaren_layernorm_forward(m->xn, m->lnm, m->lnr, m->x, m->lnw, m->lnb, n, D, m->o.enc.ln_eps);
     if (aaren_model_forward(m->enc, m->h, m->xn, 1, n, AAREN_SCAN, err, errlen)) return -1;
-    const float *h = m->h + (size_t)(n - 1) * D;
-    for (int a = 0; a < m->na; a++) {
-        const float *w = m->Wh + (size_t)a * D;
-        float z = m->bh[a];
-        for (int j = 0; j < D; j++) z += w[j] * h[j];
-        out[a] = tanhf(z);
-    }
+    act_head(m, m->h + (size_t)(n - 1) * D, out);
     return 0;
 }
 
@@ -616,13 +620,7 @@ int aaren_dt_agent_act(aaren_dt_agent *a, const float *obs, float *action, char 
         if (feed(a, err, errlen)) return -1;
         /* the stream whose window starts max(0, t - K + 1) */
         const int j = a->mode == AAREN_DT_STREAMS ? (int)((a->t + 1) % K) : 0;
-        const float *h = a->y + (size_t)j * D;
-        for (int k = 0; k < na; k++) {
-            const float *w = m->Wh + (size_t)k * D;
-            float z = m->bh[k];
-            for (int i = 0; i < D; i++) z += w[i] * h[i];
-            action[k] = tanhf(z);
-        }
+        act_head(m, a->y + (size_t)j * D, action);
     }
     memcpy(a->act, action, sizeof(float) * na);
     return 0;
