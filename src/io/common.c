@@ -1,7 +1,9 @@
-/* Error messages, shape arithmetic and file sizes (see common.h). */
+/* Error messages, shape arithmetic, file sizes and the clock (see common.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "io/common.h"
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 static void one_line(char *err) {
     for (char *c = err; *c; c++)
@@ -65,4 +67,10 @@ int aaren_file_size(FILE *f, uint64_t *size) {
     if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) return -1;
     *size = (uint64_t)n;
     return 0;
+}
+
+double aaren_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }

@@ -1,4 +1,4 @@
-/* Helpers shared by the file readers and by every library function that reports errors. */
+/* Helpers shared across the library: error messages, shapes, file sizes and a clock. */
 #ifndef AAREN_IO_COMMON_H
 #define AAREN_IO_COMMON_H
 #include <stddef.h>
@@ -27,4 +27,7 @@ int64_t aaren_shape_numel(int ndim, const int64_t *shape);
 
 /* Size of an open file (and rewinds it); -1 on failure. */
 int aaren_file_size(FILE *f, uint64_t *size);
+
+/* Seconds on the monotonic clock (for timings and progress lines). */
+double aaren_now_s(void);
 #endif

@@ -2,7 +2,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "io/common.h"
 #include "kernels/parallel.h"
 #include "model/rng.h"
@@ -33,12 +32,6 @@ void aaren_ars_defaults(aaren_env_kind k, aaren_ars_config *c) {
         c->directions = 16; c->top = 8; c->step = 0.015f; c->noise = 0.025f; c->shift = 1; c->episodes = 3200;
         c->medium_target = 3879.7 / 3; break;
     }
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 /* A rollout's own random stream: a function of the run seed, the iteration and its index. */
@@ -133,7 +126,7 @@ int aaren_ars_train(aaren_env_kind k, const char *xml_dir, const aaren_ars_confi
     double count = 0, best = -INFINITY;
     long replay_ep_at_best = 0, replay_steps_at_best = 0;
     uint64_t drng = stream(c->seed, -2, 0);
-    const double t0 = now_s();
+    const double t0 = aaren_now_s();
     long episodes = 0, steps = 0;
     for (int iter = 1; !rc && episodes < c->episodes; iter++) {
         for (size_t i = 0; i < P * N; i++) delta[i] = (float)aaren_rng_normal(&drng);
@@ -205,7 +198,7 @@ int aaren_ars_train(aaren_env_kind k, const char *xml_dir, const aaren_ars_confi
             r.medium_found = 1;
         }
         r.best_return = best;
-        r.seconds = now_s() - t0;
+        r.seconds = aaren_now_s() - t0;
         res->expert_at.best_return = best;
         if (progress && progress(ctx, &r)) break;
     }

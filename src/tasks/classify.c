@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "io/common.h"
 #include "model/rng.h"
 #include "tasks/classify.h"
@@ -300,17 +299,11 @@ static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, FILE *log,
                          char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     if (!c->train || !c->opt) return aaren_errf(err, errlen, "classify: this classifier has no training data");
-    const double t0 = now_s();
+    const double t0 = aaren_now_s();
     aaren_model *enc = aaren_seqmodel_encoder(c->sm);
     const size_t n = aaren_model_n_trainable(enc);
     const aaren_uea *tr = c->train;
@@ -328,7 +321,7 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
             const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
             const int t = c->tr[i]; c->tr[i] = c->tr[j]; c->tr[j] = t;
         }
-        const double te = now_s();
+        const double te = aaren_now_s();
         double sum = 0;
         int batches = 0;
         for (int i0 = 0; i0 < c->n_tr; i0 += c->max_batch, step++, batches++) {
@@ -358,7 +351,7 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
         }
         if (log) {
             fprintf(log, "epoch %3d  train loss %.4f  val loss %.4f  val acc %.4f%s  %.1f s\n", ep, sum / batches, vl, va,
-                    improved ? " *" : "  ", now_s() - te);
+                    improved ? " *" : "  ", aaren_now_s() - te);
             fflush(log);
         }
         if (bad >= c->o.patience) {
@@ -382,7 +375,7 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
     for (int i = 0; i < c->test->n_cases; i++) hit += c->test_map[c->test->y[i]] == maj;
     free(count);
     r->majority_acc = c->test->n_cases ? (double)hit / c->test->n_cases : NAN;
-    r->seconds = now_s() - t0;
+    r->seconds = aaren_now_s() - t0;
     return 0;
 }
 

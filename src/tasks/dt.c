@@ -2,7 +2,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "io/common.h"
 #include "layers/layers.h"
 #include "model/rng.h"
@@ -321,12 +320,6 @@ static int set_rtg(aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
     if (d->obs_dim != m->no || d->act_dim != m->na)
         return aaren_errf(err, errlen, "rl: the data has %d observations and %d actions, the model %d and %d",
@@ -375,7 +368,7 @@ int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_pr
     if (errlen) err[0] = 0;
     const int B = m->o.batch;
     uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 101;
-    const double t0 = now_s();
+    const double t0 = aaren_now_s();
     double sum = 0;
     long n_sum = 0;
     for (long step = 1; step <= m->o.steps; step++) {
@@ -388,7 +381,7 @@ int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_pr
         sum += loss;
         n_sum++;
         if (progress && log_every > 0 && (step % log_every == 0 || step == m->o.steps)) {
-            if (progress(ctx, step, sum / n_sum, now_s() - t0)) break;
+            if (progress(ctx, step, sum / n_sum, aaren_now_s() - t0)) break;
             sum = 0;
             n_sum = 0;
         }
@@ -663,13 +656,13 @@ int aaren_dt_evaluate(aaren_dt *m, const char *xml_dir, int mode, double target_
         double ret = 0, r;
         int term = 0, trunc = 0;
         while (!term && !trunc && !rc) {
-            const double t0 = now_s();
+            const double t0 = aaren_now_s();
             if (aaren_dt_agent_act(a, obs, act, err, errlen)) { rc = -1; break; }
-            const double t1 = now_s();
+            const double t1 = aaren_now_s();
             if (aaren_env_step(e, act, obs, &r, &term, &trunc)) break;
-            const double t2 = now_s();
+            const double t2 = aaren_now_s();
             if (aaren_dt_agent_reward(a, r, err, errlen)) { rc = -1; break; }
-            t_steps += (t1 - t0) + (now_s() - t2);
+            t_steps += (t1 - t0) + (aaren_now_s() - t2);
             n_steps++;
             ret += r;
         }

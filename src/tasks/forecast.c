@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "io/common.h"
 #include "model/rng.h"
 #include "tasks/forecast.h"
@@ -198,15 +197,9 @@ int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, doubl
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *log, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
-    const double t0 = now_s();
+    const double t0 = aaren_now_s();
     aaren_model *enc = aaren_seqmodel_encoder(f->sm);
     const size_t n = aaren_model_n_trainable(enc);
     r->n_params = n;
@@ -225,7 +218,7 @@ int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *lo
             const long t = f->order[i]; f->order[i] = f->order[j]; f->order[j] = t;
         }
         double sum = 0;
-        const double te = now_s();
+        const double te = aaren_now_s();
         for (long s = 0; s < spe; s++, step++) {
             const long *idx = f->order + (s * B) % (nw - B + 1 > 0 ? nw - B + 1 : 1);
             const int b = nw < B ? (int)nw : B;
@@ -248,7 +241,7 @@ int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *lo
         }
         if (log) {
             fprintf(log, "epoch %2d  train MSE %.4f  val MSE %.4f%s  lr %.2e  %.1f s\n", ep, sum / spe, vm,
-                    improved ? " *" : "  ", f->o.lr * pow(0.5, ep - 1), now_s() - te);
+                    improved ? " *" : "  ", f->o.lr * pow(0.5, ep - 1), aaren_now_s() - te);
             fflush(log);
         }
         if (bad >= f->o.patience) {
@@ -260,7 +253,7 @@ int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *lo
     r->val_mse = best;
     if (aaren_forecaster_evaluate(f, AAREN_TS_TEST, &r->test_mse, &r->test_mae, &r->naive_mse, &r->naive_mae, err, errlen))
         return -1;
-    r->seconds = now_s() - t0;
+    r->seconds = aaren_now_s() - t0;
     return 0;
 }
 

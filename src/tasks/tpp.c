@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "io/common.h"
 #include "layers/layers.h"
 #include "model/rng.h"
@@ -355,16 +354,10 @@ void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out)
     free(freq);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE *log, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     if (!m->opt) return aaren_errf(err, errlen, "events: a loaded model is for prediction, not training");
-    const double t0 = now_s();
+    const double t0 = aaren_now_s();
     const size_t n = aaren_model_n_trainable(m->enc);
     r->n_params = n;
     uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 53;
@@ -377,7 +370,7 @@ int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE
             const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
             const int t = m->order[i]; m->order[i] = m->order[j]; m->order[j] = t;
         }
-        const double te = now_s();
+        const double te = aaren_now_s();
         double sum = 0;
         int batches = 0;
         for (int i0 = 0; i0 < m->n_train; i0 += m->max_B, step++) {
@@ -403,7 +396,7 @@ int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE
         }
         if (log) {
             fprintf(log, "epoch %3d  train NLL %.4f  val NLL %.4f (time %.4f, mark %.4f)%s  %.1f s\n", ep,
-                    batches ? sum / batches : 0.0, v.nll, v.nll_time, v.nll_mark, improved ? " *" : "  ", now_s() - te);
+                    batches ? sum / batches : 0.0, v.nll, v.nll_time, v.nll_mark, improved ? " *" : "  ", aaren_now_s() - te);
             fflush(log);
         }
         if (bad >= m->o.patience) {
@@ -414,7 +407,7 @@ int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE
     memcpy(aaren_model_params(m->enc), m->best, n * sizeof(float));
     if (aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &r->test, err, errlen)) return -1;
     aaren_tpp_poisson(d, AAREN_EV_TEST, &r->poisson_test);
-    r->seconds = now_s() - t0;
+    r->seconds = aaren_now_s() - t0;
     return 0;
 }
 

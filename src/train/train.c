@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "aaren.h"
 #include "io/common.h"
@@ -87,12 +86,6 @@ int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren
 
 /* ---- progress ------------------------------------------------------------------------------ */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void fmt_time(char *buf, size_t n, double s) {
     if (!(s >= 0) || s > 1e7) { snprintf(buf, n, "--:--"); return; }
     const long t = (long)(s + 0.5);
@@ -106,13 +99,13 @@ void aaren_progress_start(aaren_progress *p, long total, long every, void *strea
     p->every = every > 0 ? every : 1;
     p->stream = stream;
     p->tty = isatty(fileno((FILE *)stream));
-    p->t0 = now_s();
+    p->t0 = aaren_now_s();
 }
 
 void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, long tokens) {
     FILE *f = p->stream;
     p->tokens += tokens;
-    const double t = now_s(), el = t - p->t0;
+    const double t = aaren_now_s(), el = t - p->t0;
     const double tps = el > 0 ? p->tokens / el : 0;
     char eta[32], elapsed[32];
     fmt_time(eta, sizeof eta, step > 0 ? el / step * (p->total - step) : -1);
