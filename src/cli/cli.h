@@ -24,6 +24,7 @@ const char *cli_get(const cli_args *a, const char *key);          /* NULL when a
 int cli_flag(const cli_args *a, const char *key);
 /* Option value as an integer / number within [lo, hi]; prints an error and returns -1. */
 int cli_int(const cli_args *a, const char *key, long dflt, long lo, long hi, long *out);
+int cli_double(const cli_args *a, const char *key, double dflt, double lo, double hi, double *out);
 int cli_float(const cli_args *a, const char *key, float dflt, float lo, float hi, float *out);
 /* Model options --arch, --d-model, --n-heads, --n-layers, --d-ff, --norm, --activation over
  * the defaults dflt; returns -1 after printing an error. */

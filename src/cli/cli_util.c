@@ -87,16 +87,23 @@ int cli_int(const cli_args *a, const char *key, long dflt, long lo, long hi, lon
     return 0;
 }
 
-int cli_float(const cli_args *a, const char *key, float dflt, float lo, float hi, float *out) {
+int cli_double(const cli_args *a, const char *key, double dflt, double lo, double hi, double *out) {
     const char *v = cli_get(a, key);
     if (!v) { *out = dflt; return 0; }
     char *end;
-    const float x = strtof(v, &end);
+    const double x = strtod(v, &end);
     if (end == v || *end || !(x >= lo && x <= hi)) {
-        cli_fail(a->cmd, "--%s '%s' must be a number from %g to %g", key, v, (double)lo, (double)hi);
+        cli_fail(a->cmd, "--%s '%s' must be a number from %g to %g", key, v, lo, hi);
         return -1;
     }
     *out = x;
+    return 0;
+}
+
+int cli_float(const cli_args *a, const char *key, float dflt, float lo, float hi, float *out) {
+    double x;
+    if (cli_double(a, key, dflt, lo, hi, &x)) return -1;
+    *out = (float)x;
     return 0;
 }
 

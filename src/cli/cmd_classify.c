@@ -40,17 +40,6 @@ static const char *const classify_valued[] = {"data", "train", "test", "arch", "
                                               "results-csv", "predict", "predictions", "model", NULL};
 static const char *const classify_flags[] = {"quiet", NULL};
 
-static int number(const cli_args *a, const char *key, float lo, float hi, float *out) {
-    const char *s = cli_get(a, key);
-    if (!s) return 0;
-    char *e;
-    const float v = strtof(s, &e);
-    if (e == s || *e || !(v >= lo && v <= hi))
-        return cli_fail("classify", "--%s '%s' must be a number in [%g, %g]", key, s, (double)lo, (double)hi), -1;
-    *out = v;
-    return 0;
-}
-
 static void print_confusion(const aaren_classifier *c, const long *m) {
     const int C = aaren_classifier_n_classes(c);
     printf("confusion matrix (rows: true class, columns: predicted)\n%8s", "");
@@ -161,8 +150,8 @@ int cmd_classify(int argc, char **argv) {
     long ep, pat, batch, seed;
     if (cli_int(&a, "epochs", 100, 1, 100000, &ep) || cli_int(&a, "patience", 15, 1, 100000, &pat) ||
         cli_int(&a, "batch", 16, 1, 4096, &batch) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) ||
-        number(&a, "lr", 1e-7f, 10, &o.lr) || number(&a, "dropout", 0, 0.99f, &o.dropout) ||
-        number(&a, "clip", 0, 1e6f, &o.clip) || number(&a, "val-frac", 0, 0.9f, &o.val_frac))
+        cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) || cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) ||
+        cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) || cli_float(&a, "val-frac", o.val_frac, 0, 0.9f, &o.val_frac))
         return 2;
     o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
     const aaren_config base = o.enc;

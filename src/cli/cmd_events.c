@@ -45,17 +45,6 @@ static const char *const events_valued[] = {"data", "n-marks", "train-frac", "va
                                             "seed", "save", "results-csv", "model", "max-events", "predict-seq", NULL};
 static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", NULL};
 
-static int number(const cli_args *a, const char *key, double lo, double hi, double *out) {
-    const char *s = cli_get(a, key);
-    if (!s) return 0;
-    char *e;
-    const double v = strtod(s, &e);
-    if (e == s || *e || !(v >= lo && v <= hi))
-        return cli_fail("events", "--%s '%s' must be a number in [%g, %g]", key, s, lo, hi), -1;
-    *out = v;
-    return 0;
-}
-
 static void print_prediction(long i, double t, int mark, const aaren_tpp_prediction *p) {
     printf("%ld %.9g %d %.9g %.9g %.9g %.9g %d %.6f\n", i, t, mark, p->mean, p->median, p->q10, p->q90, p->mark,
            isnan(p->p_mark) ? 0.0 : p->p_mark);
@@ -123,8 +112,8 @@ static aaren_events *load_data(const cli_args *a, char *name, size_t nlen) {
     aaren_events_options eo;
     aaren_events_options_init(&eo);
     long nm;
-    if (cli_int(a, "n-marks", 0, 0, 100000000, &nm) || number(a, "train-frac", 0.01, 0.98, &eo.train_frac) ||
-        number(a, "val-frac", 0.01, 0.98, &eo.val_frac))
+    if (cli_int(a, "n-marks", 0, 0, 100000000, &nm) || cli_double(a, "train-frac", eo.train_frac, 0.01, 0.98, &eo.train_frac) ||
+        cli_double(a, "val-frac", eo.val_frac, 0.01, 0.98, &eo.val_frac))
         return NULL;
     eo.n_marks = (int)nm;
     const char *base = strrchr(path, '/');
@@ -188,14 +177,12 @@ int cmd_events(int argc, char **argv) {
     aaren_tpp_options o;
     aaren_tpp_options_init(&o);
     long K, ep, pat, batch, seed;
-    double lr = o.lr, dr = o.dropout, clip = o.clip;
     if (cli_int(&a, "components", 8, 1, 64, &K) || cli_int(&a, "epochs", 30, 1, 100000, &ep) ||
         cli_int(&a, "patience", 5, 1, 100000, &pat) || cli_int(&a, "batch", 16, 1, 4096, &batch) ||
-        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || number(&a, "lr", 1e-7, 10, &lr) ||
-        number(&a, "dropout", 0, 0.99, &dr) || number(&a, "clip", 0, 1e6, &clip))
+        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) ||
+        cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip))
         return 2;
     o.K = (int)K; o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
-    o.lr = (float)lr; o.dropout = (float)dr; o.clip = (float)clip;
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     aaren_events *d = load_data(&a, name, sizeof name);

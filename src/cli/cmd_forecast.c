@@ -112,9 +112,7 @@ int cmd_forecast(int argc, char **argv) {
     else if (!strcmp(feat, "MS")) o.ts.features = AAREN_TS_MS;
     else return cli_fail("forecast", "--features '%s': expected M, S or MS", feat), 2;
     o.ts.target = cli_get(&a, "target");
-    const char *lr = cli_get(&a, "lr"), *dr = cli_get(&a, "dropout");
-    if (lr) { char *e; o.lr = strtof(lr, &e); if (*e || !(o.lr > 0 && o.lr < 10)) return cli_fail("forecast", "--lr '%s' must be a number in (0, 10)", lr), 2; }
-    if (dr) { char *e; o.dropout = strtof(dr, &e); if (*e || !(o.dropout >= 0 && o.dropout < 1)) return cli_fail("forecast", "--dropout '%s' must be in [0, 1)", dr), 2; }
+    if (cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) || cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout)) return 2;
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     char err[1024];

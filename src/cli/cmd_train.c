@@ -111,19 +111,6 @@ static const char *train_help =
     "  --stop-after N         end this invocation after N more steps (saving with --save):\n"
     "                         a long run done in shards, each resumed with --resume\n";
 
-static int parse_float(const cli_args *a, const char *key, float dflt, float lo, float hi, float *out) {
-    const char *v = cli_get(a, key);
-    if (!v) { *out = dflt; return 0; }
-    char *end;
-    const double x = strtod(v, &end);
-    if (end == v || *end || !(x >= lo && x <= hi)) {
-        cli_fail(a->cmd, "--%s '%s' must be a number from %g to %g", key, v, (double)lo, (double)hi);
-        return -1;
-    }
-    *out = (float)x;
-    return 0;
-}
-
 /* Options shared by train and demo; defaults are the small synthetic-task model. */
 int train_opts_from_args(const cli_args *a, train_opts *o) {
     memset(o, 0, sizeof *o);
@@ -141,8 +128,8 @@ int train_opts_from_args(const cli_args *a, train_opts *o) {
     if (cli_int(a, "log-every", steps >= 10 ? steps / 10 : 1, 1, 100000000, &log_every)) return -1;
     o->cfg = c;
     o->opt = aaren_optim_default();
-    if (parse_float(a, "lr", 3e-3f, 0, 10, &o->opt.lr) || parse_float(a, "weight-decay", 0.01f, 0, 10, &o->opt.weight_decay) ||
-        parse_float(a, "clip", 1.0f, 0, 1e9f, &o->opt.clip_norm) || parse_float(a, "dropout", 0, 0, 0.95f, &o->dropout))
+    if (cli_float(a, "lr", 3e-3f, 0, 10, &o->opt.lr) || cli_float(a, "weight-decay", 0.01f, 0, 10, &o->opt.weight_decay) ||
+        cli_float(a, "clip", 1.0f, 0, 1e9f, &o->opt.clip_norm) || cli_float(a, "dropout", 0, 0, 0.95f, &o->dropout))
         return -1;
     o->opt.warmup_steps = warmup;
     o->opt.total_steps = steps;
