@@ -20,12 +20,10 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
 #define SIN_MAX_DRAWS 1e9    /* the Sin generator refuses to expect more candidate events */
 
@@ -84,10 +82,7 @@ static const char *const role_words[N_ROLES] = { "seq_id, sequence or seq", "tim
                                                  "mark, type_event or type", "split" };
 
 typedef struct {
-    const char *path;
-    char *err;
-    size_t errlen;
-    long line;               /* current physical line, 1-based */
+    aaren_lines in;          /* the file, and the line for messages */
     aaren_events *d;
     int n_marks_opt;         /* options.n_marks (0: from the data) */
     int n_cols;              /* header cells */
@@ -103,18 +98,7 @@ typedef struct {
     size_t cap_slot;         /* a power of two, at least twice the sequences held */
 } loader;
 
-static int fail(loader *L, const char *fmt, ...) AAREN_PRINTF(2, 3);
-
-/* "<path>: line N: <message>" (line 0: no line prefix). Returns -1. */
-static int fail(loader *L, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    aaren_file_line_verr(L->err, L->errlen, L->path, L->line, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int oom(loader *L) { return fail(L, "out of memory"); }
+static int oom(loader *L) { return aaren_lines_fail(&L->in, "out of memory"); }
 
 static void loader_release(loader *L) {
     free(L->seq_line);
@@ -178,7 +162,7 @@ static int grow_seq(loader *L, size_t id_n) {
         long *off, *line;
         int *split;
         size_t *at, *len;
-        if (L->cap_seq >= (INT_MAX - 1) / 2) return fail(L, "too many sequences");
+        if (L->cap_seq >= (INT_MAX - 1) / 2) return aaren_lines_fail(&L->in, "too many sequences");
         cap = L->cap_seq ? L->cap_seq * 2 : 64;
         if (!(off = realloc(d->off, sizeof *off * ((size_t)cap + 1)))) return oom(L);
         d->off = off;
@@ -211,7 +195,7 @@ static int grow_ev(loader *L) {
         long cap;
         double *t;
         if (L->cap_ev > LONG_MAX / 2 || (size_t)L->cap_ev > SIZE_MAX / 2 / sizeof(double))
-            return fail(L, "too many events");
+            return aaren_lines_fail(&L->in, "too many events");
         cap = L->cap_ev ? L->cap_ev * 2 : 1024;
         if (!(t = realloc(d->time, sizeof *t * (size_t)cap))) return oom(L);
         d->time = t;
@@ -242,7 +226,7 @@ static int header(loader *L, const char *s, size_t n) {
     for (size_t i = start; i <= n; i++) {
         size_t a, b;
         if (i < n && s[i] != ',') continue;
-        if (k == INT_MAX) return fail(L, "too many columns");
+        if (k == INT_MAX) return aaren_lines_fail(&L->in, "too many columns");
         a = start;
         b = i;
         aaren_text_trim(s, &a, &b);
@@ -250,7 +234,7 @@ static int header(loader *L, const char *s, size_t n) {
             for (int w = 0; names[r][w]; w++)
                 if (aaren_text_word_is(s + a, b - a, names[r][w])) {
                     if (L->col[r] >= 0)
-                        return fail(L, "columns %d and %d both name the %s (%s)", L->col[r] + 1, k + 1,
+                        return aaren_lines_fail(&L->in, "columns %d and %d both name the %s (%s)", L->col[r] + 1, k + 1,
                                     role_name[r], role_words[r]);
                     L->col[r] = k;
                 }
@@ -259,7 +243,7 @@ static int header(loader *L, const char *s, size_t n) {
     }
     L->n_cols = k;
     for (int r = COL_ID; r <= COL_TIME; r++)
-        if (L->col[r] < 0) return fail(L, "no %s column (expected one named %s)", role_name[r], role_words[r]);
+        if (L->col[r] < 0) return aaren_lines_fail(&L->in, "no %s column (expected one named %s)", role_name[r], role_words[r]);
     return 0;
 }
 
@@ -267,7 +251,7 @@ static int header(loader *L, const char *s, size_t n) {
 static int parse_time(loader *L, char *s, size_t a, size_t b, double *out) {
     const char *why = "not a number";
     size_t i = a;
-    if (a == b) return fail(L, "empty time");
+    if (a == b) return aaren_lines_fail(&L->in, "empty time");
     /* decimal only: no hex, nan or inf spellings reach strtod */
     while (i < b && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '+' || s[i] == '-' || s[i] == 'e' ||
                      s[i] == 'E'))
@@ -291,7 +275,7 @@ static int parse_time(loader *L, char *s, size_t a, size_t b, double *out) {
         if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") || aaren_text_word_is(s + w, b - w, "infinity"))
             why = "not a finite number";
     }
-    return fail(L, "time is %s: '%.*s%s'", why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
+    return aaren_lines_fail(&L->in, "time is %s: '%.*s%s'", why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
 }
 
 /* An integer mark >= 0 in s[a..b) (s[b] must be writable), below options.n_marks when set. */
@@ -300,18 +284,18 @@ static int parse_mark(loader *L, char *s, size_t a, size_t b, int *out) {
     const size_t digits = i;
     char save, *end;
     long v;
-    if (a == b) return fail(L, "empty mark");
+    if (a == b) return aaren_lines_fail(&L->in, "empty mark");
     while (i < b && s[i] >= '0' && s[i] <= '9') i++;
-    if (i != b || i == digits) return fail(L, "mark is not an integer: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
+    if (i != b || i == digits) return aaren_lines_fail(&L->in, "mark is not an integer: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
     save = s[b];
     s[b] = '\0';
     errno = 0;
     v = strtol(s + a, &end, 10);
     s[b] = save;
-    if (v < 0) return fail(L, "mark %ld is negative (marks are integers >= 0)", v);
-    if (errno == ERANGE || v >= INT_MAX) return fail(L, "mark out of range: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
+    if (v < 0) return aaren_lines_fail(&L->in, "mark %ld is negative (marks are integers >= 0)", v);
+    if (errno == ERANGE || v >= INT_MAX) return aaren_lines_fail(&L->in, "mark out of range: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
     if (L->n_marks_opt > 0 && v >= L->n_marks_opt)
-        return fail(L, "mark %ld is not below n_marks %d", v, L->n_marks_opt);
+        return aaren_lines_fail(&L->in, "mark %ld is not below n_marks %d", v, L->n_marks_opt);
     *out = (int)v;
     return 0;
 }
@@ -324,7 +308,7 @@ static int parse_split(loader *L, const char *s, size_t a, size_t b) {
     };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (aaren_text_word_is(s + a, b - a, names[k].w)) return names[k].split;
-    return fail(L, "unknown split '%.*s%s' (expected train, dev, val, valid, validation or test)", aaren_text_shown(b - a),
+    return aaren_lines_fail(&L->in, "unknown split '%.*s%s' (expected train, dev, val, valid, validation or test)", aaren_text_shown(b - a),
                 s + a, aaren_text_dots(b - a));
 }
 
@@ -338,7 +322,7 @@ static int event_line(loader *L, char *s, size_t n) {
     double t = 0;
 
     for (size_t i = 0; i < n; i++) cells += s[i] == ',';
-    if (cells != L->n_cols) return fail(L, "%ld cell%s, the header has %d", cells, cells == 1 ? "" : "s", L->n_cols);
+    if (cells != L->n_cols) return aaren_lines_fail(&L->in, "%ld cell%s, the header has %d", cells, cells == 1 ? "" : "s", L->n_cols);
     for (size_t i = 0; i <= n; i++) {
         if (i < n && s[i] != ',') continue;
         for (int r = 0; r < N_ROLES; r++)
@@ -363,17 +347,17 @@ static int event_line(loader *L, char *s, size_t n) {
             const int seen = key_find(L, split, id, id_n);
             if (seen >= 0) {
                 if (split >= 0)
-                    return fail(L, "sequence '%.*s%s' of split %s reappears (it began on line %ld; the events "
+                    return aaren_lines_fail(&L->in, "sequence '%.*s%s' of split %s reappears (it began on line %ld; the events "
                                    "of a sequence must be consecutive)", aaren_text_shown(id_n), id, aaren_text_dots(id_n),
                                 split_name[split], L->seq_line[seen]);
-                return fail(L, "sequence '%.*s%s' reappears (it began on line %ld; the events of a sequence "
+                return aaren_lines_fail(&L->in, "sequence '%.*s%s' reappears (it began on line %ld; the events of a sequence "
                                "must be consecutive)", aaren_text_shown(id_n), id, aaren_text_dots(id_n), L->seq_line[seen]);
             }
             if (grow_seq(L, id_n) < 0) return -1;
             s_cur = d->n_seq;
             d->off[s_cur] = d->n_events;
             d->split[s_cur] = split;
-            L->seq_line[s_cur] = L->line;
+            L->seq_line[s_cur] = L->in.line;
             L->id_at[s_cur] = L->n_ids;
             L->id_len[s_cur] = id_n;
             if (id_n) memcpy(L->ids + L->n_ids, id, id_n);
@@ -381,11 +365,11 @@ static int event_line(loader *L, char *s, size_t n) {
             if (key_add(L, s_cur) < 0) return -1;
             d->n_seq++;
         } else if (t < d->time[d->n_events - 1]) {
-            return fail(L, "time %.17g is smaller than the previous event's %.17g (times must be non-decreasing "
+            return aaren_lines_fail(&L->in, "time %.17g is smaller than the previous event's %.17g (times must be non-decreasing "
                            "within a sequence)", t, d->time[d->n_events - 1]);
         }
     }
-    if (d->n_events - d->off[s_cur] >= INT_MAX) return fail(L, "sequence too long");
+    if (d->n_events - d->off[s_cur] >= INT_MAX) return aaren_lines_fail(&L->in, "sequence too long");
     if (grow_ev(L) < 0) return -1;
     d->time[d->n_events] = t;
     if (d->mark) {
@@ -403,18 +387,18 @@ static int finish(loader *L, const aaren_events_options *o) {
     aaren_events *d = L->d;
     int cnt[3] = { 0, 0, 0 };
     d->off[d->n_seq] = d->n_events;
-    L->line = 0;
+    L->in.line = 0;
     if (L->col[COL_SPLIT] >= 0) {
         for (int s = 0; s < d->n_seq; s++) cnt[d->split[s]]++;
         for (int k = 0; k < 3; k++)
             if (cnt[k] == 0)
-                return fail(L, "split %s has no sequences (%d sequences: train %d, val %d, test %d)", split_name[k],
+                return aaren_lines_fail(&L->in, "split %s has no sequences (%d sequences: train %d, val %d, test %d)", split_name[k],
                             d->n_seq, cnt[0], cnt[1], cnt[2]);
     } else {
         const int empty = split_counts(d->n_seq, o->train_frac, o->val_frac, cnt);
         int s = 0;
         if (empty >= 0)
-            return fail(L, "split %s has no sequences (%d sequences in file order, train_frac %g, val_frac %g: "
+            return aaren_lines_fail(&L->in, "split %s has no sequences (%d sequences in file order, train_frac %g, val_frac %g: "
                            "train %d, val %d, test %d)", split_name[empty], d->n_seq, o->train_frac, o->val_frac,
                         cnt[0], cnt[1], cnt[2]);
         for (int k = 0; k < 3; k++)
@@ -438,10 +422,8 @@ static int finish(loader *L, const aaren_events_options *o) {
 aaren_events *aaren_events_load_csv(const char *path, const aaren_events_options *o, char *err, size_t errlen) {
     aaren_events_options defaults;
     loader L;
-    FILE *f;
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
+    char *line;
+    size_t n;
     int rc = 0, have_header = 0;
     locale_t c_num, prev_loc = (locale_t)0;
 
@@ -464,60 +446,36 @@ aaren_events *aaren_events_load_csv(const char *path, const aaren_events_options
         return NULL;
     }
     memset(&L, 0, sizeof L);
-    L.path = path;
-    L.err = err;
-    L.errlen = errlen;
     L.n_marks_opt = o->n_marks;
     L.max_mark = -1;
-    if (!(f = fopen(path, "rb"))) {
-        aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
+    if (aaren_lines_open(&L.in, path, err, errlen)) return NULL;
     if (!(L.d = calloc(1, sizeof *L.d))) {
-        fclose(f);
+        aaren_lines_close(&L.in);
         aaren_file_err(err, errlen, path, "out of memory");
         return NULL;
     }
     /* numbers in the C locale whatever the program's locale (this thread only) */
     if ((c_num = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) != (locale_t)0) prev_loc = uselocale(c_num);
 
-    errno = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, f)) >= 0) {
-        size_t n = (size_t)got, a = 0;
-        L.line++;
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
-        if (memchr(buf, '\0', n)) {
-            rc = fail(&L, "NUL byte in the line");
-            break;
-        }
-        buf[n] = '\0';
-        while (a < n && aaren_text_space((unsigned char)buf[a])) a++;
-        if (a == n) continue;   /* blank */
+    while (rc == 0 && (rc = aaren_lines_next(&L.in, &line, &n)) == 1) {
         if (!have_header) {
-            rc = header(&L, buf, n);
+            rc = header(&L, line, n);
             have_header = 1;
             if (rc == 0 && L.col[COL_MARK] < 0) L.n_marks_opt = 0;
         } else {
-            rc = event_line(&L, buf, n);
+            rc = event_line(&L, line, n);
         }
-        errno = 0;
-    }
-    if (rc == 0 && ferror(f)) {
-        const int e = errno;
-        L.line = 0;
-        rc = aaren_file_err(err, errlen, path, "cannot read: %s", e ? strerror(e) : "I/O error");
     }
     if (c_num != (locale_t)0) {
         uselocale(prev_loc);
         freelocale(c_num);
     }
-    fclose(f);
-    free(buf);
+    aaren_lines_close(&L.in);
     if (rc == 0 && !have_header) {
-        rc = L.line == 0 ? aaren_file_err(err, errlen, path, "empty file")
+        rc = L.in.line == 0 ? aaren_file_err(err, errlen, path, "empty file")
                          : aaren_file_err(err, errlen, path, "no header line (the file has only blank lines)");
     } else if (rc == 0 && L.d->n_seq == 0) {
-        rc = aaren_file_err(err, errlen, path, "no events after the header (the file ends at line %ld)", L.line);
+        rc = aaren_file_err(err, errlen, path, "no events after the header (the file ends at line %ld)", L.in.line);
     }
     if (rc == 0) rc = finish(&L, o);
     loader_release(&L);

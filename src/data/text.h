@@ -1,7 +1,10 @@
-/* Small text helpers shared by the data loaders (CSV time series, UEA .ts, event CSV). */
+/* Small text helpers shared by the data loaders (CSV time series, UEA .ts, event CSV), and
+ * the line reader of the loaders that read a file line by line. */
 #ifndef AAREN_DATA_TEXT_H
 #define AAREN_DATA_TEXT_H
 #include <stddef.h>
+#include <stdio.h>
+#include "io/common.h"
 
 #define AAREN_TEXT_SHOW 32   /* bytes of an offending value shown in a message */
 
@@ -25,4 +28,26 @@ static inline void aaren_text_trim(const char *s, size_t *a, size_t *b) {
 /* For "%.*s%s" in messages: how many bytes of an n-byte value to show, and "..." when cut. */
 static inline int aaren_text_shown(size_t n) { return n > AAREN_TEXT_SHOW ? AAREN_TEXT_SHOW : (int)n; }
 static inline const char *aaren_text_dots(size_t n) { return n > AAREN_TEXT_SHOW ? "..." : ""; }
+
+/* A text file read line by line (getline: lines of any length), and where the reader is for
+ * messages. */
+typedef struct {
+    const char *path;
+    char *err;
+    size_t errlen;
+    long line;      /* current physical line, 1-based; 0 before the first (messages then name none) */
+    FILE *f;
+    char *buf;      /* [cap] the current line */
+    size_t cap;
+} aaren_lines;
+
+/* Opens path for reading; -1 with "path: cannot open: ..." in err. */
+int aaren_lines_open(aaren_lines *r, const char *path, char *err, size_t errlen);
+/* The next line that is not blank (spaces and tabs only): *s its bytes without the line end,
+ * terminated, *n their count. Returns 1 with a line, 0 at the end of the file, -1 with the
+ * message on a NUL byte in the line or a read error. */
+int aaren_lines_next(aaren_lines *r, char **s, size_t *n);
+void aaren_lines_close(aaren_lines *r);
+/* "<path>: line N: <message>" into the reader's err (line 0: no line prefix). Returns -1. */
+int aaren_lines_fail(aaren_lines *r, const char *fmt, ...) AAREN_PRINTF(2, 3);
 #endif

@@ -10,7 +10,6 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +19,7 @@
 
 /* Loader state: the result being built plus what the header declared. */
 typedef struct {
-    const char *path;
-    char *err;
-    size_t errlen;
-    long line;           /* current physical line, 1-based */
+    aaren_lines in;      /* the file, and the line for messages */
     aaren_uea *d;
     int decl_dims;       /* @dimensions, or 0 when absent */
     int univariate;      /* @univariate: -1 absent, 0, 1 */
@@ -57,18 +53,7 @@ int aaren_uea_label_index(const aaren_uea *d, const char *s) {
     return -1;
 }
 
-static int fail(loader *L, const char *fmt, ...) AAREN_PRINTF(2, 3);
-
-/* "<path>: line N: <message>" (line 0: no line prefix). Returns -1. */
-static int fail(loader *L, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    aaren_file_line_verr(L->err, L->errlen, L->path, L->line, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int oom(loader *L) { return fail(L, "out of memory"); }
+static int oom(loader *L) { return aaren_lines_fail(&L->in, "out of memory"); }
 
 /* The header's labels, space separated, cut with "..." past SHOW_LABELS bytes. */
 static void label_list(const aaren_uea *d, char *out, size_t cap) {
@@ -90,19 +75,19 @@ static void label_list(const aaren_uea *d, char *out, size_t cap) {
 static int parse_bool(loader *L, const char *tag, const char *v, size_t n) {
     if (aaren_text_word_is(v, n, "true")) return 1;
     if (aaren_text_word_is(v, n, "false")) return 0;
-    return fail(L, "@%s: expected true or false, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
+    return aaren_lines_fail(&L->in, "@%s: expected true or false, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
 }
 
 /* A positive decimal integer that fits an int; -1 with the message otherwise. */
 static int parse_count(loader *L, const char *tag, const char *v, size_t n) {
     long x = 0;
-    if (n == 0) return fail(L, "@%s: missing value", tag);
+    if (n == 0) return aaren_lines_fail(&L->in, "@%s: missing value", tag);
     for (size_t i = 0; i < n; i++) {
         if (v[i] < '0' || v[i] > '9' || x > (INT_MAX - 9) / 10)
-            return fail(L, "@%s: expected a positive integer, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
+            return aaren_lines_fail(&L->in, "@%s: expected a positive integer, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
         x = x * 10 + (v[i] - '0');
     }
-    if (x < 1) return fail(L, "@%s: expected a positive integer, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
+    if (x < 1) return aaren_lines_fail(&L->in, "@%s: expected a positive integer, got '%.*s%s'", tag, aaren_text_shown(n), v, aaren_text_dots(n));
     return (int)x;
 }
 
@@ -111,19 +96,19 @@ static int parse_labels(loader *L, char *v, size_t n) {
     aaren_uea *d = L->d;
     size_t a = 0, b;
     int count = 0;
-    if (L->have_labels) return fail(L, "a second @classLabel line");
+    if (L->have_labels) return aaren_lines_fail(&L->in, "a second @classLabel line");
     while (a < n && !aaren_text_space((unsigned char)v[a])) a++;
     if (aaren_text_word_is(v, a, "false"))
-        return fail(L, "@classLabel false is not supported (regression files are not supported)");
+        return aaren_lines_fail(&L->in, "@classLabel false is not supported (regression files are not supported)");
     if (!aaren_text_word_is(v, a, "true"))
-        return fail(L, "@classLabel: expected true followed by the labels, got '%.*s%s'", aaren_text_shown(a), v, aaren_text_dots(a));
+        return aaren_lines_fail(&L->in, "@classLabel: expected true followed by the labels, got '%.*s%s'", aaren_text_shown(a), v, aaren_text_dots(a));
     for (size_t i = a; i < n;) {   /* count the labels */
         while (i < n && aaren_text_space((unsigned char)v[i])) i++;
         if (i == n) break;
         count++;
         while (i < n && !aaren_text_space((unsigned char)v[i])) i++;
     }
-    if (count == 0) return fail(L, "@classLabel true lists no labels");
+    if (count == 0) return aaren_lines_fail(&L->in, "@classLabel true lists no labels");
     if (!(d->labels = calloc((size_t)count, sizeof *d->labels))) return oom(L);
     for (size_t i = a; i < n;) {
         while (i < n && aaren_text_space((unsigned char)v[i])) i++;
@@ -132,7 +117,7 @@ static int parse_labels(loader *L, char *v, size_t n) {
         while (b < n && !aaren_text_space((unsigned char)v[b])) b++;
         for (int k = 0; k < d->n_classes; k++)
             if (strlen(d->labels[k]) == b - i && memcmp(d->labels[k], v + i, b - i) == 0)
-                return fail(L, "@classLabel: duplicate label '%.*s%s'", aaren_text_shown(b - i), v + i, aaren_text_dots(b - i));
+                return aaren_lines_fail(&L->in, "@classLabel: duplicate label '%.*s%s'", aaren_text_shown(b - i), v + i, aaren_text_dots(b - i));
         if (!(d->labels[d->n_classes] = malloc(b - i + 1))) return oom(L);
         memcpy(d->labels[d->n_classes], v + i, b - i);
         d->labels[d->n_classes][b - i] = '\0';
@@ -156,9 +141,9 @@ static int header_line(loader *L, char *s, size_t n) {
     aaren_text_trim(s, &a, &b);
     if (aaren_text_word_is(tag, tn, "data")) {
         if (!L->have_labels)
-            return fail(L, "@data before any @classLabel line (@classLabel true with the labels is required)");
+            return aaren_lines_fail(&L->in, "@data before any @classLabel line (@classLabel true with the labels is required)");
         if (L->univariate == 1 && L->decl_dims > 1)
-            return fail(L, "@univariate true but @dimensions %d", L->decl_dims);
+            return aaren_lines_fail(&L->in, "@univariate true but @dimensions %d", L->decl_dims);
         return 1;
     }
     if (aaren_text_word_is(tag, tn, "problemname")) {
@@ -174,7 +159,7 @@ static int header_line(loader *L, char *s, size_t n) {
     }
     if (aaren_text_word_is(tag, tn, "timestamps")) {
         if ((x = parse_bool(L, "timeStamps", s + a, b - a)) < 0) return -1;
-        if (x) return fail(L, "@timeStamps true is not supported (timestamped values)");
+        if (x) return aaren_lines_fail(&L->in, "@timeStamps true is not supported (timestamped values)");
         return 0;
     }
     if (aaren_text_word_is(tag, tn, "missing")) return parse_bool(L, "missing", s + a, b - a) < 0 ? -1 : 0;
@@ -200,8 +185,8 @@ static int header_line(loader *L, char *s, size_t n) {
     }
     if (aaren_text_word_is(tag, tn, "classlabel")) return parse_labels(L, s + a, b - a);
     if (aaren_text_word_is(tag, tn, "targetlabel"))
-        return fail(L, "@targetLabel: regression files are not supported (classification needs @classLabel)");
-    return fail(L, "unknown header tag '@%.*s%s'", aaren_text_shown(tn), tag, aaren_text_dots(tn));
+        return aaren_lines_fail(&L->in, "@targetLabel: regression files are not supported (classification needs @classLabel)");
+    return aaren_lines_fail(&L->in, "unknown header tag '@%.*s%s'", aaren_text_shown(tn), tag, aaren_text_dots(tn));
 }
 
 /* ---- cases ----------------------------------------------------------------------------- */
@@ -245,7 +230,7 @@ static int parse_value(loader *L, char *s, size_t n, int dim, long pos, float *o
                 why = "not a finite number";
         }
     }
-    return fail(L, "dimension %d, value %ld: %s: '%.*s%s'", dim, pos, why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
+    return aaren_lines_fail(&L->in, "dimension %d, value %ld: %s: '%.*s%s'", dim, pos, why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
 }
 
 /* Room for one more case and for `more` more values. */
@@ -255,7 +240,7 @@ static int grow(loader *L, size_t more) {
         int cap;
         int *y, *len;
         size_t *off;
-        if (L->cap_cases > INT_MAX / 2) return fail(L, "too many cases");
+        if (L->cap_cases > INT_MAX / 2) return aaren_lines_fail(&L->in, "too many cases");
         cap = L->cap_cases ? L->cap_cases * 2 : 64;
         if (!(y = realloc(d->y, sizeof *y * (size_t)cap))) return oom(L);
         d->y = y;
@@ -290,16 +275,16 @@ static int case_line(loader *L, char *s, size_t n) {
             break;
         }
     if (colon == n)
-        return fail(L, "no ':' in the case line (expected dimension fields, then ':' and the class label)");
+        return aaren_lines_fail(&L->in, "no ':' in the case line (expected dimension fields, then ':' and the class label)");
 
     /* split the dimension fields: k = number of ':' before the label's + 1 */
     for (size_t i = 0; i < colon; i++) k += s[i] == ':';
     k++;
     if (d->dims > 0 && k != d->dims) {
         if (L->decl_dims || L->univariate == 1)
-            return fail(L, "%d dimensions, expected %d (@%s)", k, d->dims,
+            return aaren_lines_fail(&L->in, "%d dimensions, expected %d (@%s)", k, d->dims,
                         L->decl_dims ? "dimensions" : "univariate true");
-        return fail(L, "%d dimensions, expected %d (as in the first case, line %ld)", k, d->dims,
+        return aaren_lines_fail(&L->in, "%d dimensions, expected %d (as in the first case, line %ld)", k, d->dims,
                     L->first_case_line);
     }
     if (k > L->cap_fields) {
@@ -328,22 +313,22 @@ static int case_line(loader *L, char *s, size_t n) {
         size_t a = 0, b = L->field_len[j];
         long c = 1;
         aaren_text_trim(L->fields[j], &a, &b);
-        if (a == b) return fail(L, "dimension %d is empty", j + 1);
+        if (a == b) return aaren_lines_fail(&L->in, "dimension %d is empty", j + 1);
         for (size_t i = 0; i < L->field_len[j]; i++) c += L->fields[j][i] == ',';
         if (j == 0) {
             steps = c;
         } else if (c != steps) {
-            return fail(L, "dimension %d has %ld values, dimension 1 has %ld (dimensions of a case "
+            return aaren_lines_fail(&L->in, "dimension %d has %ld values, dimension 1 has %ld (dimensions of a case "
                            "must have the same length)", j + 1, c, steps);
         }
     }
-    if (steps > INT_MAX) return fail(L, "case too long (%ld steps)", steps);
+    if (steps > INT_MAX) return aaren_lines_fail(&L->in, "case too long (%ld steps)", steps);
     if (d->equal_length) {
         if (L->series_len && steps != L->series_len)
-            return fail(L, "length %ld, expected %d (@equalLength true, @seriesLength %d)", steps,
+            return aaren_lines_fail(&L->in, "length %ld, expected %d (@equalLength true, @seriesLength %d)", steps,
                         L->series_len, L->series_len);
         if (d->n_cases > 0 && steps != d->len[0])
-            return fail(L, "length %ld, expected %d as in the first case, line %ld (@equalLength true)",
+            return aaren_lines_fail(&L->in, "length %ld, expected %d as in the first case, line %ld (@equalLength true)",
                         steps, d->len[0], L->first_case_line);
     }
 
@@ -354,7 +339,7 @@ static int case_line(loader *L, char *s, size_t n) {
     if ((y = aaren_uea_label_index(d, s + la)) < 0) {
         char list[SHOW_LABELS + 8];
         label_list(d, list, sizeof list);
-        return fail(L, "class label '%.*s%s' is not in the @classLabel list (%s)", aaren_text_shown(lb - la), s + la,
+        return aaren_lines_fail(&L->in, "class label '%.*s%s' is not in the @classLabel list (%s)", aaren_text_shown(lb - la), s + la,
                     aaren_text_dots(lb - la), list);
     }
 
@@ -375,7 +360,7 @@ static int case_line(loader *L, char *s, size_t n) {
             }
     }
     if (d->dims == 0) d->dims = k;
-    if (d->n_cases == 0) L->first_case_line = L->line;
+    if (d->n_cases == 0) L->first_case_line = L->in.line;
     d->y[d->n_cases] = y;
     d->len[d->n_cases] = (int)steps;
     d->off[d->n_cases] = L->n_values;
@@ -406,10 +391,8 @@ static char *default_problem(const char *path) {
 
 aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen) {
     loader L;
-    FILE *f;
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
+    char *buf;
+    size_t n;
     int in_data = 0, rc = 0;
     long data_line = 0;
 
@@ -419,68 +402,48 @@ aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     memset(&L, 0, sizeof L);
-    L.path = path;
-    L.err = err;
-    L.errlen = errlen;
     L.univariate = -1;
-    if (!(f = fopen(path, "rb"))) {
-        aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
+    if (aaren_lines_open(&L.in, path, err, errlen)) return NULL;
     if (!(L.d = calloc(1, sizeof *L.d))) {
-        fclose(f);
+        aaren_lines_close(&L.in);
         aaren_file_err(err, errlen, path, "out of memory");
         return NULL;
     }
 
-    errno = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, f)) >= 0) {
-        size_t n = (size_t)got, a = 0;
-        L.line++;
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
-        if (memchr(buf, '\0', n)) {
-            rc = fail(&L, "NUL byte in the line");
-            break;
-        }
-        buf[n] = '\0';
-        while (a < n && aaren_text_space((unsigned char)buf[a])) a++;
-        if (a == n || buf[a] == '#') continue;   /* blank or comment */
-        if (in_data) {
+    while (rc == 0 && (rc = aaren_lines_next(&L.in, &buf, &n)) == 1) {
+        size_t a = 0;
+        while (aaren_text_space((unsigned char)buf[a])) a++;
+        if (buf[a] == '#') {   /* comment */
+            rc = 0;
+        } else if (in_data) {
             rc = case_line(&L, buf + a, n - a);
         } else if (buf[a] == '@') {
             rc = header_line(&L, buf + a, n - a);
             if (rc == 1) {
                 in_data = 1;
-                data_line = L.line;
+                data_line = L.in.line;
                 rc = 0;
                 if (L.univariate == 1 || L.decl_dims) L.d->dims = L.decl_dims ? L.decl_dims : 1;
             }
         } else {
-            rc = fail(&L, "no @data line before this line (header lines start with '@', cases follow @data)");
+            rc = aaren_lines_fail(&L.in, "no @data line before this line (header lines start with '@', cases follow @data)");
         }
-        errno = 0;
     }
-    if (rc == 0 && ferror(f)) {
-        const int e = errno;
-        L.line = 0;
-        rc = aaren_file_err(err, errlen, path, "cannot read: %s", e ? strerror(e) : "I/O error");
-    }
-    fclose(f);
-    free(buf);
+    aaren_lines_close(&L.in);
     if (rc == 0) {
         if (!in_data) {
-            if (L.line == 0) {
+            if (L.in.line == 0) {
                 rc = aaren_file_err(err, errlen, path, "empty file: no @data line");
             } else {
-                rc = aaren_file_err(err, errlen, path, "no @data line (the file ends at line %ld)", L.line);
+                rc = aaren_file_err(err, errlen, path, "no @data line (the file ends at line %ld)", L.in.line);
             }
         } else if (L.d->n_cases == 0) {
-            L.line = data_line;
-            rc = fail(&L, "no cases after @data");
+            L.in.line = data_line;
+            rc = aaren_lines_fail(&L.in, "no cases after @data");
         }
     }
     if (rc == 0 && !L.d->problem && !(L.d->problem = default_problem(path))) {
-        L.line = 0;
+        L.in.line = 0;
         rc = oom(&L);
     }
     free(L.fields);

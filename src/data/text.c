@@ -1,0 +1,56 @@
+/* The line reader of the data loaders (see text.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "data/text.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+int aaren_lines_open(aaren_lines *r, const char *path, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->err = err;
+    r->errlen = errlen;
+    if (!(r->f = fopen(path, "rb"))) return aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
+    return 0;
+}
+
+int aaren_lines_next(aaren_lines *r, char **s, size_t *n) {
+    ssize_t got;
+    errno = 0;
+    while ((got = getline(&r->buf, &r->cap, r->f)) >= 0) {
+        size_t len = (size_t)got, a = 0;
+        r->line++;
+        while (len > 0 && (r->buf[len - 1] == '\n' || r->buf[len - 1] == '\r')) len--;
+        if (memchr(r->buf, '\0', len)) return aaren_lines_fail(r, "NUL byte in the line");
+        r->buf[len] = '\0';
+        while (a < len && aaren_text_space((unsigned char)r->buf[a])) a++;
+        if (a == len) continue;   /* blank */
+        *s = r->buf;
+        *n = len;
+        return 1;
+    }
+    if (ferror(r->f)) {
+        const int e = errno;
+        return aaren_file_err(r->err, r->errlen, r->path, "cannot read: %s", e ? strerror(e) : "I/O error");
+    }
+    return 0;
+}
+
+void aaren_lines_close(aaren_lines *r) {
+    if (r->f) fclose(r->f);
+    free(r->buf);
+    r->f = NULL;
+    r->buf = NULL;
+    r->cap = 0;
+}
+
+int aaren_lines_fail(aaren_lines *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    aaren_file_line_verr(r->err, r->errlen, r->path, r->line, fmt, ap);
+    va_end(ap);
+    return -1;
+}
