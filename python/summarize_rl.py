@@ -1,6 +1,8 @@
 """Writes the offline-RL table (D4RL normalised score, mean ± std over seeds, Decision
 Transformer and Decision Aaren side by side) from the runs CSV of scripts/reproduce_rl.sh.
 usage: summarize_rl.py RUNS.csv OUT.md"""
+import os
+import platform
 import statistics
 import sys
 from results_table import mean_std, read_groups, write_md
@@ -24,9 +26,37 @@ def col(rows, key):
     return [float(r[key]) for r in rows]
 
 
+def data_scores(path):
+    """{"env-set": normalised score of the data set's mean return} from the data-set table of
+    rl-data.md (written by summarize_rl_data.py), or {} when the file is absent."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 7 and "-" in cells[0] and cells[0].split("-")[0] in ENVS:
+                out[cells[0]] = cells[5]
+    return out
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def main(src, dst):
     g = read_groups(src, "env", "data", "arch", "mode")
     steps = sorted({r["steps"] for rows in g.values() for r in rows})
+    seeds = sorted({int(r["seed"]) for rows in g.values() for r in rows})
+    threads = sorted({r["threads"] for rows in g.values() for r in rows})
+    data = data_scores(os.path.join(os.path.dirname(os.path.abspath(src)), "rl-data.md"))
     out = ["# Offline RL: Decision Aaren vs Decision Transformer", "",
            "Produced by `bash scripts/reproduce_rl.sh` (every evaluation is a row of `results/rl_runs.csv`, with its "
            "seed, updates, target return, training time, per-step latency and agent memory). Data sets: our own, "
@@ -40,10 +70,15 @@ def main(src, dst):
            f"linear warm-up over a tenth of the updates. Updates per run: {', '.join(steps)} (the original trains "
            "100,000; scaled to this 2-core machine). Evaluation: 10 episodes per run, target return hopper 3600, "
            "halfcheetah 12000, walker2d 5000, ant 6000; the score of a run is D4RL's normalised score of its mean "
-           "return; the table gives mean ± sample std over seeds (n seeds).", "",
-           "| data set | Decision Transformer | Decision Aaren (window) | Decision Aaren (whole episode) | DT published | "
-           "return T / A / A-full | train s T / A |",
-           "|---|---|---|---|---|---|---|"]
+           f"return; the table gives mean ± sample std over seeds (n seeds; seeds {', '.join(map(str, seeds))}, "
+           "every seed run is in the CSV). *Data* is the normalised score of the data set's own mean return "
+           "(`rl-data.md`): what cloning the data on average would score.", "",
+           f"Machine (read when this table was written, on the machine that ran the grid): {platform.machine()} "
+           f"{platform.system()}, {cpu_name()}, {os.cpu_count()} cores, OpenBLAS; threads per run: "
+           f"{' or '.join(threads)} (the CSV's `threads`), two shards side by side.", "",
+           "| data set | Decision Transformer | Decision Aaren (window) | Decision Aaren (whole episode) | data | "
+           "DT published | return T / A / A-full | train s T / A |",
+           "|---|---|---|---|---|---|---|---|"]
     for env in ENVS:
         for ds in SETS:
             cells = [g.get((env, ds, a, m), []) for a, m, _ in ROWS]
@@ -52,8 +87,8 @@ def main(src, dst):
             sc = [mean_std(col(c, "score"), 1) for c in cells]
             ret = " / ".join(f"{statistics.mean(col(c, 'return_mean')):.0f}" if c else "-" for c in cells)
             tr = " / ".join(f"{statistics.mean(col(c, 'train_s')):.0f}" if c else "-" for c in cells[:2])
-            out.append(f"| {env}-{ds} | {sc[0]} | {sc[1]} | {sc[2]} | {PUBLISHED_DT.get((env, ds), 'not reported')} | "
-                       f"{ret} | {tr} |")
+            out.append(f"| {env}-{ds} | {sc[0]} | {sc[1]} | {sc[2]} | {data.get(f'{env}-{ds}', '-')} | "
+                       f"{PUBLISHED_DT.get((env, ds), 'not reported')} | {ret} | {tr} |")
     out += ["", "Reading the table (Hopper): every score sits near the data set's own mean (hopper-medium 31.6, "
             "medium-replay 13.9, medium-expert 50.6 in `rl-data.md`), far below the published DT figures, which come "
             "from D4RL's data and 100x more updates. With 1000 updates both models behave like return-blind "
