@@ -161,8 +161,13 @@ def main(src, dst):
             by = " / ".join(f"{int(statistics.mean(col(c, 'agent_bytes'))):,}" if c else "-" for c in cells)
             out.append(f"| {env}-{ds} | {us} | {by} |")
     missing = [f"{e}-{d}" for e in ENVS for d in SETS if not any(g.get((e, d, a, m)) for a, m, _ in ROWS)]
+    partial = [f"{e}-{d}" for e in ENVS for d in SETS if f"{e}-{d}" not in missing and
+               any(len(g.get((e, d, a, m), [])) < len(seeds) for a, m, _ in ROWS)]
     if missing:
         out += ["", f"Not run yet (the grid resumes where it stopped): {', '.join(missing)}."]
+    if partial:
+        out += ["", f"Partly run (a column short of seeds {', '.join(map(str, seeds))}; the grid resumes where it "
+                f"stopped): {', '.join(partial)}."]
     out.append("")
     write_md(dst, out)
 
