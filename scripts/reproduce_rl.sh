@@ -55,7 +55,9 @@ for env in $envs; do
       for seed in $seeds; do
         mine=$(( i % sn == si )); i=$((i + 1))
         [ "$mine" = 1 ] || continue
-        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,[a-z-]*,$seed,$steps," "$runs"; then continue; fi
+        # done when the run's last row is there (Aaren writes window-streams, then full-stream)
+        last=window-recompute; [ "$arch" = aaren ] && last=full-stream
+        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps," "$runs"; then continue; fi
         data="$data_dir/$env-$set.hdf5"
         # one shard makes a missing data set while the others wait for it
         ( flock 9
