@@ -249,33 +249,11 @@ static int header(loader *L, const char *s, size_t n) {
 
 /* A finite decimal time in s[a..b) (s[b] must be writable). */
 static int parse_time(loader *L, char *s, size_t a, size_t b, double *out) {
-    const char *why = "not a number";
-    size_t i = a;
-    if (a == b) return aaren_lines_fail(&L->in, "empty time");
-    /* decimal only: no hex, nan or inf spellings reach strtod */
-    while (i < b && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '+' || s[i] == '-' || s[i] == 'e' ||
-                     s[i] == 'E'))
-        i++;
-    if (i == b) {
-        const char save = s[b];
-        char *end;
-        double v;
-        s[b] = '\0';
-        v = strtod(s + a, &end);
-        s[b] = save;
-        if (end == s + b) {
-            if (isfinite(v)) {
-                *out = v;
-                return 0;
-            }
-            why = "not a finite number";
-        }
-    } else {
-        const size_t w = a + (s[a] == '+' || s[a] == '-');
-        if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") || aaren_text_word_is(s + w, b - w, "infinity"))
-            why = "not a finite number";
-    }
-    return aaren_lines_fail(&L->in, "time is %s: '%.*s%s'", why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
+    const aaren_num rc = aaren_text_number(s, a, b, out);
+    if (rc == AAREN_NUM_OK) return 0;
+    if (rc == AAREN_NUM_EMPTY) return aaren_lines_fail(&L->in, "empty time");
+    return aaren_lines_fail(&L->in, "time is %s: '%.*s%s'", rc == AAREN_NUM_BAD ? "not a number" : "not a finite number",
+                            aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
 }
 
 /* An integer mark >= 0 in s[a..b) (s[b] must be writable), below options.n_marks when set. */

@@ -1,12 +1,49 @@
-/* The line reader of the data loaders (see text.h). */
+/* The number parser and the line reader of the data loaders (see text.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "data/text.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+aaren_num aaren_text_number(char *s, size_t a, size_t b, double *out) {
+    size_t i = a, digits = 0;
+    char *end, save;
+    double v;
+    if (a == b) return AAREN_NUM_EMPTY;
+    if (s[i] == '+' || s[i] == '-') i++;
+    for (; i < b && is_digit(s[i]); i++) digits++;
+    if (i < b && s[i] == '.')
+        for (i++; i < b && is_digit(s[i]); i++) digits++;
+    if (digits && i < b && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < b && (s[j] == '+' || s[j] == '-')) j++;
+        if (j < b && is_digit(s[j])) {
+            while (j < b && is_digit(s[j])) j++;
+            i = j;
+        }
+    }
+    if (!digits || i != b) {
+        const size_t w = a + (s[a] == '+' || s[a] == '-');
+        if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") ||
+            aaren_text_word_is(s + w, b - w, "infinity"))
+            return AAREN_NUM_NANINF;
+        return AAREN_NUM_BAD;
+    }
+    save = s[b];
+    s[b] = '\0';
+    v = strtod(s + a, &end);
+    s[b] = save;
+    if (end != s + b) return AAREN_NUM_BAD;   /* unreachable after the grammar check, kept as a guard */
+    if (!isfinite(v)) return AAREN_NUM_HUGE;
+    *out = v;
+    return AAREN_NUM_OK;
+}
 
 int aaren_lines_open(aaren_lines *r, const char *path, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);

@@ -29,6 +29,13 @@ static inline void aaren_text_trim(const char *s, size_t *a, size_t *b) {
 static inline int aaren_text_shown(size_t n) { return n > AAREN_TEXT_SHOW ? AAREN_TEXT_SHOW : (int)n; }
 static inline const char *aaren_text_dots(size_t n) { return n > AAREN_TEXT_SHOW ? "..." : ""; }
 
+/* A decimal number in s[a..b) (no surrounding spaces; s[b] must be writable: it is set to
+ * NUL for strtod and put back): [+-] digits [. digits] [e|E [+-] digits], with at least one
+ * digit before the exponent. Hex, nan and inf spellings never reach strtod, so the C library's
+ * extensions are not accepted. AAREN_NUM_HUGE: a valid spelling beyond the range of double. */
+typedef enum { AAREN_NUM_OK, AAREN_NUM_EMPTY, AAREN_NUM_BAD, AAREN_NUM_NANINF, AAREN_NUM_HUGE } aaren_num;
+aaren_num aaren_text_number(char *s, size_t a, size_t b, double *out);
+
 /* A text file read line by line (getline: lines of any length), and where the reader is for
  * messages. */
 typedef struct {

@@ -149,50 +149,17 @@ int aaren_ts_time_features(const aaren_ts_date *d, aaren_ts_freq freq, float *ou
 
 /* ---- numbers -------------------------------------------------------------------------- */
 
-enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NANINF, NUM_RANGE };
-
-
-/* Parses the n bytes at s (s[n] must be writable: it is set to NUL for strtod and
- * restored). Accepted: spaces, [+-] digits [. digits] [e [+-] digits], spaces. */
-static int parse_number(char *s, size_t n, double *out) {
-    size_t a = 0, b = n, i;
-    int digits = 0;
-    char *end, save;
+/* A cell's number: spaces around it allowed, within float range. */
+static aaren_num parse_number(char *s, size_t n, double *out) {
+    size_t a = 0, b = n;
     double v;
-    while (a < b && (s[a] == ' ' || s[a] == '\t')) a++;
-    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
-    if (a == b) return NUM_EMPTY;
-    i = a;
-    if (s[i] == '+' || s[i] == '-') i++;
-    while (i < b && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    if (i < b && s[i] == '.') {
-        i++;
-        while (i < b && s[i] >= '0' && s[i] <= '9') i++, digits++;
-    }
-    if (digits && i < b && (s[i] == 'e' || s[i] == 'E')) {
-        size_t j = i + 1;
-        if (j < b && (s[j] == '+' || s[j] == '-')) j++;
-        if (j < b && s[j] >= '0' && s[j] <= '9') {
-            while (j < b && s[j] >= '0' && s[j] <= '9') j++;
-            i = j;
-        }
-    }
-    if (!digits || i != b) {
-        size_t w = a + (s[a] == '+' || s[a] == '-');
-        if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") ||
-            aaren_text_word_is(s + w, b - w, "infinity"))
-            return NUM_NANINF;
-        return NUM_BAD;
-    }
-    save = s[b];
-    s[b] = '\0';
-    errno = 0;
-    v = strtod(s + a, &end);
-    s[b] = save;
-    if (end != s + b) return NUM_BAD;
-    if (!(fabs(v) <= FLT_MAX)) return NUM_RANGE;
+    aaren_num rc;
+    aaren_text_trim(s, &a, &b);
+    rc = aaren_text_number(s, a, b, &v);
+    if (rc != AAREN_NUM_OK) return rc;
+    if (!(fabs(v) <= FLT_MAX)) return AAREN_NUM_HUGE;
     *out = v;
-    return NUM_OK;
+    return AAREN_NUM_OK;
 }
 
 /* ---- loading -------------------------------------------------------------------------- */
@@ -478,12 +445,12 @@ aaren_ts *aaren_ts_load(const char *path, const aaren_ts_options *opt, char *err
             } else {
                 const int col = perm[k - 1];
                 double v = 0;
-                const int rc = parse_number(c, cl, &v);
-                if (rc != NUM_OK) {
+                const aaren_num rc = parse_number(c, cl, &v);
+                if (rc != AAREN_NUM_OK) {
                     static const char *const what[] = { "", "empty cell", "non-numeric cell",
                                                         "NaN/Inf value not allowed",
                                                         "value out of float range" };
-                    cell_err(err, errlen, path, line, ts->names[col], what[rc], c, cl, rc != NUM_EMPTY);
+                    cell_err(err, errlen, path, line, ts->names[col], what[rc], c, cl, rc != AAREN_NUM_EMPTY);
                     goto fail;
                 }
                 ts->raw[(size_t)r * ts->cols + col] = v;

@@ -194,42 +194,22 @@ static int header_line(loader *L, char *s, size_t n) {
 /* One value s[0..n) of dimension dim, position pos (both 1-based) into *out. */
 static int parse_value(loader *L, char *s, size_t n, int dim, long pos, float *out) {
     size_t a = 0, b = n;
-    const char *why = "not a number";
+    double v = 0;
+    aaren_num rc;
+    const char *why;
     aaren_text_trim(s, &a, &b);
     if (b - a == 1 && s[a] == '?') {
         *out = NAN;
         L->d->n_missing++;
         return 0;
     }
-    if (a == b) {
-        why = "empty value";
-    } else {
-        size_t i = a;
-        /* decimal only: no hex, nan or inf spellings reach strtod */
-        while (i < b && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '+' || s[i] == '-' ||
-                         s[i] == 'e' || s[i] == 'E'))
-            i++;
-        if (i == b) {
-            const char save = s[b];
-            char *end;
-            double v;
-            s[b] = '\0';
-            v = strtod(s + a, &end);
-            s[b] = save;
-            if (end == s + b) {
-                if (fabs(v) <= FLT_MAX) {
-                    *out = (float)v;
-                    return 0;
-                }
-                why = "out of float range";
-            }
-        } else {
-            const size_t w = a + (s[a] == '+' || s[a] == '-');
-            if (aaren_text_word_is(s + w, b - w, "nan") || aaren_text_word_is(s + w, b - w, "inf") ||
-                aaren_text_word_is(s + w, b - w, "infinity"))
-                why = "not a finite number";
-        }
+    rc = aaren_text_number(s, a, b, &v);
+    if (rc == AAREN_NUM_OK && fabs(v) <= FLT_MAX) {
+        *out = (float)v;
+        return 0;
     }
+    why = rc == AAREN_NUM_EMPTY ? "empty value" : rc == AAREN_NUM_BAD ? "not a number"
+          : rc == AAREN_NUM_NANINF ? "not a finite number" : "out of float range";
     return aaren_lines_fail(&L->in, "dimension %d, value %ld: %s: '%.*s%s'", dim, pos, why, aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
 }
 
