@@ -1,8 +1,10 @@
-/* Error messages, shape arithmetic, file sizes and the clock (see common.h). */
+/* Error messages, shape arithmetic, opening and sizing files, and the clock (see common.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "io/common.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static void one_line(char *err) {
@@ -67,6 +69,25 @@ int aaren_file_size(FILE *f, uint64_t *size) {
     if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) return -1;
     *size = (uint64_t)n;
     return 0;
+}
+
+FILE *aaren_file_open_head(const char *path, void *head, size_t n, const char *what, uint64_t *size,
+                           char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    if (aaren_file_size(f, size) != 0)
+        aaren_file_err(err, errlen, path, "cannot determine the file size");
+    else if (*size < n)
+        aaren_file_err(err, errlen, path, "file is too short (%llu bytes) for %s", (unsigned long long)*size, what);
+    else if (fread(head, 1, n, f) != n)
+        aaren_file_err(err, errlen, path, "cannot read: %s", strerror(errno));
+    else
+        return f;
+    fclose(f);
+    return NULL;
 }
 
 double aaren_now_s(void) {

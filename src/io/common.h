@@ -1,4 +1,4 @@
-/* Helpers shared across the library: error messages, shapes, file sizes and a clock. */
+/* Helpers shared across the library: error messages, shapes, opening and sizing files, and a clock. */
 #ifndef AAREN_IO_COMMON_H
 #define AAREN_IO_COMMON_H
 #include <stddef.h>
@@ -27,6 +27,12 @@ int64_t aaren_shape_numel(int ndim, const int64_t *shape);
 
 /* Size of an open file (and rewinds it); -1 on failure. */
 int aaren_file_size(FILE *f, uint64_t *size);
+
+/* Opens path for binary reading, sizes it (*size) and reads its first n bytes into head.
+ * NULL with "<path>: ..." in err when it cannot be opened, sized or read, or when it is
+ * shorter than n bytes ("file is too short (S bytes) for <what>"). */
+FILE *aaren_file_open_head(const char *path, void *head, size_t n, const char *what, uint64_t *size,
+                           char *err, size_t errlen);
 
 /* Seconds on the monotonic clock (for timings and progress lines). */
 double aaren_now_s(void);

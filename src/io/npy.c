@@ -212,21 +212,8 @@ int aaren_npy_read(const char *path, aaren_array *out, char *err, size_t errlen)
     memset(&a, 0, sizeof a);
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return aaren_file_err(err, errlen, path, "invalid arguments");
-    f = fopen(path, "rb");
-    if (!f) return aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
-    if (aaren_file_size(f, &fsize) != 0) {
-        aaren_file_err(err, errlen, path, "cannot determine the file size");
-        goto done;
-    }
-    if (fsize < 10) {
-        aaren_file_err(err, errlen, path, "file is too short (%llu bytes) for a .npy header",
-                 (unsigned long long)fsize);
-        goto done;
-    }
-    if (fread(pre, 1, 10, f) != 10) {
-        aaren_file_err(err, errlen, path, "cannot read: %s", strerror(errno));
-        goto done;
-    }
+    f = aaren_file_open_head(path, pre, 10, "a .npy header", &fsize, err, errlen);
+    if (!f) return -1;
     if (memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
         aaren_file_err(err, errlen, path, "not a .npy file (bad magic bytes)");
         goto done;

@@ -723,21 +723,8 @@ int aaren_st_read(const char *path, aaren_st *out, char *err, size_t errlen)
     memset(&jp, 0, sizeof jp);
     if (out) aaren_st_init(out);
     if (!path || !out) return aaren_file_err(err, errlen, path, "invalid arguments");
-    f = fopen(path, "rb");
-    if (!f) return aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
-    if (aaren_file_size(f, &fsize) != 0) {
-        aaren_file_err(err, errlen, path, "cannot determine the file size");
-        goto done;
-    }
-    if (fsize < 8) {
-        aaren_file_err(err, errlen, path, "file is too short (%llu bytes) for the 8-byte header length",
-                (unsigned long long)fsize);
-        goto done;
-    }
-    if (fread(lenbuf, 1, 8, f) != 8) {
-        aaren_file_err(err, errlen, path, "cannot read: %s", strerror(errno));
-        goto done;
-    }
+    f = aaren_file_open_head(path, lenbuf, 8, "the 8-byte header length", &fsize, err, errlen);
+    if (!f) return -1;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | lenbuf[i];
     if (hlen > ST_MAX_HEADER) {
         aaren_file_err(err, errlen, path, "header length %llu is implausibly large (over 100 MB)",
