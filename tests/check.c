@@ -65,3 +65,30 @@ void check_tmp_cleanup(void) {
     if (tmp_dir[0]) CHECK(rmdir(tmp_dir) == 0, "temporary directory %s left non-empty", tmp_dir);
     tmp_dir[0] = 0;
 }
+
+void check_fuzz_file(const char *name, const char *text, size_t n, const char *odd, size_t n_odd, check_loader load) {
+    char *buf = malloc(n ? n : 1);
+    const char *path = check_tmp_path(name);
+    int counts[3] = { 0, 0, 0 }, mutated_ok = 0;   /* -1, 0, 1 */
+    CHECK(buf != NULL, "%s: out of memory", name);
+    if (!buf) return;
+    for (size_t k = 0; k <= n; k++) {
+        check_write_bytes(name, text, k);
+        counts[load(path) + 1]++;
+    }
+    CHECK(counts[2] > 0 && counts[1] > 0, "%s prefixes: %d loaded, %d refused", name, counts[2], counts[1]);
+    for (size_t k = 0; k < n; k++)
+        for (size_t o = 0; o < n_odd; o++) {
+            int r;
+            memcpy(buf, text, n);
+            buf[k] = odd[o];
+            check_write_bytes(name, buf, n);
+            r = load(path);
+            counts[r + 1]++;
+            mutated_ok += r == 1;
+        }
+    CHECK(counts[0] == 0, "%s: %d loads returned an inconsistent object or no message", name, counts[0]);
+    CHECK(mutated_ok > 0, "%s: no mutated file loaded", name);
+    remove(path);
+    free(buf);
+}

@@ -21,4 +21,12 @@ const char *check_write_bytes(const char *name, const void *bytes, size_t n);
 const char *check_write_text(const char *name, const char *s);
 void check_tmp_cleanup(void);
 
+/* Never crash on a malformed file. load(path) loads one file and returns 1 for a consistent
+ * object, 0 for a refusal with a message, -1 for anything else (an inconsistent object, or a
+ * refusal without a message). check_fuzz_file writes every prefix of text[0..n) and, at every
+ * offset, each of the n_odd odd bytes, as the temporary file `name`, and checks: no load
+ * returns -1, some prefixes load and some are refused, and some mutated files load. */
+typedef int (*check_loader)(const char *path);
+void check_fuzz_file(const char *name, const char *text, size_t n, const char *odd, size_t n_odd, check_loader load);
+
 #endif
