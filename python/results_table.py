@@ -1,19 +1,26 @@
 """Shared pieces of the results summaries (summarize_*.py): reading a runs CSV grouped by
-columns, and formatting a list of per-seed values as mean ± sample standard deviation."""
+columns (one row per seed), and formatting a list of per-seed values as mean ± sample standard deviation."""
 import csv
 import math
 import statistics
+import sys
 from collections import defaultdict
 
 
 def read_groups(path, *keys):
-    """Rows of the runs CSV grouped by the tuple of the given columns."""
+    """Rows of the runs CSV grouped by the tuple of the given columns. A run that appears
+    twice in a group (the same seed: a resumed grid that reran a run cut short) counts once,
+    its last row, and is named on stderr."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    groups = defaultdict(list)
+    groups = defaultdict(dict)
     for r in rows:
-        groups[tuple(r[k] for k in keys)].append(r)
-    return groups
+        key = tuple(r[k] for k in keys)
+        if r["seed"] in groups[key]:
+            print(f"{path}: {' '.join(key)} seed {r['seed']} appears more than once; the last row counts",
+                  file=sys.stderr)
+        groups[key][r["seed"]] = r
+    return {k: list(v.values()) for k, v in groups.items()}
 
 
 def mean_std(vals, digits=3, with_n=True):

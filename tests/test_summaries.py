@@ -1,0 +1,134 @@
+"""The results summaries (python/results_table.py, python/summarize_rl.py): mean ± sample std
+checked against a direct computation, a run that appears twice in a runs CSV counted once (its
+last row), the within / above / below rule, and summarize_rl.py end to end on a small made-up
+runs CSV: the table row of a data set, the data column read from rl-data.md, the computed
+reading and the lines naming data sets partly run or not run. Needs only the standard library."""
+import csv
+import io
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from contextlib import redirect_stderr
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from results_table import mean_std, read_groups  # noqa: E402
+from summarize_rl import versus  # noqa: E402
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} {what}")
+
+
+def std(v):
+    m = sum(v) / len(v)
+    return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1))
+
+
+def test_mean_std():
+    v = [0.25, 1.5, 4.0, 9.75]
+    want = f"{sum(v) / 4:.3f} ± {std(v):.3f} (n=4)"
+    check(mean_std(v) == want, f"mean_std {mean_std(v)!r} == {want!r}")
+    check(mean_std(v + [float("nan")]) == want, "mean_std leaves NaN out")
+    check(mean_std([2.0], 1) == "2.0 ± 0.0 (n=1)", "mean_std of one value: std 0")
+    check(mean_std([]) == "-" and mean_std([float("nan")]) == "-", "mean_std of nothing: '-'")
+    check(mean_std(v, 2, with_n=False) == f"{sum(v) / 4:.2f} ± {std(v):.2f}", "mean_std without n")
+
+
+FIELDS = ["env", "data", "arch", "mode", "seed", "score", "return_mean", "train_s", "step_us", "agent_bytes", "steps",
+          "threads"]
+
+
+def write_runs(path, runs):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(FIELDS)
+        for env, data, arch, mode, scores in runs:
+            for seed, s in scores:
+                w.writerow([env, data, arch, mode, seed, s, 100 * s, 60, 500, 1000, 1000, 1])
+
+
+def test_read_groups(tmp):
+    path = os.path.join(tmp, "dup.csv")
+    write_runs(path, [("hopper", "medium", "aaren", "window-streams", [(1, 10.0), (2, 20.0), (1, 30.0)])])
+    err = io.StringIO()
+    with redirect_stderr(err):
+        g = read_groups(path, "env", "data", "arch", "mode")
+    rows = g[("hopper", "medium", "aaren", "window-streams")]
+    check(sorted(float(r["score"]) for r in rows) == [20.0, 30.0], "a seed written twice counts once, its last row")
+    check("seed 1 appears more than once" in err.getvalue(), f"the duplicate is named: {err.getvalue().strip()!r}")
+
+
+def test_versus():
+    check(versus([10, 12, 14], [11, 12, 13]) == "within", "means 1 apart, stds 2 and 1: within")
+    check(versus([20, 22, 24], [10, 12, 14]) == "above", "10 above with stds 2: above")
+    check(versus([5, 6, 7], [10, 12, 14]) == "below", "6 below: below")
+    check(versus([5], [10, 12]) is None, "one seed: no verdict")
+
+
+def test_summarize_rl(tmp):
+    t = [(1, 10.0), (2, 12.0), (3, 14.5)]
+    a = [(1, 20.0), (2, 22.0), (3, 24.0)]
+    full = [(1, 5.0), (2, 6.0), (3, 7.0)]
+    runs = os.path.join(tmp, "rl_runs.csv")
+    write_runs(runs, [("hopper", "medium", "transformer", "window-recompute", t),
+                      ("hopper", "medium", "aaren", "window-streams", a),
+                      ("hopper", "medium", "aaren", "full-stream", full),
+                      ("hopper", "medium-replay", "transformer", "window-recompute", t),
+                      ("hopper", "medium-replay", "aaren", "window-streams", a[:2])])
+    with open(os.path.join(tmp, "rl-data.md"), "w") as f:
+        f.write("| data set | transitions | episodes | return | min / max | normalised score | D4RL |\n"
+                "|---|---|---|---|---|---|---|\n"
+                "| hopper-medium | 1 | 1 | 1 | 1 | 15.0 | 1M |\n")
+    out = os.path.join(tmp, "rl.md")
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = subprocess.run([sys.executable, os.path.join(here, "..", "python", "summarize_rl.py"), runs, out],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"summarize_rl.py exits 0 ({p.stderr.strip()[-300:]})")
+    if p.returncode:
+        return
+    text = open(out, encoding="utf-8").read()
+    row = [ln for ln in text.splitlines() if ln.startswith("| hopper-medium |")]
+    cells = [c.strip() for c in row[0].strip("|").split("|")] if row else []
+    ms = lambda v: f"{sum(s for _, s in v) / len(v):.1f} ± {std([s for _, s in v]):.1f} (n={len(v)})"  # noqa: E731
+    check(len(cells) == 8, f"one hopper-medium row of 8 cells: {cells}")
+    if len(cells) == 8:
+        check(cells[1:4] == [ms(t), ms(a), ms(full)], f"score cells {cells[1:4]}")
+        check(cells[4] == "15.0", f"data column from rl-data.md: {cells[4]}")
+        check(cells[5] == "67.6 ± 1.0", f"published DT score beside it: {cells[5]}")
+        rt = sum(s for _, s in t) / 3 * 100
+        check(cells[6].split(" / ")[0] == f"{rt:.0f}", f"mean return of the Transformer: {cells[6]}")
+    d_a = 22.0 - sum(s for _, s in t) / 3
+    d_f = 6.0 - sum(s for _, s in t) / 3
+    d_r = 21.0 - sum(s for _, s in t) / 3
+    check(f"windowed Decision Aaren against the Decision Transformer: above on 2 (hopper-medium {d_a:+.1f}, "
+          f"hopper-medium-replay {d_r:+.1f})" in text, "reading: windowed Aaren above on both hopper data sets")
+    check(f"whole-episode Decision Aaren against the Decision Transformer: below on 1 (hopper-medium {d_f:+.1f})"
+          in text, "reading: whole-episode Aaren below on hopper-medium")
+    check("the Transformer on 0 of 1 data sets, the windowed Aaren on 1 of 1, the whole-episode Aaren on 0 of 1"
+          in text, "reading: counts above the data's own mean")
+    partly = [ln for ln in text.splitlines() if ln.startswith("Partly run")]
+    check(len(partly) == 1 and partly[0].endswith(": hopper-medium-replay."), f"partly run: {partly}")
+    notrun = [ln for ln in text.splitlines() if ln.startswith("Not run yet")]
+    check(len(notrun) == 1 and "hopper-medium," not in notrun[0] and "walker2d-medium-expert" in notrun[0],
+          f"not run: {notrun[0][:80] if notrun else None}")
+    check("seeds 1, 2, 3" in text, "the seeds are named")
+
+
+def main():
+    test_mean_std()
+    test_versus()
+    with tempfile.TemporaryDirectory() as tmp:
+        test_read_groups(tmp)
+        test_summarize_rl(tmp)
+    print(f"test_summaries: {'all checks passed' if not failures else f'{failures} failed'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
