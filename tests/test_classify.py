@@ -8,17 +8,10 @@ import csv
 import math
 import os
 import random
-import subprocess
 import sys
 import tempfile
+from pycheck import check, done, failed, run
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def write_problem(path, n, seed):
@@ -40,10 +33,6 @@ def write_problem(path, n, seed):
         lines.append(":".join(dims) + ":" + label)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
-
-
-def run(args):
-    return subprocess.run(args, capture_output=True, text=True)
 
 
 def field(out, key):
@@ -109,7 +98,7 @@ def main():
         jv = os.path.join(shared, "data", "classification", "JapaneseVowels")
         if not os.path.isdir(jv):
             print(f"test_classify: SKIPPED the JapaneseVowels run: {jv} not found (real data sets live in ../shared/data)")
-            return 1 if failures else 77
+            return 1 if failed() else 77
         for arch in ("aaren", "transformer"):
             r = run([a, "classify", "--data", jv, "--arch", arch, "--d-model", "32", "--n-heads", "2", "--d-ff", "64",
                      "--epochs", "8", "--patience", "8", "--quiet"])
@@ -119,8 +108,7 @@ def main():
                     maj = float(line.split("majority class:")[1].split(")")[0])
             check(r.returncode == 0 and acc > maj + 0.4,
                   f"{arch}: JapaneseVowels test accuracy {acc:.3f} well above the majority class {maj:.3f}")
-    print(f"test_classify: {'FAILED' if failures else 'passed'}")
-    return 1 if failures else 0
+    return done("test_classify")
 
 
 if __name__ == "__main__":

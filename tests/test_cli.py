@@ -2,9 +2,9 @@
 checkpoint and an exact resume, info on a trained file, and usage errors."""
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
+from pycheck import check, done, run
 
 try:
     import numpy as np
@@ -14,17 +14,6 @@ except ImportError as e:
     print(f"test_cli: SKIPPED: {e} (use Debian's /usr/bin/python3 with numpy)")
     sys.exit(77)
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
 def main():
@@ -76,8 +65,7 @@ def main():
         check(same, "a run resumed at step 9 ends bit for bit where the uninterrupted run ends")
         r = run([a, "info", full])
         check(r.returncode == 0 and "aaren" in r.stdout and "stream state" in r.stdout, "info reads a trained file")
-    print(f"test_cli: {'FAILED' if failures else 'passed'}")
-    return 1 if failures else 0
+    return done("test_cli")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pycheck import check, done
 
 try:
     import h5py
@@ -18,16 +19,9 @@ except ImportError as e:
     print(f"test_d4rl_h5py: SKIPPED: {e} (use Debian's /usr/bin/python3 with python3-h5py)")
     sys.exit(77)
 
-failures = 0
 # d4rl/infos.py reference returns: random, expert
 REF = {"hopper": (-20.272305, 3234.3), "walker2d": (1.629008, 4592.3), "halfcheetah": (-280.178953, 12135.0),
        "ant": (-325.6, 3879.7)}
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def info(aaren, path):
@@ -156,8 +150,7 @@ def main():
               f"a text file: {r.stderr.strip()}")
         r, _ = info(aaren, os.path.join(d, "none.hdf5"))
         check(r.returncode != 0 and "none.hdf5" in r.stderr, f"a missing file: {r.stderr.strip()}")
-    print(f"test_d4rl_h5py: {'FAILED' if failures else 'passed'}")
-    return 1 if failures else 0
+    return done("test_d4rl_h5py")
 
 
 if __name__ == "__main__":

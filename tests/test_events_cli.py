@@ -4,21 +4,10 @@ API) equals `--predict-seq` (the parallel path) event by event; bad input gets a
 With ../shared/data: MIMIC with a tiny budget beats the Poisson baseline's mark accuracy."""
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
+from pycheck import check, done, failed, run
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
-
-
-def run(args, stdin=None):
-    return subprocess.run(args, capture_output=True, text=True, input=stdin)
 
 
 def table_row(out, name):
@@ -71,7 +60,7 @@ def main():
         mimic = os.path.join(shared, "data", "events", "MIMIC", "mimic_events.csv")
         if not os.path.exists(mimic):
             print(f"test_events_cli: SKIPPED the MIMIC run: {mimic} not found (real data sets live in ../shared/data)")
-            return 1 if failures else 77
+            return 1 if failed() else 77
         model = os.path.join(d, "mimic.safetensors")
         r = run([a, "events", "--data", mimic, "--d-model", "32", "--n-heads", "2", "--d-ff", "64", "--epochs", "6",
                  "--patience", "6", "--quiet", "--save", model])
@@ -80,8 +69,7 @@ def main():
               f"MIMIC: mark accuracy {m and m[4]} and NLL {m and m[0]} beat the baseline's {p and p[4]} and {p and p[0]}")
         r = run([a, "events", "--model", model, "--stream"], stdin="0.0\n0.3\n")
         check(r.returncode == 1 and "MARK" in r.stderr, "a marked model asks for marks on stdin")
-    print(f"test_events_cli: {'FAILED' if failures else 'passed'}")
-    return 1 if failures else 0
+    return done("test_events_cli")
 
 
 if __name__ == "__main__":

@@ -7,14 +7,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from pycheck import check, done, failed
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def main():
@@ -33,7 +27,7 @@ def main():
         check(r.returncode == 1 and "none.csv" in r.stderr, "missing file is named")
         if not os.path.exists(data):
             print(f"test_forecast: SKIPPED the ETTh1 run: {data} not found (real data sets live in ../shared/data)")
-            return 1 if failures else 77
+            return 1 if failed() else 77
         r = subprocess.run([a, "forecast", "--data", data, "--features", "S", "--target", "nope"], capture_output=True, text=True)
         check(r.returncode == 1 and "nope" in r.stderr, "a missing target column is named")
         runs = os.path.join(d, "runs.csv")
@@ -62,8 +56,7 @@ def main():
         if rows.get("aaren") and rows.get("transformer"):
             check(int(rows["aaren"][-2]) < int(rows["transformer"][-2]),
                   "demo: Aaren's stream state is smaller than the Transformer's KV cache after a window")
-    print(f"test_forecast: {'FAILED' if failures else 'passed'}")
-    return 1 if failures else 0
+    return done("test_forecast")
 
 
 if __name__ == "__main__":

@@ -9,23 +9,10 @@ Skips (77) without MuJoCo, HDF5, h5py or the model files."""
 import argparse
 import os
 import re
-import subprocess
 import sys
 import tempfile
+from pycheck import check, done, run
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
-
-
-def run(args, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.run(args, capture_output=True, text=True, env=e)
 
 
 def skip(why):
@@ -58,11 +45,11 @@ def main():
         N = 3000
         base = [a, "rl", "make-data", "--env", "hopper", "--size", str(N), "--train-episodes", "96",
                 "--eval-episodes", "2", "--seed", "4", "--xml-dir", xml, "--quiet"]
-        r1 = run(base + ["--out", os.path.join(d, "one")], {"OMP_NUM_THREADS": "1"})
+        r1 = run(base + ["--out", os.path.join(d, "one")], env={"OMP_NUM_THREADS": "1"})
         if r1.returncode != 0 and ("no MuJoCo" in r1.stderr or "no HDF5" in r1.stderr):
             skip(r1.stderr.strip())
         check(r1.returncode == 0, f"make-data runs ({r1.stderr.strip()[:300]})")
-        r2 = run(base + ["--out", os.path.join(d, "two")], {"OMP_NUM_THREADS": "2"})
+        r2 = run(base + ["--out", os.path.join(d, "two")], env={"OMP_NUM_THREADS": "2"})
         check(r2.returncode == 0, f"make-data on two threads runs ({r2.stderr.strip()[:300]})")
         if r1.returncode or r2.returncode:
             return
@@ -133,5 +120,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print("test_rl_data:", "FAILED" if failures else "passed")
-    sys.exit(1 if failures else 0)
+    sys.exit(done("test_rl_data"))

@@ -8,21 +8,15 @@ import argparse
 import csv
 import os
 import re
-import subprocess
 import sys
 import tempfile
+import pycheck
+from pycheck import check, done
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def run(args):
-    return subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    return pycheck.run(args, env={"OMP_NUM_THREADS": "1"})
 
 
 def results(out):
@@ -86,5 +80,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print("test_rl_train:", "FAILED" if failures else "passed")
-    sys.exit(1 if failures else 0)
+    sys.exit(done("test_rl_train"))

@@ -15,14 +15,8 @@ from contextlib import redirect_stderr
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from results_table import mean_std, read_groups  # noqa: E402
 from summarize_rl import versus  # noqa: E402
+from pycheck import check, done
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {what}")
 
 
 def std(v):
@@ -126,8 +120,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_read_groups(tmp)
         test_summarize_rl(tmp)
-    print(f"test_summaries: {'all checks passed' if not failures else f'{failures} failed'}")
-    return 1 if failures else 0
+    return done("test_summaries")
 
 
 if __name__ == "__main__":
