@@ -112,6 +112,8 @@ def test_summarize_rl(tmp):
     check(len(notrun) == 1 and "hopper-medium," not in notrun[0] and "walker2d-medium-expert" in notrun[0],
           f"not run: {notrun[0][:80] if notrun else None}")
     check("seeds 1, 2, 3" in text, "the seeds are named")
+    check("*DT published*: the Decision Transformer paper (Chen et al. 2021, arXiv 2106.01345, Table 2" in text,
+          "the source of the published scores is named")
 
 
 def main():
