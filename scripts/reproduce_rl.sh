@@ -9,7 +9,11 @@
 #   bash scripts/reproduce_rl.sh [--envs "hopper halfcheetah walker2d ant"]
 #        [--sets "medium medium-replay medium-expert"] [--archs "aaren transformer"]
 #        [--seeds "1 2 3 4 5"] [--steps 1000] [--episodes 10] [--data-dir rl_data]
-#        [--shard I/N] [--no-summary]
+#        [--K 20] [--batch 64] [--runs results/rl_runs.csv] [--shard I/N] [--no-summary]
+#
+# --K and --batch change the context and the batch (scripts/reproduce_rl_context.sh uses them,
+# with its own --runs CSV); a run is identified by environment, data set, architecture, seed,
+# steps, batch and K. The summary (results/rl.md) is written only from the default CSV.
 #
 # Model and optimiser (both architectures): the minimal Decision Transformer's settings,
 # context K = 20 steps, 3 blocks, width 128, one head, d_ff 512, pre-norm, dropout 0.1,
@@ -27,6 +31,9 @@ episodes=10
 data_dir=rl_data
 shard="0/1"
 summary=1
+K=20
+batch=64
+runs=results/rl_runs.csv
 while [ $# -gt 0 ]; do
   case "$1" in
     --envs) envs="$2"; shift 2 ;;
@@ -37,13 +44,15 @@ while [ $# -gt 0 ]; do
     --episodes) episodes="$2"; shift 2 ;;
     --data-dir) data_dir="$2"; shift 2 ;;
     --shard) shard="$2"; shift 2 ;;
+    --K) K="$2"; shift 2 ;;
+    --batch) batch="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
     --no-summary) summary=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 si="${shard%/*}"; sn="${shard#*/}"
-runs=results/rl_runs.csv
-mkdir -p results "$data_dir"
+mkdir -p "$(dirname "$runs")" "$data_dir"
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
@@ -57,7 +66,7 @@ for env in $envs; do
         [ "$mine" = 1 ] || continue
         # done when the run's last row is there (Aaren writes window-streams, then full-stream)
         last=window-recompute; [ "$arch" = aaren ] && last=full-stream
-        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps," "$runs"; then continue; fi
+        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps,$batch,$K," "$runs"; then continue; fi
         data="$data_dir/$env-$set.hdf5"
         # one shard makes a missing data set while the others wait for it
         ( flock 9
@@ -65,13 +74,14 @@ for env in $envs; do
             echo "== making the $env data sets in $data_dir"
             "$bin" rl make-data --env "$env" --out "$data_dir" --seed 0 --xml-dir "$xml" --quiet
           fi ) 9> "$data_dir/.$env.lock"
-        echo "== $env $set $arch seed $seed ($steps updates)"
-        "$bin" rl train --data "$data" --arch "$arch" --seed "$seed" --steps "$steps" --eval-episodes "$episodes" \
+        echo "== $env $set $arch seed $seed ($steps updates, K $K, batch $batch)"
+        "$bin" rl train --data "$data" --arch "$arch" --seed "$seed" --steps "$steps" --K "$K" --batch "$batch" \
+          --eval-episodes "$episodes" \
           --xml-dir "$xml" --quiet --results-csv "$runs" | grep -E "^(trained|result):" | sed 's/ train_s=.*//'
       done
     done
   done
 done
-if [ "$summary" = 1 ]; then
+if [ "$summary" = 1 ] && [ "$runs" = results/rl_runs.csv ]; then
   /usr/bin/python3 python/summarize_rl.py "$runs" results/rl.md
 fi
