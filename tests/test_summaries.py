@@ -2,7 +2,9 @@
 checked against a direct computation, a run that appears twice in a runs CSV counted once (its
 last row), the within / above / below rule, and summarize_rl.py end to end on a small made-up
 runs CSV: the table row of a data set, the data column read from rl-data.md, the computed
-reading and the lines naming data sets partly run or not run. Needs only the standard library."""
+reading and the lines naming data sets partly run or not run; summarize_rl_context.py likewise
+(a row per training window, the K = 20 row from the main CSV, the reading against K = 20).
+Needs only the standard library."""
 import csv
 import io
 import math
@@ -35,16 +37,16 @@ def test_mean_std():
 
 
 FIELDS = ["env", "data", "arch", "mode", "seed", "score", "return_mean", "train_s", "step_us", "agent_bytes", "steps",
-          "threads"]
+          "threads", "batch", "K"]
 
 
-def write_runs(path, runs):
+def write_runs(path, runs, K=20):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(FIELDS)
         for env, data, arch, mode, scores in runs:
             for seed, s in scores:
-                w.writerow([env, data, arch, mode, seed, s, 100 * s, 60, 500, 1000, 1000, 1])
+                w.writerow([env, data, arch, mode, seed, s, 100 * s, 60, 500, 1000, 1000, 1, (1280 + K // 2) // K, K])
 
 
 def test_read_groups(tmp):
@@ -116,12 +118,46 @@ def test_summarize_rl(tmp):
           "the source of the published scores is named")
 
 
+def test_summarize_rl_context(tmp):
+    t = [(1, 10.0), (2, 12.0), (3, 14.0)]
+    w20, f20 = [(1, 20.0), (2, 22.0), (3, 24.0)], [(1, 5.0), (2, 6.0), (3, 7.0)]
+    w100, f100 = [(1, 19.0), (2, 22.0), (3, 23.0)], [(1, 15.0), (2, 16.0), (3, 17.5)]
+    main_csv, ctx_csv = os.path.join(tmp, "rl_runs.csv"), os.path.join(tmp, "ctx.csv")
+    write_runs(main_csv, [("walker2d", "medium", "transformer", "window-recompute", t),
+                          ("walker2d", "medium", "aaren", "window-streams", w20),
+                          ("walker2d", "medium", "aaren", "full-stream", f20),
+                          ("hopper", "medium", "aaren", "full-stream", f20)])
+    write_runs(ctx_csv, [("walker2d", "medium", "aaren", "window-streams", w100),
+                         ("walker2d", "medium", "aaren", "full-stream", f100)], K=100)
+    out = os.path.join(tmp, "ctx.md")
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = subprocess.run([sys.executable, os.path.join(here, "..", "python", "summarize_rl_context.py"), main_csv,
+                        ctx_csv, out], capture_output=True, text=True)
+    check(p.returncode == 0, f"summarize_rl_context.py exits 0 ({p.stderr.strip()[-300:]})")
+    if p.returncode:
+        return
+    text = open(out, encoding="utf-8").read()
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in text.splitlines() if ln.startswith("| walker2d")]
+    ms = lambda v: f"{sum(s for _, s in v) / len(v):.1f} ± {std([s for _, s in v]):.1f} (n={len(v)})"  # noqa: E731
+    mean = lambda v: sum(s for _, s in v) / len(v)  # noqa: E731
+    check(len(rows) == 2 and [r[1] for r in rows] == ["20", "100"], f"one row per K: {[r[:2] for r in rows]}")
+    check(not any(ln.startswith("| hopper") for ln in text.splitlines()), "only data sets of the study")
+    if len(rows) == 2:
+        check(rows[0][2:6] == [ms(f20), ms(w20), f"{mean(f20) - mean(w20):+.1f}", ms(t)], f"K 20 row {rows[0][2:6]}")
+        check(rows[1][2:6] == [ms(f100), ms(w100), f"{mean(f100) - mean(w100):+.1f}", ""], f"K 100 row {rows[1][2:6]}")
+        check("K 100: 13 windows" in text, "the batch of K 100 is named")
+    want = (f"walker2d-medium: at K 100 the whole-episode agent is above K 20 ({mean(f100) - mean(f20):+.1f}), "
+            f"the window within a seed spread of K 20 ({mean(w100) - mean(w20):+.1f}).")
+    check(want in text, f"reading: {want}")
+
+
 def main():
     test_mean_std()
     test_versus()
     with tempfile.TemporaryDirectory() as tmp:
         test_read_groups(tmp)
         test_summarize_rl(tmp)
+        test_summarize_rl_context(tmp)
     return done("test_summaries")
 
 
