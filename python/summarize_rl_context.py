@@ -1,5 +1,5 @@
 """Writes the context length study (results/rl-context.md): Decision Aaren trained on K-step
-windows at the same tokens per update, evaluated through the K-stream window and the
+windows (at the same steps per update, or as many windows), evaluated through the K-stream window and the
 whole-episode stream, from the main grid's CSV (the K = 20 runs, and the Transformer for
 reference) and the study's CSV (scripts/reproduce_rl_context.sh).
 usage: summarize_rl_context.py RL_RUNS.csv CONTEXT_RUNS.csv OUT.md"""
@@ -12,47 +12,53 @@ from summarize_rl import ENVS, SETS, col, cpu_name, data_scores, versus
 
 
 def main(main_csv, ctx_csv, dst):
-    base = read_groups(main_csv, "env", "data", "arch", "mode", "K")
-    ctx = read_groups(ctx_csv, "env", "data", "arch", "mode", "K")
+    base = read_groups(main_csv, "env", "data", "arch", "mode", "K", "batch")
+    ctx = read_groups(ctx_csv, "env", "data", "arch", "mode", "K", "batch")
     data = data_scores(os.path.join(os.path.dirname(os.path.abspath(main_csv)), "rl-data.md"))
     sets = [(e, d) for e in ENVS for d in SETS if any(k[0] == e and k[1] == d for k in ctx)]
-    Ks = sorted({int(k[4]) for k in ctx}, key=int)
+    # training configurations (K, batch) of the study, shortest window first; (20, 64) is the main grid's
+    configs = sorted({(int(k[4]), int(k[5])) for k in ctx}, key=lambda c: (c[0], -c[1]))
     seeds = sorted({int(r["seed"]) for rows in ctx.values() for r in rows})
     steps = sorted({r["steps"] for rows in ctx.values() for r in rows})
-    batches = {int(k[4]): sorted({r["batch"] for r in rows}) for k, rows in ctx.items()}
 
-    def cell(e, d, mode, K, arch="aaren"):
-        src = base if K == 20 else ctx
-        return src.get((e, d, arch, mode, str(K)), [])
+    def cell(e, d, mode, cfg, arch="aaren"):
+        src = base if cfg == (20, 64) else ctx
+        return src.get((e, d, arch, mode, str(cfg[0]), str(cfg[1])), [])
+
+    def name(cfg):
+        return f"K {cfg[0]}, batch {cfg[1]}"
 
     out = ["# Offline RL: Decision Aaren trained on longer contexts", "",
            "Produced by `bash scripts/reproduce_rl_context.sh` (every run is a row of `results/rl_context_runs.csv`; "
            "the K = 20 rows are the main grid's, `results/rl_runs.csv`, same data, seeds and updates). The model and "
-           "optimiser are the main grid's (`results/rl.md`); only the training window K changes, with the batch "
-           "scaled to keep the tokens per update equal (64 windows of 20 steps = 1280 steps; "
-           + ", ".join(f"K {K}: {'/'.join(batches[K])} windows" for K in Ks) + f"). Updates per run: "
-           f"{', '.join(steps)}; seeds {', '.join(map(str, seeds))} (mean ± sample std over seeds, every seed in "
-           "the CSV).", "",
+           "optimiser are the main grid's (`results/rl.md`); only the training window K changes, and with it the "
+           "batch: scaled to keep the steps per update of the main grid (64 windows of 20 steps = 1280 steps; "
+           "K 50: 26 windows, K 100: 13) unless the row says otherwise. Updates per run: "
+           f"{', '.join(steps)}; seeds {', '.join(map(str, seeds))} (mean ± sample std over seeds, n per cell; "
+           "every seed in the CSV).", "",
            "The question: in the main grid the whole-episode agent (one stream over up to 1000 steps, constant "
            "memory) falls behind the 20-step window on most data sets, and it was only ever trained on 20-step "
            "windows. Does training on longer windows, which costs Aaren the same per token, close the gap?", "",
            f"Machine: {platform.machine()} {platform.system()}, {cpu_name()}, {os.cpu_count()} cores, OpenBLAS; one "
            "thread per run, two runs side by side.", "",
-           "| data set | K (training window) | Aaren, whole episode | Aaren, K-step window | whole - window | "
+           "| data set | training window, batch | Aaren, whole episode | Aaren, K-step window | whole - window | "
            "Transformer, K 20 | data | train s | µs/step window / whole |",
            "|---|---|---|---|---|---|---|---|---|"]
     for e, d in sets:
-        for K in [20] + Ks:
-            full, win = cell(e, d, "full-stream", K), cell(e, d, "window-streams", K)
-            tr = cell(e, d, "window-recompute", 20, "transformer") if K == 20 else []
+        for cfg in [(20, 64)] + configs:
+            full, win = cell(e, d, "full-stream", cfg), cell(e, d, "window-streams", cfg)
+            first = cfg == (20, 64)
+            if not (first or full or win):
+                continue   # this configuration was not run on this data set
+            tr = cell(e, d, "window-recompute", cfg, "transformer") if first else []
             gap = "-"
             if full and win:
                 gap = f"{statistics.mean(col(full, 'score')) - statistics.mean(col(win, 'score')):+.1f}"
             ts = f"{statistics.mean(col(win or full, 'train_s')):.0f}" if (win or full) else "-"
             us = " / ".join(f"{statistics.mean(col(c, 'step_us')):.0f}" if c else "-" for c in (win, full))
-            out.append(f"| {e}-{d} | {K} | {mean_std(col(full, 'score'), 1)} | {mean_std(col(win, 'score'), 1)} | "
-                       f"{gap} | {mean_std(col(tr, 'score'), 1) if K == 20 else ''} | "
-                       f"{data.get(f'{e}-{d}', '-') if K == 20 else ''} | {ts} | {us} |")
+            out.append(f"| {e}-{d} | {name(cfg)} | {mean_std(col(full, 'score'), 1)} | "
+                       f"{mean_std(col(win, 'score'), 1)} | {gap} | {mean_std(col(tr, 'score'), 1) if first else ''} | "
+                       f"{data.get(f'{e}-{d}', '-') if first else ''} | {ts} | {us} |")
     def against(a, b):
         v = versus(a, b)
         if not v:
@@ -62,24 +68,26 @@ def main(main_csv, ctx_csv, dst):
 
     lines = []
     for e, d in sets:
-        f20 = col(cell(e, d, "full-stream", 20), "score")
-        w20 = col(cell(e, d, "window-streams", 20), "score")
+        f20 = col(cell(e, d, "full-stream", (20, 64)), "score")
+        w20 = col(cell(e, d, "window-streams", (20, 64)), "score")
         parts = []
-        for K in Ks:
-            vf = against(col(cell(e, d, "full-stream", K), "score"), f20)
-            vw = against(col(cell(e, d, "window-streams", K), "score"), w20)
+        for cfg in configs:
+            vf = against(col(cell(e, d, "full-stream", cfg), "score"), f20)
+            vw = against(col(cell(e, d, "window-streams", cfg), "score"), w20)
             if vf and vw:
-                parts.append(f"at K {K} the whole-episode agent is {vf}, the window {vw}")
+                parts.append(f"at {name(cfg)} the whole-episode agent is {vf}, the window {vw}")
         if parts:
             lines.append(f"{e}-{d}: " + "; ".join(parts) + ".")
     if lines:
         out += ["", "Reading the table (computed from the runs; a difference counts when the means differ by more "
                 "than the larger of the two seed stds; in brackets the difference of mean scores against the same "
-                "agent trained at K = 20): " + " ".join(lines)]
-    missing = [f"{e}-{d} K {K}" for e, d in sets for K in Ks
-               if len(cell(e, d, "full-stream", K)) < len(seeds)]
+                "agent trained at K = 20, batch 64): " + " ".join(lines)]
+    cfg_seeds = {cfg: {r["seed"] for k, rows in ctx.items() if (int(k[4]), int(k[5])) == cfg for r in rows}
+                 for cfg in configs}
+    missing = [f"{e}-{d} {name(cfg)}" for e, d in sets for cfg in configs
+               if 0 < len(cell(e, d, "full-stream", cfg)) < len(cfg_seeds[cfg])]
     if missing:
-        out += ["", f"Partly run (short of seeds {', '.join(map(str, seeds))}; the study resumes where it stopped): "
+        out += ["", "Partly run (short of the seeds its configuration has elsewhere; the study resumes where it stopped): "
                 f"{', '.join(missing)}."]
     out.append("")
     write_md(dst, out)

@@ -140,13 +140,13 @@ def test_summarize_rl_context(tmp):
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in text.splitlines() if ln.startswith("| walker2d")]
     ms = lambda v: f"{sum(s for _, s in v) / len(v):.1f} ± {std([s for _, s in v]):.1f} (n={len(v)})"  # noqa: E731
     mean = lambda v: sum(s for _, s in v) / len(v)  # noqa: E731
-    check(len(rows) == 2 and [r[1] for r in rows] == ["20", "100"], f"one row per K: {[r[:2] for r in rows]}")
+    check(len(rows) == 2 and [r[1] for r in rows] == ["K 20, batch 64", "K 100, batch 13"],
+          f"one row per training window: {[r[:2] for r in rows]}")
     check(not any(ln.startswith("| hopper") for ln in text.splitlines()), "only data sets of the study")
     if len(rows) == 2:
         check(rows[0][2:6] == [ms(f20), ms(w20), f"{mean(f20) - mean(w20):+.1f}", ms(t)], f"K 20 row {rows[0][2:6]}")
         check(rows[1][2:6] == [ms(f100), ms(w100), f"{mean(f100) - mean(w100):+.1f}", ""], f"K 100 row {rows[1][2:6]}")
-        check("K 100: 13 windows" in text, "the batch of K 100 is named")
-    want = (f"walker2d-medium: at K 100 the whole-episode agent is above K 20 ({mean(f100) - mean(f20):+.1f}), "
+    want = (f"walker2d-medium: at K 100, batch 13 the whole-episode agent is above K 20 ({mean(f100) - mean(f20):+.1f}), "
             f"the window within a seed spread of K 20 ({mean(w100) - mean(w20):+.1f}).")
     check(want in text, f"reading: {want}")
 
