@@ -3,13 +3,14 @@ D4RL's layout and dtypes; sizes (medium N, medium-expert 2N with the medium part
 episode boundaries consistent with terminals / timeouts and with the environment's rules
 (a terminal row's next observation is unhealthy, every other is healthy; a timeout comes at
 step 1000 and nowhere else); next_observations continue each episode; the printed return
-statistics equal those recomputed from the rewards; the same files on one thread as on two;
-a policy file runs in `rl eval-policy`; bad arguments get clear errors.
+statistics equal those recomputed from the rewards; the same files, byte for byte, on one thread
+as on two; a policy file runs in `rl eval-policy`; bad arguments get clear errors.
 Skips (77) without MuJoCo, HDF5, h5py or the model files."""
 import argparse
 import os
 import re
 import sys
+import time
 import tempfile
 from pycheck import check, done, run
 
@@ -49,6 +50,7 @@ def main():
         if r1.returncode != 0 and ("no MuJoCo" in r1.stderr or "no HDF5" in r1.stderr):
             skip(r1.stderr.strip())
         check(r1.returncode == 0, f"make-data runs ({r1.stderr.strip()[:300]})")
+        time.sleep(1.1)   # a second later: creation times, if written, would differ
         r2 = run(base + ["--out", os.path.join(d, "two")], env={"OMP_NUM_THREADS": "2"})
         check(r2.returncode == 0, f"make-data on two threads runs ({r2.stderr.strip()[:300]})")
         if r1.returncode or r2.returncode:
@@ -70,6 +72,8 @@ def main():
             with h5py.File(os.path.join(d, "two", f"hopper-{name}.hdf5"), "r") as f:
                 same = all(np.array_equal(x[k], f[k][()]) for k in keys)
             check(same, f"{name}: identical on one thread and on two")
+            with open(path, "rb") as f1, open(os.path.join(d, "two", f"hopper-{name}.hdf5"), "rb") as f2:
+                check(f1.read() == f2.read(), f"{name}: the same bytes on one thread and on two (no creation times)")
             data[name] = x
             n = len(x["rewards"])
             check(all(x[k].dtype == np.float32 for k in keys[:4]) and x["terminals"].dtype == np.bool_

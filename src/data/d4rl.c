@@ -325,9 +325,12 @@ static hid_t bool_type(void) {
 static int write_ds(h5job *J, const char *name, hid_t ftype, hid_t mtype, int rank, long rows, int cols, const void *buf) {
     const hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
     hid_t sp = H5Screate_simple(rank, dims, NULL), ds = -1;
-    const int ok = sp >= 0 && (ds = H5Dcreate2(J->file, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);   /* no creation times: the same data, the same bytes */
+    const int ok = sp >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+                   (ds = H5Dcreate2(J->file, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0 &&
                    H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
     if (ds >= 0) H5Dclose(ds);
+    if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
     return ok ? 0 : fail(J, "cannot write '%s' (disk full?)", name);
 }
@@ -348,8 +351,13 @@ int aaren_d4rl_save(const char *path, const aaren_d4rl *d, char *err, size_t err
     if (!d->block_ || d->n < 1) return fail(&J, "nothing to write (the data set has no transitions)");
     if (check_values(&J, d)) return -1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if ((J.file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-        return fail(&J, "cannot create the file (does its folder exist, and is it writable?)");
+    {   /* the root group without creation times either */
+        const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+        if (fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
+            J.file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+        if (fcpl >= 0) H5Pclose(fcpl);
+    }
+    if (J.file < 0) return fail(&J, "cannot create the file (does its folder exist, and is it writable?)");
     const hid_t b = bool_type();
     int rc = b < 0 ? fail(&J, "cannot make the bool type") : 0;
     if (!rc) rc = write_ds(&J, "observations", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d->n, d->obs_dim, d->observations);
