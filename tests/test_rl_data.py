@@ -12,13 +12,8 @@ import re
 import sys
 import time
 import tempfile
-from pycheck import check, done, run
+from pycheck import check, done, run, skip
 
-
-
-def skip(why):
-    print(f"test_rl_data: skipped: {why}")
-    sys.exit(77)
 
 
 def episodes(term, tout):
@@ -37,18 +32,18 @@ def main():
         import h5py
         import numpy as np
     except ImportError:
-        skip("h5py or numpy missing (apt-get install python3-h5py)")
+        skip("test_rl_data", "h5py or numpy missing (apt-get install python3-h5py)")
     shared = os.environ.get("AAREN_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
     xml = os.path.join(shared, "data", "rl", "mujoco_xml")
     if not os.path.exists(os.path.join(xml, "hopper.xml")):
-        skip(f"no MuJoCo model files in {xml}")
+        skip("test_rl_data", f"no MuJoCo model files in {xml}")
     with tempfile.TemporaryDirectory() as d:
         N = 3000
         base = [a, "rl", "make-data", "--env", "hopper", "--size", str(N), "--train-episodes", "96",
                 "--eval-episodes", "2", "--seed", "4", "--xml-dir", xml, "--quiet"]
         r1 = run(base + ["--out", os.path.join(d, "one")], env={"OMP_NUM_THREADS": "1"})
         if r1.returncode != 0 and ("no MuJoCo" in r1.stderr or "no HDF5" in r1.stderr):
-            skip(r1.stderr.strip())
+            skip("test_rl_data", r1.stderr.strip())
         check(r1.returncode == 0, f"make-data runs ({r1.stderr.strip()[:300]})")
         time.sleep(1.1)   # a second later: creation times, if written, would differ
         r2 = run(base + ["--out", os.path.join(d, "two")], env={"OMP_NUM_THREADS": "2"})
