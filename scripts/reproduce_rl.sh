@@ -9,8 +9,10 @@
 #   bash scripts/reproduce_rl.sh [--envs "hopper halfcheetah walker2d ant"]
 #        [--sets "medium medium-replay medium-expert"] [--archs "aaren transformer"]
 #        [--seeds "1 2 3 4 5"] [--steps 1000] [--episodes 10] [--data-dir rl_data]
-#        [--K 20] [--batch 64] [--runs results/rl_runs.csv] [--shard I/N] [--no-summary]
+#        [--data "hopper-medium-replay walker2d-medium"] [--K 20] [--batch 64]
+#        [--runs results/rl_runs.csv] [--shard I/N] [--no-summary]
 #
+# --data names the data sets (environment-set) instead of every --envs x --sets pair.
 # --K and --batch change the context and the batch (scripts/reproduce_rl_context.sh uses them,
 # with its own --runs CSV); a run is identified by environment, data set, architecture, seed,
 # steps, batch and K. The summary (results/rl.md) is written only from the default CSV.
@@ -31,6 +33,7 @@ episodes=10
 data_dir=rl_data
 shard="0/1"
 summary=1
+names=
 K=20
 batch=64
 runs=results/rl_runs.csv
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
     --episodes) episodes="$2"; shift 2 ;;
     --data-dir) data_dir="$2"; shift 2 ;;
     --shard) shard="$2"; shift 2 ;;
+    --data) names="$2"; shift 2 ;;
     --K) K="$2"; shift 2 ;;
     --batch) batch="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
@@ -57,28 +61,30 @@ mkdir -p "$(dirname "$runs")" "$data_dir"
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
 xml="${AAREN_MUJOCO_XML:-${AAREN_SHARED:-../shared}/data/rl/mujoco_xml}"
+if [ -z "$names" ]; then
+  for env in $envs; do for set in $sets; do names="$names $env-$set"; done; done
+fi
 i=0
-for env in $envs; do
-  for set in $sets; do
-    for arch in $archs; do
-      for seed in $seeds; do
-        mine=$(( i % sn == si )); i=$((i + 1))
-        [ "$mine" = 1 ] || continue
-        # done when the run's last row is there (Aaren writes window-streams, then full-stream)
-        last=window-recompute; [ "$arch" = aaren ] && last=full-stream
-        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps,$batch,$K," "$runs"; then continue; fi
-        data="$data_dir/$env-$set.hdf5"
-        # one shard makes a missing data set while the others wait for it
-        ( flock 9
-          if [ ! -f "$data" ]; then
-            echo "== making the $env data sets in $data_dir"
-            "$bin" rl make-data --env "$env" --out "$data_dir" --seed 0 --xml-dir "$xml" --quiet
-          fi ) 9> "$data_dir/.$env.lock"
-        echo "== $env $set $arch seed $seed ($steps updates, K $K, batch $batch)"
-        "$bin" rl train --data "$data" --arch "$arch" --seed "$seed" --steps "$steps" --K "$K" --batch "$batch" \
-          --eval-episodes "$episodes" \
-          --xml-dir "$xml" --quiet --results-csv "$runs" | grep -E "^(trained|result):" | sed 's/ train_s=.*//'
-      done
+for name in $names; do
+  env="${name%%-*}"; set="${name#*-}"
+  for arch in $archs; do
+    for seed in $seeds; do
+      mine=$(( i % sn == si )); i=$((i + 1))
+      [ "$mine" = 1 ] || continue
+      # done when the run's last row is there (Aaren writes window-streams, then full-stream)
+      last=window-recompute; [ "$arch" = aaren ] && last=full-stream
+      if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps,$batch,$K," "$runs"; then continue; fi
+      data="$data_dir/$env-$set.hdf5"
+      # one shard makes a missing data set while the others wait for it
+      ( flock 9
+        if [ ! -f "$data" ]; then
+          echo "== making the $env data sets in $data_dir"
+          "$bin" rl make-data --env "$env" --out "$data_dir" --seed 0 --xml-dir "$xml" --quiet
+        fi ) 9> "$data_dir/.$env.lock"
+      echo "== $env $set $arch seed $seed ($steps updates, K $K, batch $batch)"
+      "$bin" rl train --data "$data" --arch "$arch" --seed "$seed" --steps "$steps" --K "$K" --batch "$batch" \
+        --eval-episodes "$episodes" \
+        --xml-dir "$xml" --quiet --results-csv "$runs" | grep -E "^(trained|result):" | sed 's/ train_s=.*//'
     done
   done
 done

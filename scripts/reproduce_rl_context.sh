@@ -6,7 +6,8 @@
 # to 1000 steps, catch up with the window when it is trained on longer contexts? Every run
 # is a row of results/rl_context_runs.csv (made by scripts/reproduce_rl.sh with --K, --batch
 # and --runs, so it resumes and shards the same way); the K = 20 rows are the main grid's
-# (results/rl_runs.csv, same seeds, data and updates). Then writes results/rl-context.md.
+# (results/rl_runs.csv, same seeds, data and updates). --shard I/N shards each K's runs. Then
+# writes results/rl-context.md.
 #
 #   bash scripts/reproduce_rl_context.sh [--Ks "100 50"]
 #        [--data "hopper-medium-replay walker2d-medium walker2d-medium-expert"]
@@ -35,19 +36,10 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-si="${shard%/*}"; sn="${shard#*/}"
 runs=results/rl_context_runs.csv
-i=0
 for K in $Ks; do
-  batch=${fixed_batch:-$(( (1280 + K / 2) / K ))}
-  for d in $data; do
-    for seed in $seeds; do
-      mine=$(( i % sn == si )); i=$((i + 1))
-      [ "$mine" = 1 ] || continue
-      bash scripts/reproduce_rl.sh --envs "${d%%-*}" --sets "${d#*-}" --archs aaren --seeds "$seed" \
-        --steps "$steps" --K "$K" --batch "$batch" --runs "$runs" --no-summary
-    done
-  done
+  bash scripts/reproduce_rl.sh --data "$data" --archs aaren --seeds "$seeds" --steps "$steps" \
+    --K "$K" --batch "${fixed_batch:-$(( (1280 + K / 2) / K ))}" --runs "$runs" --shard "$shard" --no-summary
 done
 if [ "$summary" = 1 ]; then
   /usr/bin/python3 python/summarize_rl_context.py results/rl_runs.csv "$runs" results/rl-context.md
