@@ -16,8 +16,11 @@ def main(main_csv, ctx_csv, dst):
     ctx = read_groups(ctx_csv, "env", "data", "arch", "mode", "K", "batch")
     data = data_scores(os.path.join(os.path.dirname(os.path.abspath(main_csv)), "rl-data.md"))
     sets = [(e, d) for e in ENVS for d in SETS if any(k[0] == e and k[1] == d for k in ctx)]
-    # training configurations (K, batch) of the study, shortest window first; (20, 64) is the main grid's
-    configs = sorted({(int(k[4]), int(k[5])) for k in ctx}, key=lambda c: (c[0], -c[1]))
+    # the study's training configurations (K, batch) and the seeds each has; (20, 64) is the main grid's
+    cfg_seeds = {}
+    for k, rows in ctx.items():
+        cfg_seeds.setdefault((int(k[4]), int(k[5])), set()).update(r["seed"] for r in rows)
+    configs = sorted(cfg_seeds, key=lambda c: (c[0], -c[1]))   # shortest window first
     seeds = sorted({int(r["seed"]) for rows in ctx.values() for r in rows})
     steps = sorted({r["steps"] for rows in ctx.values() for r in rows})
 
@@ -59,6 +62,7 @@ def main(main_csv, ctx_csv, dst):
             out.append(f"| {e}-{d} | {name(cfg)} | {mean_std(col(full, 'score'), 1)} | "
                        f"{mean_std(col(win, 'score'), 1)} | {gap} | {mean_std(col(tr, 'score'), 1) if first else ''} | "
                        f"{data.get(f'{e}-{d}', '-') if first else ''} | {ts} | {us} |")
+
     def against(a, b):
         v = versus(a, b)
         if not v:
@@ -82,8 +86,6 @@ def main(main_csv, ctx_csv, dst):
         out += ["", "Reading the table (computed from the runs; a difference counts when the means differ by more "
                 "than the larger of the two seed stds; in brackets the difference of mean scores against the same "
                 "agent trained at K = 20, batch 64): " + " ".join(lines)]
-    cfg_seeds = {cfg: {r["seed"] for k, rows in ctx.items() if (int(k[4]), int(k[5])) == cfg for r in rows}
-                 for cfg in configs}
     missing = [f"{e}-{d} {name(cfg)}" for e, d in sets for cfg in configs
                if 0 < len(cell(e, d, "full-stream", cfg)) < len(cfg_seeds[cfg])]
     if missing:
