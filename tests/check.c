@@ -77,16 +77,18 @@ void check_fuzz_file(const char *name, const char *text, size_t n, const char *o
         counts[load(path) + 1]++;
     }
     CHECK(counts[2] > 0 && counts[1] > 0, "%s prefixes: %d loaded, %d refused", name, counts[2], counts[1]);
-    for (size_t k = 0; k < n; k++)
+    memcpy(buf, text, n);
+    for (size_t k = 0; k < n; k++) {
         for (size_t o = 0; o < n_odd; o++) {
             int r;
-            memcpy(buf, text, n);
             buf[k] = odd[o];
             check_write_bytes(name, buf, n);
             r = load(path);
             counts[r + 1]++;
             mutated_ok += r == 1;
         }
+        buf[k] = text[k];
+    }
     CHECK(counts[0] == 0, "%s: %d loads returned an inconsistent object or no message", name, counts[0]);
     CHECK(mutated_ok > 0, "%s: no mutated file loaded", name);
     remove(path);

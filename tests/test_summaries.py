@@ -20,10 +20,19 @@ from summarize_rl import versus  # noqa: E402
 from pycheck import check, done
 
 
-
 def std(v):
     m = sum(v) / len(v)
     return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1))
+
+
+def mean(runs):
+    """Mean score of [(seed, score), ...]."""
+    return sum(s for _, s in runs) / len(runs)
+
+
+def cell(runs):
+    """The table cell expected for [(seed, score), ...]: mean ± sample std (n), one decimal."""
+    return f"{mean(runs):.1f} ± {std([s for _, s in runs]):.1f} (n={len(runs)})"
 
 
 def test_mean_std():
@@ -91,17 +100,13 @@ def test_summarize_rl(tmp):
     text = open(out, encoding="utf-8").read()
     row = [ln for ln in text.splitlines() if ln.startswith("| hopper-medium |")]
     cells = [c.strip() for c in row[0].strip("|").split("|")] if row else []
-    ms = lambda v: f"{sum(s for _, s in v) / len(v):.1f} ± {std([s for _, s in v]):.1f} (n={len(v)})"  # noqa: E731
     check(len(cells) == 8, f"one hopper-medium row of 8 cells: {cells}")
     if len(cells) == 8:
-        check(cells[1:4] == [ms(t), ms(a), ms(full)], f"score cells {cells[1:4]}")
+        check(cells[1:4] == [cell(t), cell(a), cell(full)], f"score cells {cells[1:4]}")
         check(cells[4] == "15.0", f"data column from rl-data.md: {cells[4]}")
         check(cells[5] == "67.6 ± 1.0", f"published DT score beside it: {cells[5]}")
-        rt = sum(s for _, s in t) / 3 * 100
-        check(cells[6].split(" / ")[0] == f"{rt:.0f}", f"mean return of the Transformer: {cells[6]}")
-    d_a = 22.0 - sum(s for _, s in t) / 3
-    d_f = 6.0 - sum(s for _, s in t) / 3
-    d_r = 21.0 - sum(s for _, s in t) / 3
+        check(cells[6].split(" / ")[0] == f"{mean(t) * 100:.0f}", f"mean return of the Transformer: {cells[6]}")
+    d_a, d_f, d_r = mean(a) - mean(t), mean(full) - mean(t), mean(a[:2]) - mean(t)
     check(f"windowed Decision Aaren against the Decision Transformer: above on 2 (hopper-medium {d_a:+.1f}, "
           f"hopper-medium-replay {d_r:+.1f})" in text, "reading: windowed Aaren above on both hopper data sets")
     check(f"whole-episode Decision Aaren against the Decision Transformer: below on 1 (hopper-medium {d_f:+.1f})"
@@ -138,14 +143,12 @@ def test_summarize_rl_context(tmp):
         return
     text = open(out, encoding="utf-8").read()
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in text.splitlines() if ln.startswith("| walker2d")]
-    ms = lambda v: f"{sum(s for _, s in v) / len(v):.1f} ± {std([s for _, s in v]):.1f} (n={len(v)})"  # noqa: E731
-    mean = lambda v: sum(s for _, s in v) / len(v)  # noqa: E731
     check(len(rows) == 2 and [r[1] for r in rows] == ["K 20, batch 64", "K 100, batch 13"],
           f"one row per training window: {[r[:2] for r in rows]}")
     check(not any(ln.startswith("| hopper") for ln in text.splitlines()), "only data sets of the study")
     if len(rows) == 2:
-        check(rows[0][2:6] == [ms(f20), ms(w20), f"{mean(f20) - mean(w20):+.1f}", ms(t)], f"K 20 row {rows[0][2:6]}")
-        check(rows[1][2:6] == [ms(f100), ms(w100), f"{mean(f100) - mean(w100):+.1f}", ""], f"K 100 row {rows[1][2:6]}")
+        check(rows[0][2:6] == [cell(f20), cell(w20), f"{mean(f20) - mean(w20):+.1f}", cell(t)], f"K 20 row {rows[0][2:6]}")
+        check(rows[1][2:6] == [cell(f100), cell(w100), f"{mean(f100) - mean(w100):+.1f}", ""], f"K 100 row {rows[1][2:6]}")
     want = (f"walker2d-medium: at K 100, batch 13 the whole-episode agent is above K 20 ({mean(f100) - mean(f20):+.1f}), "
             f"the window within a seed spread of K 20 ({mean(w100) - mean(w20):+.1f}).")
     check(want in text, f"reading: {want}")
