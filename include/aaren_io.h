@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define AAREN_MAX_DIMS 8
 
@@ -55,5 +56,29 @@ const char   *aaren_st_meta(const aaren_st *st, const char *key);
 aaren_tensor *aaren_st_put(aaren_st *st, const char *name, int ndim, const int64_t *shape,
                            const float *data);
 int aaren_st_set_meta(aaren_st *st, const char *key, const char *val);
+
+/* ---- files the project writes: all or nothing -------------------------------------
+ * A writer fills a temporary file in the target's folder; commit flushes it to disk, renames
+ * it over the target and syncs the folder, so a crash, a full disk or a failed write leaves the
+ * previous file untouched and no temporary behind. The target must be absent or a regular
+ * file: a folder, device, pipe or symbolic link is refused, never replaced. */
+typedef struct aaren_writer aaren_writer;
+
+/* Creates the temporary file (mode 0666 less the umask). NULL with a message on failure. */
+aaren_writer *aaren_writer_open(const char *path, char *err, size_t errlen);
+/* The stream to write into (binary mode). */
+FILE *aaren_writer_file(aaren_writer *w);
+/* Makes the file the target and frees w; on failure removes the temporary, frees w and
+ * leaves the target as it was. A stream error seen while writing counts as a failure. */
+int  aaren_writer_commit(aaren_writer *w, char *err, size_t errlen);
+/* Removes the temporary and frees w (NULL is allowed). */
+void aaren_writer_abort(aaren_writer *w);
+/* Checks, without changing anything, that path could be written now: its folder exists and
+ * takes a new file, and the target is absent or a regular file. For checking a run's output
+ * paths before the run. */
+int  aaren_check_writable(const char *path, char *err, size_t errlen);
+/* Appends text to a small text file (at most 64 MiB) the same all-or-nothing way, writing
+ * header first when the file is absent or empty (header may be NULL). */
+int  aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen);
 
 #endif

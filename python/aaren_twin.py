@@ -34,6 +34,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from atomic_save import atomic_open
+
 ARCHS = ("aaren", "transformer")
 NORMS = ("post", "pre")
 ACTIVATIONS = ("gelu", "relu")
@@ -121,7 +123,7 @@ def save_safetensors(path, tensors, metadata=None):
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
         f.write(text)
         for chunk in chunks:
@@ -558,7 +560,8 @@ def _load_model_and_input(args):
 
 def _cmd_encode(args):
     model, x = _load_model_and_input(args)
-    np.save(args.output, encode(model, x, args.mode).astype("<f4"))
+    with atomic_open(args.output, "wb") as f:
+        np.save(f, encode(model, x, args.mode).astype("<f4"))
 
 
 def _cmd_grad(args):

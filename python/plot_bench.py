@@ -16,6 +16,8 @@ import argparse
 import csv
 import sys
 
+from atomic_save import save_figure
+
 try:
     import matplotlib
     matplotlib.use("Agg")
@@ -94,7 +96,7 @@ def draw(rows, title, output):
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(output, dpi=120)
+    save_figure(fig, output, dpi=120)
     print(f"wrote {output}")
 
 

@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from atomic_save import save_figure  # noqa: E402
+
 
 def main():
     if len(sys.argv) < 3:
@@ -46,7 +48,7 @@ def main():
     if len(sys.argv) > 3:
         ax.set_title(sys.argv[3], fontsize=10)
     fig.tight_layout()
-    fig.savefig(sys.argv[2], dpi=110)
+    save_figure(fig, sys.argv[2], dpi=110)
     print("wrote %s" % sys.argv[2])
 
 

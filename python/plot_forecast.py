@@ -7,6 +7,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from atomic_save import save_figure  # noqa: E402
+
 
 def main(src, dst):
     with open(src, newline="") as f:
@@ -25,7 +27,7 @@ def main(src, dst):
     axes[0, 0].legend(loc="upper left", fontsize=8)
     axes[-1, 0].set_xlabel("steps from the forecast origin")
     fig.tight_layout()
-    fig.savefig(dst, dpi=110)
+    save_figure(fig, dst, dpi=110)
     print(f"wrote {dst}")
 
 

@@ -6,6 +6,8 @@ import statistics
 import sys
 from collections import defaultdict
 
+from atomic_save import atomic_open
+
 
 def read_groups(path, *keys):
     """Rows of the runs CSV grouped by the tuple of the given columns. A run that appears
@@ -36,6 +38,6 @@ def mean_std(vals, digits=3, with_n=True):
 
 def write_md(dst, lines):
     """Writes the table's lines to dst and says so."""
-    with open(dst, "w") as f:
+    with atomic_open(dst) as f:
         f.write("\n".join(lines))
     print(f"wrote {dst}")

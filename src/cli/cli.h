@@ -29,6 +29,11 @@ int cli_float(const cli_args *a, const char *key, float dflt, float lo, float hi
 /* Model options --arch, --d-model, --n-heads, --n-layers, --d-ff, --norm, --activation over
  * the defaults dflt; returns -1 after printing an error. */
 int cli_config(const cli_args *a, const aaren_config *dflt, aaren_config *c);
+/* Checks, before any work, that every output option given could be written (see
+ * aaren_check_writable). outs: NULL-terminated option names, each optionally followed by
+ * "+SUFFIX" for a prefix option ("plot+.png" checks the value of --plot followed by ".png").
+ * Prints the first failure and returns -1. */
+int cli_check_outputs(const cli_args *a, const char *const *outs);
 /* Fails with an error message when a required option is absent. */
 const char *cli_need(const cli_args *a, const char *key);
 
@@ -39,6 +44,26 @@ int cli_fail(const char *cmd, const char *fmt, ...);
  * and finiteness; sets *B and *N. Returns 0, or prints an error and returns -1. */
 int cli_load_tokens(const char *cmd, const char *path, int d_model, const char *model_path,
                     aaren_array *x, int *B, int *N);
+
+/* Appends one formatted row to a results CSV, all or nothing (aaren_append_text), writing
+ * header first when the file is new. 0, or -1 with a message in err. */
+int cli_append_row(const char *path, char *err, size_t errlen, const char *header, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* ---- helpers run without a shell (an argument vector, never a command string) ---- */
+#include <sys/types.h>
+#define CLI_PYTHON "/usr/bin/python3"   /* Debian's interpreter, which has numpy, torch and matplotlib */
+/* The folder of the project's Python helpers holding `script`: `given` when not NULL, else found
+ * beside the running tool: <tool's folder>/../share/aaren/python (installed) or ../python (the
+ * build tree). NULL when the script is not there. */
+const char *cli_python_dir(const char *given, const char *script, char *buf, size_t len);
+/* Starts argv[0] (a path) with argv; with out_fd, the child's stdout and stderr come back on
+ * *out_fd (a pipe to read and close). The pid, or -1. */
+pid_t cli_spawn(char *const argv[], int *out_fd);
+int cli_wait(pid_t pid);   /* the child's exit code; -1 when it did not exit normally */
+/* Runs CLI_PYTHON <python dir>/script args... (args NULL-terminated, at most 13) and waits;
+ * prints why on failure. The exit code, or -1. */
+int cli_run_python(const char *cmd, const char *script, const char *const *args);
 
 double cli_now(void);   /* seconds, monotonic */
 

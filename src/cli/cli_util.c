@@ -1,10 +1,14 @@
 /* Option parsing, error reporting and input loading shared by the commands. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "cli.h"
 
 /* The list's own copy of s (so stored keys outlive argv parsing), or NULL. */
@@ -167,4 +171,114 @@ double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int cli_append_row(const char *path, char *err, size_t errlen, const char *header, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *row = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!row) return snprintf(err, errlen, "%s: out of memory", path), -1;
+    va_start(ap, fmt);
+    vsnprintf(row, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    const int rc = aaren_append_text(path, header, row, err, errlen);
+    free(row);
+    return rc;
+}
+
+extern char **environ;
+
+const char *cli_python_dir(const char *given, const char *script, char *buf, size_t len) {
+    char exe[1024], f[1200];
+    const char *rel[] = {"../share/aaren/python", "../python"};
+    if (given) {
+        snprintf(f, sizeof f, "%s/%s", given, script);
+        return access(f, R_OK) ? NULL : (snprintf(buf, len, "%s", given), buf);
+    }
+    const ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0) return NULL;
+    exe[k] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+        snprintf(f, sizeof f, "%s/%s/%s", exe, rel[i], script);
+        if (!access(f, R_OK)) {
+            snprintf(buf, len, "%s/%s", exe, rel[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+pid_t cli_spawn(char *const argv[], int *out_fd) {
+    int p[2] = {-1, -1};
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    if (out_fd && pipe(p) != 0) return -1;
+    posix_spawn_file_actions_init(&fa);
+    if (out_fd) {   /* the child's stdout and stderr into the pipe */
+        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+        posix_spawn_file_actions_addclose(&fa, p[0]);
+        posix_spawn_file_actions_addclose(&fa, p[1]);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    const int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (out_fd) {
+        close(p[1]);
+        if (e) close(p[0]);
+        else *out_fd = p[0];
+    }
+    return e ? -1 : pid;
+}
+
+int cli_wait(pid_t pid) {
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int cli_run_python(const char *cmd, const char *script, const char *const *args) {
+    char dir[1100], path[1300];
+    char *argv[16];
+    int n = 0;
+    if (access(CLI_PYTHON, X_OK)) {
+        fprintf(stderr, "aaren %s: %s not found; skipped %s\n", cmd, CLI_PYTHON, script);
+        return -1;
+    }
+    if (!cli_python_dir(NULL, script, dir, sizeof dir)) {
+        fprintf(stderr, "aaren %s: %s not found beside the tool (share/aaren/python or python/); skipped\n", cmd, script);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, script);
+    argv[n++] = (char *)CLI_PYTHON;
+    argv[n++] = path;
+    for (; args && *args && n < 15; args++) argv[n++] = (char *)*args;
+    argv[n] = NULL;
+    const pid_t pid = cli_spawn(argv, NULL);
+    const int code = pid < 0 ? -1 : cli_wait(pid);
+    if (code) fprintf(stderr, "aaren %s: %s failed (exit code %d; it needs %s with matplotlib)\n", cmd, script, code, CLI_PYTHON);
+    return code;
+}
+
+int cli_check_outputs(const cli_args *a, const char *const *outs) {
+    for (; *outs; outs++) {
+        const char *plus = strchr(*outs, '+');
+        char key[64], path[1200], err[1400];
+        snprintf(key, sizeof key, "%.*s", plus ? (int)(plus - *outs) : (int)strlen(*outs), *outs);
+        const char *v = cli_get(a, key);
+        if (!v) continue;
+        snprintf(path, sizeof path, "%s%s", v, plus ? plus + 1 : "");
+        if (aaren_check_writable(path, err, sizeof err)) {
+            cli_fail(a->cmd, "--%s: %s (checked before starting)", key, err);
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -24,7 +24,7 @@
 #define MAX_NS 6            /* training sequence lengths */
 #define MAX_POINTS 32       /* grid points of a stream (powers of two) */
 #define N_INPUTS 4096       /* distinct random tokens, cycled while streaming */
-#define PYTHON "/usr/bin/python3"
+#define PYTHON CLI_PYTHON
 
 enum { PART_TRAIN = 1, PART_STREAM = 2, PART_TWIN = 4 };
 
@@ -924,40 +924,6 @@ typedef struct {
     char why[256];      /* when not run */
 } twin_result;
 
-static int path_ok_for_shell(const char *p) { return !strchr(p, '\''); }
-
-/* The folder holding bench_twin.py and plot_bench.py, or NULL. */
-static const char *python_dir(const bench_opts *o, char *buf, size_t len) {
-    char exe[1024];
-    const char *cands[4];
-    int n = 0;
-    char c1[1100], c2[1100];
-    if (o->pydir_opt) cands[n++] = o->pydir_opt;
-    const ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) {
-        exe[k] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) { *slash = 0; snprintf(c1, sizeof c1, "%s/../python", exe); cands[n++] = c1; }
-    }
-    /* the source tree the tool was built from */
-#ifdef AAREN_SOURCE_DIR
-    snprintf(c2, sizeof c2, "%s/../python", AAREN_SOURCE_DIR);
-    cands[n++] = c2;
-#else
-    snprintf(c2, sizeof c2, "%s", __FILE__);
-    char *cut = strstr(c2, "src/cli/cmd_bench.c");
-    if (cut && cut > c2) { strcpy(cut, "python"); cands[n++] = c2; }
-#endif
-    cands[n++] = "python";
-    for (int i = 0; i < n; i++) {
-        char f[1200];
-        snprintf(f, sizeof f, "%s/bench_twin.py", cands[i]);
-        if (!access(f, R_OK)) { snprintf(buf, len, "%s", cands[i]); return buf; }
-        if (o->pydir_opt) break;   /* an explicit folder is the only one tried */
-    }
-    return NULL;
-}
-
 static int run_twin(const bench_opts *o, twin_result *tw, int twin_ns, const int *ns) {
     char dir[1024];
     memset(tw, 0, sizeof *tw);
@@ -968,34 +934,44 @@ static int run_twin(const bench_opts *o, twin_result *tw, int twin_ns, const int
         printf("skipped: %s\n", tw->why);
         return 0;
     }
-    if (!python_dir(o, dir, sizeof dir)) {
+    if (!cli_python_dir(o->pydir_opt, "bench_twin.py", dir, sizeof dir)) {
         snprintf(tw->why, sizeof tw->why, "bench_twin.py not found (give its folder with --python DIR)");
         printf("skipped: %s\n", tw->why);
         return 0;
     }
     const aaren_config *c = &o->cfg;
-    char cmd[4096], list[128] = "";
+    char list[128] = "", script[1100], num[10][32];
     for (int i = 0, k = 0; i < twin_ns; i++) k += snprintf(list + k, sizeof list - k, "%s%d", i ? "," : "", ns[i]);
-    int k = snprintf(cmd, sizeof cmd,
-                     "OMP_NUM_THREADS=%d %s '%s/bench_twin.py' --threads %d --d-model %d --n-heads %d --n-layers %d "
-                     "--d-ff %d --norm %s --activation %s --ln-eps %g --d-io %d --batch %d --tokens %s "
-                     "--stream-tokens %d --seed %llu%s",
-                     aaren_threads(), PYTHON, dir, aaren_threads(), c->d_model, c->n_heads, c->n_layers, c->d_ff,
-                     c->norm == AAREN_NORM_PRE ? "pre" : "post", c->activation == AAREN_RELU ? "relu" : "gelu",
-                     (double)c->ln_eps, o->d_io, o->batch, list, o->window, (unsigned long long)o->seed,
-                     o->quick ? " --quick" : "");
-    if (o->ckpt && aaren_model_config(o->ckpt)->arch == AAREN_ARCH_AAREN && path_ok_for_shell(o->model_path))
-        k += snprintf(cmd + k, sizeof cmd - k, " --model '%s'", o->model_path);
-    snprintf(cmd + k, sizeof cmd - k, " 2>&1");
-    if (!path_ok_for_shell(dir)) {
-        snprintf(tw->why, sizeof tw->why, "the folder %.200s has a quote in its name", dir);
-        printf("skipped: %s\n", tw->why);
-        return 0;
+    snprintf(script, sizeof script, "%s/bench_twin.py", dir);
+    snprintf(num[0], sizeof num[0], "%d", aaren_threads());
+    snprintf(num[1], sizeof num[1], "%d", c->d_model);
+    snprintf(num[2], sizeof num[2], "%d", c->n_heads);
+    snprintf(num[3], sizeof num[3], "%d", c->n_layers);
+    snprintf(num[4], sizeof num[4], "%d", c->d_ff);
+    snprintf(num[5], sizeof num[5], "%g", (double)c->ln_eps);
+    snprintf(num[6], sizeof num[6], "%d", o->d_io);
+    snprintf(num[7], sizeof num[7], "%d", o->batch);
+    snprintf(num[8], sizeof num[8], "%d", o->window);
+    snprintf(num[9], sizeof num[9], "%llu", (unsigned long long)o->seed);
+    char *argv[40] = {PYTHON, script, "--threads", num[0], "--d-model", num[1], "--n-heads", num[2],
+                      "--n-layers", num[3], "--d-ff", num[4], "--norm", c->norm == AAREN_NORM_PRE ? "pre" : "post",
+                      "--activation", c->activation == AAREN_RELU ? "relu" : "gelu", "--ln-eps", num[5],
+                      "--d-io", num[6], "--batch", num[7], "--tokens", list, "--stream-tokens", num[8], "--seed", num[9]};
+    int n = 28;
+    if (o->quick) argv[n++] = "--quick";
+    if (o->ckpt && aaren_model_config(o->ckpt)->arch == AAREN_ARCH_AAREN) {
+        argv[n++] = "--model";
+        argv[n++] = (char *)o->model_path;
     }
-    printf("$ %s\n", cmd);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
+    printf("$ OMP_NUM_THREADS=%s", num[0]);
+    for (int i = 0; i < n; i++) printf(" %s", argv[i]);
+    printf("\n");
+    setenv("OMP_NUM_THREADS", num[0], 1);   /* the twin's thread count: ours */
+    int fd = -1;
+    const pid_t pid = cli_spawn(argv, &fd);
+    FILE *p = pid < 0 ? NULL : fdopen(fd, "r");
     if (!p) {
+        if (pid >= 0) { close(fd); cli_wait(pid); }
         snprintf(tw->why, sizeof tw->why, "could not start %s", PYTHON);
         printf("skipped: %s\n", tw->why);
         return 0;
@@ -1019,8 +995,8 @@ static int run_twin(const bench_opts *o, twin_result *tw, int twin_ns, const int
         if (!strchr(line, '\n')) printf("\n");
         fflush(stdout);
     }
-    const int st = pclose(p);
-    const int code = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+    fclose(p);
+    const int code = cli_wait(pid);
     if (code == 77) snprintf(tw->why, sizeof tw->why, "torch or numpy missing for %s", PYTHON);
     else if (code) snprintf(tw->why, sizeof tw->why, "bench_twin.py failed (exit code %d)", code);
     else tw->ran = tw->n_train > 0 || tw->stream_us > 0;
@@ -1195,19 +1171,22 @@ int cmd_bench(int argc, char **argv) {
     bench_opts o;
     if (parse_opts(&a, &o)) return 2;
 
+    aaren_writer *w_train = NULL, *w_stream = NULL;   /* the CSVs land when the run ends */
     FILE *csv_train = NULL, *csv_stream = NULL;
-    char path_train[1024], path_stream[1024];
+    char path_train[1024], path_stream[1024], err[1024];
     if (o.csv) {
         snprintf(path_train, sizeof path_train, "%s_train.csv", o.csv);
         snprintf(path_stream, sizeof path_stream, "%s_stream.csv", o.csv);
-        const char *bad = NULL;
-        if ((o.parts & PART_TRAIN) && !(csv_train = fopen(path_train, "w"))) bad = path_train;
-        else if ((o.parts & PART_STREAM) && !(csv_stream = fopen(path_stream, "w"))) bad = path_stream;
+        int bad = 0;
+        if ((o.parts & PART_TRAIN) && !(w_train = aaren_writer_open(path_train, err, sizeof err))) bad = 1;
+        else if ((o.parts & PART_STREAM) && !(w_stream = aaren_writer_open(path_stream, err, sizeof err))) bad = 1;
         if (bad) {
-            if (csv_train) fclose(csv_train);
+            aaren_writer_abort(w_train);
             aaren_model_free(o.ckpt);
-            return cli_fail("bench", "cannot write %s", bad);
+            return cli_fail("bench", "%s", err);
         }
+        if (w_train) csv_train = aaren_writer_file(w_train);
+        if (w_stream) csv_stream = aaren_writer_file(w_stream);
         if (csv_train)
             fprintf(csv_train, "arch,batch,tokens,reps,step_ms,tokens_per_s,bound_tokens_per_s,fraction_of_bound,"
                                "gemm_gflops,gemm_ms,forward_ms,loss_ms,backward_ms,adamw_ms,gemm_forward_ms,"
@@ -1245,16 +1224,23 @@ int cmd_bench(int argc, char **argv) {
     memset(&tw, 0, sizeof tw);
     if (!ts || !ss) {
         free(ts); free(ss); aaren_model_free(o.ckpt);
-        if (csv_train) fclose(csv_train);
-        if (csv_stream) fclose(csv_stream);
+        aaren_writer_abort(w_train);
+        aaren_writer_abort(w_stream);
         return cli_fail("bench", "out of memory");
     }
     const double t_run = cli_now();
     int rc = 0;
     if (o.parts & PART_TRAIN) rc = run_training(&o, ts, csv_train);
     if (!rc && (o.parts & PART_STREAM)) rc = run_streaming(&o, ss, csv_stream);
-    if (csv_train) fclose(csv_train);
-    if (csv_stream) fclose(csv_stream);
+    if (rc) {
+        aaren_writer_abort(w_train);
+        aaren_writer_abort(w_stream);
+    } else {
+        int bad = w_train && aaren_writer_commit(w_train, err, sizeof err);
+        if (bad) aaren_writer_abort(w_stream);
+        else bad = w_stream && aaren_writer_commit(w_stream, err, sizeof err);
+        if (bad) rc = cli_fail("bench", "%s", err);
+    }
     if (!rc && (o.parts & PART_TWIN)) run_twin(&o, &tw, o.n_ns < 2 ? o.n_ns : 2, o.ns);
     if (rc) { free(ts); free(ss); aaren_model_free(o.ckpt); return 1; }
 
@@ -1346,19 +1332,18 @@ int cmd_bench(int argc, char **argv) {
         printf("  %-4s  %-52s %s\n", v.state[i] > 0 ? "PASS" : v.state[i] == 0 ? "MISS" : "n/a", v.what[i], v.fig[i]);
 
     if (o.plot) {
-        char dir[1024], cmd[4096];
+        char dir[1024], script[1100], title[600];
         if (access(PYTHON, X_OK)) {
             printf("plot skipped: %s not found\n", PYTHON);
-        } else if (!python_dir(&o, dir, sizeof dir) || !path_ok_for_shell(dir) || !path_ok_for_shell(o.csv)) {
+        } else if (!cli_python_dir(o.pydir_opt, "plot_bench.py", dir, sizeof dir)) {
             printf("plot skipped: plot_bench.py not found (give its folder with --python DIR)\n");
         } else {
-            snprintf(cmd, sizeof cmd,
-                     "%s '%s/plot_bench.py' '%s' --title '%s, %d threads; %d layers, d_model %d, d_ff %d' 2>&1",
-                     PYTHON, dir, o.csv, path_ok_for_shell(model) ? model : "this machine", aaren_threads(),
+            snprintf(script, sizeof script, "%s/plot_bench.py", dir);
+            snprintf(title, sizeof title, "%s, %d threads; %d layers, d_model %d, d_ff %d", model, aaren_threads(),
                      c->n_layers, c->d_model, c->d_ff);
-            fflush(stdout);
-            const int st = system(cmd);
-            const int code = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+            char *argv[] = {PYTHON, script, (char *)o.csv, "--title", title, NULL};
+            const pid_t pid = cli_spawn(argv, NULL);
+            const int code = pid < 0 ? -1 : cli_wait(pid);
             if (code == 77) printf("plot skipped: matplotlib is missing for %s\n", PYTHON);
             else if (code) printf("plot failed (exit code %d)\n", code);
         }

@@ -56,8 +56,10 @@ static int write_confusion(const aaren_classifier *c, const long *m, const char 
     const int C = aaren_classifier_n_classes(c);
     char path[1024];
     snprintf(path, sizeof path, "%s.csv", prefix);
-    FILE *f = fopen(path, "w");
-    if (!f) return cli_fail("classify", "%s: cannot write", path);
+    char err[1024];
+    aaren_writer *w = aaren_writer_open(path, err, sizeof err);
+    if (!w) return cli_fail("classify", "%s", err);
+    FILE *f = aaren_writer_file(w);
     fprintf(f, "true\\predicted");
     for (int j = 0; j < C; j++) fprintf(f, ",%s", aaren_classifier_label(c, j));
     fputc('\n', f);
@@ -66,29 +68,25 @@ static int write_confusion(const aaren_classifier *c, const long *m, const char 
         for (int j = 0; j < C; j++) fprintf(f, ",%ld", m[(size_t)i * C + j]);
         fputc('\n', f);
     }
-    if (fclose(f)) return cli_fail("classify", "%s: write failed", path);
+    if (aaren_writer_commit(w, err, sizeof err)) return cli_fail("classify", "%s", err);
     printf("wrote %s\n", path);
     fflush(stdout);
-    char cmd[3000];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 \"%s/../python/plot_confusion.py\" \"%s.csv\" \"%s.png\" \"%s\"",
-             AAREN_SOURCE_DIR, prefix, prefix, title);
-    if (system(cmd) != 0) fprintf(stderr, "aaren classify: could not draw %s.png (needs /usr/bin/python3 with matplotlib)\n", prefix);
+    char png[1100];
+    snprintf(png, sizeof png, "%s.png", prefix);
+    const char *args[] = {path, png, title, NULL};
+    cli_run_python("classify", "plot_confusion.py", args);
     return 0;
 }
 
 static int append_result(const char *path, const aaren_classify_options *o, const aaren_classify_result *r,
-                         const char *name) {
-    FILE *f = fopen(path, "a+");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    if (ftell(f) == 0)
-        fprintf(f, "data,arch,d_model,n_heads,n_layers,d_ff,seed,n_train,n_val,n_test,epochs_run,best_epoch,"
-                   "val_acc,test_acc,test_loss,majority_acc,seconds,params,threads\n");
-    fprintf(f, "%s,%s,%d,%d,%d,%d,%llu,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", name,
+                         const char *name, char *err, size_t errlen) {
+    return cli_append_row(path, err, errlen,
+        "data,arch,d_model,n_heads,n_layers,d_ff,seed,n_train,n_val,n_test,epochs_run,best_epoch,"
+                   "val_acc,test_acc,test_loss,majority_acc,seconds,params,threads\n",
+        "%s,%s,%d,%d,%d,%d,%llu,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", name,
             aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads, o->enc.n_layers, o->enc.d_ff,
             (unsigned long long)o->seed, r->n_train, r->n_val, r->n_test, r->epochs_run, r->best_epoch, r->val_acc,
             r->test_acc, r->test_loss, r->majority_acc, r->seconds, r->n_params, aaren_threads());
-    return fclose(f);
 }
 
 /* Predicts a file with a trained classifier; prints accuracy and the confusion matrix. */
@@ -114,6 +112,8 @@ int cmd_classify(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "classify", argc, argv, classify_valued, classify_flags);
     if (rc) { if (rc > 0) fputs(classify_help, stdout); return rc > 0 ? 0 : 2; }
+    static const char *const outputs[] = {"save", "results-csv", "predictions", "confusion+.csv", "confusion+.png", NULL};
+    if (cli_check_outputs(&a, outputs)) return 1;
     const char *model = cli_get(&a, "model"), *pfile = cli_get(&a, "predict"), *pout = cli_get(&a, "predictions");
     char err[1024];
     if (model) {
@@ -176,7 +176,7 @@ int cmd_classify(int argc, char **argv) {
         print_confusion(c, m);
         const char *save = cli_get(&a, "save"), *conf = cli_get(&a, "confusion"), *csv = cli_get(&a, "results-csv");
         if (save && (rc = aaren_classifier_save(c, save, err, sizeof err)) == 0) printf("saved %s\n", save);
-        if (!rc && csv && append_result(csv, &o, &r, name)) { snprintf(err, sizeof err, "%s: cannot append", csv); rc = -1; }
+        if (!rc && csv) rc = append_result(csv, &o, &r, name, err, sizeof err);
         if (rc) {
             cli_fail("classify", "%s", err);
         } else {

@@ -122,26 +122,25 @@ static aaren_events *load_data(const cli_args *a, char *name, size_t nlen) {
     return d;
 }
 
-static int append_result(const char *path, const char *name, const aaren_tpp_options *o, const aaren_tpp_result *r) {
-    FILE *f = fopen(path, "a+");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    if (ftell(f) == 0)
-        fprintf(f, "data,arch,d_model,n_heads,n_layers,d_ff,K,seed,epochs_run,best_epoch,val_nll,test_nll,test_nll_time,"
+static int append_result(const char *path, const char *name, const aaren_tpp_options *o, const aaren_tpp_result *r, char *err,
+                         size_t errlen) {
+    return cli_append_row(path, err, errlen,
+        "data,arch,d_model,n_heads,n_layers,d_ff,K,seed,epochs_run,best_epoch,val_nll,test_nll,test_nll_time,"
                    "test_nll_mark,test_rmse,test_acc,poisson_nll,poisson_nll_time,poisson_rmse,poisson_acc,n_test_pred,"
-                   "seconds,params,threads\n");
-    fprintf(f, "%s,%s,%d,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6f,%ld,%.1f,%zu,%d\n", name,
+                   "seconds,params,threads\n",
+        "%s,%s,%d,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6f,%ld,%.1f,%zu,%d\n", name,
             aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads, o->enc.n_layers, o->enc.d_ff, o->K,
             (unsigned long long)o->seed, r->epochs_run, r->best_epoch, r->val.nll, r->test.nll, r->test.nll_time,
             r->test.nll_mark, r->test.rmse, r->test.acc, r->poisson_test.nll, r->poisson_test.nll_time,
             r->poisson_test.rmse, r->poisson_test.acc, r->test.n_pred, r->seconds, r->n_params, aaren_threads());
-    return fclose(f);
 }
 
 int cmd_events(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "events", argc, argv, events_valued, events_flags);
     if (rc) { if (rc > 0) fputs(events_help, stdout); return rc > 0 ? 0 : 2; }
+    static const char *const outputs[] = {"save", "results-csv", NULL};
+    if (cli_check_outputs(&a, outputs)) return 1;
     char err[1024], name[512];
     const char *model = cli_get(&a, "model");
     if (model) {
@@ -210,7 +209,7 @@ int cmd_events(int argc, char **argv) {
                r.epochs_run, r.seconds);
         const char *save = cli_get(&a, "save"), *csv = cli_get(&a, "results-csv");
         if (save && (rc = aaren_tpp_save(m, save, err, sizeof err)) == 0) printf("saved %s\n", save);
-        if (!rc && csv && append_result(csv, name, &o, &r)) { snprintf(err, sizeof err, "%s: cannot append", csv); rc = -1; }
+        if (!rc && csv) rc = append_result(csv, name, &o, &r, err, sizeof err);
         if (rc) cli_fail("events", "%s", err);
     } else {
         cli_fail("events", "%s", err);

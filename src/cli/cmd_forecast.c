@@ -37,19 +37,15 @@ static const char *const forecast_flags[] = {"calendar", "quiet", NULL};
 
 /* Appends one run to a CSV file, writing the header first when the file is new. */
 static int append_result(const char *path, const aaren_forecast_options *o, const aaren_forecast_result *r,
-                         const char *features) {
-    FILE *f = fopen(path, "a+");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    if (ftell(f) == 0)
-        fprintf(f, "data,features,seq_len,pred_len,arch,d_model,n_heads,n_layers,d_ff,seed,epochs_run,best_epoch,"
-                   "val_mse,test_mse,test_mae,naive_mse,naive_mae,seconds,params,threads\n");
+                         const char *features, char *err, size_t errlen) {
     const char *base = strrchr(o->data, '/');
-    fprintf(f, "%s,%s,%d,%d,%s,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", base ? base + 1 : o->data,
-            features, o->ts.seq_len, o->ts.pred_len, aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads,
-            o->enc.n_layers, o->enc.d_ff, (unsigned long long)o->seed, r->epochs_run, r->best_epoch, r->val_mse,
-            r->test_mse, r->test_mae, r->naive_mse, r->naive_mae, r->seconds, r->n_params, aaren_threads());
-    return fclose(f);
+    return cli_append_row(path, err, errlen,
+        "data,features,seq_len,pred_len,arch,d_model,n_heads,n_layers,d_ff,seed,epochs_run,best_epoch,"
+        "val_mse,test_mse,test_mae,naive_mse,naive_mae,seconds,params,threads\n",
+        "%s,%s,%d,%d,%s,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", base ? base + 1 : o->data,
+        features, o->ts.seq_len, o->ts.pred_len, aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads,
+        o->enc.n_layers, o->enc.d_ff, (unsigned long long)o->seed, r->epochs_run, r->best_epoch, r->val_mse,
+        r->test_mse, r->test_mae, r->naive_mse, r->naive_mae, r->seconds, r->n_params, aaren_threads());
 }
 
 /* Writes one test window and draws it (see cli.h). */
@@ -59,10 +55,11 @@ int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix) 
     float *hist = malloc(sizeof(float) * L * C), *truth = malloc(sizeof(float) * H * C), *pred = malloc(sizeof(float) * H * C);
     char err[1024] = "out of memory", path[1024];
     int rc = hist && truth && pred ? aaren_forecaster_predict(fc, AAREN_TS_TEST, window, hist, truth, pred, err, sizeof err) : -1;
-    FILE *f = NULL;
+    aaren_writer *w = NULL;
     snprintf(path, sizeof path, "%s.csv", prefix);
-    if (!rc && !(f = fopen(path, "w"))) { snprintf(err, sizeof err, "%.1000s: cannot write", path); rc = -1; }
+    if (!rc && !(w = aaren_writer_open(path, err, sizeof err))) rc = -1;
     if (!rc) {
+        FILE *f = aaren_writer_file(w);
         const int *oc = aaren_ts_out_cols(ts);
         fprintf(f, "t,kind");
         for (int j = 0; j < C; j++) fprintf(f, ",%s", aaren_ts_col_name(ts, oc[j]));
@@ -78,13 +75,15 @@ int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix) 
                 for (int j = 0; j < C; j++) fprintf(f, ",%.6g", (k ? pred : truth)[t * C + j]);
                 fputc('\n', f);
             }
-        fclose(f);
+        rc = aaren_writer_commit(w, err, sizeof err);
+    }
+    if (!rc) {
         printf("wrote %s\n", path);
         fflush(stdout);
-        char cmd[2400];
-        snprintf(cmd, sizeof cmd, "/usr/bin/python3 \"%s/../python/plot_forecast.py\" \"%s.csv\" \"%s.png\"", AAREN_SOURCE_DIR,
-                 prefix, prefix);
-        if (system(cmd) != 0) fprintf(stderr, "aaren forecast: could not draw %s.png (needs /usr/bin/python3 with matplotlib)\n", prefix);
+        char png[1100];
+        snprintf(png, sizeof png, "%s.png", prefix);
+        const char *args[] = {path, png, NULL};
+        cli_run_python("forecast", "plot_forecast.py", args);
     }
     free(hist); free(truth); free(pred);
     return rc ? cli_fail("forecast", "%s", err) : 0;
@@ -94,6 +93,8 @@ int cmd_forecast(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "forecast", argc, argv, forecast_valued, forecast_flags);
     if (rc) { if (rc > 0) fputs(forecast_help, stdout); return rc > 0 ? 0 : 2; }
+    static const char *const outputs[] = {"save", "results-csv", "plot+.csv", "plot+.png", NULL};
+    if (cli_check_outputs(&a, outputs)) return 1;
     aaren_forecast_options o;
     aaren_forecast_options_init(&o);
     o.data = cli_need(&a, "data");
@@ -138,7 +139,7 @@ int cmd_forecast(int argc, char **argv) {
                r.test_mse, r.test_mae, r.naive_mse, r.naive_mae, r.best_epoch, r.epochs_run, r.seconds);
         const char *save = cli_get(&a, "save"), *plot = cli_get(&a, "plot"), *csv = cli_get(&a, "results-csv");
         if (save && (rc = aaren_forecaster_save(fc, save, err, sizeof err)) == 0) printf("saved %s\n", save);
-        if (!rc && csv && append_result(csv, &o, &r, feat)) { snprintf(err, sizeof err, "%s: cannot append", csv); rc = -1; }
+        if (!rc && csv) rc = append_result(csv, &o, &r, feat, err, sizeof err);
         if (rc) cli_fail("forecast", "%s", err);
         else if (plot) rc = forecast_plot_window(fc, window, plot);   /* prints its own error */
     } else {

@@ -63,19 +63,16 @@ typedef struct {
 
 static int append_row(const run_info *ri, const aaren_dt *m, int mode, const char *data, long seed, double target,
                       int episodes, const aaren_dt_eval *ev) {
-    FILE *probe = fopen(ri->csv, "r");
-    const int fresh = !probe;
-    if (probe) fclose(probe);
-    FILE *f = fopen(ri->csv, "a");
-    if (!f) return cli_fail("rl train", "%s: cannot append", ri->csv);
-    if (fresh)
-        fprintf(f, "env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean,return_std,score,length,step_us,"
-                   "agent_bytes,train_s,action_mse,threads\n");
-    fprintf(f, "%s,%s,%s,%s,%ld,%ld,%d,%d,%g,%d,%.3f,%.3f,%.3f,%.1f,%.2f,%zu,%.1f,%.6f,%d\n", aaren_env_name(aaren_dt_env(m)),
+    char err[1024];
+    if (cli_append_row(ri->csv, err, sizeof err,
+            "env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean,return_std,score,length,step_us,"
+            "agent_bytes,train_s,action_mse,threads\n",
+            "%s,%s,%s,%s,%ld,%ld,%d,%d,%g,%d,%.3f,%.3f,%.3f,%.1f,%.2f,%zu,%.1f,%.6f,%d\n", aaren_env_name(aaren_dt_env(m)),
             data, aaren_arch_name(aaren_model_config(aaren_dt_encoder(m))->arch), aaren_dt_mode_name(mode), seed,
             ri->steps, ri->batch, aaren_dt_K(m), target, episodes, ev->ret_mean, ev->ret_std, ev->score_mean, ev->len_mean,
-            ev->step_us, ev->agent_bytes, ri->train_s, ri->mse, aaren_threads());
-    return fclose(f) ? cli_fail("rl train", "%s: write failed", ri->csv) : 0;
+            ev->step_us, ev->agent_bytes, ri->train_s, ri->mse, aaren_threads()))
+        return cli_fail("rl train", "%s", err);
+    return 0;
 }
 
 /* Evaluates m in the modes of the bit set `modes` (bit AAREN_DT_*) and prints result lines. */
@@ -103,6 +100,8 @@ int cmd_rl_dt_train(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "rl train", argc, argv, dt_train_valued, train_flags);
     if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
+    static const char *const outputs[] = {"save", "results-csv", NULL};
+    if (cli_check_outputs(&a, outputs)) return 1;
     const char *path = cli_need(&a, "data");
     if (!path) return 2;
     aaren_dt_options o;

@@ -118,8 +118,9 @@ int cmd_rl_make_data(int argc, char **argv) {
         goto done;
     }
     snprintf(path, sizeof path, "%s/%s-ars.csv", dir, env);
-    progress_ctx pc = {fopen(path, "w"), env, cli_flag(&a, "quiet")};
-    if (!pc.log) { cli_fail("rl make-data", "%s: cannot write", path); goto done; }
+    aaren_writer *logw = aaren_writer_open(path, err, sizeof err);   /* in place when training ends */
+    if (!logw) { cli_fail("rl make-data", "%s", err); goto done; }
+    progress_ctx pc = {aaren_writer_file(logw), env, cli_flag(&a, "quiet")};
     fprintf(pc.log, "iteration,episodes,steps,eval_return,eval_std,best_return,medium_found,seconds\n");
     if (!pc.quiet)
         fprintf(stderr, "[%s] ARS: %d directions, top %d, step %g, noise %g, alive shift %g, %ld training episodes, "
@@ -127,8 +128,12 @@ int cmd_rl_make_data(int argc, char **argv) {
     aaren_ars_result res;
     const double t0 = cli_now();
     int trc = aaren_ars_train((aaren_env_kind)k, xml, &ac, &med, &exp, &replay, on_eval, &pc, &res, err, sizeof err);
-    fclose(pc.log);
-    if (trc) { cli_fail("rl make-data", "%s", err); goto done; }
+    if (trc) {
+        aaren_writer_abort(logw);
+        cli_fail("rl make-data", "%s", err);
+        goto done;
+    }
+    if (aaren_writer_commit(logw, err, sizeof err)) { cli_fail("rl make-data", "%s", err); goto done; }
     const double t_train = cli_now() - t0;
     if (!res.medium_reached)
         fprintf(stderr, "aaren rl make-data: warning: no evaluation reached the medium target %.1f; the medium policy is "

@@ -151,6 +151,8 @@ int cmd_train(int argc, char **argv) {
     if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
     train_opts o;
     if (train_opts_from_args(&a, &o)) return 2;
+    static const char *const outputs[] = {"save", NULL};
+    if (cli_check_outputs(&a, outputs)) return 1;
     printf("training %s (d_model %d, %d heads, %d layers, d_ff %d) on running-max: %ld steps x %d sequences x %d tokens, %d threads\n",
            aaren_arch_name(o.cfg.arch), o.cfg.d_model, o.cfg.n_heads, o.cfg.n_layers, o.cfg.d_ff, o.steps, o.batch,
            o.tokens, aaren_threads());

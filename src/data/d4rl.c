@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/d4rl.h"
 #include "io/common.h"
+#include "aaren_io.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -332,7 +333,7 @@ static int write_ds(h5job *J, const char *name, hid_t ftype, hid_t mtype, int ra
     if (ds >= 0) H5Dclose(ds);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (sp >= 0) H5Sclose(sp);
-    return ok ? 0 : fail(J, "cannot write '%s' (disk full?)", name);
+    return ok ? 0 : fail(J, "cannot write '%s' (out of memory?)", name);
 }
 
 /* A scalar variable-length UTF-8 string attribute of the root (h5py reads a str). */
@@ -351,13 +352,15 @@ int aaren_d4rl_save(const char *path, const aaren_d4rl *d, char *err, size_t err
     if (!d->block_ || d->n < 1) return fail(&J, "nothing to write (the data set has no transitions)");
     if (check_values(&J, d)) return -1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    {   /* the root group without creation times either */
-        const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-        if (fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0)
-            J.file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    {   /* built in memory (the core driver, no backing file), then written out all or nothing; the
+         * root group without creation times either */
+        const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS);
+        if (fcpl >= 0 && fapl >= 0 && H5Pset_obj_track_times(fcpl, 0) >= 0 && H5Pset_fapl_core(fapl, 1 << 20, 0) >= 0)
+            J.file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
         if (fcpl >= 0) H5Pclose(fcpl);
+        if (fapl >= 0) H5Pclose(fapl);
     }
-    if (J.file < 0) return fail(&J, "cannot create the file (does its folder exist, and is it writable?)");
+    if (J.file < 0) return fail(&J, "cannot create an HDF5 file in memory");
     const hid_t b = bool_type();
     int rc = b < 0 ? fail(&J, "cannot make the bool type") : 0;
     if (!rc) rc = write_ds(&J, "observations", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d->n, d->obs_dim, d->observations);
@@ -369,8 +372,21 @@ int aaren_d4rl_save(const char *path, const aaren_d4rl *d, char *err, size_t err
     if (!rc) rc = write_ds(&J, "timeouts", b, b, 1, d->n, 1, d->timeouts);
     for (int i = 0; i < d->n_meta && !rc; i++) rc = write_attr(&J, d->meta_key[i], d->meta_val[i]);
     if (b >= 0) H5Tclose(b);
-    if (H5Fclose(J.file) < 0 && !rc) rc = fail(&J, "cannot finish the file (disk full?)");
-    if (rc) remove(path);
+    void *image = NULL;
+    ssize_t size = -1;
+    if (!rc && H5Fflush(J.file, H5F_SCOPE_GLOBAL) >= 0 && (size = H5Fget_file_image(J.file, NULL, 0)) > 0 &&
+        (image = malloc((size_t)size)) && H5Fget_file_image(J.file, image, (size_t)size) != size)
+        size = -1;
+    H5Fclose(J.file);
+    if (!rc && (size <= 0 || !image)) rc = fail(&J, image || size <= 0 ? "cannot build the file image" : "out of memory");
+    aaren_writer *w = rc ? NULL : aaren_writer_open(path, err, errlen);
+    if (w) {
+        fwrite(image, 1, (size_t)size, aaren_writer_file(w));
+        rc = aaren_writer_commit(w, err, errlen);
+    } else if (!rc) {
+        rc = -1;
+    }
+    free(image);
     return rc;
 }
 

@@ -305,7 +305,6 @@ int aaren_npy_write(const char *path, const float *data, int ndim, const int64_t
     size_t len, total;
     int64_t numel;
     FILE *f;
-    int ok;
 
     if (!path) return aaren_file_err(err, errlen, path, "invalid arguments");
     if (ndim < 0 || ndim > AAREN_MAX_DIMS || (ndim > 0 && !shape))
@@ -336,16 +335,13 @@ int aaren_npy_write(const char *path, const float *data, int ndim, const int64_t
     pre[8] = (unsigned char)(len & 0xff);
     pre[9] = (unsigned char)(len >> 8);
 
-    f = fopen(path, "wb");
-    if (!f) return aaren_file_err(err, errlen, path, "cannot create: %s", strerror(errno));
-    ok = fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(header, 1, len, f) == len &&
-         (numel == 0 || fwrite(data, sizeof(float), (size_t)numel, f) == (size_t)numel);
-    if (fclose(f) != 0) ok = 0;
-    if (!ok) {
-        remove(path);
-        return aaren_file_err(err, errlen, path, "write error (disk full?)");
-    }
-    return 0;
+    aaren_writer *w = aaren_writer_open(path, err, errlen);
+    if (!w) return -1;
+    f = aaren_writer_file(w);
+    fwrite(pre, 1, sizeof pre, f);
+    fwrite(header, 1, len, f);
+    if (numel) fwrite(data, sizeof(float), (size_t)numel, f);
+    return aaren_writer_commit(w, err, errlen);   /* a short write shows as a stream error */
 }
 
 void aaren_array_free(aaren_array *a)

@@ -889,7 +889,6 @@ int aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errle
     unsigned char lenbuf[8];
     long long offset = 0;
     FILE *f;
-    int ok;
 
     if (!path || !st) return aaren_file_err(err, errlen, path, "invalid arguments");
     if (st_check_writable(path, st, err, errlen) != 0) return -1;
@@ -930,22 +929,16 @@ int aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errle
     }
     for (int i = 0; i < 8; i++) lenbuf[i] = (unsigned char)((uint64_t)hb.len >> (8 * i));
 
-    f = fopen(path, "wb");
-    if (!f) {
+    aaren_writer *w = aaren_writer_open(path, err, errlen);
+    if (!w) {
         free(hb.p);
-        return aaren_file_err(err, errlen, path, "cannot create: %s", strerror(errno));
+        return -1;
     }
-    ok = fwrite(lenbuf, 1, 8, f) == 8 && fwrite(hb.p, 1, hb.len, f) == hb.len;
-    for (int i = 0; ok && i < st->n_tensors; i++) {
-        const aaren_tensor *t = &st->tensors[i];
-        size_t n = (size_t)t->numel;
-        ok = n == 0 || fwrite(t->data, sizeof(float), n, f) == n;
-    }
-    if (fclose(f) != 0) ok = 0;
+    f = aaren_writer_file(w);
+    fwrite(lenbuf, 1, 8, f);
+    fwrite(hb.p, 1, hb.len, f);
+    for (int i = 0; i < st->n_tensors; i++)
+        if (st->tensors[i].numel) fwrite(st->tensors[i].data, sizeof(float), (size_t)st->tensors[i].numel, f);
     free(hb.p);
-    if (!ok) {
-        remove(path);
-        return aaren_file_err(err, errlen, path, "write error (disk full?)");
-    }
-    return 0;
+    return aaren_writer_commit(w, err, errlen);   /* a short write shows as a stream error */
 }

@@ -504,12 +504,13 @@ int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const c
     if ((rc = evaluate(c, d, NULL, d->n_cases, map, acc, NULL, pred, prob, confusion, err, errlen))) goto done;
     *n_cases = d->n_cases;
     if (out_csv) {
-        FILE *f = fopen(out_csv, "w");
-        if (!f) { rc = aaren_file_err(err, errlen, out_csv, "cannot write"); goto done; }
+        aaren_writer *w = aaren_writer_open(out_csv, err, errlen);
+        if (!w) { rc = -1; goto done; }
+        FILE *f = aaren_writer_file(w);
         fprintf(f, "case,label,predicted,probability\n");
         for (int i = 0; i < d->n_cases; i++)
             fprintf(f, "%d,%s,%s,%.6f\n", i, d->labels[d->y[i]], c->labels[pred[i]], prob[i]);
-        if (fclose(f)) rc = aaren_file_err(err, errlen, out_csv, "write failed");
+        rc = aaren_writer_commit(w, err, errlen);
     }
 done:
     free(map); free(pred); free(prob);
