@@ -1,0 +1,11 @@
+#made-up cases
+@problemName Tiny
+@timeStamps false
+@missing false
+@univariate false
+@dimensions 2
+@equalLength true
+@seriesLength 3
+@classLabel true up down
+@data
+1,2,3:0.5,0.25:up

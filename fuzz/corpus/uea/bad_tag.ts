@@ -1,0 +1,5 @@
+@problemName X
+@seriesWidth 3
+@classLabel true a
+@data
+1:a

@@ -1,0 +1,51 @@
+/* Fuzz harness: the D4RL-layout HDF5 loader (aaren_d4rl_load), the whole load path.
+ *
+ * A load either fails with a one-line message naming the file, or holds rows whose
+ * values are finite, flags that are 0 or 1, and episodes that tile the rows in order. */
+#include "common.h"
+#include "data/d4rl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_INPUT = 1 << 16 };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_finite(const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++) FUZZ_ASSERT(isfinite(v[i]));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size > MAX_INPUT) return 0;
+    const char *path = fuzz_put("input.hdf5", data, size);
+    char err[512] = "";
+    aaren_d4rl d;
+    memset(&d, 0, sizeof d);
+    if (aaren_d4rl_load(path, &d, err, sizeof err)) {
+        fuzz_check_message("aaren_d4rl_load", path, err);
+        FUZZ_ASSERT(d.n == 0 && d.block_ == NULL);
+        return 0;
+    }
+    fuzz_note_loaded("aaren_d4rl_load", path);
+    FUZZ_ASSERT(d.n >= 1 && d.obs_dim >= 1 && d.act_dim >= 1);
+    const size_t n = (size_t)d.n;
+    check_finite(d.observations, n * (size_t)d.obs_dim);
+    check_finite(d.actions, n * (size_t)d.act_dim);
+    check_finite(d.rewards, n);
+    if (d.next_observations) check_finite(d.next_observations, n * (size_t)d.obs_dim);
+    for (size_t i = 0; i < n; i++) FUZZ_ASSERT(d.terminals[i] <= 1 && d.timeouts[i] <= 1);
+    FUZZ_ASSERT(d.n_episodes >= 1 && d.ep_start[0] == 0 && d.ep_start[d.n_episodes] == d.n);
+    for (long e = 0; e < d.n_episodes; e++) FUZZ_ASSERT(d.ep_start[e] < d.ep_start[e + 1]);
+    FUZZ_ASSERT(d.n_meta >= 0 && d.n_meta <= AAREN_D4RL_META);
+    for (int i = 0; i < d.n_meta; i++) {
+        FUZZ_ASSERT(memchr(d.meta_key[i], 0, AAREN_D4RL_KEY) != NULL);
+        FUZZ_ASSERT(memchr(d.meta_val[i], 0, AAREN_D4RL_VAL) != NULL);
+    }
+    aaren_d4rl_stats st;
+    aaren_d4rl_stats_of(&d, &st);
+    FUZZ_ASSERT(st.n == d.n && st.episodes == d.n_episodes);
+    aaren_d4rl_free(&d);
+    return 0;
+}
