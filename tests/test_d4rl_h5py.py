@@ -150,7 +150,78 @@ def main():
               f"a text file: {r.stderr.strip()}")
         r, _ = info(aaren, os.path.join(d, "none.hdf5"))
         check(r.returncode != 0 and "none.hdf5" in r.stderr, f"a missing file: {r.stderr.strip()}")
+        hostile(aaren, d, obs, act, rew, term, tout)
     return done("test_d4rl_h5py")
+
+
+def refused(aaren, path, frag, what, extra=()):
+    r = subprocess.run([aaren, "rl", "info", "--data", path, *extra], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and os.path.basename(path) in r.stderr and frag in r.stderr, f"{what}: exit {r.returncode}: {r.stderr.strip()[:300]}")
+
+
+def hostile(aaren, d, obs, act, rew, term, tout):
+    """Files made to hurt the reader: each is an error naming the file, never a crash, a hang or
+    gigabytes of memory."""
+    rest = {"actions": act, "rewards": rew, "terminals": term, "timeouts": tout}
+    # libhdf5 1.10 dereferences a wild address reading this one (a corrupted global heap)
+    p = os.path.join(d, "heap.hdf5")
+    with h5py.File(p, "w", libver="earliest") as f:
+        f.create_dataset("observations", data=obs)
+        for k, v in rest.items():
+            f.create_dataset(k, data=v)
+    b = bytearray(open(p, "rb").read())
+    at = b.find(b"HEAP")
+    b[at + 24:at + 32] = b"\xff" * 8
+    open(p, "wb").write(b)
+    r = subprocess.run([aaren, "rl", "info", "--data", p], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "heap.hdf5" in r.stderr and ("crashed" in r.stderr or "damaged" in r.stderr),
+          f"a corrupted heap: exit {r.returncode}: {r.stderr.strip()[:300]}")
+    # a 3 KB file declaring 4.4 GB of chunks, none written
+    p = os.path.join(d, "unwritten.hdf5")
+    with h5py.File(p, "w") as f:
+        f.create_dataset("observations", shape=(10 ** 8, 11), dtype=np.float32, chunks=True)
+        for k in rest:
+            f.create_dataset(k, shape=(10 ** 8,), dtype=np.float32, chunks=True)
+    refused(aaren, p, "'observations' declares 4400000000 bytes but the file holds 0", "declared, never written")
+    # the datasets reached through links: external (another file) and soft
+    other = os.path.join(d, "other.hdf5")
+    with h5py.File(other, "w") as f:
+        f.create_dataset("observations", data=obs)
+    for kind, link in (("external", h5py.ExternalLink(other, "/observations")), ("soft", h5py.SoftLink("/stash"))):
+        p = os.path.join(d, f"{kind}.hdf5")
+        with h5py.File(p, "w") as f:
+            f.create_dataset("stash", data=obs)
+            f["observations"] = link
+            for k, v in rest.items():
+                f.create_dataset(k, data=v)
+        refused(aaren, p, "'observations' is a soft or external link", f"a {kind} link")
+    # raw data kept in an external file
+    raw = os.path.join(d, "raw.bin")
+    obs.astype(np.float32).tofile(raw)
+    p = os.path.join(d, "extstore.hdf5")
+    with h5py.File(p, "w") as f:
+        f.create_dataset("observations", shape=obs.shape, dtype=np.float32, external=[(raw, 0, obs.nbytes)])
+        for k, v in rest.items():
+            f.create_dataset(k, data=v)
+    refused(aaren, p, "keeps its data in external files", "external storage")
+    # compressed zeros: within deflate's reach, so only the memory limit stops them
+    big = 2 * 10 ** 6
+    p = os.path.join(d, "zeros.hdf5")
+    with h5py.File(p, "w") as f:
+        for k, shape in (("observations", (big, 11)), ("actions", (big, 3)), ("rewards", (big,)),
+                         ("terminals", (big,)), ("timeouts", (big,))):
+            f.create_dataset(k, data=np.zeros(shape, np.float32), compression="gzip", compression_opts=9,
+                             chunks=(65536,) + shape[1:])
+    check(os.path.getsize(p) < 400_000, f"the compressed file is small ({os.path.getsize(p)} bytes)")
+    refused(aaren, p, "more than the limit of 50 MB", "beyond --max-memory", ("--max-memory", "50"))
+    r = subprocess.run([aaren, "rl", "info", "--data", p, "--max-memory", "200"], capture_output=True, text=True)
+    check(r.returncode == 0 and f"transitions: {big}" in r.stdout, f"within --max-memory: {r.stderr.strip()[:200]}")
+    # a read stopped by the time limit
+    refused(aaren, p, "took longer than 0.001 s", "--read-timeout", ("--read-timeout", "0.001"))
+    # not a regular file
+    fifo = os.path.join(d, "fifo.hdf5")
+    os.mkfifo(fifo)
+    refused(aaren, fifo, "not a regular file", "a pipe")
 
 
 if __name__ == "__main__":

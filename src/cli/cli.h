@@ -45,6 +45,21 @@ int cli_fail(const char *cmd, const char *fmt, ...);
 int cli_load_tokens(const char *cmd, const char *path, int d_model, const char *model_path,
                     aaren_array *x, int *B, int *N);
 
+/* Non-finite outputs: every command that writes model outputs (arrays, gradients,
+ * predictions) refuses a non-finite value unless the user passes --allow-nonfinite.
+ * cli_first_nonfinite: the index of the first non-finite value of v[0, n), or -1.
+ * cli_nonfinite_name: "nan", "inf" or "-inf".
+ * cli_fail_nonfinite: prints "aaren CMD: <message> (--allow-nonfinite writes non-finite
+ * values)" and returns 1.
+ * cli_check_tokens: 0 when allow or every value of y [B, N, D] (ndim 2: [N, D]) is finite;
+ * else prints "aaren CMD: PATH not written: WHAT row R (batch b, token t), column c is nan"
+ * and returns -1. */
+long cli_first_nonfinite(const float *v, size_t n);
+const char *cli_nonfinite_name(double v);
+int cli_fail_nonfinite(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_check_tokens(const char *cmd, const char *path, const char *what, const float *y, int ndim, int B, int N, int D,
+                     int allow);
+
 /* Appends one formatted row to a results CSV, all or nothing (aaren_append_text), writing
  * header first when the file is new. 0, or -1 with a message in err. */
 int cli_append_row(const char *path, char *err, size_t errlen, const char *header, const char *fmt, ...)
@@ -92,9 +107,10 @@ aaren_seqmodel *train_running_max(const char *cmd, const train_opts *o, train_re
 double synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, float *x, float *y, int path);
 
 /* Forecasting: writes test window `window` of a trained forecaster (history, truth, forecast,
- * in the file's units) to PREFIX.csv and draws PREFIX.png; prints its own errors. */
+ * in the file's units) to PREFIX.csv and draws PREFIX.png; prints its own errors. A
+ * non-finite forecast is an error (nothing written) unless allow_nonfinite. */
 struct aaren_forecaster;
-int forecast_plot_window(struct aaren_forecaster *fc, long window, const char *prefix);
+int forecast_plot_window(struct aaren_forecaster *fc, long window, const char *prefix, int allow_nonfinite);
 
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -110,6 +126,15 @@ int cmd_rl_dt_eval(int argc, char **argv);
  * file name (hopper-medium-v2.hdf5); -1 when neither names one of the four. */
 struct aaren_d4rl;
 int cli_data_env(const struct aaren_d4rl *d, const char *path);
+/* Loads a D4RL-style file within the limits of --max-memory MB and --read-timeout S (the read
+ * runs in a child process; see src/data/d4rl.h). 0, or prints the error and returns 1 (2 for a
+ * bad option). */
+int cli_d4rl_load(const cli_args *a, const char *path, struct aaren_d4rl *d);
+#define CLI_HDF5_OPTIONS_HELP \
+    "  --max-memory MB     memory for the data set's arrays; larger declared sizes are refused\n" \
+    "                      before reading (default 4096)\n" \
+    "  --read-timeout S    the file is read in a child process, stopped after S seconds (default\n" \
+    "                      300); a crash or hang of libhdf5 on a damaged file is an error\n"
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -12,7 +12,8 @@ static const char *info_help =
     "terminals or timeouts; a trailing run is one unfinished episode), the episode returns and\n"
     "lengths. When the file's 'env' attribute, else the first word of its file name, names\n"
     "halfcheetah, hopper, walker2d or ant, it also prints D4RL's normalised score of the mean\n"
-    "return. Needs a build with HDF5 (libhdf5-dev).\n";
+    "return. Needs a build with HDF5 (libhdf5-dev).\n\n"
+    CLI_HDF5_OPTIONS_HELP;
 
 /* The environment in the first word of s (up to '-', '_', '.' or '/'), e.g. "hopper-medium-v2";
  * -1 when it is none of the four. */
@@ -31,8 +32,18 @@ int cli_data_env(const aaren_d4rl *d, const char *path) {
     return env ? env_of(env) : env_of(base ? base + 1 : path);
 }
 
+int cli_d4rl_load(const cli_args *a, const char *path, aaren_d4rl *d) {
+    aaren_d4rl_limits lim = aaren_d4rl_limits_default();
+    char err[1024];
+    memset(d, 0, sizeof *d);
+    if (cli_double(a, "max-memory", lim.max_mb, 1, 1e7, &lim.max_mb) ||
+        cli_double(a, "read-timeout", lim.timeout_s, 0.001, 1e6, &lim.timeout_s))
+        return 2;
+    return aaren_d4rl_load_limited(path, d, &lim, err, sizeof err) ? cli_fail(a->cmd, "%s", err) : 0;
+}
+
 int cmd_rl_info(int argc, char **argv) {
-    static const char *const valued[] = {"data", NULL};
+    static const char *const valued[] = {"data", "max-memory", "read-timeout", NULL};
     cli_args a;
     int rc = cli_parse(&a, "rl info", argc, argv, valued, NULL);
     if (rc) { if (rc > 0) fputs(info_help, stdout); return rc > 0 ? 0 : 2; }
@@ -40,8 +51,7 @@ int cmd_rl_info(int argc, char **argv) {
     if (!path) return 2;
     aaren_d4rl d;
     aaren_d4rl_stats s;
-    char err[1024];
-    if (aaren_d4rl_load(path, &d, err, sizeof err)) return cli_fail("rl info", "%s", err);
+    if ((rc = cli_d4rl_load(&a, path, &d))) return rc;
     aaren_d4rl_stats_of(&d, &s);
     const char *env = aaren_d4rl_meta(&d, "env"), *base = strrchr(path, '/');
     base = base ? base + 1 : path;

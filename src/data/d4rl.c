@@ -14,8 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- the data set (no HDF5 needed) ------------------------------------------------------ */
+
+aaren_d4rl_limits aaren_d4rl_limits_default(void) {
+    const aaren_d4rl_limits l = {4096, 300};
+    return l;
+}
 
 int aaren_d4rl_alloc(aaren_d4rl *d, long n, int obs_dim, int act_dim, int with_next) {
     memset(d, 0, sizeof *d);
@@ -118,6 +129,8 @@ typedef struct {
     const char *path;
     char *err;
     size_t errlen;
+    double max_bytes;      /* memory limit for the arrays (load) */
+    hsize_t file_size;     /* bytes of the file (load) */
     hid_t file, ds[N_DS];
     int rank[N_DS];
     hsize_t dim[N_DS][H5S_MAX_RANK];
@@ -143,15 +156,49 @@ static const char *shape_str(const h5job *J, int k, char *s, size_t cap) {
     return s;
 }
 
+/* Where dataset k keeps its data: not in external files, not a virtual dataset; uncompressed data
+ * present in full within the file; compressed data expanding at most 1100-fold (beyond what
+ * deflate can reach), so that a small file cannot declare gigabytes of zeros. */
+static int check_storage(h5job *J, int k) {
+    const char *name = ds_name[k];
+    hid_t dcpl = H5Dget_create_plist(J->ds[k]), sp = H5Dget_space(J->ds[k]), t = H5Dget_type(J->ds[k]);
+    const int n_ext = dcpl < 0 ? -1 : H5Pget_external_count(dcpl), n_filt = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
+    const H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
+    const hssize_t points = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    const size_t elem = t < 0 ? 0 : H5Tget_size(t);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (n_ext < 0 || n_filt < 0 || layout == H5D_LAYOUT_ERROR || points < 0 || elem == 0)
+        return fail(J, "cannot read the storage properties of '%s' (damaged file?)", name);
+    if (n_ext > 0) return fail(J, "'%s' keeps its data in external files; refused", name);
+    if (layout == H5D_VIRTUAL) return fail(J, "'%s' is a virtual dataset (data from other files); refused", name);
+    const double declared = (double)points * (double)elem, stored = (double)H5Dget_storage_size(J->ds[k]);
+    if (stored > (double)J->file_size)
+        return fail(J, "'%s' claims %.0f bytes of storage in a file of %llu bytes (damaged file?)", name, stored,
+                    (unsigned long long)J->file_size);
+    if (n_filt == 0 && layout != H5D_COMPACT && stored < declared)
+        return fail(J, "'%s' declares %.0f bytes but the file holds %.0f of them (unwritten or truncated data)", name,
+                    declared, stored);
+    if (n_filt > 0 && declared > 1100 * stored)
+        return fail(J, "'%s' declares %.0f bytes from %.0f compressed bytes (more than 1100-fold: refused)", name,
+                    declared, stored);
+    return 0;
+}
+
 /* Opens dataset k, reads its shape and checks its type class. Returns 1 when open, 0 when an
  * optional dataset is absent, -1 on error. */
 static int open_ds(h5job *J, int k) {
     const char *name = ds_name[k];
     const int flag = k == TERM || k == TOUT;
+    H5L_info_t li;
     if (H5Lexists(J->file, name, H5P_DEFAULT) <= 0)
         return k == NEXT ? 0 : fail(J, "missing dataset '%s' (D4RL files hold observations, actions, rewards, "
                                        "terminals and timeouts)", name);
+    if (H5Lget_info(J->file, name, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD)
+        return fail(J, "'%s' is a soft or external link; only datasets held in the file itself are read", name);
     if ((J->ds[k] = H5Dopen2(J->file, name, H5P_DEFAULT)) < 0) return fail(J, "'%s' is not a dataset", name);
+    if (check_storage(J, k) < 0) return -1;
     hid_t sp = H5Dget_space(J->ds[k]), t = H5Dget_type(J->ds[k]);
     J->rank[k] = sp < 0 ? -1 : H5Sget_simple_extent_dims(sp, J->dim[k], NULL);
     const H5T_class_t c = t < 0 ? H5T_NO_CLASS : H5Tget_class(t);
@@ -187,6 +234,12 @@ static long check_shapes(h5job *J) {
         return fail(J, "'%s' has 0 columns", J->dim[OBS][1] == 0 ? "observations" : "actions");
     if (n > (hsize_t)LONG_MAX / 2 || J->dim[OBS][1] > INT_MAX || J->dim[ACT][1] > INT_MAX)
         return fail(J, "too large: shapes %s and %s", shape_str(J, OBS, s1, sizeof s1), shape_str(J, ACT, s2, sizeof s2));
+    /* the arrays as float32, the flags as bytes and one row of doubles while reading a flag */
+    const double need = (double)n * (4.0 * ((double)J->dim[OBS][1] * (J->ds[NEXT] >= 0 ? 2 : 1) + (double)J->dim[ACT][1] + 1) +
+                                     2 + 8 + 8);
+    if (need > J->max_bytes)
+        return fail(J, "the arrays need %.0f MB (shapes %s and %s), more than the limit of %.0f MB", need / 1048576.0,
+                    shape_str(J, OBS, s1, sizeof s1), shape_str(J, ACT, s2, sizeof s2), J->max_bytes / 1048576.0);
     return (long)n;
 }
 
@@ -275,8 +328,9 @@ static herr_t read_meta(hid_t loc, const char *name, const H5A_info_t *info, voi
     return 0;
 }
 
-int aaren_d4rl_load(const char *path, aaren_d4rl *d, char *err, size_t errlen) {
-    h5job J = {.path = path, .err = err, .errlen = errlen, .file = -1};
+/* Reads the file in this process (the child's part of aaren_d4rl_load_limited). */
+static int load_here(const char *path, aaren_d4rl *d, double max_bytes, char *err, size_t errlen) {
+    h5job J = {.path = path, .err = err, .errlen = errlen, .max_bytes = max_bytes, .file = -1};
     long n = -1;
     int rc = -1;
     memset(d, 0, sizeof *d);
@@ -287,6 +341,10 @@ int aaren_d4rl_load(const char *path, aaren_d4rl *d, char *err, size_t errlen) {
     fclose(probe);
     if (H5Fis_hdf5(path) <= 0) return fail(&J, "not an HDF5 file (expected a D4RL-style .hdf5 data set)");
     if ((J.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) return fail(&J, "cannot open as HDF5 (damaged file?)");
+    if (H5Fget_filesize(J.file, &J.file_size) < 0) {
+        H5Fclose(J.file);
+        return fail(&J, "cannot determine the file size");
+    }
     for (int k = 0; k < N_DS; k++)
         if (open_ds(&J, k) < 0) goto out;
     if ((n = check_shapes(&J)) < 0) goto out;
@@ -307,6 +365,188 @@ out:
     if (J.file >= 0) H5Fclose(J.file);
     if (rc) aaren_d4rl_free(d);
     return rc;
+}
+
+/* ---- reading in a child process -------------------------------------------------------- */
+
+/* What the child sends: this head, then on success the arrays in aaren_d4rl_alloc's order. */
+typedef struct {
+    char magic[8];
+    int32_t rc, obs_dim, act_dim, with_next, n_meta;
+    int64_t n;
+    char msg[1024];
+    char meta_key[AAREN_D4RL_META][AAREN_D4RL_KEY], meta_val[AAREN_D4RL_META][AAREN_D4RL_VAL];
+} wire_head;
+static const char wire_magic[8] = "aarenH5";
+
+static int write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n) {
+        const ssize_t k = write(fd, c, n > (1 << 20) ? (1 << 20) : n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *p, size_t n) {
+    char *c = p;
+    while (n) {
+        const ssize_t k = read(fd, c, n > (1 << 20) ? (1 << 20) : n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* The arrays of d in the order they travel, with their byte sizes; returns how many. */
+static int wire_arrays(const aaren_d4rl *d, void **ptr, size_t *bytes) {
+    const size_t n = (size_t)d->n;
+    int k = 0;
+    ptr[k] = d->observations;      bytes[k++] = n * (size_t)d->obs_dim * sizeof(float);
+    ptr[k] = d->actions;           bytes[k++] = n * (size_t)d->act_dim * sizeof(float);
+    ptr[k] = d->rewards;           bytes[k++] = n * sizeof(float);
+    if (d->next_observations) { ptr[k] = d->next_observations; bytes[k++] = n * (size_t)d->obs_dim * sizeof(float); }
+    ptr[k] = d->terminals;         bytes[k++] = n;
+    ptr[k] = d->timeouts;          bytes[k++] = n;
+    return k;
+}
+
+/* Address space of this process now, in bytes (0 when unknown). */
+static double address_space_now(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    return (double)pages * (double)sysconf(_SC_PAGESIZE);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define AAREN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AAREN_ASAN 1
+#endif
+#endif
+
+/* The child: limits itself, reads, sends, and leaves without running exit handlers. */
+static void child_read(int fd, const char *path, const aaren_d4rl_limits *lim) {
+    sigset_t all;
+    sigemptyset(&all);
+    sigaddset(&all, SIGALRM);
+    sigprocmask(SIG_UNBLOCK, &all, NULL);
+    signal(SIGALRM, SIG_DFL);
+    struct itimerval tv = {{0, 0}, {(time_t)lim->timeout_s, (suseconds_t)((lim->timeout_s - floor(lim->timeout_s)) * 1e6)}};
+    if (tv.it_value.tv_sec == 0 && tv.it_value.tv_usec == 0) tv.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &tv, NULL);
+#ifndef AAREN_ASAN   /* the address sanitizer reserves terabytes of address space: no limit under it */
+    const double cap = address_space_now() + lim->max_mb * 1048576.0 + 512.0 * 1048576.0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && (rl.rlim_max == RLIM_INFINITY || cap < (double)rl.rlim_max)) {
+        rl.rlim_cur = (rlim_t)cap;
+        setrlimit(RLIMIT_AS, &rl);
+    }
+#endif
+    static wire_head h;
+    aaren_d4rl d;
+    memcpy(h.magic, wire_magic, sizeof h.magic);
+    h.rc = load_here(path, &d, lim->max_mb * 1048576.0, h.msg, sizeof h.msg);
+    if (!h.rc) {
+        h.n = d.n;
+        h.obs_dim = d.obs_dim;
+        h.act_dim = d.act_dim;
+        h.with_next = d.next_observations != NULL;
+        h.n_meta = d.n_meta;
+        memcpy(h.meta_key, d.meta_key, sizeof h.meta_key);
+        memcpy(h.meta_val, d.meta_val, sizeof h.meta_val);
+    }
+    int ok = write_all(fd, &h, sizeof h) == 0;
+    if (!h.rc) {
+        void *ptr[6];
+        size_t bytes[6];
+        const int m = wire_arrays(&d, ptr, bytes);
+        for (int k = 0; k < m && ok; k++) ok = write_all(fd, ptr[k], bytes[k]) == 0;
+    }
+    _exit(ok ? 0 : 3);
+}
+
+/* The parent's side: reads what the child sent into *d. 1 done, 0 the child's own error (in
+ * err), -1 nothing usable came (the exit status says why). */
+static int receive(int fd, const char *path, aaren_d4rl *d, double max_bytes, char *err, size_t errlen) {
+    static wire_head h;
+    if (read_all(fd, &h, sizeof h) || memcmp(h.magic, wire_magic, sizeof h.magic)) return -1;
+    h.msg[sizeof h.msg - 1] = '\0';
+    if (h.rc) return aaren_errf(err, errlen, "%s", h.msg), 0;
+    const double row = 4.0 * ((double)h.obs_dim * (h.with_next ? 2 : 1) + h.act_dim + 1) + 2;
+    if (h.n < 1 || h.obs_dim < 1 || h.act_dim < 1 || h.n_meta < 0 || h.n_meta > AAREN_D4RL_META ||
+        (double)h.n * row > max_bytes || aaren_d4rl_alloc(d, (long)h.n, h.obs_dim, h.act_dim, h.with_next != 0))
+        return aaren_file_err(err, errlen, path, "the reading process sent an inconsistent head"), 0;
+    void *ptr[6];
+    size_t bytes[6];
+    const int m = wire_arrays(d, ptr, bytes);
+    for (int k = 0; k < m; k++)
+        if (read_all(fd, ptr[k], bytes[k])) return aaren_d4rl_free(d), -1;
+    for (long i = 0; i < d->n; i++)
+        if (d->terminals[i] > 1 || d->timeouts[i] > 1)
+            return aaren_d4rl_free(d), aaren_file_err(err, errlen, path, "the reading process sent a flag that is not 0/1"), 0;
+    for (int i = 0; i < h.n_meta; i++) {
+        h.meta_key[i][AAREN_D4RL_KEY - 1] = h.meta_val[i][AAREN_D4RL_VAL - 1] = '\0';
+        aaren_d4rl_set_meta(d, h.meta_key[i], h.meta_val[i]);
+    }
+    aaren_d4rl_split(d);
+    return 1;
+}
+
+int aaren_d4rl_load_limited(const char *path, aaren_d4rl *d, const aaren_d4rl_limits *lim, char *err, size_t errlen) {
+    const aaren_d4rl_limits dflt = aaren_d4rl_limits_default();
+    if (!lim) lim = &dflt;
+    memset(d, 0, sizeof *d);
+    if (!(lim->max_mb > 0) || !(lim->timeout_s > 0) || lim->timeout_s > 1e6)
+        return aaren_file_err(err, errlen, path, "bad read limits (memory %g MB, time %g s)", lim->max_mb, lim->timeout_s);
+    struct stat sb;
+    if (stat(path, &sb) != 0) return aaren_file_err(err, errlen, path, "cannot open: %s", strerror(errno));
+    if (!S_ISREG(sb.st_mode)) return aaren_file_err(err, errlen, path, "not a regular file");
+    int p[2];
+    if (pipe(p) != 0) return aaren_file_err(err, errlen, path, "cannot make a pipe: %s", strerror(errno));
+    fflush(NULL);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return aaren_file_err(err, errlen, path, "cannot start the reading process: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(p[0]);
+        child_read(p[1], path, lim);
+    }
+    close(p[1]);
+    const int got = receive(p[0], path, d, lim->max_mb * 1048576.0, err, errlen);
+    close(p[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (got == 1) return 0;
+    if (got == 0) return -1;
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+        return aaren_file_err(err, errlen, path, "reading took longer than %g s and was stopped (a damaged or crafted "
+                              "file?)", lim->timeout_s);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+        return aaren_file_err(err, errlen, path, "the reading process was killed (out of memory?)");
+    if (WIFSIGNALED(st))
+        return aaren_file_err(err, errlen, path, "the HDF5 library crashed reading this file (%s); the file is damaged "
+                              "or crafted", strsignal(WTERMSIG(st)));
+    return aaren_file_err(err, errlen, path, "the reading process ended without a result (exit status %d): a damaged "
+                          "or crafted file, or out of memory within the %g MB limit", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+                          lim->max_mb);
+}
+
+int aaren_d4rl_load(const char *path, aaren_d4rl *d, char *err, size_t errlen) {
+    return aaren_d4rl_load_limited(path, d, NULL, err, errlen);
 }
 
 /* ---- writing ----------------------------------------------------------------------------- */
@@ -398,9 +638,14 @@ static int no_hdf5(const char *path, char *err, size_t errlen) {
     return aaren_file_err(err, errlen, path, "this build of aaren has no HDF5 support (install libhdf5-dev and rebuild)");
 }
 
-int aaren_d4rl_load(const char *path, aaren_d4rl *d, char *err, size_t errlen) {
+int aaren_d4rl_load_limited(const char *path, aaren_d4rl *d, const aaren_d4rl_limits *lim, char *err, size_t errlen) {
+    (void)lim;
     memset(d, 0, sizeof *d);
     return no_hdf5(path, err, errlen);
+}
+
+int aaren_d4rl_load(const char *path, aaren_d4rl *d, char *err, size_t errlen) {
+    return aaren_d4rl_load_limited(path, d, NULL, err, errlen);
 }
 
 int aaren_d4rl_save(const char *path, const aaren_d4rl *d, char *err, size_t errlen) {

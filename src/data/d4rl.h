@@ -68,11 +68,27 @@ const char *aaren_d4rl_meta(const aaren_d4rl *d, const char *key);   /* NULL whe
  * when that row is a timeout, else unfinished. All zero without episodes. */
 void aaren_d4rl_stats_of(const aaren_d4rl *d, aaren_d4rl_stats *s);
 
+/* Limits on reading one file. libhdf5 itself can crash or hang on a damaged or crafted file,
+ * so the file is read in a child process: a crash or a hang there becomes an error naming the
+ * file, never the caller's end. */
+typedef struct {
+    double max_mb;      /* memory for the arrays (declared sizes are checked before reading);
+                           default 4096: D4RL's largest locomotion file needs about 1000 */
+    double timeout_s;   /* wall time of the child that reads; default 300 */
+} aaren_d4rl_limits;
+aaren_d4rl_limits aaren_d4rl_limits_default(void);
+
 /* Reads a file in the layout above into *d (which it initialises; free with aaren_d4rl_free)
  * and splits it into episodes. Refuses: a file that cannot be opened or is not HDF5, a missing
- * dataset, a wrong rank or type, mismatched lengths, next_observations whose shape differs
- * from observations, no rows, a non-finite value (names the dataset and the row), a flag that
- * is not 0 or 1. Returns 0, or -1 with err filled and *d empty. */
+ * dataset, a dataset reached through a soft or external link or keeping its data in external
+ * files, a wrong rank or type, mismatched lengths, next_observations whose shape differs from
+ * observations, no rows, declared sizes beyond the memory limit, uncompressed data the file
+ * does not hold in full (unwritten or truncated) and compressed data expanding more than
+ * 1100-fold, a non-finite value (names the dataset and the row), a flag that is not 0 or 1; a
+ * crash, a hang past the time limit or memory exhaustion of the reading child. Returns 0, or -1
+ * with err filled and *d empty. lim NULL: the defaults. */
+int aaren_d4rl_load_limited(const char *path, aaren_d4rl *d, const aaren_d4rl_limits *lim, char *err, size_t errlen);
+/* The same with the default limits. */
 int aaren_d4rl_load(const char *path, aaren_d4rl *d, char *err, size_t errlen);
 
 /* Writes *d in the layout above (float32 arrays; terminals and timeouts as h5py's bool, so
