@@ -556,13 +556,46 @@ static void test_real(void) {
     }
 }
 
+/* Resource bounds: a single huge mark or an endless sequence is an error, not gigabytes; and
+ * empty sequence ids (no id stored yet) are handled without pointer arithmetic on NULL. */
+static void test_bounds(void) {
+    aaren_events_options o;
+    aaren_events_options_init(&o);
+    const char *path = check_write_text("bounds.csv", "seq_id,time,mark\na,1,0\na,2,10000000\n");
+    expect_fail("a mark of 10^7", path, &o, "line 3: ", "mark 10000000 is not below the limit of 100000 marks");
+    o.max_marks = 20000000;
+    expect_fail("a limit past the ceiling", path, &o, NULL, "out of range");
+    aaren_events_options_init(&o);
+    path = check_write_text("bounds.csv", "seq_id,time,mark\na,1,0\na,2,2147483646\n");
+    expect_fail("a mark of 2^31-2", path, &o, "line 3: ", "is not below the limit");
+    o.max_marks = 200;
+    path = check_write_text("bounds.csv", "seq_id,time,mark\na,1,0\na,2,199\nb,1,3\nc,1,1\nd,1,1\ne,1,2\n");
+    aaren_events *d = aaren_events_load_csv(path, &o, err, sizeof err);
+    CHECK(d && d->n_marks == 200, "a mark just below a raised limit: %s", err);
+    aaren_events_free(d);
+    aaren_events_options_init(&o);
+    o.max_seq_len = 3;
+    path = check_write_text("bounds.csv", "seq_id,time\na,1\na,2\na,3\nb,1\nb,2\nb,3\nb,4\nc,1\n");
+    expect_fail("a sequence past max_seq_len", path, &o, "line 8: ", "sequence 'b' has more than 3 events");
+    o.max_seq_len = 4;
+    path = check_write_text("bounds.csv", "seq_id,time\n,1\n,2\nx,1\ny,1\nz,1\n");   /* the first id is empty */
+    o.train_frac = o.val_frac = 0.25;
+    d = aaren_events_load_csv(path, &o, err, sizeof err);
+    CHECK(d && d->n_seq == 4 && d->off[1] == 2, "an empty sequence id: %s", err);
+    aaren_events_free(d);
+    path = check_write_text("bounds.csv", "seq_id,time\n,1\nx,1\n,2\n");
+    expect_fail("an empty id that reappears", path, &o, "line 4: ", "reappears");
+}
+
 int main(void) {
-    static const char *const names[] = { "split.csv", "crlf.csv", "frac.csv", "unmarked.csv", "order.csv", "bom.csv" };
+    static const char *const names[] = { "split.csv", "crlf.csv", "frac.csv", "unmarked.csv", "order.csv", "bom.csv",
+                                         "bounds.csv" };
     if (!check_tmp_dir()) return check_skip("test_events", "cannot create a temporary directory under /tmp");
     test_split_column();
     test_fraction_split();
     test_unmarked_and_columns();
     test_malformed();
+    test_bounds();
     test_no_crash();
     test_sin();
     test_real();

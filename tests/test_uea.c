@@ -233,11 +233,23 @@ static void test_long_lines(void) {
     at_ += (size_t)snprintf(text, cap, "@problemName Long\n@univariate true\n@classLabel true k\n@data\n");
     for (int t = 0; t < n; t++)
         at_ += (size_t)snprintf(text + at_, cap - at_, "%d.25%s", t, t + 1 < n ? "," : ":k\n");
-    d = load_ok("long line", check_write_bytes("Long.ts", text, at_));
+    const char *long_path = check_write_bytes("Long.ts", text, at_);
+    d = aaren_uea_load(long_path, err, sizeof err);   /* past the default limit */
+    CHECK(!d && strstr(err, "Long.ts") && strstr(err, "line 5") && strstr(err, "60000 steps, more than the limit of 20000"),
+          "a case past --max-len: %s", err);
+    aaren_uea_free(d);
+    aaren_uea_limits lim = aaren_uea_limits_default();
+    lim.max_len = n;
+    d = aaren_uea_load_limited(long_path, &lim, err, sizeof err);
+    CHECK(d && consistent(d), "long line within a raised limit: %s", err);
     if (d) {
         CHECK(d->len[0] == n && d->values[0] == 0.25f && d->values[n - 1] == (float)(n - 1) + 0.25f, "long values");
         aaren_uea_free(d);
     }
+    lim.max_len = n - 1;
+    d = aaren_uea_load_limited(long_path, &lim, err, sizeof err);
+    CHECK(!d && strstr(err, "more than the limit of 59999"), "one step past the limit: %s", err);
+    aaren_uea_free(d);
     at_ = (size_t)snprintf(text, cap, "@dimensions %d\n@classLabel true k\n@data\n", D);
     for (int j = 0; j < D; j++) at_ += (size_t)snprintf(text + at_, cap - at_, "%d,-%d:", j, j);
     at_ += (size_t)snprintf(text + at_, cap - at_, "k\n");
@@ -268,6 +280,39 @@ static void expect_fail(const char *label, const char *path, const char *where, 
     CHECK(!where || strstr(err, where) != NULL, "%s: message '%s' lacks '%s'", label, err, where ? where : "");
     CHECK(strstr(err, word) != NULL, "%s: message '%s' lacks '%s'", label, err, word);
     CHECK(strchr(err, '\n') == NULL, "%s: message has a newline", label);
+}
+
+/* Many labels: the count is bounded, and a duplicate among thousands is found (by sorting). */
+static void test_many_labels(void) {
+    const int n = 5000;
+    size_t cap = (size_t)n * 16 + 128, at_;
+    char *text = malloc(cap);
+    CHECK(text != NULL, "malloc");
+    if (!text) return;
+    at_ = (size_t)snprintf(text, cap, "@classLabel true");
+    for (int k = 0; k < n; k++) at_ += (size_t)snprintf(text + at_, cap - at_, " c%d", k);
+    at_ += (size_t)snprintf(text + at_, cap - at_, "\n@data\n1,2:c4999\n");
+    const char *path = check_write_bytes("Labels.ts", text, at_);
+    aaren_uea *d = aaren_uea_load(path, err, sizeof err);
+    CHECK(!d && strstr(err, "Labels.ts: line 1") && strstr(err, "5000 labels, more than the limit of 1000"),
+          "labels past --max-classes: %s", err);
+    aaren_uea_free(d);
+    aaren_uea_limits lim = aaren_uea_limits_default();
+    lim.max_classes = n;
+    d = aaren_uea_load_limited(path, &lim, err, sizeof err);
+    CHECK(d && d->n_classes == n && d->y[0] == n - 1, "5000 labels within a raised limit: %s", err);
+    aaren_uea_free(d);
+    /* the last label repeats the first: found, and named */
+    char *last = strstr(text, " c4999\n");
+    memcpy(last, " c0   ", 6);
+    d = aaren_uea_load_limited(check_write_bytes("Labels.ts", text, at_), &lim, err, sizeof err);
+    CHECK(!d && strstr(err, "duplicate label 'c0'"), "a duplicate among 5000 labels: %s", err);
+    aaren_uea_free(d);
+    lim.max_classes = AAREN_UEA_CLASSES_CEIL + 1;
+    d = aaren_uea_load_limited(path, &lim, err, sizeof err);
+    CHECK(!d && strstr(err, "limits out of range"), "a limit past the ceiling: %s", err);
+    aaren_uea_free(d);
+    free(text);
 }
 
 static void test_malformed(void) {
@@ -471,7 +516,7 @@ static void test_real(void) {
 
 int main(void) {
     static const char *const names[] = { "Equal_TRAIN.ts", "Var.ts", "Miss.ts", "Fingers.ts", "Crlf_TEST.ts",
-                                         "Uni.ts", "Uni2.ts", "Long.ts", "Wide.ts", "badlist.ts" };
+                                         "Uni.ts", "Uni2.ts", "Long.ts", "Wide.ts", "badlist.ts", "Labels.ts" };
     if (!check_tmp_dir()) return check_skip("test_uea", "cannot create a temporary directory under /tmp");
     test_equal_length();
     test_unequal_length();
@@ -480,6 +525,7 @@ int main(void) {
     test_crlf_comments();
     test_univariate();
     test_long_lines();
+    test_many_labels();
     test_malformed();
     test_no_crash();
     test_real();

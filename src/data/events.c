@@ -31,6 +31,8 @@ static const char *const split_name[3] = { "train", "val", "test" };
 
 void aaren_events_options_init(aaren_events_options *o) {
     o->n_marks = 0;
+    o->max_marks = AAREN_EV_MAX_MARKS;
+    o->max_seq_len = AAREN_EV_MAX_SEQ_LEN;
     o->train_frac = 0.6;
     o->val_frac = 0.2;
 }
@@ -85,6 +87,8 @@ typedef struct {
     aaren_lines in;          /* the file, and the line for messages */
     aaren_events *d;
     int n_marks_opt;         /* options.n_marks (0: from the data) */
+    int max_marks;           /* options.max_marks */
+    long max_seq_len;        /* options.max_seq_len */
     int n_cols;              /* header cells */
     int col[N_ROLES];        /* cell index of each role, -1 when absent */
     int max_mark;            /* largest mark so far, -1 before any */
@@ -117,8 +121,11 @@ static uint64_t key_hash(int split, const char *id, size_t n) {
     return h ^ (h >> 29);
 }
 
+/* Sequence s's id (never NULL, also before any id was stored). */
+static const char *id_of(const loader *L, int s) { return L->ids ? L->ids + L->id_at[s] : ""; }
+
 static int key_is(const loader *L, int s, int split, const char *id, size_t n) {
-    return L->d->split[s] == split && L->id_len[s] == n && memcmp(L->ids + L->id_at[s], id, n) == 0;
+    return L->d->split[s] == split && L->id_len[s] == n && (n == 0 || memcmp(id_of(L, s), id, n) == 0);
 }
 
 /* Sequence index of the key, or -1 when unseen. */
@@ -132,7 +139,7 @@ static int key_find(const loader *L, int split, const char *id, size_t n) {
 
 static void slot_put(loader *L, int s) {
     size_t mask = L->cap_slot - 1;
-    size_t i = (size_t)key_hash(L->d->split[s], L->ids + L->id_at[s], L->id_len[s]) & mask;
+    size_t i = (size_t)key_hash(L->d->split[s], id_of(L, s), L->id_len[s]) & mask;
     while (L->slot[i]) i = (i + 1) & mask;
     L->slot[i] = s + 1;
 }
@@ -274,6 +281,9 @@ static int parse_mark(loader *L, char *s, size_t a, size_t b, int *out) {
     if (errno == ERANGE || v >= INT_MAX) return aaren_lines_fail(&L->in, "mark out of range: '%.*s%s'", aaren_text_shown(b - a), s + a, aaren_text_dots(b - a));
     if (L->n_marks_opt > 0 && v >= L->n_marks_opt)
         return aaren_lines_fail(&L->in, "mark %ld is not below n_marks %d", v, L->n_marks_opt);
+    if (v >= L->max_marks)
+        return aaren_lines_fail(&L->in, "mark %ld is not below the limit of %d marks (marks are dense ids 0..K-1; "
+                                "raise the limit with --max-marks)", v, L->max_marks);
     *out = (int)v;
     return 0;
 }
@@ -347,7 +357,10 @@ static int event_line(loader *L, char *s, size_t n) {
                            "within a sequence)", t, d->time[d->n_events - 1]);
         }
     }
-    if (d->n_events - d->off[s_cur] >= INT_MAX) return aaren_lines_fail(&L->in, "sequence too long");
+    if (d->n_events - d->off[s_cur] >= L->max_seq_len)
+        return aaren_lines_fail(&L->in, "sequence '%.*s%s' has more than %ld events (the limit; raise it with "
+                                "--max-seq-len)", aaren_text_shown(L->id_len[s_cur]), id_of(L, s_cur),
+                                aaren_text_dots(L->id_len[s_cur]), L->max_seq_len);
     if (grow_ev(L) < 0) return -1;
     d->time[d->n_events] = t;
     if (d->mark) {
@@ -414,8 +427,11 @@ aaren_events *aaren_events_load_csv(const char *path, const aaren_events_options
         aaren_events_options_init(&defaults);
         o = &defaults;
     }
-    if (o->n_marks < 0) {
-        aaren_file_err(err, errlen, path, "options: n_marks %d is negative", o->n_marks);
+    if (o->n_marks < 0 || o->max_marks < 1 || o->max_marks > AAREN_EV_MARKS_CEIL || o->n_marks > o->max_marks ||
+        o->max_seq_len < 1 || o->max_seq_len > INT_MAX) {
+        aaren_file_err(err, errlen, path, "options: n_marks %d, max_marks %d or max_seq_len %ld out of range (marks "
+                       "at most %d, sequences at most %d events)", o->n_marks, o->max_marks, o->max_seq_len,
+                       AAREN_EV_MARKS_CEIL, INT_MAX);
         return NULL;
     }
     if (split_counts(0, o->train_frac, o->val_frac, (int[3]){ 0, 0, 0 }) == -2) {
@@ -425,6 +441,8 @@ aaren_events *aaren_events_load_csv(const char *path, const aaren_events_options
     }
     memset(&L, 0, sizeof L);
     L.n_marks_opt = o->n_marks;
+    L.max_marks = o->max_marks;
+    L.max_seq_len = o->max_seq_len;
     L.max_mark = -1;
     if (aaren_lines_open(&L.in, path, err, errlen)) return NULL;
     if (!(L.d = calloc(1, sizeof *L.d))) {

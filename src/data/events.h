@@ -22,7 +22,8 @@
  * Errors: NULL and one line in err naming the file, the line (1-based; 1 = header) and the
  * fault: unreadable or empty file; a required column missing (named); a wrong number of
  * cells; a non-numeric or non-finite time; a mark that is not an integer, negative, or (when
- * options.n_marks > 0) >= n_marks; a time smaller than the previous event's of the same
+ * options.n_marks > 0) >= n_marks, or >= options.max_marks; a sequence longer than
+ * options.max_seq_len events; a time smaller than the previous event's of the same
  * sequence ("times must be non-decreasing"); an unknown split name; a sequence id that
  * reappears; no events; a split left with no sequences.
  *
@@ -45,8 +46,14 @@ typedef struct {
     int max_len;          /* longest sequence */
 } aaren_events;
 
+/* Resource bounds (a small file must not ask for gigabytes): the number of distinct marks the
+ * model's embedding and output layer are sized for, and events per sequence. */
+enum { AAREN_EV_MAX_MARKS = 100000, AAREN_EV_MARKS_CEIL = 10000000, AAREN_EV_MAX_SEQ_LEN = 100000 };
+
 typedef struct {
     int n_marks;          /* > 0: marks must be below it; 0: n_marks = largest mark + 1 */
+    int max_marks;        /* marks must be below it [AAREN_EV_MAX_MARKS]; at most AAREN_EV_MARKS_CEIL */
+    long max_seq_len;     /* events per sequence at most [AAREN_EV_MAX_SEQ_LEN] */
     double train_frac, val_frac;   /* files without a split column [0.6, 0.2] */
 } aaren_events_options;
 

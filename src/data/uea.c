@@ -31,6 +31,7 @@ typedef struct {
     size_t *field_len;   /* [cap_fields] */
     int cap_fields;
     long first_case_line;
+    aaren_uea_limits lim;
 } loader;
 
 void aaren_uea_free(aaren_uea *d) {
@@ -91,6 +92,24 @@ static int parse_count(loader *L, const char *tag, const char *v, size_t n) {
     return (int)x;
 }
 
+static int label_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* A label listed twice, found by sorting a copy of the list (n log n). */
+static int duplicate_labels(loader *L) {
+    aaren_uea *d = L->d;
+    char **sorted = malloc(sizeof *sorted * (size_t)d->n_classes);
+    if (!sorted) return oom(L);
+    memcpy(sorted, d->labels, sizeof *sorted * (size_t)d->n_classes);
+    qsort(sorted, (size_t)d->n_classes, sizeof *sorted, label_cmp);
+    int rc = 0;
+    for (int k = 1; k < d->n_classes && !rc; k++)
+        if (!strcmp(sorted[k - 1], sorted[k]))
+            rc = aaren_lines_fail(&L->in, "@classLabel: duplicate label '%.*s%s'", aaren_text_shown(strlen(sorted[k])),
+                                  sorted[k], aaren_text_dots(strlen(sorted[k])));
+    free(sorted);
+    return rc;
+}
+
 /* "@classLabel true L1 L2 ...": v[0..n) is everything after the tag. */
 static int parse_labels(loader *L, char *v, size_t n) {
     aaren_uea *d = L->d;
@@ -109,15 +128,15 @@ static int parse_labels(loader *L, char *v, size_t n) {
         while (i < n && !aaren_text_space((unsigned char)v[i])) i++;
     }
     if (count == 0) return aaren_lines_fail(&L->in, "@classLabel true lists no labels");
+    if (count > L->lim.max_classes)
+        return aaren_lines_fail(&L->in, "@classLabel lists %d labels, more than the limit of %d (raise it with "
+                                "--max-classes)", count, L->lim.max_classes);
     if (!(d->labels = calloc((size_t)count, sizeof *d->labels))) return oom(L);
     for (size_t i = a; i < n;) {
         while (i < n && aaren_text_space((unsigned char)v[i])) i++;
         if (i == n) break;
         b = i;
         while (b < n && !aaren_text_space((unsigned char)v[b])) b++;
-        for (int k = 0; k < d->n_classes; k++)
-            if (strlen(d->labels[k]) == b - i && memcmp(d->labels[k], v + i, b - i) == 0)
-                return aaren_lines_fail(&L->in, "@classLabel: duplicate label '%.*s%s'", aaren_text_shown(b - i), v + i, aaren_text_dots(b - i));
         if (!(d->labels[d->n_classes] = malloc(b - i + 1))) return oom(L);
         memcpy(d->labels[d->n_classes], v + i, b - i);
         d->labels[d->n_classes][b - i] = '\0';
@@ -125,7 +144,7 @@ static int parse_labels(loader *L, char *v, size_t n) {
         i = b;
     }
     L->have_labels = 1;
-    return 0;
+    return duplicate_labels(L);
 }
 
 /* One header line s[0..n) starting with '@'. Returns 1 on @data, 0 otherwise, -1 on error. */
@@ -297,6 +316,9 @@ static int case_line(loader *L, char *s, size_t n) {
         for (size_t i = 0; i < L->field_len[j]; i++) c += L->fields[j][i] == ',';
         if (j == 0) {
             steps = c;
+            if (steps > L->lim.max_len)
+                return aaren_lines_fail(&L->in, "the case has %ld steps, more than the limit of %ld (raise it with "
+                                        "--max-len)", steps, L->lim.max_len);
         } else if (c != steps) {
             return aaren_lines_fail(&L->in, "dimension %d has %ld values, dimension 1 has %ld (dimensions of a case "
                            "must have the same length)", j + 1, c, steps);
@@ -369,7 +391,16 @@ static char *default_problem(const char *path) {
     return p;
 }
 
+aaren_uea_limits aaren_uea_limits_default(void) {
+    const aaren_uea_limits l = {AAREN_UEA_MAX_CLASSES, AAREN_UEA_MAX_LEN};
+    return l;
+}
+
 aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen) {
+    return aaren_uea_load_limited(path, NULL, err, errlen);
+}
+
+aaren_uea *aaren_uea_load_limited(const char *path, const aaren_uea_limits *lim, char *err, size_t errlen) {
     loader L;
     char *buf;
     size_t n;
@@ -382,6 +413,13 @@ aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     memset(&L, 0, sizeof L);
+    L.lim = lim ? *lim : aaren_uea_limits_default();
+    if (L.lim.max_classes < 1 || L.lim.max_classes > AAREN_UEA_CLASSES_CEIL || L.lim.max_len < 1 ||
+        L.lim.max_len > AAREN_UEA_LEN_CEIL) {
+        aaren_file_err(err, errlen, path, "limits out of range: at most %d classes (1..%d) and %ld steps (1..%d)",
+                       L.lim.max_classes, AAREN_UEA_CLASSES_CEIL, L.lim.max_len, AAREN_UEA_LEN_CEIL);
+        return NULL;
+    }
     L.univariate = -1;
     if (aaren_lines_open(&L.in, path, err, errlen)) return NULL;
     if (!(L.d = calloc(1, sizeof *L.d))) {

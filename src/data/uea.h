@@ -25,7 +25,8 @@
  * @dimensions (or from the first case); a non-numeric value (names the dimension and the
  * value's position); dimensions of one case with different lengths; an empty dimension;
  * a label not in the header's list; a length violating @equalLength/@seriesLength; a file
- * with no cases; an unknown @ tag before @data; a duplicate label in the header.
+ * with no cases; an unknown @ tag before @data; a duplicate label in the header; more labels
+ * than limits.max_classes; a case longer than limits.max_len steps.
  *
  * Layout: case i has len[i] steps; its values are values[off[i] .. off[i] + len[i] * dims),
  * time-major: step t, dimension d at values[off[i] + t * dims + d]. Label indices follow the
@@ -50,7 +51,21 @@ typedef struct {
     int equal_length;     /* as declared by the header (0 when absent) */
 } aaren_uea;
 
-aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen);
+/* Resource bounds, so that a small file cannot ask for a model with a million outputs, a
+ * confusion matrix of gigabytes or activations for a case of millions of steps. The defaults
+ * hold every data set of the UEA archive (at most 60 classes; EigenWorms, the longest, has
+ * 17,984 steps). */
+enum { AAREN_UEA_MAX_CLASSES = 1000, AAREN_UEA_CLASSES_CEIL = 5000, AAREN_UEA_MAX_LEN = 20000,
+       AAREN_UEA_LEN_CEIL = 10000000 };
+typedef struct {
+    int max_classes;      /* labels in @classLabel at most [AAREN_UEA_MAX_CLASSES], ceiling AAREN_UEA_CLASSES_CEIL */
+    long max_len;         /* steps per case at most [AAREN_UEA_MAX_LEN], ceiling AAREN_UEA_LEN_CEIL */
+} aaren_uea_limits;
+aaren_uea_limits aaren_uea_limits_default(void);
+
+/* lim NULL: the defaults. */
+aaren_uea *aaren_uea_load_limited(const char *path, const aaren_uea_limits *lim, char *err, size_t errlen);
+aaren_uea *aaren_uea_load(const char *path, char *err, size_t errlen);   /* the default limits */
 void aaren_uea_free(aaren_uea *d);
 /* Index of label s in d's label list, or -1. */
 int aaren_uea_label_index(const aaren_uea *d, const char *s);
