@@ -119,7 +119,7 @@ void aaren_writer_abort(aaren_writer *w) {
 int aaren_writer_commit(aaren_writer *w, char *err, size_t errlen) {
     int e = 0;
     const char *what = NULL;
-    if (ferror(w->f)) what = "write error", e = EIO;
+    if (ferror(w->f)) what = "write error", e = EFBIG;   /* the stream keeps no errno: the usual causes */
     else if (fflush(w->f) != 0) what = "write error", e = errno;
     else if (fsync(fileno(w->f)) != 0) what = "cannot sync to disk", e = errno;
     if (fclose(w->f) != 0 && !what) what = "write error", e = errno;
@@ -128,7 +128,8 @@ int aaren_writer_commit(aaren_writer *w, char *err, size_t errlen) {
     if (!what && rename(w->tmp, w->path) != 0) what = "cannot rename the finished file into place", e = errno;
     if (what) {
         aaren_file_err(err, errlen, w->path, "%s: %s (the previous file, if any, is unchanged)", what,
-                       e == ENOSPC ? "no space left on the device" : strerror(e));
+                       e == ENOSPC ? "no space left on the device"
+                       : e == EFBIG ? "disk full, quota or file size limit reached" : strerror(e));
         unlink(w->tmp);
         writer_free(w);
         return -1;
