@@ -43,11 +43,9 @@ static void test_numbers(void) {
     }
 }
 
-static void test_lines(void) {
-    static const char text[] = "first\r\n\n   \t\nsecond line\nthird";
+/* Reads text as lines and compares them with want[0..k) and their numbers. */
+static void expect_lines(const char *label, const char *text, const char *const *want, const long *want_line, int k_want) {
     const char *path = check_write_text("lines.txt", text);
-    const char *want[] = { "first", "second line", "third" };
-    const long want_line[] = { 1, 4, 5 };
     char err[256] = "", *s;
     size_t n;
     aaren_lines r;
@@ -55,17 +53,33 @@ static void test_lines(void) {
     if (!path) return;
     CHECK(aaren_lines_open(&r, path, err, sizeof err) == 0, "open: %s", err);
     while ((got = aaren_lines_next(&r, &s, &n)) == 1) {
-        if (k < 3) {
-            CHECK(n == strlen(want[k]) && strcmp(s, want[k]) == 0, "line %d: '%s'", k, s);
-            CHECK(r.line == want_line[k], "line %d numbered %ld, expected %ld", k, r.line, want_line[k]);
+        if (k < k_want) {
+            CHECK(n == strlen(want[k]) && strcmp(s, want[k]) == 0, "%s: line %d: '%s'", label, k, s);
+            CHECK(r.line == want_line[k], "%s: line %d numbered %ld, expected %ld", label, k, r.line, want_line[k]);
         }
         k++;
     }
-    CHECK(got == 0 && k == 3, "read %d lines, last code %d", k, got);
+    CHECK(got == 0 && k == k_want, "%s: read %d lines, last code %d", label, k, got);
     CHECK(aaren_lines_fail(&r, "bad %s", "thing") == -1, "fail returns -1");
-    CHECK(strstr(err, "lines.txt: line 5: bad thing") != NULL, "message: %s", err);
+    char where[64];
+    snprintf(where, sizeof where, "lines.txt: line %ld: bad thing", want_line[k_want - 1]);
+    CHECK(strstr(err, where) != NULL, "%s: message: %s", label, err);
     aaren_lines_close(&r);
     remove(path);
+}
+
+static void test_lines(void) {
+    const char *want[] = { "first", "second line", "third" };
+    expect_lines("LF and CRLF", "first\r\n\n   \t\nsecond line\nthird", want, (const long[]){ 1, 4, 5 }, 3);
+    expect_lines("CR only", "first\r\r   \rsecond line\rthird\r", want, (const long[]){ 1, 4, 5 }, 3);
+    expect_lines("mixed", "first\rsecond line\r\n\nthird", want, (const long[]){ 1, 2, 4 }, 3);
+    expect_lines("a byte-order mark", "\xEF\xBB\xBF" "first\nsecond line\nthird\n", want, (const long[]){ 1, 2, 3 }, 3);
+    const char *bom_later[] = { "first", "\xEF\xBB\xBFsecond line" };
+    expect_lines("a byte-order mark later is data", "first\n\xEF\xBB\xBFsecond line\n", bom_later, (const long[]){ 1, 2 }, 2);
+    char err[256] = "", *s;
+    size_t n;
+    aaren_lines r;
+    const char *path;
 
     path = check_write_bytes("nul.txt", "ok\nab\0cd\n", 9);
     if (!path) return;

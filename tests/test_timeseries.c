@@ -120,15 +120,16 @@ static void test_read_exact(void) {
 
 /* LF, CRLF, with and without the last line end, trailing blank lines: identical contents. */
 static void test_line_ends(void) {
-    static const char *const eols[] = { "\n", "\r\n" };
+    static const char *const eols[] = { "\n", "\r\n", "\r" };   /* Unix, Windows, classic Mac */
     const aaren_ts_options o = loose();
     char buf[1024];
-    for (int e = 0; e < 2; e++)
-        for (int fin = 0; fin < 3; fin++) {
+    for (int e = 0; e < 3; e++)
+        for (int fin = 0; fin < 4; fin++) {   /* fin 3: a UTF-8 byte-order mark first */
             aaren_ts *ts;
-            ten_rows(buf, sizeof buf - 8, eols[e], fin > 0);
-            if (fin == 2) strcat(buf, e ? "\r\n\r\n" : "\n\n");
-            write_text(TMP, buf);
+            ten_rows(buf + 3, sizeof buf - 16, eols[e], fin > 0);
+            if (fin == 2) strcat(buf + 3, e == 1 ? "\r\n\r\n" : e == 2 ? "\r\r" : "\n\n");
+            memcpy(buf, "\xEF\xBB\xBF", 3);
+            write_text(TMP, fin == 3 ? buf : buf + 3);
             ts = aaren_ts_load(TMP, &o, err, sizeof err);
             CHECK(ts != NULL, "line ends %d/%d: %s", e, fin, err);
             if (!ts) continue;

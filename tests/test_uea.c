@@ -222,6 +222,17 @@ static void test_univariate(void) {
     aaren_uea_free(d);
 }
 
+/* A UTF-8 byte-order mark before the header, and classic Mac line ends. */
+static void test_bom_cr(void) {
+    aaren_uea *d = aaren_uea_load(check_write_text("Bom.ts", "\xEF\xBB\xBF@problemName Bom\n@classLabel true a b\n"
+                                                              "@data\n1,2:a\n3,4:b\n"), err, sizeof err);
+    CHECK(d && d->n_cases == 2 && !strcmp(d->problem, "Bom"), "a byte-order mark before the header: %s", err);
+    aaren_uea_free(d);
+    d = aaren_uea_load(check_write_text("Bom.ts", "@classLabel true a b\r@data\r1,2:a\r\r3,4:b\r"), err, sizeof err);
+    CHECK(d && d->n_cases == 2 && d->y[1] == 1, "CR line ends: %s", err);
+    aaren_uea_free(d);
+}
+
 /* A 60000-step univariate case (~500 KB line) and a 3000-dimension case. */
 static void test_long_lines(void) {
     const int n = 60000, D = 3000;
@@ -516,7 +527,7 @@ static void test_real(void) {
 
 int main(void) {
     static const char *const names[] = { "Equal_TRAIN.ts", "Var.ts", "Miss.ts", "Fingers.ts", "Crlf_TEST.ts",
-                                         "Uni.ts", "Uni2.ts", "Long.ts", "Wide.ts", "badlist.ts", "Labels.ts" };
+                                         "Uni.ts", "Uni2.ts", "Long.ts", "Wide.ts", "badlist.ts", "Labels.ts", "Bom.ts" };
     if (!check_tmp_dir()) return check_skip("test_uea", "cannot create a temporary directory under /tmp");
     test_equal_length();
     test_unequal_length();
@@ -525,6 +536,7 @@ int main(void) {
     test_crlf_comments();
     test_univariate();
     test_long_lines();
+    test_bom_cr();
     test_many_labels();
     test_malformed();
     test_no_crash();

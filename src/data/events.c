@@ -228,9 +228,8 @@ static int header(loader *L, const char *s, size_t n) {
     };
     size_t start = 0;
     int k = 0;
-    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) start = 3;   /* UTF-8 byte-order mark */
     for (int r = 0; r < N_ROLES; r++) L->col[r] = -1;
-    for (size_t i = start; i <= n; i++) {
+    for (size_t i = 0; i <= n; i++) {
         size_t a, b;
         if (i < n && s[i] != ',') continue;
         if (k == INT_MAX) return aaren_lines_fail(&L->in, "too many columns");

@@ -15,7 +15,7 @@
  * (split, sequence id) appearing again after another sequence is an error. Without a split
  * column, sequences are split in file order: the first floor(train_frac * n) are TRAIN, the
  * next floor(val_frac * n) VAL, the rest TEST (Meta-TPP's in-order 60/20/20 by default).
- * Lines end in LF or CRLF; blank lines are skipped; numbers are read in the C locale.
+ * Lines end in LF, CRLF or CR; a UTF-8 byte-order mark is skipped; blank lines are skipped; numbers are read in the C locale.
  * This reads ../shared/data/events/MIMIC/mimic_events.csv (split column, type_event
  * 0..74) and Wiki/wikipedia_events.csv (no split column, mark = user id) as they are.
  *

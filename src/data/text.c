@@ -55,17 +55,33 @@ int aaren_lines_open(aaren_lines *r, const char *path, char *err, size_t errlen)
 }
 
 int aaren_lines_next(aaren_lines *r, char **s, size_t *n) {
-    ssize_t got;
-    errno = 0;
-    while ((got = getline(&r->buf, &r->cap, r->f)) >= 0) {
-        size_t len = (size_t)got, a = 0;
+    for (;;) {
+        if (!r->buf || r->next > r->end) {   /* what was read is used up: read on */
+            errno = 0;
+            const ssize_t got = getline(&r->buf, &r->cap, r->f);
+            if (got < 0) break;
+            size_t len = (size_t)got;
+            if (len && r->buf[len - 1] == '\n') len--;
+            if (len && r->buf[len - 1] == '\r') len--;
+            if (memchr(r->buf, '\0', len)) {
+                r->line++;
+                return aaren_lines_fail(r, "NUL byte in the line");
+            }
+            r->buf[len] = '\0';
+            /* a UTF-8 byte-order mark before the first line is not part of it */
+            r->next = r->line == 0 && len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+            r->end = len;
+        }
+        /* one line: up to a lone CR (classic Mac line ends) or the end of what was read */
+        char *p = r->buf + r->next, *cr = memchr(p, '\r', r->end - r->next);
+        const size_t len = cr ? (size_t)(cr - p) : r->end - r->next;
+        size_t a = 0;
+        r->next += len + 1;
+        p[len] = '\0';
         r->line++;
-        while (len > 0 && (r->buf[len - 1] == '\n' || r->buf[len - 1] == '\r')) len--;
-        if (memchr(r->buf, '\0', len)) return aaren_lines_fail(r, "NUL byte in the line");
-        r->buf[len] = '\0';
-        while (a < len && aaren_text_space((unsigned char)r->buf[a])) a++;
+        while (a < len && aaren_text_space((unsigned char)p[a])) a++;
         if (a == len) continue;   /* blank */
-        *s = r->buf;
+        *s = p;
         *n = len;
         return 1;
     }

@@ -44,14 +44,16 @@ typedef struct {
     size_t errlen;
     long line;      /* current physical line, 1-based; 0 before the first (messages then name none) */
     FILE *f;
-    char *buf;      /* [cap] the current line */
+    char *buf;      /* [cap] the current physical line as read */
     size_t cap;
+    size_t next, end;   /* buf[next..end) not yet returned (lines after a lone CR) */
 } aaren_lines;
 
 /* Opens path for reading; -1 with "path: cannot open: ..." in err. */
 int aaren_lines_open(aaren_lines *r, const char *path, char *err, size_t errlen);
 /* The next line that is not blank (spaces and tabs only): *s its bytes without the line end,
- * terminated, *n their count. Returns 1 with a line, 0 at the end of the file, -1 with the
+ * terminated, *n their count. Lines end in LF, CRLF or a lone CR (classic Mac files); a UTF-8
+ * byte-order mark at the start of the file is skipped. Returns 1 with a line, 0 at the end of the file, -1 with the
  * message on a NUL byte in the line or a read error. */
 int aaren_lines_next(aaren_lines *r, char **s, size_t *n);
 void aaren_lines_close(aaren_lines *r);

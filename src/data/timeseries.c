@@ -209,6 +209,13 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen) 
     }
     fclose(f);
     buf[n] = '\0';
+    /* classic Mac files end their lines in a lone CR: make those LF (CRLF stays as it is) */
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\r' && buf[i + 1] != '\n') buf[i] = '\n';
+    if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte-order mark is not data */
+        memmove(buf, buf + 3, n - 2);
+        n -= 3;
+    }
     *len = n;
     return buf;
 }

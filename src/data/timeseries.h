@@ -6,7 +6,8 @@
  *     and month, day and hour may have one digit (exchange_rate.csv: "1990/1/1 0:00");
  *     'T' may replace the space;
  *   - then one or more numeric columns (decimal numbers, optional exponent, spaces around
- *     a number allowed). No quoting. Lines end in LF or CRLF; the last may lack it; blank
+ *     a number allowed). No quoting. Lines end in LF, CRLF or CR (a UTF-8 byte-order mark
+ *     is skipped); the last may lack it; blank
  *     lines are skipped (as pandas does) but still counted in the line numbers of messages.
  * Numbers are read with strtod in the C locale's notation ('.' decimal point).
  *

@@ -15,7 +15,7 @@
  * A case line: D dimension fields separated by ':', then the class label after the last ':'.
  * A dimension field: comma-separated decimal numbers (strtod, C locale; spaces around a
  * number allowed), '?' for a missing value (stored as NaN). Every dimension of one case has
- * the same number of values (the case's length, >= 1). Lines end in LF or CRLF; blank lines
+ * the same number of values (the case's length, >= 1). Lines end in LF, CRLF or CR; a UTF-8 byte-order mark is skipped; blank lines
  * are skipped; lines may be of any length.
  *
  * Errors: aaren_uea_load returns NULL and writes one line into err naming the file, the
