@@ -1,6 +1,7 @@
 /* Every layer's backward against central finite differences in float64, the whole
  * two-layer stack of both architectures (pre- and post-norm) likewise, and the float32
  * matrix product (BLAS when built in) against the portable loops. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,33 @@ static void check_gelu_f32(void) {
         aaren_act_forward(&out, &edges[i], 1, AAREN_ACT_GELU);
         const double xd = edges[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
         CHECK(fabs(out - ref) <= 2e-7 * fmax(1.0, fabs(xd)), "float32 GELU at %.9g: %.9g vs %.9g", xd, (double)out, ref);
+    }
+    /* values a diverging model produces: nan, +-inf, near FLT_MAX, mixed into a vector of
+     * ordinary values (each path, every lane position); nan where float64 gives nan,
+     * otherwise float64's value, and the ordinary values as computed alone */
+    {
+        enum { M = 67 };
+        const float odd[] = {NAN, -NAN, INFINITY, -INFINITY, 3e38f, -3e38f, FLT_MAX, -FLT_MAX, 1e30f, -1e30f};
+        const int n_odd = (int)(sizeof odd / sizeof odd[0]);
+        float xs[M], ys[M], yp[M];
+        for (int shift = 0; shift < 9; shift++) {
+            for (int i = 0; i < M; i++) xs[i] = (i + shift) % 5 == 0 ? odd[(i / 5) % n_odd] : 0.37f * (float)(i - 30);
+            aaren_act_forward(ys, xs, M, AAREN_ACT_GELU);
+            aaren_gelu_f32_portable(yp, xs, M);
+            for (int i = 0; i < M; i++) {
+                const double xd = xs[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
+                float alone;
+                aaren_act_forward(&alone, &xs[i], 1, AAREN_ACT_GELU);
+                for (int path = 0; path < 2; path++) {
+                    const float v = path ? yp[i] : ys[i];
+                    const int ok = isnan(ref) ? isnan(v) : (double)v == (double)(float)ref || fabs(v - ref) <= 2e-7 * fmax(1.0, fabs(xd));
+                    CHECK(ok, "float32 GELU (%s) at %.9g among other values: %.9g vs %.9g", path ? "portable" : "dispatched",
+                          xd, (double)v, ref);
+                }
+                CHECK(memcmp(&alone, &ys[i], sizeof alone) == 0 || (isnan(alone) && isnan(ys[i])),
+                      "float32 GELU at %.9g: %.9g in a vector, %.9g alone", xd, (double)ys[i], (double)alone);
+            }
+        }
     }
     free(x); free(y);
 }

@@ -38,7 +38,10 @@ static inline float erf_f32(float x) {
     q = q * s - 0.94286288178619071f;
     q = q * s - 5.2937194603822109f;
     q = q * s - 7.6404654410128057f;
-    const float y = q < -80.0f ? -80.0f : q;   /* keeps 2^n a normal number */
+    /* y in [-80, 0] keeps 2^n a normal number and the integer conversion below defined: a
+     * nan q (from a nan x; the result is then nan through x itself) gives -80. For
+     * 1 < |x| < 3.9375, q is already inside (log erfc there lies in [-17, -1.8]). */
+    const float y = q >= -80.0f ? (q <= 0.0f ? q : 0.0f) : -80.0f;
     const float nf = (y * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
     const float r = (y - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
     float e = 1.0f / 720;

@@ -79,7 +79,7 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     oc.gamma = 0.5f;
     f->opt = aaren_adamw_new(n, &oc, err, errlen);
     const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data + n;
-    f->block = malloc(floats * sizeof(float) + ((size_t)nw + B) * sizeof(long));
+    f->block = malloc(floats * sizeof(float) + ((size_t)nw + B + 1) * sizeof(long));
     if (!f->opt || !f->block) {
         if (f->opt) aaren_errf(err, errlen, "out of memory");
         aaren_forecaster_free(f);
@@ -91,8 +91,8 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     f->y = p; p += B * f->H * f->c_out;
     f->mu = p; p += B * f->c_data;
     f->sd = p; p += B * f->c_data;
-    f->best = p; p += n;
-    f->order = (long *)p;
+    f->best = p;
+    f->order = (long *)f->block + (floats * sizeof(float) + sizeof(long) - 1) / sizeof(long);   /* after the floats, aligned */
     for (long i = 0; i < nw; i++) f->order[i] = i;
     return f;
 }
