@@ -290,8 +290,8 @@ float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b,
 int aaren_train_save(const char *path, const aaren_seqmodel *sm, aaren_adamw *o,
                      const char *const *meta_kv, int n_meta, char *err, size_t errlen);
 /* Restores the model parameters and the optimizer state saved by aaren_train_save into an
- * existing model and optimizer of the same shape; st receives the file (for its metadata;
- * free it with aaren_st_free). */
+ * existing model and optimizer of the same shape (train.step: an integer from 0 to 10^12);
+ * st receives the file (for its metadata; free it with aaren_st_free). */
 int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren_st *st,
                      char *err, size_t errlen);
 

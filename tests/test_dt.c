@@ -181,6 +181,34 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
     }
     CHECK(worst_load == 0, "a loaded checkpoint predicts the same actions (worst %.3g)", worst_load);
     aaren_dt_free(l);
+    /* every number of the dt.* metadata is read strictly */
+    {
+        static const char *const kv[][3] = {
+            {"dt.K", "3x", "metadata 'dt.K' is '3x'; expected an integer from 1 to 1000"},
+            {"dt.obs_dim", " 3", "metadata 'dt.obs_dim' is ' 3'"},
+            {"dt.act_dim", "2.0", "metadata 'dt.act_dim' is '2.0'"},
+            {"dt.rtg_scale", "1000abc", "metadata 'dt.rtg_scale' is '1000abc'; expected a number"},
+            {"dt.rtg_scale", "-5", "metadata 'dt.rtg_scale' is '-5'"},
+            {"dt.rtg_scale", "inf", "metadata 'dt.rtg_scale' is 'inf'"},
+        };
+        char saved[512], edited[512];   /* check_tmp_path returns one static buffer */
+        snprintf(saved, sizeof saved, "%s", path);
+        snprintf(edited, sizeof edited, "%s", check_tmp_path("edited.safetensors"));
+        for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+            aaren_st st;
+            CHECK(aaren_st_read(saved, &st, err, sizeof err) == 0, "read: %s", err);
+            CHECK(aaren_st_set_meta(&st, kv[i][0], kv[i][1]) == 0 && aaren_st_write(edited, &st, err, sizeof err) == 0,
+                  "write: %s", err);
+            aaren_st_free(&st);
+            err[0] = 0;
+            aaren_dt *e = aaren_dt_load(edited, err, sizeof err);
+            CHECK(e == NULL && strstr(err, "edited.safetensors: ") && strstr(err, kv[i][2]), "%s = '%s': %s", kv[i][0],
+                  kv[i][1], err);
+            aaren_dt_free(e);
+        }
+        remove(edited);
+        path = check_tmp_path("dt.safetensors");
+    }
     remove(path);
     /* bad checkpoints */
     const char *bad = check_write_text("bad.safetensors", "nonsense");

@@ -1,9 +1,13 @@
 /* .npy and safetensors I/O: round trips, hand-written files, and every malformed case the
- * readers must reject with a message naming the file and the fault. Temporary files are
- * created in the working directory and removed at the end. */
+ * readers must reject with a message naming the file and the fault (safetensors offsets
+ * must tile the data buffer exactly); the strict number parsers used for checkpoint
+ * metadata. Temporary files are created in the working directory and removed at the end. */
 #include "check.h"
 #include "aaren_io.h"
+#include "io/common.h"
 
+#include <float.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,17 +413,17 @@ static void test_st_roundtrip(void)
 
 static void test_st_handwritten(void)
 {
-    /* data buffer (24 bytes): [0,4) naive/x, [4,8) gap, [8,16) b, [16,24) gap */
+    /* data buffer (12 bytes): [0,4) naive/x, [4,12) b, and e empty at 12 */
     static const char json[] =
-        "{ \"b\" : {\"data_offsets\" : [8, 16], \"shape\":[2], \"dtype\":\"F32\",\n"
+        "{ \"b\" : {\"data_offsets\" : [4, 12], \"shape\":[2], \"dtype\":\"F32\",\n"
         "          \"extra\": {\"nested\": [1, -2.5e3, null, true, false, \"s\", {}, []]}},\n"
         "  \"__metadata__\": {\"note\": \"caf\\u00e9 \\ud83d\\ude00 tab\\t\\/\", \"k\": \"\"},\n"
         "  \"na\\u00efve\\/x\": {\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},\n"
-        "  \"e\": {\"dtype\": \"F32\", \"shape\": [0, 7], \"data_offsets\": [16, 16]} }   ";
+        "  \"e\": {\"dtype\": \"F32\", \"shape\": [0, 7], \"data_offsets\": [12, 12]} }   ";
     aaren_st st;
     aaren_tensor *t;
 
-    st_file(json, 24);
+    st_file(json, 12);
     CHECK(aaren_st_read(TMP_ST, &st, err, sizeof err) == 0, "hand-written file: %s", err);
     CHECK(st.n_tensors == 3 && st.n_meta == 2, "hand-written counts %d %d", st.n_tensors,
           st.n_meta);
@@ -429,7 +433,7 @@ static void test_st_handwritten(void)
               strcmp(st.tensors[2].name, "e") == 0, "header order and decoded names");
     }
     t = aaren_st_find(&st, "b");
-    CHECK(t && t->ndim == 1 && t->numel == 2 && t->data[0] == 2.0f && t->data[1] == 3.0f,
+    CHECK(t && t->ndim == 1 && t->numel == 2 && t->data[0] == 1.0f && t->data[1] == 2.0f,
           "tensor b");
     t = aaren_st_find(&st, "na\xc3\xafve/x");
     CHECK(t && t->ndim == 0 && t->numel == 1 && t->data[0] == 0.0f, "0-d tensor");
@@ -553,6 +557,128 @@ static void test_st_malformed(void)
     expect_st_fail_file("missing file", "cannot open");
 }
 
+/* The data offsets must tile the data buffer: no hole before, between or after tensors. */
+static void test_st_coverage(void)
+{
+    static const struct { const char *label, *json; size_t ndata; const char *word; } bad[] = {
+        { "hole between tensors", "{\"a\":" ENTRY("[1]", "0", "4") ",\"b\":" ENTRY("[1]", "8", "12") "}",
+          12, "bytes 4 to 8 of the data buffer belong to no tensor" },
+        { "gap before the first tensor", "{\"a\":" ENTRY("[1]", "4", "8") "}", 8,
+          "bytes 0 to 4 of the data buffer belong to no tensor" },
+        { "gap before the first, empty tensor at 0", "{\"e\":" ENTRY("[0]", "0", "0") ",\"a\":"
+          ENTRY("[1]", "4", "8") "}", 8, "hole before tensor \"a\"" },
+        { "trailing bytes", "{\"a\":" ENTRY("[1]", "0", "4") "}", 8,
+          "4 trailing bytes after the last tensor's data" },
+        { "trailing bytes after an empty tensor", "{\"a\":" ENTRY("[1]", "0", "4") ",\"e\":"
+          ENTRY("[0]", "4", "4") "}", 5, "1 trailing bytes" },
+        { "data but no tensors", "{}", 4, "4 trailing bytes" },
+        { "only metadata and data", "{\"__metadata__\":{\"k\":\"v\"}}", 1, "trailing" },
+        { "empty tensor inside another", "{\"a\":" ENTRY("[2]", "0", "8") ",\"e\":" ENTRY("[0]", "4",
+          "4") "}", 8, "empty tensor \"e\" at offset 4 lies inside tensor \"a\"" },
+    };
+    static const char *const good[] = {
+        /* empty tensors at the start, at a boundary (two of them) and at the end */
+        "{\"e0\":" ENTRY("[0]", "0", "0") ",\"b\":" ENTRY("[1]", "4", "8") ",\"a\":" ENTRY("[1]", "0", "4")
+        ",\"e1\":" ENTRY("[0,3]", "4", "4") ",\"e2\":" ENTRY("[0]", "4", "4") ",\"e3\":" ENTRY("[0]", "8", "8") "}",
+        /* only empty tensors, no data */
+        "{\"e\":" ENTRY("[0]", "0", "0") ",\"f\":" ENTRY("[2,0]", "0", "0") "}",
+    };
+    static const size_t good_data[] = { 8, 0 };
+    static const int good_tensors[] = { 6, 2 };
+    aaren_st st;
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_st_fail(bad[i].label, bad[i].json, bad[i].ndata, bad[i].word);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        st_file(good[i], good_data[i]);
+        CHECK(aaren_st_read(TMP_ST, &st, err, sizeof err) == 0, "coverage case %zu: %s", i, err);
+        CHECK(st.n_tensors == good_tensors[i], "coverage case %zu: %d tensors", i, st.n_tensors);
+        aaren_st_free(&st);
+    }
+
+    /* our own writer's output loads: tensors of every size, empty ones among them */
+    {
+        const int64_t s3[1] = { 3 }, s0[2] = { 0, 4 }, s1[1] = { 1 };
+        const float v[3] = { 1, 2, 3 };
+        aaren_st w;
+        aaren_st_init(&w);
+        CHECK(aaren_st_put(&w, "empty first", 2, s0, NULL) && aaren_st_put(&w, "three", 1, s3, v) &&
+              aaren_st_put(&w, "empty", 2, s0, NULL) && aaren_st_put(&w, "one", 1, s1, v + 2) &&
+              aaren_st_put(&w, "empty last", 2, s0, NULL), "put");
+        CHECK(aaren_st_write(TMP_ST, &w, err, sizeof err) == 0, "write: %s", err);
+        CHECK(aaren_st_read(TMP_ST, &st, err, sizeof err) == 0, "the writer's output with empty tensors: %s", err);
+        CHECK(st.n_tensors == 5 && aaren_st_find(&st, "one") && aaren_st_find(&st, "one")->data[0] == 3.0f,
+              "the writer's output read back");
+        aaren_st_free(&st);
+        aaren_st_free(&w);
+        CHECK(aaren_st_write(TMP_ST, &w, err, sizeof err) == 0, "write an empty checkpoint: %s", err);
+        CHECK(aaren_st_read(TMP_ST, &st, err, sizeof err) == 0 && st.n_tensors == 0, "an empty checkpoint: %s", err);
+        aaren_st_free(&st);
+    }
+}
+
+/* The strict number parsers shared by every reader of checkpoint metadata. */
+static void test_parse_numbers(void)
+{
+    static const struct { const char *s; long lo, hi, want; } ok_long[] = {
+        { "0", 0, 10, 0 }, { "-5", -10, 10, -5 }, { "+7", 0, 10, 7 }, { "007", 0, 10, 7 },
+        { "10", 0, 10, 10 }, { "9223372036854775807", 0, LONG_MAX, LONG_MAX },
+        { "-9223372036854775808", LONG_MIN, 0, LONG_MIN },
+    };
+    static const struct { const char *s; long lo, hi; } bad_long[] = {
+        { "", 0, 10 }, { " 1", 0, 10 }, { "1 ", 0, 10 }, { "1abc", 0, 10 }, { "abc", 0, 10 },
+        { "0x10", 0, 100 }, { "1.0", 0, 10 }, { "1e3", 0, 10000 }, { "-", 0, 10 }, { "+", 0, 10 },
+        { "--1", -10, 10 }, { "+-1", -10, 10 }, { "1\n", 0, 10 }, { "-1000", 0, 10 }, { "11", 0, 10 },
+        { "9223372036854775808", 0, LONG_MAX }, { "-9223372036854775809", LONG_MIN, 0 },
+        { "99999999999999999999999", 0, LONG_MAX },
+    };
+    static const struct { const char *s; double want; } ok_double[] = {
+        { "0", 0 }, { "1e-05", 1e-5 }, { "0.5", 0.5 }, { ".5", 0.5 }, { "5.", 5 }, { "-2.5E+3", -2500 },
+        { "+1", 1 }, { "-0", 0 }, { "1.7976931348623157e308", 1.7976931348623157e308 }, { "12e-1", 1.2 },
+    };
+    static const char *const bad_double[] = {
+        "", " 1", "1 ", "1,5", "1abc", "inf", "-inf", "nan", "NaN", "infinity", "0x1p3", "1e", "1e+",
+        ".", "-.", "e5", ".e5", "1e5.5", "1..2", "1e400", "-1e400", "1.8e308", "--1", "1\t",
+    };
+    long l = 42;
+    double d = 42;
+
+    for (size_t i = 0; i < sizeof ok_long / sizeof ok_long[0]; i++) {
+        CHECK(aaren_parse_long(ok_long[i].s, ok_long[i].lo, ok_long[i].hi, &l) == 0 && l == ok_long[i].want,
+              "parse_long '%s': %ld", ok_long[i].s, l);
+    }
+    for (size_t i = 0; i < sizeof bad_long / sizeof bad_long[0]; i++) {
+        l = 42;
+        CHECK(aaren_parse_long(bad_long[i].s, bad_long[i].lo, bad_long[i].hi, &l) == -1 && l == 42,
+              "parse_long accepted '%s' (%ld)", bad_long[i].s, l);
+    }
+    CHECK(aaren_parse_long(NULL, 0, 1, &l) == -1, "parse_long NULL");
+    for (size_t i = 0; i < sizeof ok_double / sizeof ok_double[0]; i++) {
+        CHECK(aaren_parse_double(ok_double[i].s, -DBL_MAX, DBL_MAX, &d) == 0 && d == ok_double[i].want,
+              "parse_double '%s': %g", ok_double[i].s, d);
+    }
+    for (size_t i = 0; i < sizeof bad_double / sizeof bad_double[0]; i++) {
+        d = 42;
+        CHECK(aaren_parse_double(bad_double[i], -DBL_MAX, DBL_MAX, &d) == -1 && d == 42,
+              "parse_double accepted '%s' (%g)", bad_double[i], d);
+    }
+    CHECK(aaren_parse_double("0.5", 0.6, 1, &d) == -1 && aaren_parse_double("1.5", 0, 1, &d) == -1 &&
+          aaren_parse_double("1", 0, 1, &d) == 0 && d == 1, "parse_double range [lo, hi]");
+
+    /* the messages of checkpoint metadata name the file, the key and the value */
+    err[0] = 0;
+    CHECK(aaren_meta_long("run.safetensors", "train.step", "-1000", 0, 1000, &l, err, sizeof err) == -1 &&
+          strcmp(err, "run.safetensors: metadata 'train.step' is '-1000'; expected an integer from 0 to 1000") == 0,
+          "meta_long message: %s", err);
+    CHECK(aaren_meta_long("m.st", "seq.d_in", NULL, 1, 9, &l, err, sizeof err) == -1 &&
+          strcmp(err, "m.st: metadata 'seq.d_in' is missing") == 0, "meta_long missing: %s", err);
+    CHECK(aaren_meta_double("m.st", "aaren.ln_eps", "1e-5x", 0.5, 2, &d, err, sizeof err) == -1 &&
+          strcmp(err, "m.st: metadata 'aaren.ln_eps' is '1e-5x'; expected a number from 0.5 to 2") == 0,
+          "meta_double message: %s", err);
+    CHECK(aaren_meta_long("m.st", "k", "12", 0, 20, &l, err, sizeof err) == 0 && l == 12 &&
+          aaren_meta_double("m.st", "k", "1.5", 0, 2, &d, err, sizeof err) == 0 && d == 1.5, "meta values");
+}
+
 int main(void)
 {
     test_npy_roundtrip();
@@ -562,6 +688,8 @@ int main(void)
     test_st_roundtrip();
     test_st_handwritten();
     test_st_malformed();
+    test_st_coverage();
+    test_parse_numbers();
     remove(TMP_NPY);
     remove(TMP_ST);
     return check_done("test_io");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "io/common.h"
 #include "tasks/synthetic.h"
 
 /* MSE of the model on fresh batches (steps far from any training step). */
@@ -37,9 +38,14 @@ aaren_seqmodel *train_running_max(const char *cmd, const train_opts *o, train_re
         aaren_st st;
         if (aaren_train_load(o->resume, sm, opt, &st, err, sizeof err)) goto fail;
         const char *seed = aaren_st_meta(&st, "train.seed");
-        if (seed && strtoull(seed, NULL, 10) != o->seed)
-            fprintf(stderr, "aaren %s: note: %s was trained with --seed %s; continuing with --seed %llu\n", cmd,
-                    o->resume, seed, (unsigned long long)o->seed);
+        long saved_seed = 0;
+        if (seed && aaren_meta_long(o->resume, "train.seed", seed, 0, 0x7fffffffL, &saved_seed, err, sizeof err)) {
+            aaren_st_free(&st);
+            goto fail;
+        }
+        if (seed && (uint64_t)saved_seed != o->seed)
+            fprintf(stderr, "aaren %s: note: %s was trained with --seed %ld; continuing with --seed %llu\n", cmd,
+                    o->resume, saved_seed, (unsigned long long)o->seed);
         aaren_st_free(&st);
         if (!o->quiet) printf("resumed %s at step %ld\n", o->resume, aaren_adamw_steps(opt));
     }

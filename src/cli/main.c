@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "io/common.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -49,10 +50,16 @@ int main(int argc, char **argv) {
             printf("aaren %s\nmatrix backend: %s\nthreads: %d\n", aaren_version(), aaren_backend(), aaren_threads());
             return 0;
         }
-        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            char *end;
-            long t = strtol(argv[i + 1], &end, 10);
-            if (*end || t < 1 || t > 1024) return cli_fail("", "--threads '%s' must be an integer from 1 to 1024", argv[i + 1]);
+        if (!strcmp(argv[i], "--threads")) {
+            long t;
+            if (i + 1 == argc) {
+                fprintf(stderr, "aaren: option --threads needs a value\n");
+                return 2;
+            }
+            if (aaren_parse_long(argv[i + 1], 1, 1024, &t)) {
+                fprintf(stderr, "aaren: --threads '%s' must be an integer from 1 to 1024\n", argv[i + 1]);
+                return 2;
+            }
 #ifdef _OPENMP
             omp_set_num_threads((int)t);
 #endif

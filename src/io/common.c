@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "io/common.h"
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +90,65 @@ FILE *aaren_file_open_head(const char *path, void *head, size_t n, const char *w
         return f;
     fclose(f);
     return NULL;
+}
+
+/* 1 when s is written as an integer (integer != 0) or a number in the grammar of common.h. */
+static int number_syntax(const char *s, int integer) {
+    static const char digits[] = "0123456789";
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    const size_t whole = strspn(p, digits);
+    p += whole;
+    if (integer) return whole > 0 && !*p;
+    size_t frac = 0;
+    if (*p == '.') {
+        frac = strspn(++p, digits);
+        p += frac;
+    }
+    if (whole + frac == 0) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        const size_t ex = strspn(p, digits);
+        if (!ex) return 0;
+        p += ex;
+    }
+    return !*p;
+}
+
+int aaren_parse_long(const char *s, long lo, long hi, long *out) {
+    if (!s || !number_syntax(s, 1)) return -1;
+    errno = 0;
+    const long x = strtol(s, NULL, 10);
+    if (errno == ERANGE || x < lo || x > hi) return -1;
+    *out = x;
+    return 0;
+}
+
+int aaren_parse_double(const char *s, double lo, double hi, double *out) {
+    if (!s || !number_syntax(s, 0)) return -1;
+    const double x = strtod(s, NULL);   /* an overflow gives +-HUGE_VAL, refused below */
+    if (!isfinite(x) || !(x >= lo && x <= hi)) return -1;
+    *out = x;
+    return 0;
+}
+
+int aaren_meta_long(const char *path, const char *key, const char *val, long lo, long hi, long *out,
+                    char *err, size_t errlen) {
+    if (!val) return aaren_file_err(err, errlen, path, "metadata '%s' is missing", key);
+    if (aaren_parse_long(val, lo, hi, out))
+        return aaren_file_err(err, errlen, path, "metadata '%s' is '%.60s'; expected an integer from %ld to %ld",
+                              key, val, lo, hi);
+    return 0;
+}
+
+int aaren_meta_double(const char *path, const char *key, const char *val, double lo, double hi, double *out,
+                      char *err, size_t errlen) {
+    if (!val) return aaren_file_err(err, errlen, path, "metadata '%s' is missing", key);
+    if (aaren_parse_double(val, lo, hi, out))
+        return aaren_file_err(err, errlen, path, "metadata '%s' is '%.60s'; expected a number from %g to %g",
+                              key, val, lo, hi);
+    return 0;
 }
 
 double aaren_now_s(void) {

@@ -1,4 +1,5 @@
-/* Helpers shared across the library: error messages, shapes, opening and sizing files, and a clock. */
+/* Helpers shared across the library: error messages, shapes, opening and sizing files, strict
+ * numbers, and a clock. */
 #ifndef AAREN_IO_COMMON_H
 #define AAREN_IO_COMMON_H
 #include <stddef.h>
@@ -33,6 +34,22 @@ int aaren_file_size(FILE *f, uint64_t *size);
  * shorter than n bytes ("file is too short (S bytes) for <what>"). */
 FILE *aaren_file_open_head(const char *path, void *head, size_t n, const char *what, uint64_t *size,
                            char *err, size_t errlen);
+
+/* Strict numbers for values read from files (checkpoint metadata, input lines): s must be
+ * the number and nothing else, no spaces around it. Integers: [+-] decimal digits. Numbers:
+ * [+-] digits [. digits] [e|E [+-] digits], digits on at least one side of the point ("5.",
+ * ".5"); no hex, inf or nan. 0 with *out set when s is such a number, finite (no overflow)
+ * and within [lo, hi]; otherwise -1 with *out untouched. */
+int aaren_parse_long(const char *s, long lo, long hi, long *out);
+int aaren_parse_double(const char *s, double lo, double hi, double *out);
+
+/* Checkpoint metadata: val is the value of key in the checkpoint at path (NULL when absent),
+ * read as above. -1 with "<path>: metadata 'KEY' is missing" or "<path>: metadata 'KEY' is
+ * 'VAL'; expected an integer from LO to HI" (a number from LO to HI) in err. */
+int aaren_meta_long(const char *path, const char *key, const char *val, long lo, long hi, long *out,
+                    char *err, size_t errlen);
+int aaren_meta_double(const char *path, const char *key, const char *val, double lo, double hi, double *out,
+                      char *err, size_t errlen);
 
 /* Seconds on the monotonic clock (for timings and progress lines). */
 double aaren_now_s(void);

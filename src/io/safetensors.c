@@ -14,7 +14,10 @@
  *    not repeat; other keys are ignored, so files from newer writers still load;
  *  - only F32 is accepted; offsets must lie inside the data buffer, match the shape's
  *    byte size and not overlap; tensor names and metadata keys must be unique;
- *  - gaps in the data buffer (bytes no tensor covers) are accepted silently;
+ *  - as the format requires, the tensors' ranges, sorted, cover the data buffer exactly:
+ *    the first begins at 0, each begins where the previous one ends (an empty tensor may
+ *    sit at such a boundary, never inside another tensor), the last ends at the end of the
+ *    file; holes and trailing bytes are refused;
  *  - on failure nothing is kept: *out is left initialised (empty). On entry *out is
  *    overwritten without being freed, so pass an initialised or unused struct.
  *
@@ -525,7 +528,8 @@ static int span_by_name(const void *a, const void *b)
 static int span_by_begin(const void *a, const void *b)
 {
     const st_span *x = a, *y = b;
-    return (x->begin > y->begin) - (x->begin < y->begin);
+    if (x->begin != y->begin) return (x->begin > y->begin) - (x->begin < y->begin);
+    return (x->end > y->end) - (x->end < y->end);   /* empty tensors first */
 }
 
 /* Sorts spans by name and returns a name that occurs twice, or NULL. */
@@ -698,6 +702,36 @@ static int st_read_header(st_reader *r, aaren_st *st, st_span **spans_out)
                 goto fail;
             }
             if (!far || sorted[i].end > far->end) far = &sorted[i];
+        }
+    }
+    /* no overlaps: the ranges, in order, must now tile the data buffer exactly */
+    {
+        uint64_t at = 0;
+        const st_span *prev = NULL;
+        for (int i = 0; i < n; i++) {
+            if (sorted[i].begin > at) {
+                aaren_file_err(r->err, r->errlen, r->path,
+                        "bytes %llu to %llu of the data buffer belong to no tensor (a hole before "
+                        "tensor \"%.80s\"; offsets must cover the data buffer without gaps)",
+                        (unsigned long long)at, (unsigned long long)sorted[i].begin, sorted[i].name);
+                goto fail;
+            }
+            if (sorted[i].begin < at) {   /* an empty tensor inside another one */
+                aaren_file_err(r->err, r->errlen, r->path,
+                        "empty tensor \"%.80s\" at offset %llu lies inside tensor \"%.80s\" "
+                        "[%llu, %llu]", sorted[i].name, (unsigned long long)sorted[i].begin,
+                        prev->name, (unsigned long long)prev->begin, (unsigned long long)prev->end);
+                goto fail;
+            }
+            at = sorted[i].end;
+            if (sorted[i].end > sorted[i].begin) prev = &sorted[i];
+        }
+        if (at != r->data_size) {
+            aaren_file_err(r->err, r->errlen, r->path,
+                    "%llu trailing bytes after the last tensor's data (the tensors end at byte "
+                    "%llu of a %llu-byte data buffer)", (unsigned long long)(r->data_size - at),
+                    (unsigned long long)at, (unsigned long long)r->data_size);
+            goto fail;
         }
     }
     free(sorted);

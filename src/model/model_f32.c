@@ -1,4 +1,5 @@
 /* float32 encoder stack, its configuration, tensor table and checkpoint I/O. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,16 +139,6 @@ void aaren_model_memory(const aaren_model *m, size_t *params, size_t *grads, siz
 
 /* ---- checkpoints -------------------------------------------------------------------- */
 
-/* Parses a metadata integer; -1 when present but not a whole number in [1, 1e9]. */
-static int meta_int(const aaren_st *st, const char *key, int dflt) {
-    const char *v = aaren_st_meta(st, key);
-    if (!v) return dflt;
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || x < 1 || x > 1000000000L) return -1;
-    return (int)x;
-}
-
 aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err, size_t errlen) {
     aaren_config c = aaren_config_default();
     const char *arch = aaren_st_meta(st, "aaren.arch");
@@ -161,24 +152,18 @@ aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err
     static const char *ikeys[] = {"aaren.d_model", "aaren.n_heads", "aaren.n_layers", "aaren.d_ff"};
     int *ivals[] = {&c.d_model, &c.n_heads, &c.n_layers, &c.d_ff};
     for (int i = 0; i < 4; i++) {
-        if (!aaren_st_meta(st, ikeys[i])) { aaren_errf(err, errlen, "%s: metadata '%s' is missing", path, ikeys[i]); return NULL; }
-        *ivals[i] = meta_int(st, ikeys[i], 0);
-        if (*ivals[i] < 0) {
-            aaren_errf(err, errlen, "%s: metadata '%s' = '%s' is not a positive integer", path, ikeys[i], aaren_st_meta(st, ikeys[i]));
-            return NULL;
-        }
+        long v;
+        if (aaren_meta_long(path, ikeys[i], aaren_st_meta(st, ikeys[i]), 1, 1000000000L, &v, err, errlen)) return NULL;
+        *ivals[i] = (int)v;
     }
     if (norm && !strcmp(norm, "pre")) c.norm = AAREN_NORM_PRE;
     else if (norm && strcmp(norm, "post")) { aaren_errf(err, errlen, "%s: aaren.norm is '%s'; expected 'post' or 'pre'", path, norm); return NULL; }
     if (act && !strcmp(act, "relu")) c.activation = AAREN_RELU;
     else if (act && strcmp(act, "gelu")) { aaren_errf(err, errlen, "%s: aaren.activation is '%s'; expected 'gelu' or 'relu'", path, act); return NULL; }
-    if (eps) {
-        char *end;
-        c.ln_eps = strtof(eps, &end);
-        if (end == eps || *end || !(c.ln_eps > 0) || !isfinite(c.ln_eps)) {
-            aaren_errf(err, errlen, "%s: aaren.ln_eps '%s' is not a positive number", path, eps);
-            return NULL;
-        }
+    if (eps) {   /* a positive normal float32 */
+        double v;
+        if (aaren_meta_double(path, "aaren.ln_eps", eps, FLT_MIN, FLT_MAX, &v, err, errlen)) return NULL;
+        c.ln_eps = (float)v;
     }
     char why[256];
     if (aaren_config_check(&c, why, sizeof why)) { aaren_errf(err, errlen, "%s: %s", path, why); return NULL; }

@@ -413,13 +413,25 @@ int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err
     return rc ? -1 : 0;
 }
 
-/* Reads n comma-separated finite numbers from s into v; -1 when malformed. */
-static int parse_doubles(const char *s, double *v, int n) {
+/* Reads metadata `key` of the checkpoint at path, s: n comma-separated numbers (each strict,
+ * as aaren_parse_double) into v; -1 with a message naming the key and the bad value. */
+static int parse_doubles(const char *path, const char *key, const char *s, double *v, int n, char *err, size_t errlen) {
+    int fields = 1;
+    for (const char *p = s; *p; p++) fields += *p == ',';
+    if (fields != n)
+        return aaren_file_err(err, errlen, path, "metadata '%s' holds %d comma-separated values; expected %d (one per dimension)",
+                              key, fields, n);
     for (int i = 0; i < n; i++) {
-        char *e;
-        v[i] = strtod(s, &e);
-        if (e == s || !isfinite(v[i]) || (i < n - 1 ? *e != ',' : *e != 0)) return -1;
-        s = e + (i < n - 1);
+        const size_t len = strcspn(s, ",");
+        char field[64];
+        if (len < sizeof field) {
+            memcpy(field, s, len);
+            field[len] = 0;
+        }
+        if (len >= sizeof field || aaren_parse_double(field, -1e300, 1e300, &v[i]))
+            return aaren_file_err(err, errlen, path, "metadata '%s': value %d is '%.*s'; expected a number", key, i + 1,
+                                  (int)(len < 60 ? len : 60), s);
+        s += len + 1;
     }
     return 0;
 }
@@ -440,7 +452,9 @@ aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errl
     c->o.batch = 32;
     if (!(c->sm = aaren_seqmodel_from_st(&st, path, err, errlen))) goto fail;
     c->o.enc = *aaren_model_config(aaren_seqmodel_encoder(c->sm));
-    c->dims = atoi(dims);
+    long nd;
+    if (aaren_meta_long(path, "classify.dims", dims, 1, 1L << 20, &nd, err, errlen)) goto fail;
+    c->dims = (int)nd;
     c->C = aaren_seqmodel_d_out(c->sm);
     if (c->dims != aaren_seqmodel_d_in(c->sm)) {
         aaren_file_err(err, errlen, path, "classify.dims %s differs from the model's input width %d", dims, aaren_seqmodel_d_in(c->sm));
@@ -463,10 +477,9 @@ aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errl
     c->max_batch = 32;
     c->max_len = 1;   /* grown to each file's longest case */
     if (alloc_block(c, 0, err, errlen)) goto fail;
-    if (parse_doubles(mean, c->mean, c->dims) || parse_doubles(sd, c->sd, c->dims)) {
-        aaren_file_err(err, errlen, path, "classify.mean / classify.std are not %d finite numbers", c->dims);
+    if (parse_doubles(path, "classify.mean", mean, c->mean, c->dims, err, errlen) ||
+        parse_doubles(path, "classify.std", sd, c->sd, c->dims, err, errlen))
         goto fail;
-    }
     for (int i = 0; i < c->dims; i++)
         if (!(c->sd[i] > 0)) { aaren_file_err(err, errlen, path, "classify.std holds a non-positive value"); goto fail; }
     aaren_st_free(&st);

@@ -431,14 +431,6 @@ int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen)
     return rc ? -1 : 0;
 }
 
-static int meta_long(const aaren_st *st, const char *key, long lo, long hi, long *out) {
-    const char *s = aaren_st_meta(st, key);
-    if (!s) return -1;
-    char *end;
-    *out = strtol(s, &end, 10);
-    return *end || *out < lo || *out > hi ? -1 : 0;
-}
-
 aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen) {
     aaren_st st;
     aaren_st_init(&st);
@@ -446,21 +438,28 @@ aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen) {
     aaren_dt *m = NULL;
     aaren_model *enc = aaren_model_from_st(&st, path, err, errlen);
     long K, no, na, mel;
+    double rtg_scale;
     const char *env = aaren_st_meta(&st, "dt.env"), *rs = aaren_st_meta(&st, "dt.rtg_scale");
+    const char *ks = aaren_st_meta(&st, "dt.K"), *os = aaren_st_meta(&st, "dt.obs_dim");
+    const char *as = aaren_st_meta(&st, "dt.act_dim"), *ms = aaren_st_meta(&st, "dt.max_ep_len");
     const aaren_tensor *t = aaren_st_find(&st, "dt.params");
     if (!enc) goto out;
-    if (meta_long(&st, "dt.K", 1, 1000, &K) || meta_long(&st, "dt.obs_dim", 1, 100000, &no) ||
-        meta_long(&st, "dt.act_dim", 1, 100000, &na) || meta_long(&st, "dt.max_ep_len", AAREN_DT_MAX_EP_LEN,
-        AAREN_DT_MAX_EP_LEN, &mel) || !env || aaren_env_kind_from_name(env) < 0 || !rs || !t) {
+    if (!ks || !os || !as || !ms || !env || aaren_env_kind_from_name(env) < 0 || !rs || !t) {
         aaren_file_err(err, errlen, path, "not a decision-model checkpoint (needs dt.params and dt.K, dt.obs_dim, "
                        "dt.act_dim, dt.rtg_scale, dt.env, dt.max_ep_len = %d)", AAREN_DT_MAX_EP_LEN);
         goto out;
     }
+    if (aaren_meta_long(path, "dt.K", ks, 1, 1000, &K, err, errlen) ||
+        aaren_meta_long(path, "dt.obs_dim", os, 1, 100000, &no, err, errlen) ||
+        aaren_meta_long(path, "dt.act_dim", as, 1, 100000, &na, err, errlen) ||
+        aaren_meta_long(path, "dt.max_ep_len", ms, AAREN_DT_MAX_EP_LEN, AAREN_DT_MAX_EP_LEN, &mel, err, errlen) ||
+        aaren_meta_double(path, "dt.rtg_scale", rs, 1e-30, 1e30, &rtg_scale, err, errlen))
+        goto out;
     aaren_dt_options o;
     aaren_dt_options_init(&o);
     o.enc = *aaren_model_config(enc);
     o.K = (int)K;
-    o.rtg_scale = strtof(rs, NULL);
+    o.rtg_scale = (float)rtg_scale;
     if (!(m = alloc_model(&o, (aaren_env_kind)aaren_env_kind_from_name(env), (int)no, (int)na, err, errlen))) goto out;
     if (t->ndim != 1 || (size_t)t->numel != aaren_model_n_extra(m->enc)) {
         aaren_file_err(err, errlen, path, "dt.params holds %lld values; the model needs %zu", (long long)t->numel,

@@ -520,12 +520,21 @@ int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errle
     return rc ? -1 : 0;
 }
 
-static int meta_num(const aaren_st *st, const char *key, double *out) {
-    const char *s = aaren_st_meta(st, key);
-    char *e;
-    if (!s) return -1;
-    *out = strtod(s, &e);
-    return e == s || *e || !isfinite(*out) ? -1 : 0;
+/* The tpp.* metadata of a checkpoint, each value strictly parsed; -1 with a message naming
+ * the first missing or malformed key. */
+static int read_meta(const aaren_st *st, const char *path, aaren_tpp *m, long *K, long *C, long *maxn,
+                     char *err, size_t errlen) {
+    static const char *const keys[6] = {"tpp.K", "tpp.n_marks", "tpp.time_scale", "tpp.loc", "tpp.scale", "tpp.max_len"};
+    const char *v[6];
+    for (int i = 0; i < 6; i++)
+        if (!(v[i] = aaren_st_meta(st, keys[i])))
+            return aaren_file_err(err, errlen, path, "no '%s' metadata: not a checkpoint written by aaren events --save", keys[i]);
+    return aaren_meta_long(path, keys[0], v[0], 1, 64, K, err, errlen) ||
+           aaren_meta_long(path, keys[1], v[1], 0, 10000000, C, err, errlen) ||
+           aaren_meta_double(path, keys[2], v[2], 1e-300, 1e300, &m->time_scale, err, errlen) ||
+           aaren_meta_double(path, keys[3], v[3], -1e300, 1e300, &m->loc, err, errlen) ||
+           aaren_meta_double(path, keys[4], v[4], 1e-300, 1e300, &m->scale, err, errlen) ||
+           aaren_meta_long(path, keys[5], v[5], 1, 10000000, maxn, err, errlen) ? -1 : 0;
 }
 
 aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
@@ -534,14 +543,9 @@ aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
     if (aaren_st_read(path, &st, err, errlen)) return NULL;
     aaren_tpp *m = calloc(1, sizeof *m);
     aaren_model *probe = NULL;
-    double K, C, maxn;
+    long K, C, maxn;
     if (!m) { aaren_errf(err, errlen, "out of memory"); goto fail; }
-    if (meta_num(&st, "tpp.K", &K) || meta_num(&st, "tpp.n_marks", &C) || meta_num(&st, "tpp.time_scale", &m->time_scale) ||
-        meta_num(&st, "tpp.loc", &m->loc) || meta_num(&st, "tpp.scale", &m->scale) || meta_num(&st, "tpp.max_len", &maxn) ||
-        K < 1 || K > 64 || C < 0 || C > 1e7 || !(m->time_scale > 0) || !(m->scale > 0) || maxn < 1 || maxn > 1e7) {
-        aaren_file_err(err, errlen, path, "tpp.* metadata missing or invalid: not a checkpoint written by aaren events --save");
-        goto fail;
-    }
+    if (read_meta(&st, path, m, &K, &C, &maxn, err, errlen)) goto fail;
     if (!(probe = aaren_model_from_st(&st, path, err, errlen))) goto fail;
     aaren_tpp_options_init(&m->o);
     m->o.enc = *aaren_model_config(probe);

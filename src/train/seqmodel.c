@@ -280,12 +280,18 @@ aaren_seqmodel *aaren_seqmodel_from_st(const aaren_st *st, const char *path, cha
     aaren_model *probe = aaren_model_from_st(st, path, err, errlen);
     if (!probe) return NULL;
     const char *si = aaren_st_meta(st, "seq.d_in"), *so = aaren_st_meta(st, "seq.d_out");
-    const int d_in = si ? atoi(si) : 0, d_out = so ? atoi(so) : 0;
-    if (d_in < 1 || d_out < 1) {
-        aaren_errf(err, errlen, "%s: metadata seq.d_in / seq.d_out missing or invalid: not a sequence-model checkpoint", path);
+    long li, lo;
+    if (!si || !so) {
+        aaren_errf(err, errlen, "%s: metadata seq.d_in / seq.d_out missing: not a sequence-model checkpoint", path);
         aaren_model_free(probe);
         return NULL;
     }
+    if (aaren_meta_long(path, "seq.d_in", si, 1, 1L << 20, &li, err, errlen) ||
+        aaren_meta_long(path, "seq.d_out", so, 1, 1L << 20, &lo, err, errlen)) {
+        aaren_model_free(probe);
+        return NULL;
+    }
+    const int d_in = (int)li, d_out = (int)lo;
     aaren_seqmodel *sm = aaren_seqmodel_new(aaren_model_config(probe), d_in, d_out, err, errlen);
     if (sm) memcpy(aaren_model_params(sm->enc), aaren_model_params(probe), aaren_model_n_params(probe) * sizeof(float));
     aaren_model_free(probe);

@@ -52,6 +52,9 @@ int aaren_train_save(const char *path, const aaren_seqmodel *sm, aaren_adamw *o,
     return rc ? -1 : 0;
 }
 
+/* The largest step count a run checkpoint may hold (far beyond any run, well inside long). */
+#define AAREN_MAX_TRAIN_STEP 1000000000000L
+
 int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren_st *st,
                      char *err, size_t errlen) {
     if (aaren_st_read(path, st, err, errlen)) return -1;
@@ -69,15 +72,17 @@ int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren
     }
     const aaren_tensor *m = aaren_st_find(st, "optim.m"), *v = aaren_st_find(st, "optim.v");
     const char *step = aaren_st_meta(st, "train.step");
+    long steps = 0;
     if (!rc && (!m || !v || !step || m->numel != (int64_t)n || v->numel != (int64_t)n)) {
         aaren_errf(err, errlen, "%s: no optimizer state (optim.m, optim.v, train.step) for %zu parameters: not a training checkpoint", path, n);
         rc = -1;
     }
+    if (!rc) rc = aaren_meta_long(path, "train.step", step, 0, AAREN_MAX_TRAIN_STEP, &steps, err, errlen);
     if (!rc) {
         memcpy(aaren_model_params(enc), aaren_model_params(senc), n * sizeof(float));
         memcpy(aaren_adamw_moment(o, 0), m->data, n * sizeof(float));
         memcpy(aaren_adamw_moment(o, 1), v->data, n * sizeof(float));
-        aaren_adamw_set_steps(o, atol(step));
+        aaren_adamw_set_steps(o, steps);
     }
     aaren_seqmodel_free(saved);
     if (rc) aaren_st_free(st);
