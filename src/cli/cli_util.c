@@ -146,6 +146,38 @@ fail:
     return -1;
 }
 
+long cli_first_nonfinite(const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return (long)i;
+    return -1;
+}
+
+const char *cli_nonfinite_name(double v) { return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
+
+int cli_fail_nonfinite(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "aaren %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (--allow-nonfinite writes non-finite values)\n", stderr);
+    return 1;
+}
+
+int cli_check_tokens(const char *cmd, const char *path, const char *what, const float *y, int ndim, int B, int N, int D,
+                     int allow) {
+    const long i = allow ? -1 : cli_first_nonfinite(y, (size_t)B * N * D);
+    if (i < 0) return 0;
+    const long row = i / D, col = i % D;
+    if (ndim == 3)
+        cli_fail_nonfinite(cmd, "%s not written: %s row %ld (batch %ld, token %ld), column %ld is %s", path, what, row,
+                           row / N, row % N, col, cli_nonfinite_name(y[i]));
+    else
+        cli_fail_nonfinite(cmd, "%s not written: %s row %ld, column %ld is %s", path, what, row, col,
+                           cli_nonfinite_name(y[i]));
+    return -1;
+}
+
 /* Fills a config from --arch/--d-model/... options; returns -1 after printing an error. */
 int cli_config(const cli_args *a, const aaren_config *dflt, aaren_config *c) {
     long v[4];

@@ -32,13 +32,15 @@ static const char *classify_help =
     "  --results-csv F         append one row with this run's settings and metrics\n"
     "  --predict F.ts          predict every case of F (after training, or with --model)\n"
     "  --predictions OUT.csv   one row per predicted case: case, label, predicted, probability\n"
+    "  --allow-nonfinite       write OUT.csv even when a probability is nan or inf (by default\n"
+    "                          that is an error naming the case, and OUT.csv is not written)\n"
     "  --quiet                 no per-epoch lines\n";
 
 static const char *const classify_valued[] = {"data", "train", "test", "arch", "d-model", "n-heads", "n-layers",
                                               "d-ff", "norm", "activation", "epochs", "patience", "batch", "lr",
                                               "dropout", "clip", "val-frac", "seed", "save", "confusion",
                                               "results-csv", "predict", "predictions", "model", NULL};
-static const char *const classify_flags[] = {"quiet", NULL};
+static const char *const classify_flags[] = {"quiet", "allow-nonfinite", NULL};
 
 static void print_confusion(const aaren_classifier *c, const long *m) {
     const int C = aaren_classifier_n_classes(c);
@@ -120,6 +122,7 @@ int cmd_classify(int argc, char **argv) {
         if (!pfile) return cli_fail("classify", "--model needs --predict F.ts"), 2;
         aaren_classifier *c = aaren_classifier_load(model, err, sizeof err);
         if (!c) return cli_fail("classify", "%s", err);
+        aaren_classifier_allow_nonfinite(c, cli_flag(&a, "allow-nonfinite"));
         rc = predict(c, pfile, pout);
         aaren_classifier_free(c);
         return rc;
@@ -156,6 +159,7 @@ int cmd_classify(int argc, char **argv) {
     o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
+    o.allow_nonfinite = cli_flag(&a, "allow-nonfinite");
     aaren_classifier *c = aaren_classifier_new(&o, err, sizeof err);
     if (!c) return cli_fail("classify", "%s", err);
     const aaren_uea *te = aaren_classifier_test_data(c);

@@ -12,13 +12,15 @@
 #include "tasks/forecast.h"
 
 static const char *demo_forecast_help =
-    "usage: aaren demo --data FILE.csv [--epochs N] [--steps-per-epoch N] [--seed S] [--out DIR]\n\n"
+    "usage: aaren demo --data FILE.csv [--epochs N] [--steps-per-epoch N] [--seed S] [--out DIR]\n"
+    "                  [--allow-nonfinite]\n\n"
     "Forecasting comparison on a TSLib-style CSV (lookback 96, horizon 96, features M, the\n"
     "'aaren forecast' model: d_model 64, 4 heads, 2 layers, d_ff 128): trains an Aaren and a\n"
     "Transformer with the same settings and a short budget [3 epochs of 100 steps], prints\n"
     "test MSE / MAE beside repeating the last value, writes DIR/forecast_ARCH.csv and .png\n"
     "(test window 0) [DIR = demo_out], then streams that window token by token through both\n"
-    "trained encoders and checks the streamed forecast against the parallel one.\n";
+    "trained encoders and checks the streamed forecast against the parallel one. A forecast\n"
+    "holding nan or inf is an error (its CSV not written) unless --allow-nonfinite.\n";
 
 static const char *const demo_valued[] = {"data", "epochs", "steps-per-epoch", "seed", "out", NULL};
 
@@ -57,7 +59,8 @@ static int stream_window(aaren_forecaster *fc, stream_check *sc) {
 
 int demo_forecast(int argc, char **argv) {
     cli_args a;
-    int rc = cli_parse(&a, "demo", argc, argv, demo_valued, NULL);
+    static const char *const demo_flags[] = {"allow-nonfinite", NULL};
+    int rc = cli_parse(&a, "demo", argc, argv, demo_valued, demo_flags);
     if (rc) { if (rc > 0) fputs(demo_forecast_help, stdout); return rc > 0 ? 0 : 2; }
     long ep, spe, seed;
     if (cli_int(&a, "epochs", 3, 1, 1000, &ep) || cli_int(&a, "steps-per-epoch", 100, 0, 100000000, &spe) ||
@@ -94,7 +97,7 @@ int demo_forecast(int argc, char **argv) {
         if (aaren_forecaster_run(fc[arch], &r[arch], stdout, err, sizeof err)) { rc = cli_fail("demo", "%s", err); break; }
         char prefix[1024];
         snprintf(prefix, sizeof prefix, "%s/forecast_%s", out, aaren_arch_name(arch));
-        if ((rc = forecast_plot_window(fc[arch], 0, prefix))) break;
+        if ((rc = forecast_plot_window(fc[arch], 0, prefix, cli_flag(&a, "allow-nonfinite")))) break;
         if ((rc = stream_window(fc[arch], &sc[arch]))) break;
         printf("\n");
     }

@@ -1,4 +1,5 @@
 /* aaren events: train and evaluate a neural temporal point process; stream events. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +35,20 @@ static const char *events_help =
     "  --quiet                no per-epoch lines\n"
     "prediction (one line per event: index, time, mark, then the next event's predicted mean,\n"
     "median, 10% and 90% quantiles of the inter-event time, most likely mark, its probability):\n"
-    "  --stream               read events from stdin, one per line: TIME [MARK] (spaces or a\n"
-    "                         comma; '#' lines skipped), through the streaming API (Aaren:\n"
-    "                         constant memory; Transformer: a KV cache of --max-events [100000])\n"
-    "  --predict-seq S        the same lines for sequence S of --data through the parallel path\n";
+    "  --stream               read events from stdin, one per line: TIME [MARK] (a finite number\n"
+    "                         and an integer >= 0, apart by spaces or a comma; blank and '#'\n"
+    "                         lines skipped), through the streaming API (Aaren: constant\n"
+    "                         memory; Transformer: a KV cache of --max-events [100000])\n"
+    "  --predict-seq S        the same lines for sequence S of --data through the parallel path\n"
+    "  --allow-nonfinite      print predictions that are nan or inf (by default the first one is\n"
+    "                         an error naming its line and column: --stream stops there,\n"
+    "                         --predict-seq prints nothing)\n";
 
 static const char *const events_valued[] = {"data", "n-marks", "train-frac", "val-frac", "sin-seqs", "sin-seed",
                                             "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                             "components", "epochs", "patience", "batch", "lr", "dropout", "clip",
                                             "seed", "save", "results-csv", "model", "max-events", "predict-seq", NULL};
-static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", NULL};
+static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", NULL};
 
 static void print_prediction(long i, double t, int mark, const aaren_tpp_prediction *p) {
     printf("%ld %.9g %d %.9g %.9g %.9g %.9g %d %.6f\n", i, t, mark, p->mean, p->median, p->q10, p->q90, p->mark,
@@ -52,42 +57,53 @@ static void print_prediction(long i, double t, int mark, const aaren_tpp_predict
 
 static const char *pred_header = "# event time mark next_mean next_median next_q10 next_q90 next_mark p_mark\n";
 
-static int stream_stdin(aaren_tpp *m, long max_events) {
+/* The first non-finite number of a prediction (p_mark only for a marked model): its
+ * column name in pred_header, or NULL when all are finite; *v gets the value. */
+static const char *nonfinite_prediction(const aaren_tpp_prediction *p, int marked, double *v) {
+    const double f[5] = {p->mean, p->median, p->q10, p->q90, p->p_mark};
+    static const char *const names[5] = {"next_mean", "next_median", "next_q10", "next_q90", "p_mark"};
+    for (int i = 0; i < (marked ? 5 : 4); i++)
+        if (!isfinite(f[i])) { *v = f[i]; return names[i]; }
+    return NULL;
+}
+
+static int stream_stdin(aaren_tpp *m, long max_events, int allow_nonfinite) {
     char err[1024];
     aaren_tpp_stream *s = aaren_tpp_stream_new(m, max_events, err, sizeof err);
     if (!s) return cli_fail("events", "%s", err);
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     long lineno = 0, n = 0;
     int rc = 0;
+    const int marked = aaren_tpp_n_marks(m) > 0;
     fputs(pred_header, stdout);
-    while (fgets(line, sizeof line, stdin)) {
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
         lineno++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || !*p) continue;
-        char *e;
-        const double t = strtod(p, &e);
-        int mark = 0;
-        if (e == p) { rc = cli_fail("events", "stdin line %ld: expected TIME [MARK], got '%.40s'", lineno, p); break; }
-        p = e;
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        if (*p && *p != '\n' && *p != '\r') {
-            const long k = strtol(p, &e, 10);
-            if (e == p || k < 0 || k > 100000000L) { rc = cli_fail("events", "stdin line %ld: mark '%.40s' is not an integer >= 0", lineno, p); break; }
-            mark = (int)k;
-            p = e;
-            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
-            if (*p) { rc = cli_fail("events", "stdin line %ld: unexpected text '%.40s' after the mark", lineno, p); break; }
-        } else if (aaren_tpp_n_marks(m) > 0) {
-            rc = cli_fail("events", "stdin line %ld: this model predicts marks; give TIME MARK", lineno);
+        double t;
+        int mark;
+        const int got = aaren_tpp_parse_event_line(line, (size_t)len, &t, &mark, err, sizeof err);
+        if (got == 0) continue;
+        if (got < 0) { rc = cli_fail("events", "stdin line %ld: %s", lineno, err); break; }
+        if (marked && mark < 0) { rc = cli_fail("events", "stdin line %ld: this model predicts marks; give TIME MARK", lineno); break; }
+        aaren_tpp_prediction pr;
+        if (aaren_tpp_stream_event(s, t, marked ? mark : 0, &pr, err, sizeof err)) {
+            rc = cli_fail("events", "stdin line %ld: %s", lineno, err);
             break;
         }
-        aaren_tpp_prediction pr;
-        if (aaren_tpp_stream_event(s, t, mark, &pr, err, sizeof err)) { rc = cli_fail("events", "stdin line %ld: %s", lineno, err); break; }
-        print_prediction(n++, t, aaren_tpp_n_marks(m) > 0 ? mark : -1, &pr);
+        double v;
+        const char *bad = allow_nonfinite ? NULL : nonfinite_prediction(&pr, marked, &v);
+        if (bad) {
+            rc = cli_fail_nonfinite("events", "stdin line %ld (event %ld): the prediction %s is %s", lineno, n, bad,
+                                    cli_nonfinite_name(v));
+            break;
+        }
+        print_prediction(n++, t, marked ? mark : -1, &pr);
         fflush(stdout);
     }
+    if (!rc && ferror(stdin)) rc = cli_fail("events", "cannot read stdin");
     if (!rc) printf("# %ld events streamed; state %zu bytes\n", n, aaren_tpp_stream_state_bytes(s));
+    free(line);
     aaren_tpp_stream_free(s);
     return rc;
 }
@@ -151,8 +167,9 @@ int cmd_events(int argc, char **argv) {
             aaren_tpp_free(m);
             return 2;
         }
+        const int allow = cli_flag(&a, "allow-nonfinite");
         if (cli_flag(&a, "stream")) {
-            rc = stream_stdin(m, maxe);
+            rc = stream_stdin(m, maxe, allow);
         } else if (cli_get(&a, "predict-seq")) {
             aaren_events *d = load_data(&a, name, sizeof name);
             aaren_tpp_prediction *p = NULL;
@@ -160,10 +177,18 @@ int cmd_events(int argc, char **argv) {
             else if (seq >= d->n_seq) rc = cli_fail("events", "--predict-seq %ld: the data has %d sequences", seq, d->n_seq);
             else if (!(p = malloc(sizeof *p * (size_t)(d->off[seq + 1] - d->off[seq] + 1)))) rc = cli_fail("events", "out of memory");
             else if (aaren_tpp_predict_sequence(m, d, (int)seq, p, err, sizeof err)) rc = cli_fail("events", "%s", err);
-            else {
+            const long len = rc ? 0 : d->off[seq + 1] - d->off[seq];
+            for (long i = 0; i < len && !rc && !allow; i++) {   /* all checked before any is printed */
+                double v;
+                const char *bad = nonfinite_prediction(&p[i], aaren_tpp_n_marks(m) > 0, &v);
+                if (bad)
+                    rc = cli_fail_nonfinite("events", "sequence %ld, event %ld: the prediction %s is %s; nothing printed",
+                                            seq, i, bad, cli_nonfinite_name(v));
+            }
+            if (!rc) {
                 fputs(pred_header, stdout);
-                for (long e = d->off[seq]; e < d->off[seq + 1]; e++)
-                    print_prediction(e - d->off[seq], d->time[e], d->mark ? d->mark[e] : -1, &p[e - d->off[seq]]);
+                for (long i = 0; i < len; i++)
+                    print_prediction(i, d->time[d->off[seq] + i], d->mark ? d->mark[d->off[seq] + i] : -1, &p[i]);
             }
             free(p);
             aaren_events_free(d);

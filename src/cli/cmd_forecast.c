@@ -26,6 +26,8 @@ static const char *forecast_help =
     "  --plot PREFIX           PREFIX.csv (history, truth, forecast of one test window, in the\n"
     "                          file's units) and PREFIX.png (needs /usr/bin/python3 + matplotlib)\n"
     "  --window I [0]          which test window to plot\n"
+    "  --allow-nonfinite       plot a forecast holding nan or inf (by default that is an error\n"
+    "                          naming the first such value, and PREFIX.csv is not written)\n"
     "  --results-csv F         append one row with this run's settings and metrics\n"
     "  --quiet                 no per-epoch lines\n";
 
@@ -33,7 +35,7 @@ static const char *const forecast_valued[] = {"data", "seq-len", "pred-len", "fe
                                               "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                               "epochs", "patience", "steps-per-epoch", "batch", "lr", "dropout",
                                               "seed", "save", "plot", "window", "results-csv", NULL};
-static const char *const forecast_flags[] = {"calendar", "quiet", NULL};
+static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", NULL};
 
 /* Appends one run to a CSV file, writing the header first when the file is new. */
 static int append_result(const char *path, const aaren_forecast_options *o, const aaren_forecast_result *r,
@@ -49,7 +51,7 @@ static int append_result(const char *path, const aaren_forecast_options *o, cons
 }
 
 /* Writes one test window and draws it (see cli.h). */
-int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix) {
+int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix, int allow_nonfinite) {
     const aaren_ts *ts = aaren_forecaster_data(fc);
     const int L = aaren_ts_seq_len(ts), H = aaren_ts_pred_len(ts), C = aaren_ts_d_out(ts);
     float *hist = malloc(sizeof(float) * L * C), *truth = malloc(sizeof(float) * H * C), *pred = malloc(sizeof(float) * H * C);
@@ -57,6 +59,14 @@ int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix) 
     int rc = hist && truth && pred ? aaren_forecaster_predict(fc, AAREN_TS_TEST, window, hist, truth, pred, err, sizeof err) : -1;
     aaren_writer *w = NULL;
     snprintf(path, sizeof path, "%s.csv", prefix);
+    const long bad = rc || allow_nonfinite ? -1 : cli_first_nonfinite(pred, (size_t)H * C);
+    if (bad >= 0) {
+        cli_fail_nonfinite("forecast", "%s not written: test window %ld: the forecast at step %ld of column %s is %s", path,
+                           window, bad / C, aaren_ts_col_name(ts, aaren_ts_out_cols(ts)[bad % C]),
+                           cli_nonfinite_name(pred[bad]));
+        free(hist); free(truth); free(pred);
+        return 1;
+    }
     if (!rc && !(w = aaren_writer_open(path, err, sizeof err))) rc = -1;
     if (!rc) {
         FILE *f = aaren_writer_file(w);
@@ -141,7 +151,7 @@ int cmd_forecast(int argc, char **argv) {
         if (save && (rc = aaren_forecaster_save(fc, save, err, sizeof err)) == 0) printf("saved %s\n", save);
         if (!rc && csv) rc = append_result(csv, &o, &r, feat, err, sizeof err);
         if (rc) cli_fail("forecast", "%s", err);
-        else if (plot) rc = forecast_plot_window(fc, window, plot);   /* prints its own error */
+        else if (plot) rc = forecast_plot_window(fc, window, plot, cli_flag(&a, "allow-nonfinite"));   /* prints its own error */
     } else {
         cli_fail("forecast", "%s", err);
     }

@@ -51,6 +51,8 @@ static const char *encode_help =
     "  --mode stream   tokens one at a time through the streaming API (Aaren: constant\n"
     "                  state; Transformer: KV cache)\n"
     "  --mode naive    quadratic reference attention\n"
+    "  --allow-nonfinite  write Y even when it holds nan or inf (by default that is an error\n"
+    "                  naming the first such value, and Y is not written)\n"
     "All three agree to float32 rounding.\n";
 
 /* Loads the model and the input tokens shared by encode and grad. */
@@ -68,8 +70,9 @@ static int load_model_and_tokens(const char *cmd, const char *mpath, const char 
 
 int cmd_encode(int argc, char **argv) {
     static const char *const valued[] = {"model", "input", "output", "mode", NULL};
+    static const char *const flags[] = {"allow-nonfinite", NULL};
     cli_args a;
-    int rc = cli_parse(&a, "encode", argc, argv, valued, NULL);
+    int rc = cli_parse(&a, "encode", argc, argv, valued, flags);
     if (rc) { if (rc > 0) fputs(encode_help, stdout); return rc > 0 ? 0 : 2; }
     const char *mp = cli_need(&a, "model"), *xp = mp ? cli_need(&a, "input") : NULL;
     const char *yp = xp ? cli_need(&a, "output") : NULL, *mode = cli_get(&a, "mode");
@@ -101,11 +104,13 @@ int cmd_encode(int argc, char **argv) {
         if (!rc) rc = aaren_model_forward(m, y, x.data, B, N, !strcmp(mode, "naive") ? AAREN_NAIVE : AAREN_SCAN,
                                           err, sizeof err);
     }
-    if (!rc) rc = aaren_npy_write(yp, y, x.ndim, x.shape, err, sizeof err);
+    int bad = 0;
+    if (!rc && cli_check_tokens("encode", yp, "output", y, x.ndim, B, N, D, cli_flag(&a, "allow-nonfinite"))) bad = 1;
+    else if (!rc) rc = aaren_npy_write(yp, y, x.ndim, x.shape, err, sizeof err);
     free(y);
     aaren_array_free(&x);
     aaren_model_free(m);
-    return rc ? cli_fail("encode", "%s", err) : 0;
+    return bad ? 1 : rc ? cli_fail("encode", "%s", err) : 0;
 }
 
 /* ---- grad -------------------------------------------------------------------------------- */
@@ -114,12 +119,15 @@ static const char *grad_help =
     "usage: aaren grad --model M.safetensors --input X.npy --grad-output G.npy --output D.safetensors\n\n"
     "Writes the gradient of sum(Y * G), Y = encoder(X), with respect to every parameter\n"
     "(same tensor names as M) and to the input (tensor 'input'), computed by the library's\n"
-    "backward pass. G has the shape of X.\n";
+    "backward pass. G has the shape of X.\n\n"
+    "  --allow-nonfinite  write D even when a gradient holds nan or inf (by default that is\n"
+    "                     an error naming the first such value, and D is not written)\n";
 
 int cmd_grad(int argc, char **argv) {
     static const char *const valued[] = {"model", "input", "grad-output", "output", NULL};
+    static const char *const flags[] = {"allow-nonfinite", NULL};
     cli_args a;
-    int rc = cli_parse(&a, "grad", argc, argv, valued, NULL);
+    int rc = cli_parse(&a, "grad", argc, argv, valued, flags);
     if (rc) { if (rc > 0) fputs(grad_help, stdout); return rc > 0 ? 0 : 2; }
     const char *mp = cli_need(&a, "model"), *xp = mp ? cli_need(&a, "input") : NULL;
     const char *gp = xp ? cli_need(&a, "grad-output") : NULL, *op = gp ? cli_need(&a, "output") : NULL;
@@ -145,7 +153,25 @@ int cmd_grad(int argc, char **argv) {
         rc = aaren_model_forward(m, y, x.data, B, N, AAREN_SCAN, err, sizeof err);
     }
     if (!rc) rc = aaren_model_backward(m, dx, g.data, err, sizeof err);
-    if (!rc) {
+    int bad = 0;
+    if (!rc && !cli_flag(&a, "allow-nonfinite")) {   /* the parameters' gradients, then the input's */
+        for (int i = 0; i < aaren_model_n_tensors(m) && !bad; i++) {
+            int nd;
+            int64_t sh[2];
+            aaren_model_tensor(m, i, &nd, sh);
+            const float *gt = aaren_model_grad_tensor(m, i);
+            const long k = cli_first_nonfinite(gt, (size_t)sh[0] * (nd == 2 ? (size_t)sh[1] : 1));
+            if (k >= 0 && nd == 2)
+                bad = cli_fail_nonfinite("grad", "%s not written: the gradient of '%s' at [%ld, %ld] is %s", op,
+                                         aaren_model_tensor_name(m, i), k / (long)sh[1], k % (long)sh[1],
+                                         cli_nonfinite_name(gt[k]));
+            else if (k >= 0)
+                bad = cli_fail_nonfinite("grad", "%s not written: the gradient of '%s' at [%ld] is %s", op,
+                                         aaren_model_tensor_name(m, i), k, cli_nonfinite_name(gt[k]));
+        }
+        if (!bad && cli_check_tokens("grad", op, "input gradient", dx, x.ndim, B, N, D, 0)) bad = 1;
+    }
+    if (!rc && !bad) {
         aaren_st st;
         aaren_st_init(&st);
         aaren_st_set_meta(&st, "aaren.grad_of", mp);
@@ -164,7 +190,7 @@ int cmd_grad(int argc, char **argv) {
     aaren_array_free(&x);
     aaren_array_free(&g);
     aaren_model_free(m);
-    return rc ? cli_fail("grad", "%s", err) : 0;
+    return bad ? 1 : rc ? cli_fail("grad", "%s", err) : 0;
 }
 
 /* ---- info ---------------------------------------------------------------------------------- */

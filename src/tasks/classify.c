@@ -516,6 +516,12 @@ int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const c
     prepare(d, c->mean, c->sd);
     if ((rc = evaluate(c, d, NULL, d->n_cases, map, acc, NULL, pred, prob, confusion, err, errlen))) goto done;
     *n_cases = d->n_cases;
+    for (int i = 0; out_csv && !c->o.allow_nonfinite && i < d->n_cases; i++)
+        if (!isfinite(prob[i])) {
+            rc = aaren_file_err(err, errlen, out_csv, "not written: case %d of %s: the predicted probability is %s "
+                                "(--allow-nonfinite writes non-finite values)", i, path, isnan(prob[i]) ? "nan" : "inf");
+            goto done;
+        }
     if (out_csv) {
         aaren_writer *w = aaren_writer_open(out_csv, err, errlen);
         if (!w) { rc = -1; goto done; }
@@ -530,3 +536,5 @@ done:
     aaren_uea_free(d);
     return rc;
 }
+
+void aaren_classifier_allow_nonfinite(aaren_classifier *c, int allow) { c->o.allow_nonfinite = allow; }

@@ -29,6 +29,7 @@ typedef struct {
     int batch, epochs, patience;
     float lr, dropout, clip, val_frac;
     uint64_t seed;
+    int allow_nonfinite;         /* write non-finite predicted probabilities (else an error) */
 } aaren_classify_options;
 
 /* Aaren d_model 64, 4 heads, 2 layers, d_ff 128; batch 16, 100 epochs, patience 15,
@@ -64,10 +65,14 @@ const aaren_uea *aaren_classifier_test_data(const aaren_classifier *c);
 int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, FILE *log,
                          char *err, size_t errlen);
 /* Predicts every case of a `.ts` file (its labels must be among the model's). out_csv (NULL:
- * none) receives one row per case: case, true label, predicted label, its probability.
+ * none) receives one row per case: case, true label, predicted label, its probability; a
+ * non-finite probability is an error naming the case (out_csv not written) unless the
+ * options' allow_nonfinite (aaren_classifier_allow_nonfinite) is set.
  * *n_cases, *acc and confusion (as above, NULL: not wanted) describe the file. */
 int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const char *out_csv, int *n_cases,
                                   double *acc, long *confusion, char *err, size_t errlen);
+/* Sets allow_nonfinite (see aaren_classifier_predict_file) of a new or loaded classifier. */
+void aaren_classifier_allow_nonfinite(aaren_classifier *c, int allow);
 /* The model plus classify.* metadata (labels, dimensions, standardisation). */
 int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen);
 #endif

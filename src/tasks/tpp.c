@@ -1,5 +1,7 @@
 /* Event forecasting with a neural temporal point process (see tpp.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -570,4 +572,59 @@ fail:
     aaren_st_free(&st);
     aaren_tpp_free(m);
     return NULL;
+}
+
+/* ---- one event line of a stream ---------------------------------------------------------- */
+
+/* Copies line[a, b) into buf (n bytes) as a C string; 0 when it does not fit. */
+static int copy_field(const char *line, size_t a, size_t b, char *buf, size_t n) {
+    if (b - a >= n) return 0;
+    memcpy(buf, line + a, b - a);
+    buf[b - a] = 0;
+    return 1;
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+int aaren_tpp_parse_event_line(const char *line, size_t len, double *time, int *mark, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    size_t n = line ? len : 0, i = 0;
+    if (n && line[n - 1] == '\n') n--;
+    if (n && line[n - 1] == '\r') n--;
+    for (size_t j = 0; j < n; j++)
+        if (line[j] == '\0') return aaren_errf(err, errlen, "a NUL byte at column %zu", j + 1);
+    while (i < n && is_blank(line[i])) i++;
+    if (i == n || line[i] == '#') return 0;
+    char field[128];
+    double t;
+    const size_t t0 = i;
+    while (i < n && !is_blank(line[i]) && line[i] != ',') i++;
+    if (i == t0) return aaren_errf(err, errlen, "expected TIME [MARK], got '%.*s'", (int)(n - t0 < 40 ? n - t0 : 40), line + t0);
+    if (!copy_field(line, t0, i, field, sizeof field) || aaren_parse_double(field, -DBL_MAX, DBL_MAX, &t))
+        return aaren_errf(err, errlen, "time '%.*s' is not a finite number", (int)(i - t0 < 40 ? i - t0 : 40), line + t0);
+    int comma = 0;
+    while (i < n && is_blank(line[i])) i++;
+    if (i < n && line[i] == ',') {
+        comma = 1;
+        for (i++; i < n && is_blank(line[i]); i++) {}
+    }
+    if (i == n) {
+        if (comma) return aaren_errf(err, errlen, "expected a mark after the ','");
+        *time = t;
+        *mark = -1;
+        return 1;
+    }
+    const size_t m0 = i;
+    while (i < n && !is_blank(line[i]) && line[i] != ',') i++;
+    long k;
+    if (i == m0)
+        return aaren_errf(err, errlen, "expected a mark after the time, got '%.*s'", (int)(n - m0 < 40 ? n - m0 : 40), line + m0);
+    if (!copy_field(line, m0, i, field, sizeof field) || aaren_parse_long(field, 0, INT_MAX, &k))
+        return aaren_errf(err, errlen, "mark '%.*s' is not an integer from 0 to %d", (int)(i - m0 < 40 ? i - m0 : 40),
+                          line + m0, INT_MAX);
+    while (i < n && is_blank(line[i])) i++;
+    if (i < n) return aaren_errf(err, errlen, "unexpected text '%.*s' after the mark", (int)(n - i < 40 ? n - i : 40), line + i);
+    *time = t;
+    *mark = (int)k;
+    return 1;
 }

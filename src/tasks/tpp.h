@@ -90,4 +90,12 @@ void aaren_tpp_stream_free(aaren_tpp_stream *s);
 int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp_prediction *p,
                            char *err, size_t errlen);
 size_t aaren_tpp_stream_state_bytes(const aaren_tpp_stream *s);
+
+/* One line of an event stream, line[0, len) (need not be NUL-terminated; a final "\n" or
+ * "\r\n" is allowed): TIME [MARK], separated by spaces or tabs and at most one comma. TIME is
+ * a finite decimal number, MARK an integer from 0 to INT_MAX, nothing after them (see
+ * aaren_parse_double / aaren_parse_long in io/common.h for the number grammar). Returns 1 with
+ * *time and *mark set (*mark -1 when the line has none), 0 for a blank line or a '#' comment,
+ * -1 for a malformed line with what is wrong in err. */
+int aaren_tpp_parse_event_line(const char *line, size_t len, double *time, int *mark, char *err, size_t errlen);
 #endif
