@@ -218,6 +218,7 @@ void aaren_adamw_set_decay(aaren_adamw *o, size_t offset, size_t len, int on);
  * clipping (NaN or Inf when the gradients are not finite: then nothing is updated). */
 float aaren_adamw_step(aaren_adamw *o, float *params, float *grads);
 long aaren_adamw_steps(const aaren_adamw *o);
+const aaren_optim_config *aaren_adamw_config(const aaren_adamw *o);
 /* Moments and step count, for checkpoints: m and v are n floats each. */
 float *aaren_adamw_moment(aaren_adamw *o, int which);   /* 0: first, 1: second */
 void aaren_adamw_set_steps(aaren_adamw *o, long steps);
@@ -299,6 +300,7 @@ int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren
  * the stream is a terminal, a progress bar redrawn in place between lines. */
 typedef struct {
     long total, every;
+    long first;            /* steps done before this process (a resumed run): ETA from the rest */
     double t0, last_draw;
     long tokens;
     int tty;
@@ -307,6 +309,79 @@ typedef struct {
 void aaren_progress_start(aaren_progress *p, long total, long every, void *stream);
 void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, long tokens);
 void aaren_progress_finish(aaren_progress *p);
+
+/* ---- the training engine: the one loop every task runs ------------------------------------
+ * A task supplies hooks; the engine owns the loop: epochs over shuffled examples (or a number
+ * of steps of batches the task draws), dropout for each step's forward and backward, clipping
+ * and AdamW, validation after each epoch with early stopping and the best weights restored,
+ * divergence detection, the progress bar and ETA, a CSV log of every step and evaluation, and
+ * checkpoints that resume a run to the last bit (model, optimizer moments, step, the example
+ * order and random state, early-stopping state), each written all or nothing. */
+enum { AAREN_FIT_METRICS = 6 };
+typedef struct {
+    double score;          /* lower is better (e.g. MSE, NLL, or -accuracy) */
+    double tie;            /* breaks equal scores, lower is better (e.g. the loss) */
+    int n;                 /* metrics to show and log */
+    const char *name[AAREN_FIT_METRICS];
+    double value[AAREN_FIT_METRICS];
+} aaren_fit_eval;
+
+typedef struct {
+    void *ctx;
+    aaren_model *model;    /* the parameters and gradients the optimizer updates */
+    aaren_adamw *opt;      /* the task's optimizer over them (schedule, clipping, decay mask) */
+    long n_train;          /* > 0: epochs over examples 0..n_train-1 in shuffled batches;
+                              0: the task draws each batch itself from *rng */
+    /* One batch: forward (the model's dropout is set by the engine for this step), loss,
+     * backward into the model's gradients (zeroed by the engine). idx[0..B) are the
+     * examples (NULL when n_train is 0: draw B from *rng). Sets *loss (the batch's mean) and
+     * *tokens (for tokens/s). 0, or -1 with a message. */
+    int (*batch)(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen);
+    /* Validation after each epoch (NULL: none; the epoch's training loss decides then). 0,
+     * or -1 with a message. */
+    int (*validate)(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen);
+    /* The task's own tensors and metadata for a checkpoint, so that a run checkpoint is also
+     * the task's model file (NULL: none). 0, or -1 when out of memory. */
+    int (*save)(void *ctx, aaren_st *st);
+    const char *name;      /* the task, for messages and the log ("forecast") */
+} aaren_fit_task;
+
+typedef struct {
+    int epochs;            /* > 0 with n_train > 0: at most this many epochs */
+    long steps_per_epoch;  /* 0: a full pass (the last batch may be smaller); else at most this many */
+    long steps;            /* n_train == 0: optimizer steps in all */
+    int batch;
+    int patience;          /* stop after this many epochs without validation improvement; 0: never */
+    float dropout;
+    uint64_t seed;         /* example order, dropout masks and the task's draws */
+    uint64_t order_salt;   /* mixed into the seed of the example order (tasks differ) */
+    long save_every;       /* > 0: a checkpoint every this many steps (and at every epoch's end) */
+    const char *save;      /* the run checkpoint (NULL: none) */
+    const char *resume;    /* a run checkpoint to continue from (NULL: start afresh) */
+    const char *log;       /* CSV log of steps and evaluations (NULL: none); appended on resume */
+    const char *options;   /* the run's resolved options as text, kept in checkpoints (NULL: none) */
+    FILE *progress;        /* progress bar and epoch lines (NULL: silent) */
+    long log_every;        /* progress lines every this many steps (0: epoch lines only) */
+    long stop_after;       /* > 0: end this call after this many steps (a run cut short, for tests) */
+} aaren_fit_options;
+
+typedef struct {
+    long steps;            /* optimizer steps of the whole run */
+    int epochs_run, best_epoch;
+    double best_score, best_tie;   /* the best epoch's validation (or training loss) */
+    int n_best;            /* its metrics (0 without validation) */
+    char best_name[AAREN_FIT_METRICS][32];
+    double best_value[AAREN_FIT_METRICS];
+    double last_loss;      /* mean training loss of the last epoch, or of the last log_every steps */
+    double seconds;        /* of this call */
+    int stopped;           /* 1 when stop_after ended the call before the run's end */
+} aaren_fit_result;
+
+void aaren_fit_options_init(aaren_fit_options *o);   /* 1 epoch, batch 32, patience 0, seed 1 */
+/* Runs (or, with resume, continues) the loop; with validation the model ends with its best
+ * weights. 0, or -1 with a message (a diverged loss names the step and suggests a lower
+ * learning rate). */
+int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_result *r, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,8 @@ aaren_adamw *aaren_adamw_new(size_t n, const aaren_optim_config *c, char *err, s
     return o;
 }
 
+const aaren_optim_config *aaren_adamw_config(const aaren_adamw *o) { return &o->c; }
+
 void aaren_adamw_free(aaren_adamw *o) {
     if (!o) return;
     free(o->block);

@@ -113,7 +113,8 @@ void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, l
     const double t = aaren_now_s(), el = t - p->t0;
     const double tps = el > 0 ? p->tokens / el : 0;
     char eta[32], elapsed[32];
-    fmt_time(eta, sizeof eta, step > 0 ? el / step * (p->total - step) : -1);
+    const long done = step - p->first;
+    fmt_time(eta, sizeof eta, done > 0 ? el / done * (p->total - step) : -1);
     fmt_time(elapsed, sizeof elapsed, el);
     const int line = step % p->every == 0 || step == p->total;
     if (p->tty) fputs("\r\033[K", f);
