@@ -22,6 +22,8 @@ static const char *classify_help =
     "model (same for both architectures; defaults in brackets):\n"
     "  --arch aaren|transformer [aaren]  --d-model [64]  --n-heads [4]  --n-layers [2]\n"
     "  --d-ff [128]  --norm post|pre  --activation gelu|relu\n"
+    "limits (a file beyond them is an error, not gigabytes of memory):\n"
+    "  --max-classes K [1000, at most 5000]  --max-len N [20000 steps per case]\n"
     "training:\n"
     "  --epochs N [100]  --patience N [15]  --batch B [16]  --lr X [1e-3, constant]\n"
     "  --dropout P [0.1]  --clip X [4, gradient norm]  --val-frac F [0.2]  --seed S [1]\n"
@@ -36,7 +38,8 @@ static const char *classify_help =
     "                          that is an error naming the case, and OUT.csv is not written)\n"
     "  --quiet                 no per-epoch lines\n";
 
-static const char *const classify_valued[] = {"data", "train", "test", "arch", "d-model", "n-heads", "n-layers",
+static const char *const classify_valued[] = {"data", "train", "test", "max-classes", "max-len", "arch", "d-model",
+                                              "n-heads", "n-layers",
                                               "d-ff", "norm", "activation", "epochs", "patience", "batch", "lr",
                                               "dropout", "clip", "val-frac", "seed", "save", "confusion",
                                               "results-csv", "predict", "predictions", "model", NULL};
@@ -150,13 +153,16 @@ int cmd_classify(int argc, char **argv) {
         char *cut = strstr(name, "_TRAIN");
         if (cut) *cut = 0;
     }
-    long ep, pat, batch, seed;
+    long ep, pat, batch, seed, mc;
     if (cli_int(&a, "epochs", 100, 1, 100000, &ep) || cli_int(&a, "patience", 15, 1, 100000, &pat) ||
         cli_int(&a, "batch", 16, 1, 4096, &batch) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) ||
         cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) || cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) ||
-        cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) || cli_float(&a, "val-frac", o.val_frac, 0, 0.9f, &o.val_frac))
+        cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) || cli_float(&a, "val-frac", o.val_frac, 0, 0.9f, &o.val_frac) ||
+        cli_int(&a, "max-classes", o.limits.max_classes, 1, AAREN_UEA_CLASSES_CEIL, &mc) ||
+        cli_int(&a, "max-len", o.limits.max_len, 1, AAREN_UEA_LEN_CEIL, &o.limits.max_len))
         return 2;
     o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
+    o.limits.max_classes = (int)mc;
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     o.allow_nonfinite = cli_flag(&a, "allow-nonfinite");

@@ -21,6 +21,9 @@ static const char *events_help =
     "                      optional mark|type_event|type and split (train/dev|val/test);\n"
     "                      without split: sequences in file order, --train-frac [0.6] and\n"
     "                      --val-frac [0.2]; --n-marks N checks marks < N [largest + 1]\n"
+    "  --max-marks K       marks are dense ids below K [100000]: a larger mark is an error, not\n"
+    "                      a model with millions of outputs\n"
+    "  --max-seq-len N     events per sequence at most [100000]\n"
     "  --sin               the synthetic Sin process: intensity 1 + 0.9 sin(2 pi t / 10) on\n"
     "                      [0, 100), --sin-seqs [1000] sequences, --sin-seed [1],\n"
     "                      --random-phase (a phase per sequence)\n"
@@ -44,7 +47,8 @@ static const char *events_help =
     "                         an error naming its line and column: --stream stops there,\n"
     "                         --predict-seq prints nothing)\n";
 
-static const char *const events_valued[] = {"data", "n-marks", "train-frac", "val-frac", "sin-seqs", "sin-seed",
+static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max-seq-len", "train-frac", "val-frac",
+                                            "sin-seqs", "sin-seed",
                                             "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                             "components", "epochs", "patience", "batch", "lr", "dropout", "clip",
                                             "seed", "save", "results-csv", "model", "max-events", "predict-seq", NULL};
@@ -127,11 +131,14 @@ static aaren_events *load_data(const cli_args *a, char *name, size_t nlen) {
     if (!path) { cli_fail("events", "give --data FILE.csv or --sin (see --help)"); return NULL; }
     aaren_events_options eo;
     aaren_events_options_init(&eo);
-    long nm;
-    if (cli_int(a, "n-marks", 0, 0, 100000000, &nm) || cli_double(a, "train-frac", eo.train_frac, 0.01, 0.98, &eo.train_frac) ||
+    long nm, mm;
+    if (cli_int(a, "max-marks", eo.max_marks, 1, AAREN_EV_MARKS_CEIL, &mm) ||
+        cli_int(a, "n-marks", 0, 0, mm, &nm) || cli_int(a, "max-seq-len", eo.max_seq_len, 1, 100000000, &eo.max_seq_len) ||
+        cli_double(a, "train-frac", eo.train_frac, 0.01, 0.98, &eo.train_frac) ||
         cli_double(a, "val-frac", eo.val_frac, 0.01, 0.98, &eo.val_frac))
         return NULL;
     eo.n_marks = (int)nm;
+    eo.max_marks = (int)mm;
     const char *base = strrchr(path, '/');
     snprintf(name, nlen, "%s", base ? base + 1 : path);
     if (!(d = aaren_events_load_csv(path, &eo, err, sizeof err))) cli_fail("events", "%s", err);

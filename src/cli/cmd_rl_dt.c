@@ -27,7 +27,8 @@ static const char *train_help =
     "  --target R          default: hopper 3600, halfcheetah 12000, walker2d 5000, ant 6000\n"
     "  --eval-episodes K [10] (0: no evaluation)  --seed S [1]  --log-every N  --xml-dir DIR\n"
     "  --results-csv FILE  append one row per evaluation (created with a header)\n"
-    "  --quiet             no progress lines\n";
+    "  --quiet             no progress lines\n"
+    CLI_HDF5_OPTIONS_HELP;
 
 static const char *eval_help =
     "usage: aaren rl eval --model FILE [--mode recompute|streams|full|all] [--episodes K]\n"
@@ -36,7 +37,8 @@ static const char *eval_help =
     "'result:' line per mode (see 'aaren rl train --help'). --mode all (the default) runs\n"
     "window-recompute, and for Aaren also window-streams and full-stream.\n";
 
-static const char *const dt_train_valued[] = {"data", "env", "arch", "steps", "batch", "K", "lr", "weight-decay", "warmup",
+static const char *const dt_train_valued[] = {"data", "max-memory", "read-timeout", "env", "arch", "steps", "batch", "K",
+                                              "lr", "weight-decay", "warmup",
                                            "clip", "dropout", "rtg-scale", "d-model", "n-heads", "n-layers", "d-ff",
                                            "norm", "activation", "target", "eval-episodes", "seed", "log-every",
                                            "xml-dir", "save", "results-csv", NULL};
@@ -119,7 +121,7 @@ int cmd_rl_dt_train(int argc, char **argv) {
     if (cli_int(&a, "log-every", steps / 20 > 0 ? steps / 20 : 1, 1, 100000000, &log_every)) return 2;
     char err[1024];
     aaren_d4rl d;
-    if (aaren_d4rl_load(path, &d, err, sizeof err)) return cli_fail("rl train", "%s", err);
+    if ((rc = cli_d4rl_load(&a, path, &d))) return rc;
     const int k = cli_get(&a, "env") ? aaren_env_kind_from_name(cli_get(&a, "env")) : cli_data_env(&d, path);
     if (k < 0) {
         aaren_d4rl_free(&d);

@@ -38,6 +38,7 @@ void aaren_classify_options_init(aaren_classify_options *o) {
     o->clip = 4.0f;
     o->val_frac = 0.2f;
     o->seed = 1;
+    o->limits = aaren_uea_limits_default();
 }
 
 aaren_seqmodel *aaren_classifier_model(const aaren_classifier *c) { return c->sm; }
@@ -189,7 +190,8 @@ aaren_classifier *aaren_classifier_new(const aaren_classify_options *o, char *er
     aaren_classifier *c = calloc(1, sizeof *c);
     if (!c) { aaren_errf(err, errlen, "out of memory"); return NULL; }
     c->o = *o;
-    if (!(c->train = aaren_uea_load(o->train, err, errlen)) || !(c->test = aaren_uea_load(o->test, err, errlen))) {
+    if (!(c->train = aaren_uea_load_limited(o->train, &o->limits, err, errlen)) ||
+        !(c->test = aaren_uea_load_limited(o->test, &o->limits, err, errlen))) {
         aaren_classifier_free(c);
         return NULL;
     }
@@ -443,7 +445,7 @@ aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errl
     aaren_classifier *c = calloc(1, sizeof *c);
     const char *labels = aaren_st_meta(&st, "classify.labels"), *dims = aaren_st_meta(&st, "classify.dims");
     const char *mean = aaren_st_meta(&st, "classify.mean"), *sd = aaren_st_meta(&st, "classify.std");
-    if (!c) { aaren_errf(err, errlen, "out of memory"); goto fail; }
+    if (!c) { aaren_file_err(err, errlen, path, "out of memory"); goto fail; }
     if (!labels || !dims || !mean || !sd) {
         aaren_file_err(err, errlen, path, "no classify.* metadata: not a checkpoint written by aaren classify --save");
         goto fail;
@@ -463,7 +465,7 @@ aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errl
     /* labels: C space-separated strings */
     c->label_text = malloc(strlen(labels) + 1);
     c->labels = malloc(sizeof(char *) * (size_t)c->C);
-    if (!c->label_text || !c->labels) { aaren_errf(err, errlen, "out of memory"); goto fail; }
+    if (!c->label_text || !c->labels) { aaren_file_err(err, errlen, path, "out of memory"); goto fail; }
     strcpy(c->label_text, labels);
     int k = 0;
     for (char *tok = strtok(c->label_text, " "); tok; tok = strtok(NULL, " ")) {
@@ -503,7 +505,7 @@ int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const c
     map = malloc(sizeof(int) * (size_t)d->n_classes);
     pred = malloc(sizeof(int) * (size_t)d->n_cases);
     prob = malloc(sizeof(float) * (size_t)d->n_cases);
-    if (!map || !pred || !prob) { rc = aaren_errf(err, errlen, "out of memory"); goto done; }
+    if (!map || !pred || !prob) { rc = aaren_file_err(err, errlen, path, "out of memory for %d cases", d->n_cases); goto done; }
     for (int k = 0; k < d->n_classes; k++) {
         map[k] = -1;
         for (int j = 0; j < c->C; j++) if (!strcmp(d->labels[k], c->labels[j])) map[k] = j;

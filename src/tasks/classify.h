@@ -30,6 +30,7 @@ typedef struct {
     float lr, dropout, clip, val_frac;
     uint64_t seed;
     int allow_nonfinite;         /* write non-finite predicted probabilities (else an error) */
+    aaren_uea_limits limits;     /* classes and case length accepted from the files [the defaults] */
 } aaren_classify_options;
 
 /* Aaren d_model 64, 4 heads, 2 layers, d_ff 128; batch 16, 100 epochs, patience 15,
