@@ -346,6 +346,18 @@ typedef struct {
     const char *name;      /* the task, for messages and the log ("forecast") */
 } aaren_fit_task;
 
+/* Where a run reports and keeps its state (all optional; zeroed: silent, no files). */
+typedef struct {
+    long save_every;       /* > 0: a checkpoint every this many steps (and at every epoch's end) */
+    const char *save;      /* the run checkpoint, also the task's model file (NULL: none) */
+    const char *resume;    /* a run checkpoint to continue from (NULL: start afresh) */
+    const char *log;       /* CSV log of steps and evaluations (NULL: none); cut back and appended on resume */
+    const char *options;   /* the run's options as text, kept in checkpoints (NULL: none) */
+    FILE *progress;        /* progress bar and epoch lines (NULL: silent) */
+    long log_every;        /* progress lines every this many steps (0: epoch lines only) */
+    long stop_after;       /* > 0: end this call after this many steps, as if killed (for tests of resume) */
+} aaren_fit_io;
+
 typedef struct {
     int epochs;            /* > 0 with n_train > 0: at most this many epochs */
     long steps_per_epoch;  /* 0: a full pass (the last batch may be smaller); else at most this many */
@@ -355,14 +367,7 @@ typedef struct {
     float dropout;
     uint64_t seed;         /* example order, dropout masks and the task's draws */
     uint64_t order_salt;   /* mixed into the seed of the example order (tasks differ) */
-    long save_every;       /* > 0: a checkpoint every this many steps (and at every epoch's end) */
-    const char *save;      /* the run checkpoint (NULL: none) */
-    const char *resume;    /* a run checkpoint to continue from (NULL: start afresh) */
-    const char *log;       /* CSV log of steps and evaluations (NULL: none); appended on resume */
-    const char *options;   /* the run's resolved options as text, kept in checkpoints (NULL: none) */
-    FILE *progress;        /* progress bar and epoch lines (NULL: silent) */
-    long log_every;        /* progress lines every this many steps (0: epoch lines only) */
-    long stop_after;       /* > 0: end this call after this many steps (a run cut short, for tests) */
+    aaren_fit_io io;
 } aaren_fit_options;
 
 typedef struct {

@@ -136,22 +136,22 @@ static void resume_equals(const char *label, long n_train, int epochs, long step
     aaren_fit_task ta = hooks(A, n_train), tb = hooks(B, n_train);
     aaren_fit_options o = options(epochs, steps, patience);
     CHECK(aaren_fit(&ta, &o, &full, err, sizeof err) == 0, "%s: uncut run: %s", label, err);
-    o.save = ckpt;
-    o.log = logp;
-    o.stop_after = cut;
+    o.io.save = ckpt;
+    o.io.log = logp;
+    o.io.stop_after = cut;
     CHECK(aaren_fit(&tb, &o, &part, err, sizeof err) == 0 && part.stopped, "%s: cut run: %s", label, err);
     task_free(B);
     B = task_new(3e-3f, 0.1f);   /* a fresh process: nothing carried over but the file */
     tb = hooks(B, n_train);
-    o.resume = ckpt;
-    o.stop_after = cut2;
+    o.io.resume = ckpt;
+    o.io.stop_after = cut2;
     if (cut2 > 0) {
         CHECK(aaren_fit(&tb, &o, &part, err, sizeof err) == 0 && part.stopped, "%s: second cut: %s", label, err);
         task_free(B);
         B = task_new(3e-3f, 0.1f);
         tb = hooks(B, n_train);
     }
-    o.stop_after = 0;
+    o.io.stop_after = 0;
     CHECK(aaren_fit(&tb, &o, &rest, err, sizeof err) == 0 && !rest.stopped, "%s: resumed run: %s", label, err);
     CHECK(!memcmp(params(A), params(B), n_params(A) * sizeof(float)), "%s: resumed parameters differ from the uncut run's",
           label);
@@ -221,10 +221,10 @@ static void test_wrong_checkpoint(void) {
     aaren_fit_task t = hooks(A, N_EX);
     aaren_fit_options o = options(1, 0, 0);
     aaren_fit_result r;
-    o.save = ckpt;
+    o.io.save = ckpt;
     CHECK(aaren_fit(&t, &o, &r, err, sizeof err) == 0, "fit: %s", err);
-    o.save = NULL;
-    o.resume = ckpt;
+    o.io.save = NULL;
+    o.io.resume = ckpt;
     o.batch = BATCH - 1;
     CHECK(aaren_fit(&t, &o, &r, err, sizeof err) == -1 && strstr(err, "another batch size"), "another batch: '%s'", err);
     o.batch = BATCH;
@@ -243,14 +243,14 @@ static void test_kill_during_save(void) {
     aaren_fit_task t = hooks(A, N_EX);
     aaren_fit_options o = options(400, 0, 0);
     aaren_fit_result r;
-    o.save = ckpt;
-    o.save_every = 1;
-    o.stop_after = 3;
+    o.io.save = ckpt;
+    o.io.save_every = 1;
+    o.io.stop_after = 3;
     CHECK(aaren_fit(&t, &o, &r, err, sizeof err) == 0, "first checkpoint: %s", err);
     int loads = 0;
     for (int k = 0; k < 12; k++) {
-        o.resume = ckpt;
-        o.stop_after = 0;
+        o.io.resume = ckpt;
+        o.io.stop_after = 0;
         const pid_t pid = fork();
         if (pid == 0) {
             aaren_fit(&t, &o, &r, err, sizeof err);
@@ -263,9 +263,9 @@ static void test_kill_during_save(void) {
         task *B = task_new(3e-3f, 0);
         aaren_fit_task tb = hooks(B, N_EX);
         aaren_fit_options ob = o;
-        ob.save = NULL;
+        ob.io.save = NULL;
         ob.epochs = 1;   /* the file's state decides; one epoch or fewer remains or the run is done */
-        ob.stop_after = 1;
+        ob.io.stop_after = 1;
         const int rc = aaren_fit(&tb, &ob, &r, err, sizeof err);
         loads += rc == 0;
         CHECK(rc == 0 || strstr(err, "epochs"), "kill %d: the checkpoint left behind does not load: %s", k, err);

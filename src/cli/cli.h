@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include "aaren.h"
 
-#define CLI_MAX_OPTS 32
+#define CLI_MAX_OPTS 96
 
 /* Parsed "--key value" options and "--flag" switches of one command. */
 typedef struct {
     const char *cmd;
     int n;
     const char *key[CLI_MAX_OPTS], *val[CLI_MAX_OPTS];
+    int is_flag[CLI_MAX_OPTS];
     const char *positional[4];
     int n_positional;
 } cli_args;
@@ -79,6 +80,28 @@ int cli_wait(pid_t pid);   /* the child's exit code; -1 when it did not exit nor
 /* Runs CLI_PYTHON <python dir>/script args... (args NULL-terminated, at most 13) and waits;
  * prints why on failure. The exit code, or -1. */
 int cli_run_python(const char *cmd, const char *script, const char *const *args);
+
+/* ---- what every training command takes (aaren_fit) ---- */
+#define CLI_FIT_VALUED "save", "save-every", "resume", "log", "stop-after", "config"
+#define CLI_FIT_HELP \
+    "run (every training command):\n" \
+    "  --save F.safetensors    the run checkpoint: at every epoch's end (and --save-every N steps),\n" \
+    "                          written all or nothing; at the end it holds the trained model\n" \
+    "  --save-every N          also a checkpoint every N optimizer steps\n" \
+    "  --resume F.safetensors  continue a run from its checkpoint: the same result, to the last\n" \
+    "                          bit, as the run that was never stopped (same options and data)\n" \
+    "  --log F.csv             one row per step (loss, lr, gradient norm, tokens/s) and per\n" \
+    "                          evaluation; draw it with python/plot_log.py\n" \
+    "  --config F              '--option value' lines (# comments) read first; the command line\n" \
+    "                          overrides them; checkpoints keep the options in force\n" \
+    "  --stop-after N          end after N steps with a checkpoint, as if killed (tests resume)\n"
+/* Fills io from --save, --save-every, --resume, --log, --stop-after and --quiet (progress on
+ * stdout unless quiet); io->options is cli_options_text. 0, or prints an error and returns -1. */
+int cli_fit_io(const cli_args *a, aaren_fit_io *io);
+/* The options in force that decide a result (not where it is written), one "--key value" line
+ * each, last value of a repeated option; a static buffer. Rerunning with it as --config
+ * reproduces the run. */
+const char *cli_options_text(const cli_args *a);
 
 double cli_now(void);   /* seconds, monotonic */
 

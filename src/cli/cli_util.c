@@ -27,10 +27,9 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
     return 1;
 }
 
-int cli_parse(cli_args *a, const char *cmd, int argc, char **argv, const char *const *valued,
-              const char *const *flags) {
-    memset(a, 0, sizeof *a);
-    a->cmd = cmd;
+/* Adds argv's options and arguments to a. */
+static int parse_tokens(cli_args *a, const char *cmd, int argc, char **argv, const char *const *valued,
+                        const char *const *flags) {
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) return 1;
@@ -55,6 +54,7 @@ int cli_parse(cli_args *a, const char *cmd, int argc, char **argv, const char *c
             a->val[a->n++] = v;
         } else if ((k = in_list(flags, name)) && !eq) {
             a->key[a->n] = k;
+            a->is_flag[a->n] = 1;
             a->val[a->n++] = "1";
         } else {
             cli_fail(cmd, "unknown option '%s' (see 'aaren %s --help')", s, cmd);
@@ -62,6 +62,70 @@ int cli_parse(cli_args *a, const char *cmd, int argc, char **argv, const char *c
         }
     }
     return 0;
+}
+
+enum { CONFIG_BYTES = 1 << 16, CONFIG_TOKENS = 2 * CLI_MAX_OPTS };
+static char config_text[CONFIG_BYTES];
+static char *config_argv[CONFIG_TOKENS];
+
+/* The lines of a --config file as tokens: "--key value" (the value is the rest of the line,
+ * trimmed) or "--flag"; blank lines and lines starting with '#' are skipped. */
+static int read_config(const char *cmd, const char *path, int *n_tokens) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return cli_fail(cmd, "--config %s: cannot open: %s", path, strerror(errno)), -1;
+    const size_t n = fread(config_text, 1, CONFIG_BYTES - 1, f);
+    const int big = !feof(f);
+    fclose(f);
+    if (big) return cli_fail(cmd, "--config %s: larger than %d bytes", path, CONFIG_BYTES - 1), -1;
+    config_text[n] = '\0';
+    if (memchr(config_text, '\0', n)) return cli_fail(cmd, "--config %s: a NUL byte in the file", path), -1;
+    int k = 0, line = 0;
+    for (char *p = config_text; *p;) {
+        char *end = p + strcspn(p, "\r\n");
+        const int last = *end == '\0';
+        *end = '\0';
+        line++;
+        while (*p == ' ' || *p == '\t') p++;
+        char *q = p + strlen(p);
+        while (q > p && (q[-1] == ' ' || q[-1] == '\t')) *--q = '\0';
+        if (*p && *p != '#') {
+            if (strncmp(p, "--", 2) || !p[2])
+                return cli_fail(cmd, "--config %s: line %d: expected '--option value' or '--flag', got '%.60s'", path, line, p), -1;
+            if (k + 2 > CONFIG_TOKENS) return cli_fail(cmd, "--config %s: more than %d options", path, CONFIG_TOKENS / 2), -1;
+            char *v = p + strcspn(p, " \t");
+            config_argv[k++] = p;
+            if (*v) {
+                *v++ = '\0';
+                while (*v == ' ' || *v == '\t') v++;
+                if (!strcmp(p, "--config")) return cli_fail(cmd, "--config %s: line %d: a config file cannot name another", path, line), -1;
+                config_argv[k++] = v;
+            }
+        }
+        p = last ? end : end + 1;
+    }
+    *n_tokens = k;
+    return 0;
+}
+
+int cli_parse(cli_args *a, const char *cmd, int argc, char **argv, const char *const *valued,
+              const char *const *flags) {
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    const char *config = NULL;
+    if (in_list(valued, "config"))   /* the config file first: the command line overrides it */
+        for (int i = 0; i < argc; i++) {
+            if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+            if (!strcmp(argv[i], "--config") && i + 1 < argc) config = argv[i + 1];
+            else if (!strncmp(argv[i], "--config=", 9)) config = argv[i] + 9;
+        }
+    if (config) {
+        int k = 0;
+        if (read_config(cmd, config, &k)) return -1;
+        const int rc = parse_tokens(a, cmd, k, config_argv, valued, flags);
+        if (rc) return rc;
+        if (a->n_positional) return cli_fail(cmd, "--config %s: holds an argument that is not an option", config), -1;
+    }
+    return parse_tokens(a, cmd, argc, argv, valued, flags);
 }
 
 const char *cli_get(const cli_args *a, const char *key) {
@@ -312,5 +376,42 @@ int cli_check_outputs(const cli_args *a, const char *const *outs) {
             return -1;
         }
     }
+    return 0;
+}
+
+/* Options that say where a run writes, not what it computes: left out of the options text. */
+static const char *const io_keys[] = {"save", "save-every", "resume", "log", "stop-after", "config", "results-csv", "quiet",
+                                      "plot", "confusion", "predictions", "log-every", NULL};
+
+const char *cli_options_text(const cli_args *a) {
+    static char text[8192];
+    size_t at = 0;
+    text[0] = '\0';
+    for (int i = 0; i < a->n; i++) {
+        if (in_list(io_keys, a->key[i])) continue;
+        int later = 0;   /* the last value of a repeated option is the one in force */
+        for (int j = i + 1; j < a->n && !later; j++) later = !strcmp(a->key[i], a->key[j]);
+        if (later) continue;
+        const int n = a->is_flag[i] ? snprintf(text + at, sizeof text - at, "--%s\n", a->key[i])
+                                    : snprintf(text + at, sizeof text - at, "--%s %s\n", a->key[i], a->val[i]);
+        if (n < 0 || (size_t)n >= sizeof text - at) break;
+        at += (size_t)n;
+    }
+    return text;
+}
+
+int cli_fit_io(const cli_args *a, aaren_fit_io *io) {
+    long every = 0, stop = 0;
+    memset(io, 0, sizeof *io);
+    if (cli_int(a, "save-every", 0, 0, 1000000000000L, &every) || cli_int(a, "stop-after", 0, 0, 1000000000000L, &stop))
+        return -1;
+    io->save_every = every;
+    io->stop_after = stop;
+    io->save = cli_get(a, "save");
+    io->resume = cli_get(a, "resume");
+    io->log = cli_get(a, "log");
+    io->options = cli_options_text(a);
+    io->progress = cli_flag(a, "quiet") ? NULL : stdout;
+    if (every && !io->save) return cli_fail(a->cmd, "--save-every needs --save FILE"), -1;
     return 0;
 }

@@ -28,7 +28,6 @@ static const char *classify_help =
     "  --epochs N [100]  --patience N [15]  --batch B [16]  --lr X [1e-3, constant]\n"
     "  --dropout P [0.1]  --clip X [4, gradient norm]  --val-frac F [0.2]  --seed S [1]\n"
     "output:\n"
-    "  --save F.safetensors    the trained model with its labels and standardisation\n"
     "  --confusion PREFIX      PREFIX.csv (TEST confusion counts) and PREFIX.png (needs\n"
     "                          /usr/bin/python3 with matplotlib)\n"
     "  --results-csv F         append one row with this run's settings and metrics\n"
@@ -36,13 +35,14 @@ static const char *classify_help =
     "  --predictions OUT.csv   one row per predicted case: case, label, predicted, probability\n"
     "  --allow-nonfinite       write OUT.csv even when a probability is nan or inf (by default\n"
     "                          that is an error naming the case, and OUT.csv is not written)\n"
-    "  --quiet                 no per-epoch lines\n";
+    "  --quiet                 no per-epoch lines\n"
+    CLI_FIT_HELP;
 
 static const char *const classify_valued[] = {"data", "train", "test", "max-classes", "max-len", "arch", "d-model",
                                               "n-heads", "n-layers",
                                               "d-ff", "norm", "activation", "epochs", "patience", "batch", "lr",
-                                              "dropout", "clip", "val-frac", "seed", "save", "confusion",
-                                              "results-csv", "predict", "predictions", "model", NULL};
+                                              "dropout", "clip", "val-frac", "seed", "confusion",
+                                              "results-csv", "predict", "predictions", "model", CLI_FIT_VALUED, NULL};
 static const char *const classify_flags[] = {"quiet", "allow-nonfinite", NULL};
 
 static void print_confusion(const aaren_classifier *c, const long *m) {
@@ -154,8 +154,10 @@ int cmd_classify(int argc, char **argv) {
         if (cut) *cut = 0;
     }
     long ep, pat, batch, seed, mc;
-    if (cli_int(&a, "epochs", 100, 1, 100000, &ep) || cli_int(&a, "patience", 15, 1, 100000, &pat) ||
-        cli_int(&a, "batch", 16, 1, 4096, &batch) || cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) ||
+    aaren_fit_io io;
+    if (cli_int(&a, "epochs", o.epochs, 1, 100000, &ep) || cli_int(&a, "patience", o.patience, 1, 100000, &pat) ||
+        cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) ||
+        cli_fit_io(&a, &io) ||
         cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) || cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) ||
         cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) || cli_float(&a, "val-frac", o.val_frac, 0, 0.9f, &o.val_frac) ||
         cli_int(&a, "max-classes", o.limits.max_classes, 1, AAREN_UEA_CLASSES_CEIL, &mc) ||
@@ -176,16 +178,17 @@ int cmd_classify(int argc, char **argv) {
            o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, aaren_threads());
     long *m = malloc(sizeof(long) * C * C);
     aaren_classify_result r;
-    rc = m ? aaren_classifier_run(c, &r, m, cli_flag(&a, "quiet") ? NULL : stdout, err, sizeof err)
-           : (snprintf(err, sizeof err, "out of memory"), -1);
-    if (!rc) {
+    rc = m ? aaren_classifier_run(c, &r, m, &io, err, sizeof err) : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (!rc && r.stopped) {
+        printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);
+    } else if (!rc) {
         printf("split of TRAIN: %d training, %d validation cases (stratified, seed %llu)\n", r.n_train, r.n_val,
                (unsigned long long)o.seed);
         printf("test accuracy %.4f  loss %.4f   (majority class: %.4f)   val accuracy %.4f   best epoch %d of %d, %.1f s\n",
                r.test_acc, r.test_loss, r.majority_acc, r.val_acc, r.best_epoch, r.epochs_run, r.seconds);
         print_confusion(c, m);
         const char *save = cli_get(&a, "save"), *conf = cli_get(&a, "confusion"), *csv = cli_get(&a, "results-csv");
-        if (save && (rc = aaren_classifier_save(c, save, err, sizeof err)) == 0) printf("saved %s\n", save);
+        if (save) printf("saved %s\n", save);
         if (!rc && csv) rc = append_result(csv, &o, &r, name, err, sizeof err);
         if (rc) {
             cli_fail("classify", "%s", err);

@@ -94,7 +94,7 @@ int demo_forecast(int argc, char **argv) {
         }
         printf("== training %s\n", aaren_arch_name(arch));
         fflush(stdout);
-        if (aaren_forecaster_run(fc[arch], &r[arch], stdout, err, sizeof err)) { rc = cli_fail("demo", "%s", err); break; }
+        if (aaren_forecaster_run(fc[arch], &r[arch], &(aaren_fit_io){.progress = stdout}, err, sizeof err)) { rc = cli_fail("demo", "%s", err); break; }
         char prefix[1024];
         snprintf(prefix, sizeof prefix, "%s/forecast_%s", out, aaren_arch_name(arch));
         if ((rc = forecast_plot_window(fc[arch], 0, prefix, cli_flag(&a, "allow-nonfinite")))) break;

@@ -22,19 +22,19 @@ static const char *forecast_help =
     "  --epochs N [10]  --patience N [3]  --steps-per-epoch N [300; 0 = every window]\n"
     "  --batch B [32]  --lr X [1e-3, halved every epoch]  --dropout P [0.1]  --seed S [1]\n"
     "output:\n"
-    "  --save F.safetensors    the trained model\n"
     "  --plot PREFIX           PREFIX.csv (history, truth, forecast of one test window, in the\n"
     "                          file's units) and PREFIX.png (needs /usr/bin/python3 + matplotlib)\n"
     "  --window I [0]          which test window to plot\n"
     "  --allow-nonfinite       plot a forecast holding nan or inf (by default that is an error\n"
     "                          naming the first such value, and PREFIX.csv is not written)\n"
     "  --results-csv F         append one row with this run's settings and metrics\n"
-    "  --quiet                 no per-epoch lines\n";
+    "  --quiet                 no per-epoch lines\n"
+    CLI_FIT_HELP;
 
 static const char *const forecast_valued[] = {"data", "seq-len", "pred-len", "features", "target", "arch",
                                               "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                               "epochs", "patience", "steps-per-epoch", "batch", "lr", "dropout",
-                                              "seed", "save", "plot", "window", "results-csv", NULL};
+                                              "seed", "plot", "window", "results-csv", CLI_FIT_VALUED, NULL};
 static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", NULL};
 
 /* Appends one run to a CSV file, writing the header first when the file is new. */
@@ -110,10 +110,12 @@ int cmd_forecast(int argc, char **argv) {
     o.data = cli_need(&a, "data");
     if (!o.data) return 2;
     long seq, pred, ep, pat, spe, batch, seed, window;
-    if (cli_int(&a, "seq-len", 96, 1, 100000, &seq) || cli_int(&a, "pred-len", 96, 1, 100000, &pred) ||
-        cli_int(&a, "epochs", 10, 1, 100000, &ep) || cli_int(&a, "patience", 3, 1, 100000, &pat) ||
-        cli_int(&a, "steps-per-epoch", 300, 0, 100000000, &spe) || cli_int(&a, "batch", 32, 1, 4096, &batch) ||
-        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_int(&a, "window", 0, 0, 100000000, &window))
+    aaren_fit_io io;
+    if (cli_int(&a, "seq-len", o.ts.seq_len, 1, 100000, &seq) || cli_int(&a, "pred-len", o.ts.pred_len, 1, 100000, &pred) ||
+        cli_int(&a, "epochs", o.epochs, 1, 100000, &ep) || cli_int(&a, "patience", o.patience, 1, 100000, &pat) ||
+        cli_int(&a, "steps-per-epoch", o.steps_per_epoch, 0, 100000000, &spe) ||
+        cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) ||
+        cli_int(&a, "window", 0, 0, 100000000, &window) || cli_fit_io(&a, &io))
         return 2;
     o.ts.seq_len = (int)seq; o.ts.pred_len = (int)pred; o.epochs = (int)ep; o.patience = (int)pat;
     o.steps_per_epoch = spe; o.batch = (int)batch; o.seed = (uint64_t)seed;
@@ -143,12 +145,14 @@ int cmd_forecast(int argc, char **argv) {
     printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d; %d threads\n", aaren_arch_name(o.enc.arch), o.enc.d_model,
            o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, aaren_threads());
     aaren_forecast_result r;
-    rc = aaren_forecaster_run(fc, &r, cli_flag(&a, "quiet") ? NULL : stdout, err, sizeof err);
-    if (!rc) {
+    rc = aaren_forecaster_run(fc, &r, &io, err, sizeof err);
+    if (!rc && r.stopped) {
+        printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);
+    } else if (!rc) {
         printf("test MSE %.4f  MAE %.4f   (repeat last value: MSE %.4f  MAE %.4f)   best epoch %d of %d, %.1f s\n",
                r.test_mse, r.test_mae, r.naive_mse, r.naive_mae, r.best_epoch, r.epochs_run, r.seconds);
         const char *save = cli_get(&a, "save"), *plot = cli_get(&a, "plot"), *csv = cli_get(&a, "results-csv");
-        if (save && (rc = aaren_forecaster_save(fc, save, err, sizeof err)) == 0) printf("saved %s\n", save);
+        if (save) printf("saved %s\n", save);
         if (!rc && csv) rc = append_result(csv, &o, &r, feat, err, sizeof err);
         if (rc) cli_fail("forecast", "%s", err);
         else if (plot) rc = forecast_plot_window(fc, window, plot, cli_flag(&a, "allow-nonfinite"));   /* prints its own error */

@@ -22,8 +22,7 @@ struct aaren_classifier {
     double *mean, *sd;          /* [dims] standardisation */
     float *x;                   /* [max_batch, max_len, dims] one batch, zero-padded */
     int *lab, *lens;            /* [max_batch] */
-    float *best;                /* [n_trainable] parameters of the best epoch */
-    void *block;                /* the allocation behind tr .. best */
+    void *block;                /* the allocation behind mean .. test_map */
 };
 
 void aaren_classify_options_init(aaren_classify_options *o) {
@@ -137,13 +136,12 @@ static void split_train(aaren_classifier *c) {
     }
 }
 
-/* The one working block: standardisation, batch buffers, best parameters and the index
+/* The one working block: standardisation, batch buffers and the index
  * lists, for batches of max_batch cases up to max_len steps and n_train TRAIN cases. When
  * a block exists already (growing to longer cases), everything but the batch is kept. */
 static int alloc_block(aaren_classifier *c, int n_train, char *err, size_t errlen) {
-    const size_t n = aaren_model_n_trainable(aaren_seqmodel_encoder(c->sm));
     const size_t B = (size_t)c->max_batch, n_map = c->test ? (size_t)c->test->n_classes : 0;
-    const size_t bytes = sizeof(double) * 2 * c->dims + sizeof(float) * (B * c->max_len * c->dims + n) +
+    const size_t bytes = sizeof(double) * 2 * c->dims + sizeof(float) * (B * c->max_len * c->dims) +
                          sizeof(int) * (3 * (size_t)n_train + 2 * B + n_map);
     char *p = malloc(bytes);
     if (!p) return aaren_errf(err, errlen, "out of memory");
@@ -151,19 +149,17 @@ static int alloc_block(aaren_classifier *c, int n_train, char *err, size_t errle
     double *mean = (double *)p, *sd = mean + c->dims;
     p += sizeof(double) * 2 * c->dims;
     float *x = (float *)p; p += sizeof(float) * B * c->max_len * c->dims;
-    float *best = (float *)p; p += sizeof(float) * n;
     int *lab = (int *)p, *lens = lab + B, *tr = lens + B, *va = tr + n_train;
     int *test_map = va + 2 * (size_t)n_train;   /* va, then split_train's scratch */
     if (had) {
         memcpy(mean, c->mean, sizeof(double) * c->dims);
         memcpy(sd, c->sd, sizeof(double) * c->dims);
-        memcpy(best, c->best, sizeof(float) * n);
         memcpy(tr, c->tr, sizeof(int) * 3 * (size_t)n_train);
         memcpy(test_map, c->test_map, sizeof(int) * n_map);
         free(c->block);
     }
     c->block = mean;
-    c->mean = mean; c->sd = sd; c->x = x; c->best = best;
+    c->mean = mean; c->sd = sd; c->x = x;
     c->lab = lab; c->lens = lens; c->tr = tr; c->va = va; c->test_map = test_map;
     return aaren_seqmodel_reserve(c->sm, c->max_batch, c->max_len, n_train > 0, err, errlen);
 }
@@ -243,24 +239,6 @@ static int load_batch(aaren_classifier *c, const aaren_uea *d, const int *idx, i
     return N;
 }
 
-static double train_batch(aaren_classifier *c, int B, int N, uint64_t seed, char *err, size_t errlen) {
-    aaren_model *enc = aaren_seqmodel_encoder(c->sm);
-    aaren_model_zero_grad(enc);
-    aaren_model_set_dropout(enc, c->o.dropout, seed);
-    const float *p = aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen);
-    if (!p) { aaren_model_set_dropout(enc, 0, 0); return NAN; }
-    const float loss = aaren_seqmodel_loss_ce(c->sm, c->lab, c->lens, 1);
-    const int rc = aaren_seqmodel_backward(c->sm, err, errlen);
-    aaren_model_set_dropout(enc, 0, 0);
-    if (rc) return NAN;
-    const float norm = aaren_adamw_step(c->opt, aaren_model_params(enc), aaren_model_grads(enc));
-    if (!isfinite(norm) || !isfinite(loss)) {
-        aaren_errf(err, errlen, "classify: training diverged (loss %g, gradient norm %g); try a lower --lr", (double)loss, (double)norm);
-        return NAN;
-    }
-    return loss;
-}
-
 /* Accuracy and mean cross-entropy of the model over cases idx[0..n) of d (labels through
  * map when given); pred [n] and confusion [C * C] are optional. The batch's probability of
  * the predicted class goes to prob [n] when given. */
@@ -301,69 +279,71 @@ static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int
     return 0;
 }
 
-int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, FILE *log,
+/* The engine's batch (aaren_fit): training cases c->tr[idx[b]], forward at each case's last
+ * valid step, cross-entropy, backward. */
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+    aaren_classifier *c = ctx;
+    int *cases = c->va + c->train->n_cases;   /* the block's scratch after va (n_cases ints) */
+    (void)rng;
+    *tokens = 0;
+    for (int b = 0; b < B; b++) {
+        cases[b] = c->tr[idx[b]];
+        *tokens += c->train->len[cases[b]];
+    }
+    const int N = load_batch(c, c->train, cases, B, NULL);
+    if (!aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen)) return -1;
+    *loss = aaren_seqmodel_loss_ce(c->sm, c->lab, c->lens, 1);
+    return aaren_seqmodel_backward(c->sm, err, errlen);
+}
+
+/* Validation accuracy decides (higher is better), its loss breaks ties. */
+static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
+    aaren_classifier *c = ctx;
+    double acc = NAN, loss = NAN;
+    if (evaluate(c, c->train, c->va, c->n_va, NULL, &acc, &loss, NULL, NULL, NULL, err, errlen)) return -1;
+    ev->score = -acc;
+    ev->tie = loss;
+    ev->n = 2;
+    ev->name[0] = "val loss";
+    ev->value[0] = loss;
+    ev->name[1] = "val acc";
+    ev->value[1] = acc;
+    return 0;
+}
+
+static int classifier_to_st(const aaren_classifier *c, aaren_st *st);
+static int fit_save(void *ctx, aaren_st *st) { return classifier_to_st(ctx, st); }
+
+int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, const aaren_fit_io *io,
                          char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     if (!c->train || !c->opt) return aaren_errf(err, errlen, "classify: this classifier has no training data");
     const double t0 = aaren_now_s();
-    aaren_model *enc = aaren_seqmodel_encoder(c->sm);
-    const size_t n = aaren_model_n_trainable(enc);
     const aaren_uea *tr = c->train;
-    r->n_params = n;
+    r->n_params = aaren_model_n_trainable(aaren_seqmodel_encoder(c->sm));
     r->n_train = c->n_tr;
     r->n_val = c->n_va;
     r->n_test = c->test->n_cases;
-    uint64_t rng = c->o.seed * 0x9E3779B97F4A7C15ull + 41;
-    double best_acc = -1, best_loss = INFINITY;
-    int bad = 0;
-    long step = 0;
-    memcpy(c->best, aaren_model_params(enc), n * sizeof(float));
-    for (int ep = 1; ep <= c->o.epochs; ep++) {
-        for (int i = c->n_tr - 1; i > 0; i--) {
-            const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
-            const int t = c->tr[i]; c->tr[i] = c->tr[j]; c->tr[j] = t;
-        }
-        const double te = aaren_now_s();
-        double sum = 0;
-        int batches = 0;
-        for (int i0 = 0; i0 < c->n_tr; i0 += c->max_batch, step++, batches++) {
-            const int B = c->n_tr - i0 < c->max_batch ? c->n_tr - i0 : c->max_batch;
-            const int N = load_batch(c, tr, c->tr + i0, B, NULL);
-            const double l = train_batch(c, B, N, c->o.seed * 1000003ull + (uint64_t)step, err, errlen);
-            if (isnan(l)) return -1;
-            sum += l;
-        }
-        double va, vl;
-        if (c->n_va > 0) {
-            if (evaluate(c, tr, c->va, c->n_va, NULL, &va, &vl, NULL, NULL, NULL, err, errlen)) return -1;
-        } else {   /* no validation part: select on the training loss */
-            va = 0;
-            vl = sum / batches;
-        }
-        r->epochs_run = ep;
-        const int improved = va > best_acc || (va == best_acc && vl < best_loss);
-        if (improved) {
-            best_acc = va;
-            best_loss = vl;
-            r->best_epoch = ep;
-            bad = 0;
-            memcpy(c->best, aaren_model_params(enc), n * sizeof(float));
-        } else {
-            bad++;
-        }
-        if (log) {
-            fprintf(log, "epoch %3d  train loss %.4f  val loss %.4f  val acc %.4f%s  %.1f s\n", ep, sum / batches, vl, va,
-                    improved ? " *" : "  ", aaren_now_s() - te);
-            fflush(log);
-        }
-        if (bad >= c->o.patience) {
-            if (log) fprintf(log, "early stop: no validation improvement for %d epochs\n", bad);
-            break;
-        }
-    }
-    memcpy(aaren_model_params(enc), c->best, n * sizeof(float));
-    r->val_acc = c->n_va > 0 ? best_acc : NAN;
-    r->val_loss = best_loss;
+    /* without a validation part the epoch's training loss decides */
+    const aaren_fit_task t = {c, aaren_seqmodel_encoder(c->sm), c->opt, c->n_tr, fit_batch,
+                              c->n_va > 0 ? fit_validate : NULL, fit_save, "classify"};
+    aaren_fit_options fo;
+    aaren_fit_options_init(&fo);
+    fo.epochs = c->o.epochs;
+    fo.batch = c->max_batch;
+    fo.patience = c->o.patience;
+    fo.dropout = c->o.dropout;
+    fo.seed = c->o.seed;
+    fo.order_salt = 41;
+    if (io) fo.io = *io;
+    aaren_fit_result fr;
+    if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
+    r->epochs_run = fr.epochs_run;
+    r->best_epoch = fr.best_epoch;
+    r->val_acc = c->n_va > 0 ? -fr.best_score : NAN;
+    r->val_loss = fr.best_tie;
+    r->stopped = fr.stopped;
+    if (fr.stopped) return 0;
     if (evaluate(c, c->test, NULL, c->test->n_cases, c->test_map, &r->test_acc, &r->test_loss, NULL, NULL, confusion,
                  err, errlen))
         return -1;
@@ -391,9 +371,8 @@ static char *join_doubles(const double *v, int n) {
     return s;
 }
 
-int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen) {
-    aaren_st st;
-    aaren_st_init(&st);
+/* The model's tensors and classify.* metadata (labels, dimensions, standardisation). */
+static int classifier_to_st(const aaren_classifier *c, aaren_st *st) {
     size_t len = 1;
     for (int k = 0; k < c->C; k++) len += strlen(c->labels[k]) + 1;
     char *labels = malloc(len), *mean = join_doubles(c->mean, c->dims), *sd = join_doubles(c->sd, c->dims);
@@ -403,15 +382,22 @@ int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err
         for (int k = 0; k < c->C; k++) p += sprintf(p, k ? " %s" : "%s", c->labels[k]);
         char dims[32];
         snprintf(dims, sizeof dims, "%d", c->dims);
-        rc = aaren_seqmodel_to_st(c->sm, &st) || aaren_st_set_meta(&st, "classify.labels", labels) ||
-             aaren_st_set_meta(&st, "classify.dims", dims) || aaren_st_set_meta(&st, "classify.mean", mean) ||
-             aaren_st_set_meta(&st, "classify.std", sd) ||
-             (c->train && aaren_st_set_meta(&st, "classify.train", c->o.train));
+        rc = aaren_seqmodel_to_st(c->sm, st) || aaren_st_set_meta(st, "classify.labels", labels) ||
+             aaren_st_set_meta(st, "classify.dims", dims) || aaren_st_set_meta(st, "classify.mean", mean) ||
+             aaren_st_set_meta(st, "classify.std", sd) ||
+             (c->train && aaren_st_set_meta(st, "classify.train", c->o.train));
     }
+    free(labels); free(mean); free(sd);
+    return rc ? -1 : 0;
+}
+
+int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    int rc = classifier_to_st(c, &st);
     if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);
-    free(labels); free(mean); free(sd);
     return rc ? -1 : 0;
 }
 

@@ -45,6 +45,7 @@ typedef struct {
     int n_train, n_val, n_test;
     double seconds;              /* training and evaluation */
     size_t n_params;
+    int stopped;                 /* io->stop_after ended the run early: no test figures */
 } aaren_classify_result;
 
 typedef struct aaren_classifier aaren_classifier;
@@ -60,10 +61,10 @@ int aaren_classifier_n_classes(const aaren_classifier *c);
 const char *aaren_classifier_label(const aaren_classifier *c, int k);
 const aaren_uea *aaren_classifier_test_data(const aaren_classifier *c);
 
-/* Trains with early stopping and evaluates on TEST; progress lines go to log (NULL: silent).
- * confusion [n_classes * n_classes] (NULL: not wanted) receives TEST counts, row = true
- * class, column = predicted. */
-int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, FILE *log,
+/* Trains with early stopping (aaren_fit: checkpoints, resume, log and progress as io says;
+ * NULL: silent) and evaluates on TEST. confusion [n_classes * n_classes] (NULL: not wanted)
+ * receives TEST counts, row = true class, column = predicted. */
+int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, const aaren_fit_io *io,
                          char *err, size_t errlen);
 /* Predicts every case of a `.ts` file (its labels must be among the model's). out_csv (NULL:
  * none) receives one row per case: case, true label, predicted label, its probability; a

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "io/common.h"
-#include "model/rng.h"
 #include "tasks/forecast.h"
 
 #define NORM_EPS 1e-5
@@ -15,11 +14,10 @@ struct aaren_forecaster {
     aaren_seqmodel *sm;
     aaren_adamw *opt;
     int L, H, c_in, c_data, c_out, d_in;   /* seq_len, pred_len, input width, data channels, outputs */
-    long *order;            /* [n_train_windows] shuffled window indices */
+    long *idx;              /* [B] window indices of an evaluation batch */
     float *x, *y;           /* [B, L, d_in], [B, H, c_out] a batch as stored (dataset-scaled) */
     float *xn;              /* [B, L, d_in] the batch normalised per window */
     float *mu, *sd;         /* [B, c_data] per-window statistics */
-    float *best;            /* [n_trainable] parameters of the best validation epoch */
     void *block;            /* the one allocation behind the buffers above */
 };
 
@@ -69,7 +67,8 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     aaren_seqmodel_init(f->sm, o->seed);
     const size_t B = (size_t)o->batch, n = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
     const long nw = aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);
-    const long spe = o->steps_per_epoch > 0 ? o->steps_per_epoch : (nw / o->batch > 0 ? nw / o->batch : 1);
+    const long full = (nw + o->batch - 1) / o->batch;   /* the engine's epoch (aaren_fit) */
+    const long spe = o->steps_per_epoch > 0 && o->steps_per_epoch < full ? o->steps_per_epoch : full;
     aaren_optim_config oc = aaren_optim_default();
     oc.lr = o->lr;
     oc.weight_decay = 0;
@@ -78,22 +77,21 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     oc.step_size = spe;
     oc.gamma = 0.5f;
     f->opt = aaren_adamw_new(n, &oc, err, errlen);
-    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data + n;
-    f->block = malloc(floats * sizeof(float) + ((size_t)nw + B + 1) * sizeof(long));
+    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data;
+    /* [idx: B longs][x][xn][y][mu][sd]: the longs first, so every array is aligned */
+    f->block = malloc(B * sizeof(long) + floats * sizeof(float));
     if (!f->opt || !f->block) {
         if (f->opt) aaren_errf(err, errlen, "out of memory");
         aaren_forecaster_free(f);
         return NULL;
     }
-    float *p = f->block;
+    f->idx = f->block;
+    float *p = (float *)(f->idx + B);
     f->x = p; p += B * f->L * f->d_in;
     f->xn = p; p += B * f->L * f->d_in;
     f->y = p; p += B * f->H * f->c_out;
     f->mu = p; p += B * f->c_data;
-    f->sd = p; p += B * f->c_data;
-    f->best = p;
-    f->order = (long *)f->block + (floats * sizeof(float) + sizeof(long) - 1) / sizeof(long);   /* after the floats, aligned */
-    for (long i = 0; i < nw; i++) f->order[i] = i;
+    f->sd = p;
     return f;
 }
 
@@ -136,40 +134,51 @@ static int load_batch(aaren_forecaster *f, int split, const long *idx, int B) {
     return aaren_ts_batch(f->ts, split, idx, B, f->x, f->y);
 }
 
-/* One optimisation step on the batch in x, y; returns the loss. */
-static double train_step(aaren_forecaster *f, int B, uint64_t seed, char *err, size_t errlen) {
-    aaren_model *enc = aaren_seqmodel_encoder(f->sm);
-    aaren_model_zero_grad(enc);
-    aaren_model_set_dropout(enc, f->o.dropout, seed);
+/* The engine's batch (aaren_fit): windows idx of the training split, forward, MSE in the
+ * dataset's scale (the de-normalised forecast against the target), backward. */
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+    aaren_forecaster *f = ctx;
+    (void)rng;
+    if (load_batch(f, AAREN_TS_TRAIN, idx, B)) return aaren_errf(err, errlen, "forecast: cannot read training windows");
     const float *p = predict_batch(f, B, err, errlen);
-    if (!p) { aaren_model_set_dropout(enc, 0, 0); return NAN; }
+    if (!p) return -1;
     float *g = aaren_seqmodel_grad_output(f->sm);
     const size_t count = (size_t)B * f->H * f->c_out;
-    double loss = 0;
+    double se = 0;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < f->H; h++)
             for (int j = 0; j < f->c_out; j++) {
                 const size_t i = ((size_t)b * f->H + h) * f->c_out + j;
                 const double d = denorm(f, p, b, h, j) - f->y[i];
-                loss += d * d;
+                se += d * d;
                 g[i] = (float)(2 * d / (double)count * f->sd[b * f->c_data + out_channel(f, j)]);
             }
-    const int rc = aaren_seqmodel_backward(f->sm, err, errlen);
-    aaren_model_set_dropout(enc, 0, 0);
-    if (rc) return NAN;
-    const float norm = aaren_adamw_step(f->opt, aaren_model_params(enc), aaren_model_grads(enc));
-    if (!isfinite(norm) || !isfinite(loss)) {
-        aaren_errf(err, errlen, "forecast: training diverged (loss %g, gradient norm %g); try a lower --lr", loss / count, (double)norm);
-        return NAN;
-    }
-    return loss / (double)count;
+    *loss = se / (double)count;
+    *tokens = (long)B * f->L;
+    return aaren_seqmodel_backward(f->sm, err, errlen);
 }
+
+static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
+    aaren_forecaster *f = ctx;
+    double mse, mae;
+    if (aaren_forecaster_evaluate(f, AAREN_TS_VAL, &mse, &mae, NULL, NULL, err, errlen)) return -1;
+    ev->score = ev->tie = mse;
+    ev->n = 2;
+    ev->name[0] = "val MSE";
+    ev->value[0] = mse;
+    ev->name[1] = "val MAE";
+    ev->value[1] = mae;
+    return 0;
+}
+
+static int forecaster_to_st(const aaren_forecaster *f, aaren_st *st);
+static int fit_save(void *ctx, aaren_st *st) { return forecaster_to_st(ctx, st); }
 
 int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
                               double *naive_mse, double *naive_mae, char *err, size_t errlen) {
     const long nw = aaren_ts_n_windows(f->ts, split);
     const int B = f->o.batch;
-    long *idx = f->order + aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);   /* [B] scratch after the order */
+    long *idx = f->idx;
     double se = 0, ae = 0, nse = 0, nae = 0;
     size_t count = 0;
     for (long w0 = 0; w0 < nw; w0 += B) {
@@ -197,60 +206,29 @@ int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, doubl
     return 0;
 }
 
-int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *log, char *err, size_t errlen) {
+int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, const aaren_fit_io *io, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     const double t0 = aaren_now_s();
-    aaren_model *enc = aaren_seqmodel_encoder(f->sm);
-    const size_t n = aaren_model_n_trainable(enc);
-    r->n_params = n;
-    const long nw = aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);
-    const int B = f->o.batch;
-    const long full = nw / B > 0 ? nw / B : 1;
-    const long spe = f->o.steps_per_epoch > 0 && f->o.steps_per_epoch < full ? f->o.steps_per_epoch : full;
-    uint64_t rng = f->o.seed * 0x9E3779B97F4A7C15ull + 17;
-    double best = INFINITY;
-    int bad = 0;
-    long step = 0;
-    for (int ep = 1; ep <= f->o.epochs; ep++) {
-        /* a fresh permutation each epoch; an epoch of spe steps takes its first spe*B */
-        for (long i = nw - 1; i > 0; i--) {
-            const long j = (long)(aaren_rng_uniform(&rng) * (double)(i + 1));
-            const long t = f->order[i]; f->order[i] = f->order[j]; f->order[j] = t;
-        }
-        double sum = 0;
-        const double te = aaren_now_s();
-        for (long s = 0; s < spe; s++, step++) {
-            const long *idx = f->order + (s * B) % (nw - B + 1 > 0 ? nw - B + 1 : 1);
-            const int b = nw < B ? (int)nw : B;
-            if (load_batch(f, AAREN_TS_TRAIN, idx, b)) return aaren_errf(err, errlen, "forecast: cannot read training windows");
-            const double l = train_step(f, b, f->o.seed * 1000003ull + (uint64_t)step, err, errlen);
-            if (isnan(l)) return -1;
-            sum += l;
-        }
-        double vm, va;
-        if (aaren_forecaster_evaluate(f, AAREN_TS_VAL, &vm, &va, NULL, NULL, err, errlen)) return -1;
-        r->epochs_run = ep;
-        const int improved = vm < best;
-        if (improved) {
-            best = vm;
-            r->best_epoch = ep;
-            bad = 0;
-            memcpy(f->best, aaren_model_params(enc), n * sizeof(float));
-        } else {
-            bad++;
-        }
-        if (log) {
-            fprintf(log, "epoch %2d  train MSE %.4f  val MSE %.4f%s  lr %.2e  %.1f s\n", ep, sum / spe, vm,
-                    improved ? " *" : "  ", f->o.lr * pow(0.5, ep - 1), aaren_now_s() - te);
-            fflush(log);
-        }
-        if (bad >= f->o.patience) {
-            if (log) fprintf(log, "early stop: no validation improvement for %d epochs\n", bad);
-            break;
-        }
-    }
-    memcpy(aaren_model_params(enc), f->best, n * sizeof(float));
-    r->val_mse = best;
+    r->n_params = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
+    const aaren_fit_task t = {f, aaren_seqmodel_encoder(f->sm), f->opt, aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN),
+                              fit_batch, fit_validate, fit_save, "forecast"};
+    aaren_fit_options fo;
+    aaren_fit_options_init(&fo);
+    fo.epochs = f->o.epochs;
+    fo.steps_per_epoch = f->o.steps_per_epoch;
+    fo.batch = f->o.batch;
+    fo.patience = f->o.patience;
+    fo.dropout = f->o.dropout;
+    fo.seed = f->o.seed;
+    fo.order_salt = 17;
+    if (io) fo.io = *io;
+    aaren_fit_result fr;
+    if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
+    r->epochs_run = fr.epochs_run;
+    r->best_epoch = fr.best_epoch;
+    r->val_mse = fr.best_score;
+    r->stopped = fr.stopped;
+    if (fr.stopped) return 0;
     if (aaren_forecaster_evaluate(f, AAREN_TS_TEST, &r->test_mse, &r->test_mae, &r->naive_mse, &r->naive_mae, err, errlen))
         return -1;
     r->seconds = aaren_now_s() - t0;
@@ -290,16 +268,21 @@ int aaren_forecaster_window_input(aaren_forecaster *f, int split, long window, f
     return 0;
 }
 
-int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen) {
-    aaren_st st;
-    aaren_st_init(&st);
+/* The model's tensors and forecast.* metadata. */
+static int forecaster_to_st(const aaren_forecaster *f, aaren_st *st) {
     char buf[3][32];
     snprintf(buf[0], sizeof buf[0], "%d", f->L);
     snprintf(buf[1], sizeof buf[1], "%d", f->H);
     snprintf(buf[2], sizeof buf[2], "%d", (int)f->o.ts.features);
-    int rc = aaren_seqmodel_to_st(f->sm, &st) || aaren_st_set_meta(&st, "forecast.data", f->o.data) ||
-             aaren_st_set_meta(&st, "forecast.seq_len", buf[0]) || aaren_st_set_meta(&st, "forecast.pred_len", buf[1]) ||
-             aaren_st_set_meta(&st, "forecast.features", buf[2]);
+    return aaren_seqmodel_to_st(f->sm, st) || aaren_st_set_meta(st, "forecast.data", f->o.data) ||
+           aaren_st_set_meta(st, "forecast.seq_len", buf[0]) || aaren_st_set_meta(st, "forecast.pred_len", buf[1]) ||
+           aaren_st_set_meta(st, "forecast.features", buf[2]);
+}
+
+int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    int rc = forecaster_to_st(f, &st);
     if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);

@@ -20,7 +20,7 @@ typedef struct {
     aaren_ts_options ts;         /* seq_len, pred_len, features, target, calendar freq */
     aaren_config enc;            /* the encoder (arch, sizes) */
     int batch, epochs, patience;
-    long steps_per_epoch;        /* 0: every training window once per epoch */
+    long steps_per_epoch;        /* 0: every training window once per epoch (the last batch smaller) */
     float lr, dropout;
     uint64_t seed;
 } aaren_forecast_options;
@@ -36,6 +36,7 @@ typedef struct {
     int epochs_run, best_epoch;
     double seconds;              /* training and evaluation */
     size_t n_params;
+    int stopped;                 /* io->stop_after ended the run early: no test figures */
 } aaren_forecast_result;
 
 typedef struct aaren_forecaster aaren_forecaster;
@@ -44,9 +45,9 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
 void aaren_forecaster_free(aaren_forecaster *f);
 const aaren_ts *aaren_forecaster_data(const aaren_forecaster *f);
 aaren_seqmodel *aaren_forecaster_model(const aaren_forecaster *f);
-/* Trains with early stopping and evaluates on the test split; progress lines go to log
- * (NULL: silent). */
-int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, FILE *log, char *err, size_t errlen);
+/* Trains with early stopping (aaren_fit: checkpoints, resume, log and progress as io says;
+ * NULL: silent) and evaluates on the test split. */
+int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, const aaren_fit_io *io, char *err, size_t errlen);
 /* MSE and MAE of the model (and of repeating the last value) over a split. */
 int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
                               double *naive_mse, double *naive_mae, char *err, size_t errlen);

@@ -98,9 +98,9 @@ static int save_checkpoint(fit_run *f) {
         snprintf(key, sizeof key, "fit.best.%s", s->best_name[i]);
         rc = put_meta(&st, key, "%.17g", s->best_value[i]);
     }
-    if (!rc && f->o->options) rc = aaren_st_set_meta(&st, "fit.options", f->o->options);
-    if (rc) aaren_errf(f->err, f->errlen, "%s: out of memory while building the checkpoint", f->o->save);
-    else rc = aaren_st_write(f->o->save, &st, f->err, f->errlen);
+    if (!rc && f->o->io.options) rc = aaren_st_set_meta(&st, "fit.options", f->o->io.options);
+    if (rc) aaren_errf(f->err, f->errlen, "%s: out of memory while building the checkpoint", f->o->io.save);
+    else rc = aaren_st_write(f->o->io.save, &st, f->err, f->errlen);
     aaren_st_free(&st);
     return rc ? -1 : 0;
 }
@@ -208,7 +208,7 @@ static const char log_header[] = "kind,step,epoch,loss,lr,grad_norm,tokens_per_s
 /* Opens the log: a fresh file with its header, or on resume the existing one cut back to the
  * rows up to the resumed step (rows written after that checkpoint are written again). */
 static int open_log(fit_run *f, int resumed) {
-    const char *path = f->o->log;
+    const char *path = f->o->io.log;
     if (resumed) {
         FILE *in = fopen(path, "rb");
         aaren_writer *w = aaren_writer_open(path, f->err, f->errlen);
@@ -262,13 +262,13 @@ static int one_step(fit_run *f, const long *idx, int B) {
     if (!isfinite(loss) || !isfinite(norm))
         return aaren_errf(f->err, f->errlen, "%s: training diverged at step %ld%s (loss %g, gradient norm %g); try a lower "
                           "learning rate (--lr)%s%s", t->name ? t->name : "fit", s->step + 1,
-                          epoch_mode(f) ? " of the run" : "", loss, (double)norm, f->o->save ? "; the last checkpoint is " : "",
-                          f->o->save ? f->o->save : "");
+                          epoch_mode(f) ? " of the run" : "", loss, (double)norm, f->o->io.save ? "; the last checkpoint is " : "",
+                          f->o->io.save ? f->o->io.save : "");
     s->step++;
     s->sum += loss;
     s->count++;
     f->tokens += tokens;
-    if (f->o->progress) aaren_progress_update(&f->prog, s->step, (float)loss, lr, tokens);
+    if (f->o->io.progress) aaren_progress_update(&f->prog, s->step, (float)loss, lr, tokens);
     if (f->log) {
         const double el = aaren_now_s() - f->t0;
         fprintf(f->log, "train,%ld,%d,%.9g,%.6g,%.6g,%.1f,%.3f,,\n", s->step, epoch_mode(f) ? s->epoch : 0, loss,
@@ -279,7 +279,7 @@ static int one_step(fit_run *f, const long *idx, int B) {
 
 /* After a step: a checkpoint when one is due. */
 static int maybe_save(fit_run *f) {
-    if (f->o->save && f->o->save_every > 0 && f->s.step % f->o->save_every == 0) return save_checkpoint(f);
+    if (f->o->io.save && f->o->io.save_every > 0 && f->s.step % f->o->io.save_every == 0) return save_checkpoint(f);
     return 0;
 }
 
@@ -321,9 +321,9 @@ static int end_epoch(fit_run *f, double te, int *stop) {
         s->bad++;
     }
     log_eval(f, &ev);
-    if (f->o->progress) {
+    if (f->o->io.progress) {
         aaren_progress_finish(&f->prog);
-        FILE *o = f->o->progress;
+        FILE *o = f->o->io.progress;
         fprintf(o, "epoch %3d  train loss %.4f", s->epoch, train_loss);
         for (int i = 0; i < ev.n; i++) fprintf(o, "  %s %.4f", ev.name[i], ev.value[i]);
         fprintf(o, "%s  lr %.2e  %.1f s\n", improved ? " *" : "  ",
@@ -331,8 +331,8 @@ static int end_epoch(fit_run *f, double te, int *stop) {
         fflush(o);
     }
     *stop = f->o->patience > 0 && s->bad >= f->o->patience;
-    if (*stop && f->o->progress)
-        fprintf(f->o->progress, "early stop: no validation improvement for %d epochs\n", s->bad);
+    if (*stop && f->o->io.progress)
+        fprintf(f->o->io.progress, "early stop: no validation improvement for %d epochs\n", s->bad);
     return 0;
 }
 
@@ -351,9 +351,9 @@ static int run_epochs(fit_run *f, aaren_fit_result *r) {
             if (one_step(f, f->order + i0, B)) return -1;
             s->pos++;
             if (maybe_save(f)) return -1;
-            if (o->stop_after > 0 && s->step >= o->stop_after) {
+            if (o->io.stop_after > 0 && s->step >= o->io.stop_after) {
                 r->stopped = 1;
-                return o->save ? save_checkpoint(f) : 0;
+                return o->io.save ? save_checkpoint(f) : 0;
             }
         }
         if (end_epoch(f, te, &stop)) return -1;
@@ -363,11 +363,11 @@ static int run_epochs(fit_run *f, aaren_fit_result *r) {
         s->pos = 0;
         s->sum = 0;
         s->count = 0;
-        if (o->save && s->epoch <= o->epochs && save_checkpoint(f)) return -1;
+        if (o->io.save && s->epoch <= o->epochs && save_checkpoint(f)) return -1;
     }
     /* the best weights, and a last checkpoint holding them (a finished run resumes to itself) */
     memcpy(aaren_model_params(t->model), f->best, f->n * sizeof(float));
-    return o->save ? save_checkpoint(f) : 0;
+    return o->io.save ? save_checkpoint(f) : 0;
 }
 
 static int run_steps(fit_run *f, aaren_fit_result *r) {
@@ -376,18 +376,18 @@ static int run_steps(fit_run *f, aaren_fit_result *r) {
     while (s->step < o->steps) {
         if (one_step(f, NULL, o->batch)) return -1;
         if (maybe_save(f)) return -1;
-        if (o->log_every > 0 && (s->step % o->log_every == 0 || s->step == o->steps)) {
+        if (o->io.log_every > 0 && (s->step % o->io.log_every == 0 || s->step == o->steps)) {
             r->last_loss = s->sum / (double)s->count;
             s->sum = 0;
             s->count = 0;
         }
-        if (o->stop_after > 0 && s->step >= o->stop_after && s->step < o->steps) {
+        if (o->io.stop_after > 0 && s->step >= o->io.stop_after && s->step < o->steps) {
             r->stopped = 1;
-            return o->save ? save_checkpoint(f) : 0;
+            return o->io.save ? save_checkpoint(f) : 0;
         }
     }
     if (s->count) r->last_loss = s->sum / (double)s->count;
-    return o->save ? save_checkpoint(f) : 0;
+    return o->io.save ? save_checkpoint(f) : 0;
 }
 
 int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_result *r, char *err, size_t errlen) {
@@ -420,20 +420,20 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
     for (long i = 0; i < t->n_train; i++) f.order[i] = i;
     memcpy(f.best, aaren_model_params(t->model), f.n * sizeof(float));
     int rc = 0;
-    if (o->resume) rc = load_checkpoint(&f, o->resume);
-    if (!rc && o->log) rc = open_log(&f, o->resume != NULL);
+    if (o->io.resume) rc = load_checkpoint(&f, o->io.resume);
+    if (!rc && o->io.log) rc = open_log(&f, o->io.resume != NULL);
     const long start = f.s.step;
     f.t0 = aaren_now_s();
     if (!rc) {
-        if (o->progress) {
+        if (o->io.progress) {
             const long total = t->n_train > 0 ? f.spe * o->epochs : o->steps;
-            aaren_progress_start(&f.prog, total, o->log_every > 0 ? o->log_every : total + 1, o->progress);
+            aaren_progress_start(&f.prog, total, o->io.log_every > 0 ? o->io.log_every : total + 1, o->io.progress);
             f.prog.first = start;
-            if (start > 0) fprintf(o->progress, "resumed %s at step %ld (epoch %d) from %s\n", t->name ? t->name : "the run",
-                                   start, f.s.epoch, o->resume);
+            if (start > 0) fprintf(o->io.progress, "resumed %s at step %ld (epoch %d) from %s\n", t->name ? t->name : "the run",
+                                   start, f.s.epoch, o->io.resume);
         }
         rc = t->n_train > 0 ? run_epochs(&f, r) : run_steps(&f, r);
-        if (o->progress) aaren_progress_finish(&f.prog);
+        if (o->io.progress) aaren_progress_finish(&f.prog);
     }
     if (f.log) fclose(f.log);
     r->steps = f.s.step;
