@@ -335,7 +335,8 @@ typedef struct {
     /* One batch: forward (the model's dropout is set by the engine for this step), loss,
      * backward into the model's gradients (zeroed by the engine). idx[0..B) are the
      * examples (NULL when n_train is 0: draw B from *rng). Sets *loss (the batch's mean) and
-     * *tokens (for tokens/s). 0, or -1 with a message. */
+     * *tokens (for tokens/s). 0; 1 when the batch holds nothing to learn from (no optimizer
+     * step is taken); -1 with a message. */
     int (*batch)(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen);
     /* Validation after each epoch (NULL: none; the epoch's training loss decides then). 0,
      * or -1 with a message. */

@@ -34,7 +34,7 @@ static const char *events_help =
     "  --epochs N [30]  --patience N [5]  --batch B [16 sequences]  --lr X [1e-3]\n"
     "  --dropout P [0.1]  --clip X [1]  --seed S [1]\n"
     "output:\n"
-    "  --save F.safetensors   the trained model  --results-csv F  append one row per run\n"
+    "  --results-csv F        append one row per run\n"
     "  --quiet                no per-epoch lines\n"
     "prediction (one line per event: index, time, mark, then the next event's predicted mean,\n"
     "median, 10% and 90% quantiles of the inter-event time, most likely mark, its probability):\n"
@@ -45,13 +45,15 @@ static const char *events_help =
     "  --predict-seq S        the same lines for sequence S of --data through the parallel path\n"
     "  --allow-nonfinite      print predictions that are nan or inf (by default the first one is\n"
     "                         an error naming its line and column: --stream stops there,\n"
-    "                         --predict-seq prints nothing)\n";
+    "                         --predict-seq prints nothing)\n"
+    CLI_FIT_HELP;
 
 static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max-seq-len", "train-frac", "val-frac",
                                             "sin-seqs", "sin-seed",
                                             "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                             "components", "epochs", "patience", "batch", "lr", "dropout", "clip",
-                                            "seed", "save", "results-csv", "model", "max-events", "predict-seq", NULL};
+                                            "seed", "results-csv", "model", "max-events", "predict-seq", CLI_FIT_VALUED,
+                                            NULL};
 static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", NULL};
 
 static void print_prediction(long i, double t, int mark, const aaren_tpp_prediction *p) {
@@ -208,9 +210,11 @@ int cmd_events(int argc, char **argv) {
     aaren_tpp_options o;
     aaren_tpp_options_init(&o);
     long K, ep, pat, batch, seed;
-    if (cli_int(&a, "components", 8, 1, 64, &K) || cli_int(&a, "epochs", 30, 1, 100000, &ep) ||
-        cli_int(&a, "patience", 5, 1, 100000, &pat) || cli_int(&a, "batch", 16, 1, 4096, &batch) ||
-        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) ||
+    aaren_fit_io io;
+    if (cli_int(&a, "components", o.K, 1, 64, &K) || cli_int(&a, "epochs", o.epochs, 1, 100000, &ep) ||
+        cli_int(&a, "patience", o.patience, 1, 100000, &pat) || cli_int(&a, "batch", o.batch, 1, 4096, &batch) ||
+        cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) ||
+        cli_fit_io(&a, &io) ||
         cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip))
         return 2;
     o.K = (int)K; o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
@@ -230,8 +234,10 @@ int cmd_events(int argc, char **argv) {
     printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d, %d log-normal components; %d threads\n",
            aaren_arch_name(o.enc.arch), o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, o.K, aaren_threads());
     aaren_tpp_result r;
-    rc = aaren_tpp_run(m, d, &r, cli_flag(&a, "quiet") ? NULL : stdout, err, sizeof err);
-    if (!rc) {
+    rc = aaren_tpp_run(m, d, &r, &io, err, sizeof err);
+    if (!rc && r.stopped) {
+        printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);
+    } else if (!rc) {
         printf("%-10s %10s %10s %10s %12s %9s\n", "TEST", "NLL", "time NLL", "mark NLL", "RMSE", "mark acc");
         printf("%-10s %10.4f %10.4f %10.4f %12.5g %9.4f\n", aaren_arch_name(o.enc.arch), r.test.nll, r.test.nll_time,
                r.test.nll_mark, r.test.rmse, r.test.acc);
@@ -240,7 +246,7 @@ int cmd_events(int argc, char **argv) {
         printf("per predicted event (%ld on TEST); best epoch %d of %d, %.1f s\n", r.test.n_pred, r.best_epoch,
                r.epochs_run, r.seconds);
         const char *save = cli_get(&a, "save"), *csv = cli_get(&a, "results-csv");
-        if (save && (rc = aaren_tpp_save(m, save, err, sizeof err)) == 0) printf("saved %s\n", save);
+        if (save) printf("saved %s\n", save);
         if (!rc && csv) rc = append_result(csv, name, &o, &r, err, sizeof err);
         if (rc) cli_fail("events", "%s", err);
     } else {

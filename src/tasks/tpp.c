@@ -24,8 +24,7 @@ struct aaren_tpp {
     float *x, *h, *dh, *dx;        /* [max_B, max_N, D] */
     float *z, *dz;                 /* [CHUNK, P] */
     int *seq;                      /* [max_B] sequences of the batch */
-    int *order;                    /* [n_train] training sequences, shuffled */
-    float *best;                   /* [n_trainable] */
+    int *order;                    /* [n_train] the training sequences (the engine shuffles their indices) */
     int n_train;
     void *block;
 };
@@ -74,8 +73,8 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P), err, errlen))) return -1;
     carve(m, aaren_model_extra(m->enc), &m->E, &m->v, &m->W, &m->b);
     if (aaren_model_reserve(m->enc, m->max_B, m->max_N, with_grads, err, errlen)) return -1;
-    const size_t bnd = (size_t)m->max_B * m->max_N * m->D, n = aaren_model_n_trainable(m->enc);
-    const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P + n;
+    const size_t bnd = (size_t)m->max_B * m->max_N * m->D;
+    const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P;
     m->block = malloc(sizeof(double) * (size_t)m->D + sizeof(float) * floats + sizeof(int) * ((size_t)m->max_B + n_train));
     if (!m->block) return aaren_errf(err, errlen, "events: out of memory for %d x %d events", m->max_B, m->max_N);
     m->te_freq = m->block;
@@ -87,7 +86,6 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     m->dx = p; p += bnd;
     m->z = p; p += (size_t)CHUNK * m->P;
     m->dz = p; p += (size_t)CHUNK * m->P;
-    m->best = p; p += n;
     m->seq = (int *)p;
     m->order = m->seq + m->max_B;
     m->n_train = n_train;
@@ -265,27 +263,48 @@ static int forward(aaren_tpp *m, const aaren_events *d, int B, int *N, char *err
     return aaren_model_forward(m->enc, m->h, m->x, B, *N, AAREN_SCAN, err, errlen);
 }
 
-static double train_batch(aaren_tpp *m, const aaren_events *d, int B, uint64_t seed, char *err, size_t errlen) {
+/* What the engine's hooks see: the model and its data. */
+typedef struct {
+    aaren_tpp *m;
+    const aaren_events *d;
+} fit_ctx;
+
+/* The engine's batch (aaren_fit): training sequences m->order[idx[b]], forward, the mixture
+ * and mark NLL per predicted event, backward through the decoder, the encoder and the inputs. */
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+    aaren_tpp *m = ((fit_ctx *)ctx)->m;
+    const aaren_events *d = ((fit_ctx *)ctx)->d;
+    (void)rng;
+    for (int b = 0; b < B; b++) m->seq[b] = m->order[idx[b]];
     const long n_pred = count_pred(d, m->seq, B);
-    if (n_pred == 0) return 0;
-    aaren_model_zero_grad(m->enc);
-    aaren_model_set_dropout(m->enc, m->o.dropout, seed);
+    if (n_pred == 0) return 1;   /* sequences of one event: nothing to predict */
     int N;
-    if (forward(m, d, B, &N, err, errlen)) { aaren_model_set_dropout(m->enc, 0, 0); return NAN; }
+    if (forward(m, d, B, &N, err, errlen)) return -1;
     sums acc = {0, 0, 0, 0, 0};
     decode(m, d, B, N, n_pred, 1, &acc);
-    const int rc = aaren_model_backward(m->enc, m->dx, m->dh, err, errlen);
-    aaren_model_set_dropout(m->enc, 0, 0);
-    if (rc) return NAN;
+    if (aaren_model_backward(m->enc, m->dx, m->dh, err, errlen)) return -1;
     input_grads(m, d, B, N);
-    const float norm = aaren_adamw_step(m->opt, aaren_model_params(m->enc), aaren_model_grads(m->enc));
-    const double loss = (acc.nll_time + acc.nll_mark) / n_pred;
-    if (!isfinite(norm) || !isfinite(loss)) {
-        aaren_errf(err, errlen, "events: training diverged (loss %g, gradient norm %g); try a lower --lr", loss, (double)norm);
-        return NAN;
-    }
-    return loss;
+    *loss = (acc.nll_time + acc.nll_mark) / n_pred;
+    *tokens = n_pred;
+    return 0;
 }
+
+static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
+    aaren_tpp_metrics v;
+    if (aaren_tpp_evaluate(((fit_ctx *)ctx)->m, ((fit_ctx *)ctx)->d, AAREN_EV_VAL, &v, err, errlen)) return -1;
+    static const char *const names[5] = {"val NLL", "val NLL time", "val NLL mark", "val RMSE", "val acc"};
+    const double values[5] = {v.nll, v.nll_time, v.nll_mark, v.rmse, v.acc};
+    ev->score = ev->tie = v.nll;
+    ev->n = ((fit_ctx *)ctx)->m->C > 0 ? 5 : 4;
+    for (int i = 0; i < ev->n; i++) {
+        ev->name[i] = names[i];
+        ev->value[i] = values[i];
+    }
+    return 0;
+}
+
+static int tpp_to_st(const aaren_tpp *m, aaren_st *st);
+static int fit_save(void *ctx, aaren_st *st) { return tpp_to_st(((fit_ctx *)ctx)->m, st); }
 
 int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err, size_t errlen) {
     if (d->n_marks != m->C) return aaren_errf(err, errlen, "events: the data has %d marks, the model %d", d->n_marks, m->C);
@@ -356,57 +375,32 @@ void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out)
     free(freq);
 }
 
-int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE *log, char *err, size_t errlen) {
+int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, const aaren_fit_io *io, char *err,
+                  size_t errlen) {
     memset(r, 0, sizeof *r);
     if (!m->opt) return aaren_errf(err, errlen, "events: a loaded model is for prediction, not training");
     const double t0 = aaren_now_s();
-    const size_t n = aaren_model_n_trainable(m->enc);
-    r->n_params = n;
-    uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 53;
-    double best = INFINITY;
-    int bad = 0;
-    long step = 0;
-    memcpy(m->best, aaren_model_params(m->enc), n * sizeof(float));
-    for (int ep = 1; ep <= m->o.epochs; ep++) {
-        for (int i = m->n_train - 1; i > 0; i--) {
-            const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
-            const int t = m->order[i]; m->order[i] = m->order[j]; m->order[j] = t;
-        }
-        const double te = aaren_now_s();
-        double sum = 0;
-        int batches = 0;
-        for (int i0 = 0; i0 < m->n_train; i0 += m->max_B, step++) {
-            const int B = m->n_train - i0 < m->max_B ? m->n_train - i0 : m->max_B;
-            memcpy(m->seq, m->order + i0, sizeof(int) * B);
-            const double l = train_batch(m, d, B, m->o.seed * 1000003ull + (uint64_t)step, err, errlen);
-            if (isnan(l)) return -1;
-            sum += l;
-            batches++;
-        }
-        aaren_tpp_metrics v;
-        if (aaren_tpp_evaluate(m, d, AAREN_EV_VAL, &v, err, errlen)) return -1;
-        r->epochs_run = ep;
-        const int improved = v.nll < best;
-        if (improved) {
-            best = v.nll;
-            r->best_epoch = ep;
-            r->val = v;
-            bad = 0;
-            memcpy(m->best, aaren_model_params(m->enc), n * sizeof(float));
-        } else {
-            bad++;
-        }
-        if (log) {
-            fprintf(log, "epoch %3d  train NLL %.4f  val NLL %.4f (time %.4f, mark %.4f)%s  %.1f s\n", ep,
-                    batches ? sum / batches : 0.0, v.nll, v.nll_time, v.nll_mark, improved ? " *" : "  ", aaren_now_s() - te);
-            fflush(log);
-        }
-        if (bad >= m->o.patience) {
-            if (log) fprintf(log, "early stop: no validation improvement for %d epochs\n", bad);
-            break;
-        }
-    }
-    memcpy(aaren_model_params(m->enc), m->best, n * sizeof(float));
+    r->n_params = aaren_model_n_trainable(m->enc);
+    fit_ctx fc = {m, d};
+    const aaren_fit_task t = {&fc, m->enc, m->opt, m->n_train, fit_batch, fit_validate, fit_save, "events"};
+    aaren_fit_options fo;
+    aaren_fit_options_init(&fo);
+    fo.epochs = m->o.epochs;
+    fo.batch = m->max_B;
+    fo.patience = m->o.patience;
+    fo.dropout = m->o.dropout;
+    fo.seed = m->o.seed;
+    fo.order_salt = 53;
+    if (io) fo.io = *io;
+    aaren_fit_result fr;
+    if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
+    r->epochs_run = fr.epochs_run;
+    r->best_epoch = fr.best_epoch;
+    r->stopped = fr.stopped;
+    double *const val[5] = {&r->val.nll, &r->val.nll_time, &r->val.nll_mark, &r->val.rmse, &r->val.acc};
+    r->val.acc = NAN;
+    for (int i = 0; i < fr.n_best && i < 5; i++) *val[i] = fr.best_value[i];
+    if (fr.stopped) return 0;
     if (aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &r->test, err, errlen)) return -1;
     aaren_tpp_poisson(d, AAREN_EV_TEST, &r->poisson_test);
     r->seconds = aaren_now_s() - t0;
@@ -501,9 +495,8 @@ int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp
 
 /* ---- checkpoints ------------------------------------------------------------------------ */
 
-int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen) {
-    aaren_st st;
-    aaren_st_init(&st);
+/* The encoder's tensors, the task's parameters and tpp.* metadata. */
+static int tpp_to_st(const aaren_tpp *m, aaren_st *st) {
     char v[6][40];
     snprintf(v[0], sizeof v[0], "%d", m->K);
     snprintf(v[1], sizeof v[1], "%d", m->C);
@@ -512,10 +505,16 @@ int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errle
     snprintf(v[4], sizeof v[4], "%.17g", m->scale);
     snprintf(v[5], sizeof v[5], "%d", m->max_N);
     const int64_t shape[1] = {(int64_t)aaren_model_n_extra(m->enc)};
-    int rc = aaren_model_to_st(m->enc, &st) || !aaren_st_put(&st, "tpp.params", 1, shape, aaren_model_extra(m->enc)) ||
-             aaren_st_set_meta(&st, "tpp.K", v[0]) || aaren_st_set_meta(&st, "tpp.n_marks", v[1]) ||
-             aaren_st_set_meta(&st, "tpp.time_scale", v[2]) || aaren_st_set_meta(&st, "tpp.loc", v[3]) ||
-             aaren_st_set_meta(&st, "tpp.scale", v[4]) || aaren_st_set_meta(&st, "tpp.max_len", v[5]);
+    return aaren_model_to_st(m->enc, st) || !aaren_st_put(st, "tpp.params", 1, shape, aaren_model_extra(m->enc)) ||
+           aaren_st_set_meta(st, "tpp.K", v[0]) || aaren_st_set_meta(st, "tpp.n_marks", v[1]) ||
+           aaren_st_set_meta(st, "tpp.time_scale", v[2]) || aaren_st_set_meta(st, "tpp.loc", v[3]) ||
+           aaren_st_set_meta(st, "tpp.scale", v[4]) || aaren_st_set_meta(st, "tpp.max_len", v[5]) ? -1 : 0;
+}
+
+int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    int rc = tpp_to_st(m, &st);
     if (rc) aaren_errf(err, errlen, "%s: out of memory while building the checkpoint", path);
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);

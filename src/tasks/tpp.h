@@ -51,6 +51,7 @@ typedef struct {
     int epochs_run, best_epoch;
     double seconds;
     size_t n_params;
+    int stopped;                 /* io->stop_after ended the run early: no test figures */
 } aaren_tpp_result;
 
 typedef struct aaren_tpp aaren_tpp;
@@ -63,7 +64,10 @@ void aaren_tpp_free(aaren_tpp *m);
 aaren_model *aaren_tpp_encoder(const aaren_tpp *m);
 int aaren_tpp_n_marks(const aaren_tpp *m);
 
-int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, FILE *log, char *err, size_t errlen);
+/* Trains with early stopping on the validation NLL (aaren_fit: checkpoints, resume, log and
+ * progress as io says; NULL: silent), then evaluates on TEST beside the Poisson baseline. */
+int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, const aaren_fit_io *io, char *err,
+                  size_t errlen);
 int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err, size_t errlen);
 /* The Poisson baseline fitted on d's TRAIN split, scored on a split. */
 void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out);

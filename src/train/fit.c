@@ -257,6 +257,7 @@ static int one_step(fit_run *f, const long *idx, int B) {
     aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step);
     const int rc = t->batch(t->ctx, idx, B, &s->rng, &loss, &tokens, f->err, f->errlen);
     aaren_model_set_dropout(t->model, 0, 0);
+    if (rc == 1) return 0;   /* nothing to learn from in this batch: no step */
     if (rc) return -1;
     const float norm = aaren_adamw_step(t->opt, aaren_model_params(t->model), aaren_model_grads(t->model));
     if (!isfinite(loss) || !isfinite(norm))
