@@ -116,7 +116,7 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
     CHECK(m != NULL, "new: %s", err);
     if (!m) return;
     const double before = aaren_dt_action_mse(m, d, 256, 5, err, sizeof err);
-    CHECK(aaren_dt_train(m, d, 0, NULL, NULL, err, sizeof err) == 0, "train: %s", err);
+    CHECK(aaren_dt_train(m, d, NULL, err, sizeof err) == 0, "train: %s", err);
     const double after = aaren_dt_action_mse(m, d, 256, 5, err, sizeof err);
     double var = 0, mean[NA] = {0, 0};
     for (long i = 0; i < d->n; i++) for (int a = 0; a < NA; a++) mean[a] += d->actions[i * NA + a] / d->n;

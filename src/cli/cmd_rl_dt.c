@@ -28,7 +28,7 @@ static const char *train_help =
     "  --eval-episodes K [10] (0: no evaluation)  --seed S [1]  --log-every N  --xml-dir DIR\n"
     "  --results-csv FILE  append one row per evaluation (created with a header)\n"
     "  --quiet             no progress lines\n"
-    CLI_HDF5_OPTIONS_HELP;
+    CLI_HDF5_OPTIONS_HELP CLI_FIT_HELP;
 
 static const char *eval_help =
     "usage: aaren rl eval --model FILE [--mode recompute|streams|full|all] [--episodes K]\n"
@@ -38,21 +38,15 @@ static const char *eval_help =
     "window-recompute, and for Aaren also window-streams and full-stream.\n";
 
 static const char *const dt_train_valued[] = {"data", "max-memory", "read-timeout", "env", "arch", "steps", "batch", "K",
-                                              "lr", "weight-decay", "warmup",
-                                           "clip", "dropout", "rtg-scale", "d-model", "n-heads", "n-layers", "d-ff",
-                                           "norm", "activation", "target", "eval-episodes", "seed", "log-every",
-                                           "xml-dir", "save", "results-csv", NULL};
+                                              "lr", "weight-decay", "warmup", "clip", "dropout", "rtg-scale", "d-model",
+                                              "n-heads", "n-layers", "d-ff", "norm", "activation", "target",
+                                              "eval-episodes", "seed", "log-every", "xml-dir", "results-csv",
+                                              CLI_FIT_VALUED, NULL};
 static const char *const train_flags[] = {"quiet", NULL};
 
 static double default_target(aaren_env_kind k) {
     static const double t[AAREN_ENV_COUNT] = {12000, 3600, 5000, 6000};
     return t[k];
-}
-
-static int progress(void *ctx, long step, double loss, double seconds) {
-    const long total = *(const long *)ctx;
-    fprintf(stderr, "step %6ld / %ld  action MSE %.5f  %.1f s\n", step, total, loss, seconds);
-    return 0;
 }
 
 /* What a results row records about training. */
@@ -113,12 +107,15 @@ int cmd_rl_dt_train(int argc, char **argv) {
     if (cli_config(&a, &base, &o.enc) || cli_int(&a, "steps", o.steps, 0, 100000000, &steps) ||
         cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "K", o.K, 1, 1000, &K) ||
         cli_int(&a, "warmup", o.warmup, 0, 100000000, &warmup) || cli_int(&a, "eval-episodes", 10, 0, 100000, &episodes) ||
-        cli_int(&a, "seed", 1, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-8f, 1, &o.lr) ||
+        cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-8f, 1, &o.lr) ||
         cli_float(&a, "weight-decay", o.weight_decay, 0, 1, &o.weight_decay) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) ||
         cli_float(&a, "dropout", o.dropout, 0, 0.9f, &o.dropout) || cli_float(&a, "rtg-scale", o.rtg_scale, 1e-3f, 1e9f, &o.rtg_scale))
         return 2;
     o.steps = steps; o.batch = (int)batch; o.K = (int)K; o.warmup = warmup; o.seed = (uint64_t)seed;
-    if (cli_int(&a, "log-every", steps / 20 > 0 ? steps / 20 : 1, 1, 100000000, &log_every)) return 2;
+    aaren_fit_io io;
+    if (cli_int(&a, "log-every", steps / 20 > 0 ? steps / 20 : 1, 1, 100000000, &log_every) || cli_fit_io(&a, &io)) return 2;
+    io.log_every = log_every;
+    io.progress = cli_flag(&a, "quiet") ? NULL : stderr;
     char err[1024];
     aaren_d4rl d;
     if ((rc = cli_d4rl_load(&a, path, &d))) return rc;
@@ -141,19 +138,21 @@ int cmd_rl_dt_train(int argc, char **argv) {
                 aaren_model_n_params(aaren_dt_encoder(m)) + aaren_model_n_extra(aaren_dt_encoder(m)), steps, o.batch, o.K,
                 aaren_threads());
     const double t0 = cli_now();
-    rc = aaren_dt_train(m, &d, quiet ? 0 : log_every, quiet ? NULL : progress, &steps, err, sizeof err);
+    rc = aaren_dt_train(m, &d, &io, err, sizeof err);
     const double train_s = cli_now() - t0;
     run_info ri = {cli_get(&a, "results-csv"), steps, o.batch, train_s, NAN};
+    if (!rc && io.stop_after > 0 && io.stop_after < steps) {
+        printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);
+        aaren_d4rl_free(&d);
+        aaren_dt_free(m);
+        return 0;
+    }
     if (!rc) {
         ri.mse = aaren_dt_action_mse(m, &d, 1024, (uint64_t)seed + 99, err, sizeof err);
         printf("trained: %ld steps in %.1f s; action MSE on 1024 drawn windows %.5f\n", steps, train_s, ri.mse);
     }
     aaren_d4rl_free(&d);
     if (rc) { aaren_dt_free(m); return cli_fail("rl train", "%s", err); }
-    if (cli_get(&a, "save") && aaren_dt_save(m, cli_get(&a, "save"), err, sizeof err)) {
-        aaren_dt_free(m);
-        return cli_fail("rl train", "%s", err);
-    }
     /* the Transformer over its recomputed window; Aaren over the same window as streams, and the whole episode */
     const unsigned modes = o.enc.arch == AAREN_ARCH_AAREN ? 1u << AAREN_DT_STREAMS | 1u << AAREN_DT_FULL : 1u << AAREN_DT_RECOMPUTE;
     rc = episodes > 0 ? evaluate(m, modes, (int)episodes, target, seed, cli_get(&a, "xml-dir"), data_name, &ri) : 0;

@@ -328,24 +328,17 @@ static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t 
     return 0;
 }
 
-/* One batch's forward and backward on the windows already drawn: returns the mean squared
- * action error; the gradients hold its derivative. dropout_seed 0: no dropout. */
-static double batch_grad(aaren_dt *m, const aaren_d4rl *d, int B, uint64_t dropout_seed, char *err, size_t errlen) {
+/* Forward and backward on the windows already drawn (with whatever dropout the encoder is
+ * set to): returns the mean squared action error; the gradients get its derivative added. */
+static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, char *err, size_t errlen) {
     const int N = 3 * m->K;
     const long count = count_rows(m, B);
-    aaren_model_zero_grad(m->enc);
     build_batch(m, d, B, N);
-    aaren_model_set_dropout(m->enc, dropout_seed ? m->o.dropout : 0, dropout_seed);
-    double loss = NAN;
-    if (!aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) {
-        const double se = head(m, d, B, N, count, 1);
-        if (!aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) {
-            embed_backward(m, d, B, N);
-            loss = se / ((double)count * m->na);
-        }
-    }
-    aaren_model_set_dropout(m->enc, 0, 0);
-    return loss;
+    if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) return NAN;
+    const double se = head(m, d, B, N, count, 1);
+    if (aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) return NAN;
+    embed_backward(m, d, B, N);
+    return se / ((double)count * m->na);
 }
 
 static int can_train(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
@@ -359,34 +352,45 @@ double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char
     if (can_train(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return NAN;
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 5;
     draw_windows(m, d, m->o.batch, &rng);
-    return batch_grad(m, d, m->o.batch, 0, err, errlen);
+    aaren_model_zero_grad(m->enc);
+    return batch_loss(m, d, m->o.batch, err, errlen);
 }
 
-int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_progress progress, void *ctx,
-                   char *err, size_t errlen) {
+/* What the engine's hooks see: the model and its data. */
+typedef struct {
+    aaren_dt *m;
+    const aaren_d4rl *d;
+} fit_ctx;
+
+/* The engine's batch (aaren_fit): windows drawn from the engine's random state. */
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+    aaren_dt *m = ((fit_ctx *)ctx)->m;
+    const aaren_d4rl *d = ((fit_ctx *)ctx)->d;
+    (void)idx;
+    draw_windows(m, d, B, rng);
+    *loss = batch_loss(m, d, B, err, errlen);
+    *tokens = 3 * count_rows(m, B);
+    return isnan(*loss) && err[0] ? -1 : 0;
+}
+
+static int dt_to_st(const aaren_dt *m, aaren_st *st);
+static int fit_save(void *ctx, aaren_st *st) { return dt_to_st(((fit_ctx *)ctx)->m, st); }
+
+int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, char *err, size_t errlen) {
     if (can_train(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return -1;
     if (errlen) err[0] = 0;
-    const int B = m->o.batch;
-    uint64_t rng = m->o.seed * 0x9E3779B97F4A7C15ull + 101;
-    const double t0 = aaren_now_s();
-    double sum = 0;
-    long n_sum = 0;
-    for (long step = 1; step <= m->o.steps; step++) {
-        draw_windows(m, d, B, &rng);
-        const double loss = batch_grad(m, d, B, m->o.seed * 1000003ull + (uint64_t)step, err, errlen);
-        if (isnan(loss) && err[0]) return -1;
-        const float norm = aaren_adamw_step(m->opt, aaren_model_params(m->enc), aaren_model_grads(m->enc));
-        if (!isfinite(norm) || !isfinite(loss))
-            return aaren_errf(err, errlen, "rl: training diverged at step %ld (loss %g, gradient norm %g)", step, loss, (double)norm);
-        sum += loss;
-        n_sum++;
-        if (progress && log_every > 0 && (step % log_every == 0 || step == m->o.steps)) {
-            if (progress(ctx, step, sum / n_sum, aaren_now_s() - t0)) break;
-            sum = 0;
-            n_sum = 0;
-        }
-    }
-    return 0;
+    fit_ctx fc = {m, d};
+    const aaren_fit_task t = {&fc, m->enc, m->opt, 0, fit_batch, NULL, fit_save, "rl"};
+    aaren_fit_options fo;
+    aaren_fit_options_init(&fo);
+    fo.steps = m->o.steps;
+    fo.batch = m->o.batch;
+    fo.dropout = m->o.dropout;
+    fo.seed = m->o.seed;
+    fo.order_salt = 101;
+    if (io) fo.io = *io;
+    aaren_fit_result fr;
+    return aaren_fit(&t, &fo, &fr, err, errlen);
 }
 
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen) {
@@ -410,9 +414,8 @@ double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint
 
 /* ---- checkpoints ---------------------------------------------------------------------- */
 
-int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen) {
-    aaren_st st;
-    aaren_st_init(&st);
+/* The encoder's tensors, the task's parameters and dt.* metadata. */
+static int dt_to_st(const aaren_dt *m, aaren_st *st) {
     char v[6][48];
     snprintf(v[0], 48, "%d", m->K);
     snprintf(v[1], 48, "%d", m->no);
@@ -421,10 +424,16 @@ int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen)
     snprintf(v[4], 48, "%s", aaren_env_name(m->env));
     snprintf(v[5], 48, "%d", AAREN_DT_MAX_EP_LEN);
     const int64_t shape[1] = {(int64_t)aaren_model_n_extra(m->enc)};
-    int rc = aaren_model_to_st(m->enc, &st) || !aaren_st_put(&st, "dt.params", 1, shape, aaren_model_extra(m->enc)) ||
-             aaren_st_set_meta(&st, "dt.K", v[0]) || aaren_st_set_meta(&st, "dt.obs_dim", v[1]) ||
-             aaren_st_set_meta(&st, "dt.act_dim", v[2]) || aaren_st_set_meta(&st, "dt.rtg_scale", v[3]) ||
-             aaren_st_set_meta(&st, "dt.env", v[4]) || aaren_st_set_meta(&st, "dt.max_ep_len", v[5]);
+    return aaren_model_to_st(m->enc, st) || !aaren_st_put(st, "dt.params", 1, shape, aaren_model_extra(m->enc)) ||
+           aaren_st_set_meta(st, "dt.K", v[0]) || aaren_st_set_meta(st, "dt.obs_dim", v[1]) ||
+           aaren_st_set_meta(st, "dt.act_dim", v[2]) || aaren_st_set_meta(st, "dt.rtg_scale", v[3]) ||
+           aaren_st_set_meta(st, "dt.env", v[4]) || aaren_st_set_meta(st, "dt.max_ep_len", v[5]) ? -1 : 0;
+}
+
+int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    int rc = dt_to_st(m, &st);
     if (rc) aaren_errf(err, errlen, "%s: out of memory", path);
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);

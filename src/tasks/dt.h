@@ -57,12 +57,9 @@ aaren_model *aaren_dt_encoder(const aaren_dt *m);
 aaren_env_kind aaren_dt_env(const aaren_dt *m);
 int aaren_dt_K(const aaren_dt *m);
 
-/* Called every log_every steps (and after the last) with the mean training loss since the
- * previous call; a nonzero return stops training. */
-typedef int (*aaren_dt_progress)(void *ctx, long step, double loss, double seconds);
-/* Runs the model's steps of training on d (the data it was made for). Returns 0 or -1. */
-int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, long log_every, aaren_dt_progress progress, void *ctx,
-                   char *err, size_t errlen);
+/* Runs the model's steps of training on d (the data it was made for) through aaren_fit
+ * (checkpoints, resume, log and progress as io says; NULL: silent). Returns 0 or -1. */
+int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, char *err, size_t errlen);
 /* Gradients (into the encoder's gradient block) of the mean squared action error on one
  * batch drawn with seed, without dropout and without a step; returns the loss (for tests). */
 double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char *err, size_t errlen);
