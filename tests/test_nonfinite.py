@@ -30,6 +30,11 @@ def npy_values(path):
     return struct.unpack(f"<{len(data) // 4}f", data)
 
 
+def remove(path):
+    if os.path.exists(path):
+        os.remove(path)
+
+
 def tokens(B, N, D, big_at=None):
     """Small smooth values; token big_at = (b, t) set to 3e38 in every column."""
     v = []
@@ -64,8 +69,7 @@ def check_encode(a, d):
         check(r.returncode == 0 and len(vals) == 96 and all(math.isfinite(v) for v in vals[:72])
               and not all(math.isfinite(v) for v in vals[72:80]),
               f"{arch} encode --allow-nonfinite writes the non-finite row, the rows before it finite")
-        if os.path.exists(y):
-            os.remove(y)
+        remove(y)
         # a 2-D input names row and column
         npy(x, (5, 8), tokens(1, 5, 8, big_at=(0, 2)))
         r = run([a, "encode", "--model", model, "--input", x, "--output", y, "--mode", "stream"])
@@ -75,7 +79,7 @@ def check_encode(a, d):
         npy(x, (2, 6, 8), tokens(2, 6, 8))
         r = run([a, "encode", "--model", model, "--input", x, "--output", y])
         check(r.returncode == 0 and os.path.exists(y), "encode of ordinary input writes its output")
-        os.remove(y)
+        remove(y)
 
 
 def check_grad(a, d):
@@ -90,7 +94,7 @@ def check_grad(a, d):
           f"grad with a huge grad-output names the first bad gradient and writes nothing: {r.stderr.strip()}")
     r = run([a, "grad", "--model", model, "--input", x, "--grad-output", g, "--output", out, "--allow-nonfinite"])
     check(r.returncode == 0 and os.path.exists(out), "grad --allow-nonfinite writes the file")
-    os.remove(out)
+    remove(out)
     npy(g, (2, 4, 8), tokens(2, 4, 8))
     r = run([a, "grad", "--model", model, "--input", x, "--grad-output", g, "--output", out])
     check(r.returncode == 0 and os.path.exists(out), "grad of ordinary input writes its output")
@@ -161,7 +165,7 @@ def check_classify(a, d):
           f"classify --predictions refuses non-finite probabilities: {r.stderr.strip()}")
     r = run([a, "classify", "--model", model, "--predict", big, "--predictions", preds, "--allow-nonfinite"])
     check(r.returncode == 0 and os.path.exists(preds), "classify --allow-nonfinite writes them")
-    os.remove(preds)
+    remove(preds)
     r = run([a, "classify", "--model", model, "--predict", te, "--predictions", preds])
     check(r.returncode == 0 and os.path.exists(preds), "classify --predictions of ordinary cases")
 
