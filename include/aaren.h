@@ -356,7 +356,8 @@ typedef struct {
     const char *options;   /* the run's options as text, kept in checkpoints (NULL: none) */
     FILE *progress;        /* progress bar and epoch lines (NULL: silent) */
     long log_every;        /* progress lines every this many steps (0: epoch lines only) */
-    long stop_after;       /* > 0: end this call after this many steps, as if killed (for tests of resume) */
+    long stop_after;       /* > 0: end this call after this many more steps, with a checkpoint (a long run in
+                              shards, or a kill simulated for tests of resume) */
 } aaren_fit_io;
 
 typedef struct {
@@ -380,6 +381,7 @@ typedef struct {
     double best_value[AAREN_FIT_METRICS];
     double last_loss;      /* mean training loss of the last epoch, or of the last log_every steps */
     double seconds;        /* of this call */
+    double tokens_per_s;   /* of this call's steps, as the task counts tokens */
     int stopped;           /* 1 when stop_after ended the call before the run's end */
 } aaren_fit_result;
 

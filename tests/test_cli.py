@@ -56,7 +56,7 @@ def main():
         check(r.returncode == 0, "a first shard of 9 steps")
         t_full, _ = aaren_twin.load_safetensors(full)
         t_nine, meta = aaren_twin.load_safetensors(nine)
-        check(meta.get("train.step") == "9", f"the shard's checkpoint is at step 9 (got {meta.get('train.step')})")
+        check(meta.get("fit.step") == "9", f"the shard's checkpoint is at step 9 (got {meta.get('fit.step')})")
         resumed = os.path.join(d, "resumed.safetensors")
         r = run([a] + common + ["--steps", "20", "--resume", nine, "--save", resumed])
         check(r.returncode == 0 and "resumed" in r.stdout, "resume runs")

@@ -105,29 +105,10 @@ const char *cli_options_text(const cli_args *a);
 
 double cli_now(void);   /* seconds, monotonic */
 
-/* Training on the synthetic running-maximum task, shared by train and demo. */
-typedef struct {
-    aaren_config cfg;
-    aaren_optim_config opt;
-    long steps, log_every, save_every;
-    long stop_after;           /* > 0: end this invocation after that many steps */
-    int batch, tokens;
-    float dropout;
-    uint64_t seed;
-    const char *save, *resume;
-    int quiet;                 /* no progress output */
-} train_opts;
-
-typedef struct {
-    double eval_mse, train_seconds, tokens_per_s;
-    long steps_done;
-} train_result;
-
-extern const char *const train_valued[];   /* the options train_opts_from_args reads */
-int train_opts_from_args(const cli_args *a, train_opts *o);
-aaren_seqmodel *train_running_max(const char *cmd, const train_opts *o, train_result *res);
-/* MSE on fresh sequences of the task (never used for training). */
-double synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, float *x, float *y, int path);
+/* The synthetic running-maximum task's options (train and demo share them). */
+struct aaren_synth_options;
+extern const char *const train_valued[];   /* the options synth_opts_from_args reads */
+int synth_opts_from_args(const cli_args *a, struct aaren_synth_options *o);
 
 /* Forecasting: writes test window `window` of a trained forecaster (history, truth, forecast,
  * in the file's units) to PREFIX.csv and draws PREFIX.png; prints its own errors. A

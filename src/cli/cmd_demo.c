@@ -47,16 +47,16 @@ int cmd_demo(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "demo", argc, argv, train_valued, NULL);
     if (rc) { if (rc > 0) fputs(demo_help, stdout); return rc > 0 ? 0 : 2; }
-    train_opts o;
-    if (train_opts_from_args(&a, &o)) return 2;
-    if (cli_get(&a, "arch") || o.save || o.resume)
+    aaren_synth_options o;
+    if (synth_opts_from_args(&a, &o)) return 2;
+    if (cli_get(&a, "arch") || cli_get(&a, "save") || cli_get(&a, "resume"))
         return cli_fail("demo", "demo trains both architectures itself; use 'aaren train' for --arch, --save, --resume"), 2;
     printf("aaren %s demo: %d threads, matrix backend %s\n", aaren_version(), aaren_threads(), aaren_backend());
     printf("task: running maximum of a noisy signal; model: d_model %d, %d heads, %d layers, d_ff %d; "
            "%ld steps x %d sequences x %d tokens\n\n", o.cfg.d_model, o.cfg.n_heads, o.cfg.n_layers, o.cfg.d_ff,
            o.steps, o.batch, o.tokens);
     aaren_seqmodel *sm[2] = {NULL, NULL};
-    train_result tr[2];
+    aaren_synth_result tr[2];
     stream_result sr[2];
     const long n_stream = 4096;
     float *xs = malloc(sizeof(float) * n_stream), *ys = malloc(sizeof(float) * n_stream);
@@ -65,8 +65,12 @@ int cmd_demo(int argc, char **argv) {
     for (int arch = 0; arch < 2 && !rc; arch++) {
         o.cfg.arch = arch;
         printf("== training %s\n", aaren_arch_name(arch));
-        sm[arch] = train_running_max("demo", &o, &tr[arch]);
-        if (!sm[arch]) rc = 1;
+        char err[1024];
+        long log_every;
+        if (cli_int(&a, "log-every", o.steps >= 10 ? o.steps / 10 : 1, 1, 100000000, &log_every)) { rc = 2; break; }
+        const aaren_fit_io io = {.progress = stdout, .log_every = log_every};
+        sm[arch] = aaren_synth_train(&o, &io, &tr[arch], err, sizeof err);
+        if (!sm[arch]) rc = cli_fail("demo", "%s", err);
         else rc = stream_run(sm[arch], xs, n_stream, NULL, &sr[arch]);
         printf("\n");
     }

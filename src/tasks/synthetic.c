@@ -1,6 +1,8 @@
 /* Synthetic tasks (see synthetic.h). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+#include "io/common.h"
 #include "model/rng.h"
 #include "tasks/synthetic.h"
 
@@ -43,4 +45,98 @@ void aaren_synth_running_max_baselines(int B, int N, uint64_t seed, int n_batche
     *mse_mean = var / N;
     *mse_noisy_max = err_noisy / (cnt * N);
     free(x); free(y); free(sum); free(sq);
+}
+
+void aaren_synth_options_init(aaren_synth_options *o) {
+    memset(o, 0, sizeof *o);
+    const aaren_config c = {AAREN_ARCH_AAREN, 32, 2, 2, 64, AAREN_NORM_POST, AAREN_GELU, 1e-5f};
+    o->cfg = c;
+    o->opt = aaren_optim_default();
+    o->opt.lr = 3e-3f;
+    o->opt.warmup_steps = 30;
+    o->steps = 300;
+    o->opt.total_steps = o->steps;
+    o->opt.step_size = o->steps / 3;
+    o->batch = 32;
+    o->tokens = 64;
+    o->seed = 1;
+}
+
+double aaren_synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, int path, char *err, size_t errlen) {
+    float *x = malloc(sizeof(float) * (size_t)B * N), *y = malloc(sizeof(float) * (size_t)B * N);
+    double sum = 0;
+    const int n_eval = 8;
+    if (!x || !y) sum = NAN, aaren_errf(err, errlen, "running-max: out of memory");
+    for (int k = 0; k < n_eval && !isnan(sum); k++) {
+        aaren_synth_running_max(x, y, B, N, seed ^ 0xE7A1ull, 2000000L + k);   /* far from any training draw */
+        if (!aaren_seqmodel_forward(sm, x, B, N, path, err, errlen)) sum = NAN;
+        else sum += aaren_seqmodel_loss_mse(sm, y, NULL, 0);
+    }
+    free(x);
+    free(y);
+    return sum / n_eval;
+}
+
+/* What the engine's batch hook needs. */
+typedef struct {
+    aaren_seqmodel *sm;
+    const aaren_synth_options *o;
+    float *x, *y;
+} synth_run;
+
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+    synth_run *s = ctx;
+    (void)idx;
+    aaren_synth_running_max(s->x, s->y, B, s->o->tokens, s->o->seed, (long)(aaren_rng_next(rng) >> 24));
+    if (!aaren_seqmodel_forward(s->sm, s->x, B, s->o->tokens, AAREN_SCAN, err, errlen)) return -1;
+    *loss = aaren_seqmodel_loss_mse(s->sm, s->y, NULL, 0);
+    *tokens = (long)B * s->o->tokens;
+    return aaren_seqmodel_backward(s->sm, err, errlen);
+}
+
+static int fit_save(void *ctx, aaren_st *st) {
+    return aaren_seqmodel_to_st(((synth_run *)ctx)->sm, st) || aaren_st_set_meta(st, "train.task", "running-max") ? -1 : 0;
+}
+
+aaren_seqmodel *aaren_synth_train(const aaren_synth_options *o, const aaren_fit_io *io, aaren_synth_result *r,
+                                  char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    synth_run s = {aaren_seqmodel_new(&o->cfg, 1, 1, err, errlen), o, NULL, NULL};
+    aaren_adamw *opt = NULL;
+    s.x = malloc(sizeof(float) * (size_t)o->batch * o->tokens);
+    s.y = malloc(sizeof(float) * (size_t)o->batch * o->tokens);
+    int rc = -1;
+    if (!s.sm) goto out;
+    if (!s.x || !s.y) { aaren_errf(err, errlen, "running-max: out of memory"); goto out; }
+    aaren_seqmodel_init(s.sm, o->seed);
+    if (aaren_seqmodel_reserve(s.sm, o->batch, o->tokens, 1, err, errlen)) goto out;
+    if (!(opt = aaren_adamw_new(aaren_model_n_trainable(aaren_seqmodel_encoder(s.sm)), &o->opt, err, errlen))) goto out;
+    aaren_seqmodel_decay_mask(s.sm, opt);
+    const aaren_fit_task t = {&s, aaren_seqmodel_encoder(s.sm), opt, 0, fit_batch, NULL, fit_save, "running-max"};
+    aaren_fit_options fo;
+    aaren_fit_options_init(&fo);
+    fo.steps = o->steps;
+    fo.batch = o->batch;
+    fo.dropout = o->dropout;
+    fo.seed = o->seed;
+    fo.order_salt = 7;
+    if (io) fo.io = *io;
+    aaren_fit_result fr;
+    const double t0 = aaren_now_s();
+    if (aaren_fit(&t, &fo, &fr, err, errlen)) goto out;
+    r->train_seconds = aaren_now_s() - t0;
+    r->steps = fr.steps;
+    r->stopped = fr.stopped;
+    r->tokens_per_s = fr.tokens_per_s;
+    r->eval_mse = aaren_synth_eval_mse(s.sm, o->batch, o->tokens, o->seed, AAREN_SCAN, err, errlen);
+    rc = isnan(r->eval_mse) ? -1 : 0;
+out:
+    aaren_adamw_free(opt);
+    free(s.x);
+    free(s.y);
+    if (rc) {
+        aaren_seqmodel_free(s.sm);
+        return NULL;
+    }
+    return s.sm;
 }

@@ -50,6 +50,7 @@ typedef struct {
     void *block;
     FILE *log;
     long tokens;                /* tokens of this call's steps */
+    long start;                 /* the step this call began at */
     aaren_progress prog;
     double t0;
     char *err;
@@ -352,7 +353,7 @@ static int run_epochs(fit_run *f, aaren_fit_result *r) {
             if (one_step(f, f->order + i0, B)) return -1;
             s->pos++;
             if (maybe_save(f)) return -1;
-            if (o->io.stop_after > 0 && s->step >= o->io.stop_after) {
+            if (o->io.stop_after > 0 && s->step - f->start >= o->io.stop_after) {
                 r->stopped = 1;
                 return o->io.save ? save_checkpoint(f) : 0;
             }
@@ -382,7 +383,7 @@ static int run_steps(fit_run *f, aaren_fit_result *r) {
             s->sum = 0;
             s->count = 0;
         }
-        if (o->io.stop_after > 0 && s->step >= o->io.stop_after && s->step < o->steps) {
+        if (o->io.stop_after > 0 && s->step - f->start >= o->io.stop_after && s->step < o->steps) {
             r->stopped = 1;
             return o->io.save ? save_checkpoint(f) : 0;
         }
@@ -423,7 +424,7 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
     int rc = 0;
     if (o->io.resume) rc = load_checkpoint(&f, o->io.resume);
     if (!rc && o->io.log) rc = open_log(&f, o->io.resume != NULL);
-    const long start = f.s.step;
+    const long start = f.start = f.s.step;
     f.t0 = aaren_now_s();
     if (!rc) {
         if (o->io.progress) {
@@ -447,5 +448,6 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
     memcpy(r->best_value, f.s.best_value, sizeof r->best_value);
     free(f.block);
     r->seconds = aaren_now_s() - f.t0;
+    r->tokens_per_s = r->seconds > 0 ? (double)f.tokens / r->seconds : 0;
     return rc;
 }
