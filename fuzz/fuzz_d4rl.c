@@ -1,7 +1,11 @@
-/* Fuzz harness: the D4RL-layout HDF5 loader (aaren_d4rl_load), the whole load path.
+/* Fuzz harness: the D4RL-layout HDF5 loader, the whole load path (aaren_d4rl_load_limited:
+ * a child process parses the file with libhdf5, the parent checks and decodes what it sends).
  *
- * A load either fails with a one-line message naming the file, or holds rows whose
- * values are finite, flags that are 0 or 1, and episodes that tile the rows in order. */
+ * The child's time limit is 3 s instead of the default 300 s, below libFuzzer's per-input
+ * limit, so that a file on which libhdf5 hangs exercises the reader's own time-out; the
+ * memory limit is 256 MB. A load either fails with a one-line message naming the file, or
+ * holds rows whose values are finite, flags that are 0 or 1, and episodes that tile the rows
+ * in order. */
 #include "common.h"
 #include "data/d4rl.h"
 
@@ -23,12 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char err[512] = "";
     aaren_d4rl d;
     memset(&d, 0, sizeof d);
-    if (aaren_d4rl_load(path, &d, err, sizeof err)) {
-        fuzz_check_message("aaren_d4rl_load", path, err);
+    aaren_d4rl_limits lim = aaren_d4rl_limits_default();
+    lim.timeout_s = 3;
+    lim.max_mb = 256;
+    if (aaren_d4rl_load_limited(path, &d, &lim, err, sizeof err)) {
+        fuzz_check_message("aaren_d4rl_load_limited", path, err);
         FUZZ_ASSERT(d.n == 0 && d.block_ == NULL);
         return 0;
     }
-    fuzz_note_loaded("aaren_d4rl_load", path);
+    fuzz_note_loaded("aaren_d4rl_load_limited", path);
     FUZZ_ASSERT(d.n >= 1 && d.obs_dim >= 1 && d.act_dim >= 1);
     const size_t n = (size_t)d.n;
     check_finite(d.observations, n * (size_t)d.obs_dim);
