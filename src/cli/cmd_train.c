@@ -25,6 +25,7 @@ static const char *train_help =
     "  --steps N [300]  --batch B [32]  --tokens N [64]  --seed S [1]\n"
     "  --lr X [3e-3]  --warmup N [30]  --schedule cosine|step|constant [cosine]\n"
     "  --weight-decay X [0.01]  --clip X [1.0]  --dropout P [0]  --log-every N [steps/10]\n"
+    "  --quiet                no progress lines\n"
     CLI_FIT_HELP;
 
 /* Options shared by train and demo, over the task's defaults (aaren_synth_options_init). */
@@ -54,7 +55,8 @@ int synth_opts_from_args(const cli_args *a, aaren_synth_options *o) {
 
 int cmd_train(int argc, char **argv) {
     cli_args a;
-    int rc = cli_parse(&a, "train", argc, argv, train_valued, NULL);
+    static const char *const flags[] = {"quiet", NULL};
+    int rc = cli_parse(&a, "train", argc, argv, train_valued, flags);
     if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
     aaren_synth_options o;
     aaren_fit_io io;
