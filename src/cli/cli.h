@@ -118,6 +118,7 @@ int forecast_plot_window(struct aaren_forecaster *fc, long window, const char *p
 
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_plot_log(int argc, char **argv);   /* aaren plot-log LOG.csv (cmd_train.c) */
 int cmd_forecast(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_events(int argc, char **argv);

@@ -87,3 +87,26 @@ int cmd_train(int argc, char **argv) {
     aaren_seqmodel_free(sm);
     return 0;
 }
+
+int cmd_plot_log(int argc, char **argv) {
+    static const char *const valued[] = {"output", "title", NULL};
+    static const char *help =
+        "usage: aaren plot-log LOG.csv [--output OUT.png] [--title TEXT]\n\n"
+        "Draws a training log written by --log (any training command): the training loss per step\n"
+        "and each evaluation metric, into OUT.png (default: LOG.csv with .png for .csv). Needs\n"
+        "/usr/bin/python3 with matplotlib.\n";
+    cli_args a;
+    int rc = cli_parse(&a, "plot-log", argc, argv, valued, NULL);
+    if (rc) { if (rc > 0) fputs(help, stdout); return rc > 0 ? 0 : 2; }
+    if (a.n_positional != 1) return cli_fail("plot-log", "give one log file (see 'aaren plot-log --help')"), 2;
+    const char *log = a.positional[0], *title = cli_get(&a, "title");
+    char out[1100];
+    const size_t n = strlen(log);
+    if (cli_get(&a, "output")) snprintf(out, sizeof out, "%s", cli_get(&a, "output"));
+    else if (n > 4 && !strcmp(log + n - 4, ".csv")) snprintf(out, sizeof out, "%.*s.png", (int)(n - 4), log);
+    else snprintf(out, sizeof out, "%s.png", log);
+    char err[1400];
+    if (aaren_check_writable(out, err, sizeof err)) return cli_fail("plot-log", "%s", err);
+    const char *args[] = {log, out, title ? "--title" : NULL, title, NULL};
+    return cli_run_python("plot-log", "plot_log.py", args) ? 1 : 0;
+}
