@@ -1,5 +1,5 @@
 """Checkpoint metadata is read strictly: every number a command reads from a checkpoint
-(the encoder's aaren.*, the sequence model's seq.*, a run's train.*, classify.* and tpp.*)
+(the encoder's aaren.*, the sequence model's seq.*, a run's fit.*, classify.* and tpp.*)
 must be the whole value, finite and in range; anything else is an error naming the file,
 the key and the value, and nothing is written. Also the global --threads option's errors."""
 import argparse
@@ -32,30 +32,46 @@ def check_train(a, d):
               "--tokens", "8", "--seed", "3"]
     r = run([a] + common + ["--steps", "4", "--stop-after", "2", "--save", run_ckpt])
     check(r.returncode == 0, f"a run checkpoint at step 2 ({r.stderr.strip()[:200]})")
-    for value in ("-1000", "abc", "99999999999999999999", "1000000000001", " 2", "2 ", "2.0", "", "0x2", "+-2"):
-        with_meta(run_ckpt, bad, train__step=value)
+
+    def refused(what, want, **changes):
+        with_meta(run_ckpt, bad, **changes)
+        if os.path.exists(out):
+            os.remove(out)
         r = run([a] + common + ["--steps", "4", "--resume", bad, "--save", out])
-        want = f"bad.safetensors: metadata 'train.step' is '{value}'; expected an integer from 0 to 1000000000000"
-        check(r.returncode == 1 and want in r.stderr and not os.path.exists(out),
-              f"train.step {value!r} is refused before any training: {r.stderr.strip()}")
-    with_meta(run_ckpt, bad, train__step="2")
+        check(r.returncode == 1 and "bad.safetensors: " + want in r.stderr and not os.path.exists(out)
+              and "step      3/4" not in r.stdout, f"{what} is refused before any training: {r.stderr.strip()}")
+
+    for value in ("-1000", "abc", "99999999999999999999", "1000000000001", " 2", "2 ", "2.0", "", "0x2", "+-2"):
+        refused(f"fit.step {value!r}", f"metadata 'fit.step' is '{value}'; expected an integer from 0 to 1000000000000",
+                fit__step=value)
+    # The random state: exactly 16 hex digits (strtoull alone takes signs, spaces, 0x and short values).
+    for value in ("", "1", "0123456789abcde", "0123456789abcdef0", "-123456789abcdef", "+123456789abcdef",
+                  " 123456789abcdef", "0x23456789abcdef", "0123456789abcdeg", "zzzzzzzzzzzzzzzz", "0123456789abcde\n",
+                  "1e300"):
+        shown = value.replace("\n", "?")   # control characters are shown as '?'
+        refused(f"fit.rng {value!r}", f"metadata 'fit.rng' is '{shown}'; expected 16 hex digits", fit__rng=value)
+    for key, value, want in (("fit__pos", "1x", "metadata 'fit.pos' is '1x'; expected an integer from 0"),
+                             ("fit__epoch", "-1", "metadata 'fit.epoch' is '-1'; expected an integer from 0"),
+                             ("fit__sum", "nan", "metadata 'fit.sum' is 'nan'; expected a number"),
+                             ("fit__count", "1e3", "metadata 'fit.count' is '1e3'; expected an integer from 0")):
+        refused(f"{key.replace('__', '.')} {value!r}", want, **{key: value})
+    for value in ("2", "0"):
+        with_meta(run_ckpt, bad, fit__step=value)
+        r = run([a] + common + ["--steps", "4", "--resume", bad, "--save", out])
+        resumed = f"at step {value}" in r.stdout if value != "0" else "step      1/4" in r.stdout
+        check(r.returncode == 0 and resumed, f"fit.step {value!r} resumes ({r.stderr.strip()[:200]})")
+    with_meta(run_ckpt, bad, fit__rng="FEDCBA9876543210")
     r = run([a] + common + ["--steps", "4", "--resume", bad, "--save", out])
-    check(r.returncode == 0 and "at step 2" in r.stdout, f"train.step '2' resumes ({r.stderr.strip()[:200]})")
-    for key, value, word in (("seq__d_in", "1abc", "metadata 'seq.d_in' is '1abc'; expected an integer from 1 to 1048576"),
-                             ("seq__d_out", "0", "metadata 'seq.d_out' is '0'"),
-                             ("train__seed", "3x", "metadata 'train.seed' is '3x'"),
-                             ("aaren__n_heads", "2 ", "metadata 'aaren.n_heads' is '2 '"),
+    check(r.returncode == 0, f"fit.rng 'FEDCBA9876543210' resumes ({r.stderr.strip()[:200]})")
+    for key, value, word in (("aaren__n_heads", "2 ", "metadata 'aaren.n_heads' is '2 '"),
+                             ("aaren__d_model", "8abc", "metadata 'aaren.d_model' is '8abc'; expected an integer from 1 to 1000000000"),
                              ("aaren__ln_eps", "1e-5x", "metadata 'aaren.ln_eps' is '1e-5x'; expected a number"),
                              ("aaren__ln_eps", "nan", "metadata 'aaren.ln_eps' is 'nan'"),
                              ("aaren__ln_eps", "0", "metadata 'aaren.ln_eps' is '0'")):
         with_meta(run_ckpt, bad, **{key: value})
-        r = run([a] + common + ["--steps", "4", "--resume", bad])
+        r = run([a, "info", bad])
         check(r.returncode == 1 and word in r.stderr and "bad.safetensors" in r.stderr,
-              f"{key.replace('__', '.')} {value!r} is refused: {r.stderr.strip()}")
-    with_meta(run_ckpt, bad, aaren__d_model="8abc")
-    r = run([a, "info", bad])
-    check(r.returncode == 1 and "metadata 'aaren.d_model' is '8abc'; expected an integer from 1 to 1000000000" in r.stderr,
-          f"info refuses aaren.d_model '8abc': {r.stderr.strip()}")
+              f"info refuses {key.replace('__', '.')} {value!r}: {r.stderr.strip()}")
 
 
 def check_classify(a, d):
@@ -71,7 +87,9 @@ def check_classify(a, d):
     r = run([a, "classify", "--train", ts, "--test", ts, "--d-model", "8", "--n-heads", "2", "--n-layers", "1",
              "--d-ff", "8", "--epochs", "1", "--quiet", "--save", model])
     check(r.returncode == 0, f"a small classifier ({r.stderr.strip()[:200]})")
-    for key, value, word in (("classify__dims", "1abc", "metadata 'classify.dims' is '1abc'; expected an integer from 1"),
+    for key, value, word in (("seq__d_in", "1abc", "metadata 'seq.d_in' is '1abc'; expected an integer from 1 to 1048576"),
+                             ("seq__d_out", "0", "metadata 'seq.d_out' is '0'"),
+                             ("classify__dims", "1abc", "metadata 'classify.dims' is '1abc'; expected an integer from 1"),
                              ("classify__dims", "2", "classify.dims 2 differs from the model's input width 1"),
                              ("classify__mean", "0.1x", "metadata 'classify.mean': value 1 is '0.1x'; expected a number"),
                              ("classify__std", "1,2", "metadata 'classify.std' holds 2 comma-separated values; expected 1"),

@@ -159,13 +159,12 @@ static int load_checkpoint(fit_run *f, const char *path) {
         meta_long(&st, path, "fit.best_epoch", 0, 1000000000, &v[4], f) || meta_long(&st, path, "fit.bad", 0, 1000000000, &v[5], f) ||
         meta_double(&st, path, "fit.sum", &s->sum, f))
         goto out;
-    char *end = NULL;
-    errno = 0;
-    s->rng = rng ? (uint64_t)strtoull(rng, &end, 16) : 0;
-    if (!rng || strlen(rng) != 16 || *end || errno) {
+    /* Exactly 16 hex digits: strtoull alone would take a sign, spaces or a 0x prefix. */
+    if (!rng || strlen(rng) != 16 || strspn(rng, "0123456789abcdefABCDEF") != 16) {
         aaren_file_err(f->err, f->errlen, path, "metadata 'fit.rng' is '%.40s'; expected 16 hex digits", rng ? rng : "missing");
         goto out;
     }
+    s->rng = (uint64_t)strtoull(rng, NULL, 16);
     s->epoch = (int)v[2];
     s->epochs_run = (int)v[3];
     s->best_epoch = (int)v[4];
