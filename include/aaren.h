@@ -386,6 +386,12 @@ typedef struct {
 } aaren_fit_result;
 
 void aaren_fit_options_init(aaren_fit_options *o);   /* 1 epoch, batch 32, patience 0, seed 1 */
+/* A task's run: epochs (> 0, over examples) or steps (epochs 0, task-drawn batches), the batch,
+ * patience, dropout, seed and the task's order salt, with io (NULL: silent). */
+aaren_fit_options aaren_fit_options_for(int epochs, long steps, int batch, int patience, float dropout, uint64_t seed,
+                                        uint64_t order_salt, const aaren_fit_io *io);
+/* Appends a named metric to an evaluation (ignored past AAREN_FIT_METRICS). */
+void aaren_fit_eval_add(aaren_fit_eval *ev, const char *name, double value);
 /* Runs (or, with resume, continues) the loop; with validation the model ends with its best
  * weights. 0, or -1 with a message (a diverged loss names the step and suggests a lower
  * learning rate). */

@@ -303,11 +303,8 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
     if (evaluate(c, c->train, c->va, c->n_va, NULL, &acc, &loss, NULL, NULL, NULL, err, errlen)) return -1;
     ev->score = -acc;
     ev->tie = loss;
-    ev->n = 2;
-    ev->name[0] = "val loss";
-    ev->value[0] = loss;
-    ev->name[1] = "val acc";
-    ev->value[1] = acc;
+    aaren_fit_eval_add(ev, "val loss", loss);
+    aaren_fit_eval_add(ev, "val acc", acc);
     return 0;
 }
 
@@ -327,15 +324,8 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
     /* without a validation part the epoch's training loss decides */
     const aaren_fit_task t = {c, aaren_seqmodel_encoder(c->sm), c->opt, c->n_tr, fit_batch,
                               c->n_va > 0 ? fit_validate : NULL, fit_save, "classify"};
-    aaren_fit_options fo;
-    aaren_fit_options_init(&fo);
-    fo.epochs = c->o.epochs;
-    fo.batch = c->max_batch;
-    fo.patience = c->o.patience;
-    fo.dropout = c->o.dropout;
-    fo.seed = c->o.seed;
-    fo.order_salt = 41;
-    if (io) fo.io = *io;
+    const aaren_fit_options fo = aaren_fit_options_for(c->o.epochs, 0, c->max_batch, c->o.patience,
+                                                       c->o.dropout, c->o.seed, 41, io);
     aaren_fit_result fr;
     if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
     r->epochs_run = fr.epochs_run;

@@ -381,14 +381,7 @@ int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, cha
     if (errlen) err[0] = 0;
     fit_ctx fc = {m, d};
     const aaren_fit_task t = {&fc, m->enc, m->opt, 0, fit_batch, NULL, fit_save, "rl"};
-    aaren_fit_options fo;
-    aaren_fit_options_init(&fo);
-    fo.steps = m->o.steps;
-    fo.batch = m->o.batch;
-    fo.dropout = m->o.dropout;
-    fo.seed = m->o.seed;
-    fo.order_salt = 101;
-    if (io) fo.io = *io;
+    const aaren_fit_options fo = aaren_fit_options_for(0, m->o.steps, m->o.batch, 0, m->o.dropout, m->o.seed, 101, io);
     aaren_fit_result fr;
     return aaren_fit(&t, &fo, &fr, err, errlen);
 }

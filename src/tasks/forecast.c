@@ -163,11 +163,8 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
     double mse, mae;
     if (aaren_forecaster_evaluate(f, AAREN_TS_VAL, &mse, &mae, NULL, NULL, err, errlen)) return -1;
     ev->score = ev->tie = mse;
-    ev->n = 2;
-    ev->name[0] = "val MSE";
-    ev->value[0] = mse;
-    ev->name[1] = "val MAE";
-    ev->value[1] = mae;
+    aaren_fit_eval_add(ev, "val MSE", mse);
+    aaren_fit_eval_add(ev, "val MAE", mae);
     return 0;
 }
 
@@ -212,16 +209,9 @@ int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, const aa
     r->n_params = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
     const aaren_fit_task t = {f, aaren_seqmodel_encoder(f->sm), f->opt, aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN),
                               fit_batch, fit_validate, fit_save, "forecast"};
-    aaren_fit_options fo;
-    aaren_fit_options_init(&fo);
-    fo.epochs = f->o.epochs;
+    aaren_fit_options fo = aaren_fit_options_for(f->o.epochs, 0, f->o.batch, f->o.patience,
+                                                 f->o.dropout, f->o.seed, 17, io);
     fo.steps_per_epoch = f->o.steps_per_epoch;
-    fo.batch = f->o.batch;
-    fo.patience = f->o.patience;
-    fo.dropout = f->o.dropout;
-    fo.seed = f->o.seed;
-    fo.order_salt = 17;
-    if (io) fo.io = *io;
     aaren_fit_result fr;
     if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
     r->epochs_run = fr.epochs_run;

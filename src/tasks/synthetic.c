@@ -113,14 +113,7 @@ aaren_seqmodel *aaren_synth_train(const aaren_synth_options *o, const aaren_fit_
     if (!(opt = aaren_adamw_new(aaren_model_n_trainable(aaren_seqmodel_encoder(s.sm)), &o->opt, err, errlen))) goto out;
     aaren_seqmodel_decay_mask(s.sm, opt);
     const aaren_fit_task t = {&s, aaren_seqmodel_encoder(s.sm), opt, 0, fit_batch, NULL, fit_save, "running-max"};
-    aaren_fit_options fo;
-    aaren_fit_options_init(&fo);
-    fo.steps = o->steps;
-    fo.batch = o->batch;
-    fo.dropout = o->dropout;
-    fo.seed = o->seed;
-    fo.order_salt = 7;
-    if (io) fo.io = *io;
+    const aaren_fit_options fo = aaren_fit_options_for(0, o->steps, o->batch, 0, o->dropout, o->seed, 7, io);
     aaren_fit_result fr;
     const double t0 = aaren_now_s();
     if (aaren_fit(&t, &fo, &fr, err, errlen)) goto out;

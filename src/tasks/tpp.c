@@ -292,14 +292,12 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *l
 static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
     aaren_tpp_metrics v;
     if (aaren_tpp_evaluate(((fit_ctx *)ctx)->m, ((fit_ctx *)ctx)->d, AAREN_EV_VAL, &v, err, errlen)) return -1;
-    static const char *const names[5] = {"val NLL", "val NLL time", "val NLL mark", "val RMSE", "val acc"};
-    const double values[5] = {v.nll, v.nll_time, v.nll_mark, v.rmse, v.acc};
     ev->score = ev->tie = v.nll;
-    ev->n = ((fit_ctx *)ctx)->m->C > 0 ? 5 : 4;
-    for (int i = 0; i < ev->n; i++) {
-        ev->name[i] = names[i];
-        ev->value[i] = values[i];
-    }
+    aaren_fit_eval_add(ev, "val NLL", v.nll);
+    aaren_fit_eval_add(ev, "val NLL time", v.nll_time);
+    aaren_fit_eval_add(ev, "val NLL mark", v.nll_mark);
+    aaren_fit_eval_add(ev, "val RMSE", v.rmse);
+    if (((fit_ctx *)ctx)->m->C > 0) aaren_fit_eval_add(ev, "val acc", v.acc);
     return 0;
 }
 
@@ -383,15 +381,8 @@ int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, cons
     r->n_params = aaren_model_n_trainable(m->enc);
     fit_ctx fc = {m, d};
     const aaren_fit_task t = {&fc, m->enc, m->opt, m->n_train, fit_batch, fit_validate, fit_save, "events"};
-    aaren_fit_options fo;
-    aaren_fit_options_init(&fo);
-    fo.epochs = m->o.epochs;
-    fo.batch = m->max_B;
-    fo.patience = m->o.patience;
-    fo.dropout = m->o.dropout;
-    fo.seed = m->o.seed;
-    fo.order_salt = 53;
-    if (io) fo.io = *io;
+    const aaren_fit_options fo = aaren_fit_options_for(m->o.epochs, 0, m->max_B, m->o.patience,
+                                                       m->o.dropout, m->o.seed, 53, io);
     aaren_fit_result fr;
     if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
     r->epochs_run = fr.epochs_run;

@@ -22,6 +22,27 @@ void aaren_fit_options_init(aaren_fit_options *o) {
     o->seed = 1;
 }
 
+aaren_fit_options aaren_fit_options_for(int epochs, long steps, int batch, int patience, float dropout, uint64_t seed,
+                                        uint64_t order_salt, const aaren_fit_io *io) {
+    aaren_fit_options o;
+    aaren_fit_options_init(&o);
+    o.epochs = epochs;
+    o.steps = steps;
+    o.batch = batch;
+    o.patience = patience;
+    o.dropout = dropout;
+    o.seed = seed;
+    o.order_salt = order_salt;
+    if (io) o.io = *io;
+    return o;
+}
+
+void aaren_fit_eval_add(aaren_fit_eval *ev, const char *name, double value) {
+    if (ev->n >= AAREN_FIT_METRICS) return;
+    ev->name[ev->n] = name;
+    ev->value[ev->n++] = value;
+}
+
 /* Everything that moves during a run. */
 typedef struct {
     long step;                  /* optimizer steps done */
