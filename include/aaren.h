@@ -14,19 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aaren_export.h"
 #include "aaren_io.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-const char *aaren_version(void);
+AAREN_API const char *aaren_version(void);
 /* The matrix-product backend compiled in, and the OpenMP thread count in use. */
-const char *aaren_backend(void);
-int aaren_threads(void);
+AAREN_API const char *aaren_backend(void);
+AAREN_API int aaren_threads(void);
 /* The CPU's model name ("unknown" when /proc/cpuinfo has none) and cores per socket (0 when
  * unknown), for printing beside measurements. */
-void aaren_cpu_info(char *model, size_t len, int *cores);
+AAREN_API void aaren_cpu_info(char *model, size_t len, int *cores);
 
 /* ---- configuration -------------------------------------------------------------- */
 enum { AAREN_ARCH_AAREN = 0, AAREN_ARCH_TRANSFORMER = 1 };
@@ -46,64 +47,64 @@ typedef struct {
     float ln_eps;    /* default 1e-5 */
 } aaren_config;
 
-aaren_config aaren_config_default(void);   /* aaren, 128 wide, 4 heads, 3 layers, d_ff 512 */
-int aaren_config_check(const aaren_config *c, char *err, size_t errlen);
-const char *aaren_arch_name(int arch);
+AAREN_API aaren_config aaren_config_default(void);   /* aaren, 128 wide, 4 heads, 3 layers, d_ff 512 */
+AAREN_API int aaren_config_check(const aaren_config *c, char *err, size_t errlen);
+AAREN_API const char *aaren_arch_name(int arch);
 
 /* ---- model ------------------------------------------------------------------------ */
 typedef struct aaren_model aaren_model;
 
 /* Parameters allocated (zeros). NULL and a message on a bad config or no memory. */
-aaren_model *aaren_model_new(const aaren_config *c, char *err, size_t errlen);
+AAREN_API aaren_model *aaren_model_new(const aaren_config *c, char *err, size_t errlen);
 /* The same with n_extra more parameters (and gradients) after the encoder's in the same
  * blocks, for a task's embeddings and heads: one optimizer then updates everything. */
-aaren_model *aaren_model_new_ext(const aaren_config *c, size_t n_extra, char *err, size_t errlen);
-void aaren_model_free(aaren_model *m);
-const aaren_config *aaren_model_config(const aaren_model *m);
+AAREN_API aaren_model *aaren_model_new_ext(const aaren_config *c, size_t n_extra, char *err, size_t errlen);
+AAREN_API void aaren_model_free(aaren_model *m);
+AAREN_API const aaren_config *aaren_model_config(const aaren_model *m);
 /* PyTorch-style initialisation from a seed: weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
  * biases 0, LayerNorm (1, 0), Aaren queries N(0, 1). */
-void aaren_model_init(aaren_model *m, uint64_t seed);
+AAREN_API void aaren_model_init(aaren_model *m, uint64_t seed);
 
 /* Named parameter tensors, in checkpoint order. */
-int aaren_model_n_tensors(const aaren_model *m);
-const char *aaren_model_tensor_name(const aaren_model *m, int i);
+AAREN_API int aaren_model_n_tensors(const aaren_model *m);
+AAREN_API const char *aaren_model_tensor_name(const aaren_model *m, int i);
 /* Tensor i's parameters (or gradients, NULL before reserve with grads); shape[0..ndim). */
-float *aaren_model_tensor(const aaren_model *m, int i, int *ndim, int64_t shape[2]);
-float *aaren_model_grad_tensor(const aaren_model *m, int i);
-size_t aaren_model_n_params(const aaren_model *m);       /* the encoder's */
-size_t aaren_model_n_extra(const aaren_model *m);
-size_t aaren_model_n_trainable(const aaren_model *m);   /* n_params + n_extra */
-float *aaren_model_params(const aaren_model *m);   /* all parameters, one block (encoder, then extra) */
-float *aaren_model_grads(const aaren_model *m);    /* all gradients, same layout */
-float *aaren_model_extra(const aaren_model *m);    /* the task's part of the parameter block */
-float *aaren_model_extra_grads(const aaren_model *m);
+AAREN_API float *aaren_model_tensor(const aaren_model *m, int i, int *ndim, int64_t shape[2]);
+AAREN_API float *aaren_model_grad_tensor(const aaren_model *m, int i);
+AAREN_API size_t aaren_model_n_params(const aaren_model *m);       /* the encoder's */
+AAREN_API size_t aaren_model_n_extra(const aaren_model *m);
+AAREN_API size_t aaren_model_n_trainable(const aaren_model *m);   /* n_params + n_extra */
+AAREN_API float *aaren_model_params(const aaren_model *m);   /* all parameters, one block (encoder, then extra) */
+AAREN_API float *aaren_model_grads(const aaren_model *m);    /* all gradients, same layout */
+AAREN_API float *aaren_model_extra(const aaren_model *m);    /* the task's part of the parameter block */
+AAREN_API float *aaren_model_extra_grads(const aaren_model *m);
 
 /* Allocates activations for up to max_batch x max_tokens (and gradients when
  * with_grads). Calling again with other sizes replaces the activations. */
-int aaren_model_reserve(aaren_model *m, int max_batch, int max_tokens, int with_grads,
+AAREN_API int aaren_model_reserve(aaren_model *m, int max_batch, int max_tokens, int with_grads,
                         char *err, size_t errlen);
 /* Bytes held: parameters, gradients, activations (including backward scratch). */
-void aaren_model_memory(const aaren_model *m, size_t *params, size_t *grads, size_t *acts);
+AAREN_API void aaren_model_memory(const aaren_model *m, size_t *params, size_t *grads, size_t *acts);
 
 /* y [B, N, d_model] = encoder(x [B, N, d_model]); y may not alias x. B, N within the
  * reserved sizes. */
-int aaren_model_forward(aaren_model *m, float *y, const float *x, int B, int N, int path,
+AAREN_API int aaren_model_forward(aaren_model *m, float *y, const float *x, int B, int N, int path,
                         char *err, size_t errlen);
 /* After a forward with path SCAN (or FOLD): adds dL/dparams into the gradients and, when
  * dx is non-NULL, writes dL/dx [B, N, d_model] given dy = dL/dy. */
-int aaren_model_backward(aaren_model *m, float *dx, const float *dy, char *err, size_t errlen);
-void aaren_model_zero_grad(aaren_model *m);
+AAREN_API int aaren_model_backward(aaren_model *m, float *dx, const float *dy, char *err, size_t errlen);
+AAREN_API void aaren_model_zero_grad(aaren_model *m);
 /* Training mode: dropout with probability p after attention and after the feed-forward
  * network of every block, masks drawn from seed (use a new seed each step; backward
  * reuses the last forward's). p = 0 (the default) is evaluation mode. */
-void aaren_model_set_dropout(aaren_model *m, float p, uint64_t seed);
+AAREN_API void aaren_model_set_dropout(aaren_model *m, float p, uint64_t seed);
 
 /* Checkpoints: the encoder's tensors are `layers.*` and `final_norm.*`, the config lives
  * in `aaren.*` metadata; other tensors in the file are ignored here (tasks read them). */
-aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err, size_t errlen);
-int aaren_model_to_st(const aaren_model *m, aaren_st *st);      /* adds/replaces tensors + metadata */
-aaren_model *aaren_model_load(const char *path, char *err, size_t errlen);
-int aaren_model_save(const aaren_model *m, const char *path, char *err, size_t errlen);
+AAREN_API aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err, size_t errlen);
+AAREN_API int aaren_model_to_st(const aaren_model *m, aaren_st *st);      /* adds/replaces tensors + metadata */
+AAREN_API aaren_model *aaren_model_load(const char *path, char *err, size_t errlen);
+AAREN_API int aaren_model_save(const aaren_model *m, const char *path, char *err, size_t errlen);
 
 /* ---- streaming: one token at a time, one stream or a batch ---------------------------
  * A stream object holds n_streams independent streams (a batch of users) of one model.
@@ -129,27 +130,27 @@ enum { AAREN_PREFILL_CHUNK = 256 };   /* prefill_chunk of aaren_stream_new */
  * for Aaren). Scratch holds max(n_streams, prefill_chunk) rows of activations
  * ([rows, d_model] and [rows, d_ff]); prefill_chunk = 1 gives the smallest stream.
  * aaren_stream_new is aaren_stream_new_batch(m, 1, max_tokens, AAREN_PREFILL_CHUNK). */
-aaren_stream *aaren_stream_new(const aaren_model *m, long max_tokens, char *err, size_t errlen);
-aaren_stream *aaren_stream_new_batch(const aaren_model *m, int n_streams, long max_tokens,
+AAREN_API aaren_stream *aaren_stream_new(const aaren_model *m, long max_tokens, char *err, size_t errlen);
+AAREN_API aaren_stream *aaren_stream_new_batch(const aaren_model *m, int n_streams, long max_tokens,
                                      int prefill_chunk, char *err, size_t errlen);
-void aaren_stream_free(aaren_stream *s);
-int aaren_stream_n_streams(const aaren_stream *s);
+AAREN_API void aaren_stream_free(aaren_stream *s);
+AAREN_API int aaren_stream_n_streams(const aaren_stream *s);
 /* Back to position 0: every stream, or stream i (non-zero when i is out of range). */
-void aaren_stream_reset(aaren_stream *s);
-int aaren_stream_reset_one(aaren_stream *s, int i);
+AAREN_API void aaren_stream_reset(aaren_stream *s);
+AAREN_API int aaren_stream_reset_one(aaren_stream *s, int i);
 
 /* y [n_streams, d_model] = encoder output at each stream's next position given
  * x [n_streams, d_model] (row i belongs to stream i). Non-zero, and no stream changed,
  * when a Transformer stream's cache is full. aaren_stream_step is the same call (for one
  * stream, x and y are [d_model]). y may equal x. */
-int aaren_stream_step_batch(aaren_stream *s, const float *x, float *y, char *err, size_t errlen);
-int aaren_stream_step(aaren_stream *s, const float *x, float *y, char *err, size_t errlen);
+AAREN_API int aaren_stream_step_batch(aaren_stream *s, const float *x, float *y, char *err, size_t errlen);
+AAREN_API int aaren_stream_step(aaren_stream *s, const float *x, float *y, char *err, size_t errlen);
 /* Steps stream i only: x, y [d_model]. */
-int aaren_stream_step_one(aaren_stream *s, int i, const float *x, float *y, char *err, size_t errlen);
+AAREN_API int aaren_stream_step_one(aaren_stream *s, int i, const float *x, float *y, char *err, size_t errlen);
 /* Steps k distinct streams (streams[r] for row r; NULL: streams 0..k-1) as one batch:
  * x, y [k, d_model]. Non-zero, and no stream changed, on a bad or repeated index or a
  * full cache. */
-int aaren_stream_step_some(aaren_stream *s, const int *streams, int k, const float *x, float *y,
+AAREN_API int aaren_stream_step_some(aaren_stream *s, const int *streams, int k, const float *x, float *y,
                            char *err, size_t errlen);
 /* Feeds N tokens x [N, d_model] to stream i from its current position; y [N, d_model]
  * receives the outputs, or NULL when only the state is wanted (then the last layer's
@@ -157,18 +158,18 @@ int aaren_stream_step_some(aaren_stream *s, const int *streams, int k, const flo
  * nothing changed, on a bad index or when a Transformer stream's cache cannot take N more
  * tokens. Aaren: the scan scratch is sized for the OpenMP thread count at creation; a
  * prefill after raising it is refused. */
-int aaren_stream_prefill(aaren_stream *s, int i, const float *x, long N, float *y,
+AAREN_API int aaren_stream_prefill(aaren_stream *s, int i, const float *x, long N, float *y,
                          char *err, size_t errlen);
 
 /* Tokens seen: by stream 0, or by stream i (-1 when i is out of range). */
-long aaren_stream_position(const aaren_stream *s);
-long aaren_stream_position_one(const aaren_stream *s, int i);
+AAREN_API long aaren_stream_position(const aaren_stream *s);
+AAREN_API long aaren_stream_position_one(const aaren_stream *s, int i);
 /* Bytes of recurrent state now (Aaren: constant; Transformer: grows with position), summed
  * over the batch, or of stream i; and of everything the stream object allocated (state
  * capacity of every stream and scratch). */
-size_t aaren_stream_state_bytes(const aaren_stream *s);
-size_t aaren_stream_state_bytes_one(const aaren_stream *s, int i);
-size_t aaren_stream_alloc_bytes(const aaren_stream *s);
+AAREN_API size_t aaren_stream_state_bytes(const aaren_stream *s);
+AAREN_API size_t aaren_stream_state_bytes_one(const aaren_stream *s, int i);
+AAREN_API size_t aaren_stream_alloc_bytes(const aaren_stream *s);
 /* Serialise the state (position and recurrent state) to bytes and back; a state only
  * loads into a stream of a model with the same shape. A stream's record is a header and
  * its state; the batch's state is the n_streams records one after another (so for one
@@ -176,12 +177,12 @@ size_t aaren_stream_alloc_bytes(const aaren_stream *s);
  * stream of another). state_size gives the bytes get writes now; get returns the bytes
  * written (0 when cap is too small or buf is NULL); set returns 0 on success and changes
  * nothing on failure. */
-size_t aaren_stream_state_size(const aaren_stream *s);
-size_t aaren_stream_state_size_one(const aaren_stream *s, int i);
-size_t aaren_stream_get_state(const aaren_stream *s, void *buf, size_t cap);
-int aaren_stream_set_state(aaren_stream *s, const void *buf, size_t len, char *err, size_t errlen);
-size_t aaren_stream_get_state_one(const aaren_stream *s, int i, void *buf, size_t cap);
-int aaren_stream_set_state_one(aaren_stream *s, int i, const void *buf, size_t len,
+AAREN_API size_t aaren_stream_state_size(const aaren_stream *s);
+AAREN_API size_t aaren_stream_state_size_one(const aaren_stream *s, int i);
+AAREN_API size_t aaren_stream_get_state(const aaren_stream *s, void *buf, size_t cap);
+AAREN_API int aaren_stream_set_state(aaren_stream *s, const void *buf, size_t len, char *err, size_t errlen);
+AAREN_API size_t aaren_stream_get_state_one(const aaren_stream *s, int i, void *buf, size_t cap);
+AAREN_API int aaren_stream_set_state_one(aaren_stream *s, int i, const void *buf, size_t len,
                                char *err, size_t errlen);
 
 /* ---- optimisation --------------------------------------------------------------------- */
@@ -202,26 +203,26 @@ typedef struct {
 
 /* lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01, clip 1.0, no warm-up, cosine to
  * 0.1 lr over total_steps = 1000, step decay gamma 0.5 every 1000 steps. */
-aaren_optim_config aaren_optim_default(void);
+AAREN_API aaren_optim_config aaren_optim_default(void);
 /* Learning rate at step (0-based). */
-float aaren_lr_at(const aaren_optim_config *c, long step);
+AAREN_API float aaren_lr_at(const aaren_optim_config *c, long step);
 
 /* AdamW over one block of n parameters. Its state (first and second moments, decay mask)
  * is one allocation; a step allocates nothing. */
 typedef struct aaren_adamw aaren_adamw;
-aaren_adamw *aaren_adamw_new(size_t n, const aaren_optim_config *c, char *err, size_t errlen);
-void aaren_adamw_free(aaren_adamw *o);
+AAREN_API aaren_adamw *aaren_adamw_new(size_t n, const aaren_optim_config *c, char *err, size_t errlen);
+AAREN_API void aaren_adamw_free(aaren_adamw *o);
 /* Weight decay on parameters [offset, offset + len) (default: everywhere). */
-void aaren_adamw_set_decay(aaren_adamw *o, size_t offset, size_t len, int on);
+AAREN_API void aaren_adamw_set_decay(aaren_adamw *o, size_t offset, size_t len, int on);
 /* Clips grads (in place) to the configured global norm, then updates params with the
  * learning rate of the current step and advances the step. Returns the norm before
  * clipping (NaN or Inf when the gradients are not finite: then nothing is updated). */
-float aaren_adamw_step(aaren_adamw *o, float *params, float *grads);
-long aaren_adamw_steps(const aaren_adamw *o);
-const aaren_optim_config *aaren_adamw_config(const aaren_adamw *o);
+AAREN_API float aaren_adamw_step(aaren_adamw *o, float *params, float *grads);
+AAREN_API long aaren_adamw_steps(const aaren_adamw *o);
+AAREN_API const aaren_optim_config *aaren_adamw_config(const aaren_adamw *o);
 /* Moments and step count, for checkpoints: m and v are n floats each. */
-float *aaren_adamw_moment(aaren_adamw *o, int which);   /* 0: first, 1: second */
-void aaren_adamw_set_steps(aaren_adamw *o, long steps);
+AAREN_API float *aaren_adamw_moment(aaren_adamw *o, int which);   /* 0: first, 1: second */
+AAREN_API void aaren_adamw_set_steps(aaren_adamw *o, long steps);
 
 /* ---- sequence model: embedding -> encoder -> head ----------------------------------------
  * pred [B, N, d_out] = head(encoder(embed(x [B, N, d_in]))), embed and head linear. Its
@@ -230,43 +231,43 @@ void aaren_adamw_set_steps(aaren_adamw *o, long steps);
 enum { AAREN_LOSS_MSE = 0, AAREN_LOSS_CE = 1 };
 typedef struct aaren_seqmodel aaren_seqmodel;
 
-aaren_seqmodel *aaren_seqmodel_new(const aaren_config *c, int d_in, int d_out, char *err, size_t errlen);
-void aaren_seqmodel_free(aaren_seqmodel *sm);
-aaren_model *aaren_seqmodel_encoder(const aaren_seqmodel *sm);
-int aaren_seqmodel_d_in(const aaren_seqmodel *sm);
-int aaren_seqmodel_d_out(const aaren_seqmodel *sm);
+AAREN_API aaren_seqmodel *aaren_seqmodel_new(const aaren_config *c, int d_in, int d_out, char *err, size_t errlen);
+AAREN_API void aaren_seqmodel_free(aaren_seqmodel *sm);
+AAREN_API aaren_model *aaren_seqmodel_encoder(const aaren_seqmodel *sm);
+AAREN_API int aaren_seqmodel_d_in(const aaren_seqmodel *sm);
+AAREN_API int aaren_seqmodel_d_out(const aaren_seqmodel *sm);
 /* Encoder init as aaren_model_init; embedding and head U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
-void aaren_seqmodel_init(aaren_seqmodel *sm, uint64_t seed);
+AAREN_API void aaren_seqmodel_init(aaren_seqmodel *sm, uint64_t seed);
 /* Weight decay applies to weight matrices only (not biases, norms, queries): sets o's mask. */
-void aaren_seqmodel_decay_mask(const aaren_seqmodel *sm, aaren_adamw *o);
-int aaren_seqmodel_reserve(aaren_seqmodel *sm, int max_batch, int max_tokens, int with_grads,
+AAREN_API void aaren_seqmodel_decay_mask(const aaren_seqmodel *sm, aaren_adamw *o);
+AAREN_API int aaren_seqmodel_reserve(aaren_seqmodel *sm, int max_batch, int max_tokens, int with_grads,
                            char *err, size_t errlen);
 /* Returns the predictions [B, N, d_out] (owned by sm, valid until the next forward), or NULL
  * with a message. x must stay valid until backward. */
-const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
+AAREN_API const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
                                     char *err, size_t errlen);
 /* Many-to-one: the head only at each sequence's last valid token (lengths [B], NULL: all
  * N). Returns predictions [B, d_out]; the losses then take one target row per sequence
  * (last_only is implied). Costs one head product per sequence instead of per token. */
-const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
+AAREN_API const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
                                          const int *lengths, int path, char *err, size_t errlen);
 /* Loss of the last forward, and its gradient kept for backward. lengths [B]: valid tokens
  * of each sequence (NULL: all N); positions past a length count for nothing.
  * many-to-many (last_only 0): every valid position; many-to-one (1): the last valid one.
  * MSE: target [B, N, d_out] (or [B, d_out] when last_only), mean over the counted values.
  * CE: labels [B, N] (or [B]) class indices in 0..d_out-1, mean over counted positions. */
-float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int *lengths, int last_only);
-float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *lengths, int last_only);
+AAREN_API float aaren_seqmodel_loss_mse(aaren_seqmodel *sm, const float *target, const int *lengths, int last_only);
+AAREN_API float aaren_seqmodel_loss_ce(aaren_seqmodel *sm, const int *labels, const int *lengths, int last_only);
 /* For a loss of the caller's own: returns the gradient buffer [B, N, d_out] of the last
  * forward, zeroed, for the caller to fill with dL/dpred before backward. */
-float *aaren_seqmodel_grad_output(aaren_seqmodel *sm);
+AAREN_API float *aaren_seqmodel_grad_output(aaren_seqmodel *sm);
 /* Adds the loss gradient into the parameter gradients (zero them first). */
-int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen);
+AAREN_API int aaren_seqmodel_backward(aaren_seqmodel *sm, char *err, size_t errlen);
 /* Checkpoint: the encoder's tensors and metadata plus embed.* / head.* and seq.d_in/d_out. */
-int aaren_seqmodel_to_st(const aaren_seqmodel *sm, aaren_st *st);
-aaren_seqmodel *aaren_seqmodel_from_st(const aaren_st *st, const char *path, char *err, size_t errlen);
+AAREN_API int aaren_seqmodel_to_st(const aaren_seqmodel *sm, aaren_st *st);
+AAREN_API aaren_seqmodel *aaren_seqmodel_from_st(const aaren_st *st, const char *path, char *err, size_t errlen);
 /* One token through a stream of the encoder (one-stream object): pred [d_out] from x [d_in]. */
-int aaren_seqmodel_stream_step(aaren_seqmodel *sm, aaren_stream *s, const float *x, float *pred,
+AAREN_API int aaren_seqmodel_stream_step(aaren_seqmodel *sm, aaren_stream *s, const float *x, float *pred,
                                char *err, size_t errlen);
 
 /* ---- training ---------------------------------------------------------------------------- */
@@ -283,17 +284,17 @@ typedef struct {
     int last_only;         /* many-to-one */
 } aaren_batch;
 
-float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
+AAREN_API float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
                        uint64_t step_seed, float *grad_norm, char *err, size_t errlen);
 
 /* Checkpoint of a training run: the model (as aaren_seqmodel_to_st), the optimizer's
  * moments and step count, plus metadata given as n_meta key/value pairs. */
-int aaren_train_save(const char *path, const aaren_seqmodel *sm, aaren_adamw *o,
+AAREN_API int aaren_train_save(const char *path, const aaren_seqmodel *sm, aaren_adamw *o,
                      const char *const *meta_kv, int n_meta, char *err, size_t errlen);
 /* Restores the model parameters and the optimizer state saved by aaren_train_save into an
  * existing model and optimizer of the same shape (train.step: an integer from 0 to 10^12);
  * st receives the file (for its metadata; free it with aaren_st_free). */
-int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren_st *st,
+AAREN_API int aaren_train_load(const char *path, aaren_seqmodel *sm, aaren_adamw *o, aaren_st *st,
                      char *err, size_t errlen);
 
 /* Progress of a run: a line every `every` steps (step, loss, lr, tokens/s, ETA) and, when
@@ -306,9 +307,9 @@ typedef struct {
     int tty;
     void *stream;          /* FILE* */
 } aaren_progress;
-void aaren_progress_start(aaren_progress *p, long total, long every, void *stream);
-void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, long tokens);
-void aaren_progress_finish(aaren_progress *p);
+AAREN_API void aaren_progress_start(aaren_progress *p, long total, long every, void *stream);
+AAREN_API void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, long tokens);
+AAREN_API void aaren_progress_finish(aaren_progress *p);
 
 /* ---- the training engine: the one loop every task runs ------------------------------------
  * A task supplies hooks; the engine owns the loop: epochs over shuffled examples (or a number
@@ -385,17 +386,17 @@ typedef struct {
     int stopped;           /* 1 when stop_after ended the call before the run's end */
 } aaren_fit_result;
 
-void aaren_fit_options_init(aaren_fit_options *o);   /* 1 epoch, batch 32, patience 0, seed 1 */
+AAREN_API void aaren_fit_options_init(aaren_fit_options *o);   /* 1 epoch, batch 32, patience 0, seed 1 */
 /* A task's run: epochs (> 0, over examples) or steps (epochs 0, task-drawn batches), the batch,
  * patience, dropout, seed and the task's order salt, with io (NULL: silent). */
-aaren_fit_options aaren_fit_options_for(int epochs, long steps, int batch, int patience, float dropout, uint64_t seed,
+AAREN_API aaren_fit_options aaren_fit_options_for(int epochs, long steps, int batch, int patience, float dropout, uint64_t seed,
                                         uint64_t order_salt, const aaren_fit_io *io);
 /* Appends a named metric to an evaluation (ignored past AAREN_FIT_METRICS). */
-void aaren_fit_eval_add(aaren_fit_eval *ev, const char *name, double value);
+AAREN_API void aaren_fit_eval_add(aaren_fit_eval *ev, const char *name, double value);
 /* Runs (or, with resume, continues) the loop; with validation the model ends with its best
  * weights. 0, or -1 with a message (a diverged loss names the step and suggests a lower
  * learning rate). */
-int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_result *r, char *err, size_t errlen);
+AAREN_API int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_result *r, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aaren_export.h"
+
 #define AAREN_MAX_DIMS 8
 
 /* ---- .npy: little-endian float32, C order, format version 1.0 / 2.0 (3.0 accepted on read) */
@@ -21,10 +23,10 @@ typedef struct {
     int64_t numel;                   /* product of shape (1 for ndim == 0) */
 } aaren_array;
 
-int  aaren_npy_read(const char *path, aaren_array *out, char *err, size_t errlen);
-int  aaren_npy_write(const char *path, const float *data, int ndim, const int64_t *shape,
+AAREN_API int  aaren_npy_read(const char *path, aaren_array *out, char *err, size_t errlen);
+AAREN_API int  aaren_npy_write(const char *path, const float *data, int ndim, const int64_t *shape,
                      char *err, size_t errlen);
-void aaren_array_free(aaren_array *a);
+AAREN_API void aaren_array_free(aaren_array *a);
 
 /* ---- safetensors: F32 tensors only; __metadata__ string map kept in order. */
 typedef struct {
@@ -43,19 +45,19 @@ typedef struct {
 /* Reads every tensor and the metadata. Rejects: short files, header length beyond the
  * file, malformed JSON, dtypes other than F32, shapes whose byte size differs from the
  * offsets, offsets out of range or overlapping, duplicate names, non-string metadata. */
-int  aaren_st_read(const char *path, aaren_st *out, char *err, size_t errlen);
+AAREN_API int  aaren_st_read(const char *path, aaren_st *out, char *err, size_t errlen);
 /* Writes tensors in the order held, data offsets packed, header padded to 8 bytes. */
-int  aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errlen);
-void aaren_st_init(aaren_st *st);
-void aaren_st_free(aaren_st *st);
+AAREN_API int  aaren_st_write(const char *path, const aaren_st *st, char *err, size_t errlen);
+AAREN_API void aaren_st_init(aaren_st *st);
+AAREN_API void aaren_st_free(aaren_st *st);
 /* NULL when absent */
-aaren_tensor *aaren_st_find(const aaren_st *st, const char *name);
-const char   *aaren_st_meta(const aaren_st *st, const char *key);
+AAREN_API aaren_tensor *aaren_st_find(const aaren_st *st, const char *name);
+AAREN_API const char   *aaren_st_meta(const aaren_st *st, const char *key);
 /* Adds (copying data, which may be NULL for zeros) or replaces a tensor of that name;
  * returns the stored tensor or NULL when out of memory / bad shape. */
-aaren_tensor *aaren_st_put(aaren_st *st, const char *name, int ndim, const int64_t *shape,
+AAREN_API aaren_tensor *aaren_st_put(aaren_st *st, const char *name, int ndim, const int64_t *shape,
                            const float *data);
-int aaren_st_set_meta(aaren_st *st, const char *key, const char *val);
+AAREN_API int aaren_st_set_meta(aaren_st *st, const char *key, const char *val);
 
 /* ---- files the project writes: all or nothing -------------------------------------
  * A writer fills a temporary file in the target's folder; commit flushes it to disk, renames
@@ -65,20 +67,20 @@ int aaren_st_set_meta(aaren_st *st, const char *key, const char *val);
 typedef struct aaren_writer aaren_writer;
 
 /* Creates the temporary file (mode 0666 less the umask). NULL with a message on failure. */
-aaren_writer *aaren_writer_open(const char *path, char *err, size_t errlen);
+AAREN_API aaren_writer *aaren_writer_open(const char *path, char *err, size_t errlen);
 /* The stream to write into (binary mode). */
-FILE *aaren_writer_file(aaren_writer *w);
+AAREN_API FILE *aaren_writer_file(aaren_writer *w);
 /* Makes the file the target and frees w; on failure removes the temporary, frees w and
  * leaves the target as it was. A stream error seen while writing counts as a failure. */
-int  aaren_writer_commit(aaren_writer *w, char *err, size_t errlen);
+AAREN_API int  aaren_writer_commit(aaren_writer *w, char *err, size_t errlen);
 /* Removes the temporary and frees w (NULL is allowed). */
-void aaren_writer_abort(aaren_writer *w);
+AAREN_API void aaren_writer_abort(aaren_writer *w);
 /* Checks, without changing anything, that path could be written now: its folder exists and
  * takes a new file, and the target is absent or a regular file. For checking a run's output
  * paths before the run. */
-int  aaren_check_writable(const char *path, char *err, size_t errlen);
+AAREN_API int  aaren_check_writable(const char *path, char *err, size_t errlen);
 /* Appends text to a small text file (at most 64 MiB) the same all-or-nothing way, writing
  * header first when the file is absent or empty (header may be NULL). */
-int  aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen);
+AAREN_API int  aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen);
 
 #endif

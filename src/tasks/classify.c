@@ -516,3 +516,64 @@ done:
 }
 
 void aaren_classifier_allow_nonfinite(aaren_classifier *c, int allow) { c->o.allow_nonfinite = allow; }
+
+int aaren_classifier_n_dims(const aaren_classifier *c) { return c->dims; }
+
+int aaren_classifier_predict_proba(aaren_classifier *c, const float *const *x, const int *lengths, int n,
+                                   float *proba, char *err, size_t errlen) {
+    const int D = c->dims, C = c->C;
+    if (n < 0 || (n > 0 && (!x || !lengths || !proba))) return aaren_errf(err, errlen, "predict: %d cases, or no arrays", n);
+    if (n == 0) return 0;
+    const long cap = c->o.limits.max_len > 0 ? c->o.limits.max_len : AAREN_UEA_MAX_LEN;
+    size_t total = 0;
+    int max_len = 1;
+    for (int i = 0; i < n; i++) {
+        if (!x[i] || lengths[i] < 1 || lengths[i] > cap)
+            return aaren_errf(err, errlen, "predict: case %d has %d steps; expected 1 to %ld", i, lengths[i], cap);
+        total += (size_t)lengths[i] * D;
+        if (lengths[i] > max_len) max_len = lengths[i];
+    }
+    aaren_uea d;
+    memset(&d, 0, sizeof d);
+    d.dims = D;
+    d.n_cases = n;
+    d.values = malloc(sizeof(float) * total);
+    d.off = malloc(sizeof(size_t) * (size_t)n);
+    d.len = malloc(sizeof(int) * (size_t)n);
+    d.y = calloc((size_t)n, sizeof(int));
+    int *idx = malloc(sizeof(int) * (size_t)n), rc = -1;
+    if (!d.values || !d.off || !d.len || !d.y || !idx) { aaren_errf(err, errlen, "predict: out of memory for %d cases", n); goto done; }
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {   /* dimension-major in, time-major (as the loader holds cases) here */
+        const int L = lengths[i];
+        d.off[i] = off;
+        d.len[i] = L;
+        idx[i] = i;
+        for (int t = 0; t < L; t++)
+            for (int k = 0; k < D; k++) d.values[off + (size_t)t * D + k] = x[i][(size_t)k * L + t];
+        off += (size_t)L * D;
+    }
+    if (max_len > c->max_len) {
+        c->max_len = max_len;
+        if (alloc_block(c, c->train ? c->train->n_cases : 0, err, errlen)) goto done;
+    }
+    prepare(&d, c->mean, c->sd);
+    for (int i0 = 0; i0 < n; i0 += c->max_batch) {
+        const int B = n - i0 < c->max_batch ? n - i0 : c->max_batch;
+        const int N = load_batch(c, &d, idx + i0, B, NULL);
+        const float *p = aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen);
+        if (!p) goto done;
+        for (int b = 0; b < B; b++) {   /* softmax of each case's logits */
+            const float *z = p + (size_t)b * C;
+            float *q = proba + (size_t)(i0 + b) * C;
+            double mx = z[0], se = 0;
+            for (int k = 1; k < C; k++) if (z[k] > mx) mx = z[k];
+            for (int k = 0; k < C; k++) se += exp((double)z[k] - mx);
+            for (int k = 0; k < C; k++) q[k] = (float)(exp((double)z[k] - mx) / se);
+        }
+    }
+    rc = 0;
+done:
+    free(d.values); free(d.off); free(d.len); free(d.y); free(idx);
+    return rc;
+}

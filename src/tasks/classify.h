@@ -21,6 +21,7 @@
 #define AAREN_CLASSIFY_H
 #include <stdio.h>
 #include "aaren.h"
+#include "aaren_tasks.h"
 #include "data/uea.h"
 
 typedef struct {
@@ -48,17 +49,12 @@ typedef struct {
     int stopped;                 /* io->stop_after ended the run early: no test figures */
 } aaren_classify_result;
 
-typedef struct aaren_classifier aaren_classifier;
+/* The classifier type and what a trained one does (load, predict, save) are public:
+ * aaren_tasks.h. Training it from files: */
 
 /* Reads both files and builds the model; the files must agree on dimensions, and every TEST
  * label must be one of TRAIN's. */
 aaren_classifier *aaren_classifier_new(const aaren_classify_options *o, char *err, size_t errlen);
-/* A trained classifier from a checkpoint written by aaren_classifier_save (for predicting). */
-aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errlen);
-void aaren_classifier_free(aaren_classifier *c);
-aaren_seqmodel *aaren_classifier_model(const aaren_classifier *c);
-int aaren_classifier_n_classes(const aaren_classifier *c);
-const char *aaren_classifier_label(const aaren_classifier *c, int k);
 const aaren_uea *aaren_classifier_test_data(const aaren_classifier *c);
 
 /* Trains with early stopping (aaren_fit: checkpoints, resume, log and progress as io says;
@@ -66,15 +62,4 @@ const aaren_uea *aaren_classifier_test_data(const aaren_classifier *c);
  * receives TEST counts, row = true class, column = predicted. */
 int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *confusion, const aaren_fit_io *io,
                          char *err, size_t errlen);
-/* Predicts every case of a `.ts` file (its labels must be among the model's). out_csv (NULL:
- * none) receives one row per case: case, true label, predicted label, its probability; a
- * non-finite probability is an error naming the case (out_csv not written) unless the
- * options' allow_nonfinite (aaren_classifier_allow_nonfinite) is set.
- * *n_cases, *acc and confusion (as above, NULL: not wanted) describe the file. */
-int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const char *out_csv, int *n_cases,
-                                  double *acc, long *confusion, char *err, size_t errlen);
-/* Sets allow_nonfinite (see aaren_classifier_predict_file) of a new or loaded classifier. */
-void aaren_classifier_allow_nonfinite(aaren_classifier *c, int allow);
-/* The model plus classify.* metadata (labels, dimensions, standardisation). */
-int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen);
 #endif

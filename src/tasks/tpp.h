@@ -28,6 +28,7 @@
 #define AAREN_TPP_H
 #include <stdio.h>
 #include "aaren.h"
+#include "aaren_tasks.h"
 #include "data/events.h"
 
 typedef struct {
@@ -54,15 +55,11 @@ typedef struct {
     int stopped;                 /* io->stop_after ended the run early: no test figures */
 } aaren_tpp_result;
 
-typedef struct aaren_tpp aaren_tpp;
+/* The model type, loading, saving, streaming and the event-line parser are public:
+ * aaren_tasks.h. */
 
 /* A model for data d (kept by pointer; its statistics are read from d's TRAIN split). */
 aaren_tpp *aaren_tpp_new(const aaren_events *d, const aaren_tpp_options *o, char *err, size_t errlen);
-aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen);
-int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen);
-void aaren_tpp_free(aaren_tpp *m);
-aaren_model *aaren_tpp_encoder(const aaren_tpp *m);
-int aaren_tpp_n_marks(const aaren_tpp *m);
 
 /* Trains with early stopping on the validation NLL (aaren_fit: checkpoints, resume, log and
  * progress as io says; NULL: silent), then evaluates on TEST beside the Poisson baseline. */
@@ -72,34 +69,8 @@ int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp
 /* The Poisson baseline fitted on d's TRAIN split, scored on a split. */
 void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out);
 
-/* What the model predicts after an event: the next inter-event time's mean, median and
- * 10% / 90% quantiles (file's units), the most likely next mark and its probability. */
-typedef struct {
-    double mean, median, q10, q90;
-    int mark;           /* -1 when unmarked */
-    double p_mark;
-} aaren_tpp_prediction;
-
 /* Per-event predictions of sequence s of d through the parallel path: pred [len(s)]. */
 int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren_tpp_prediction *pred,
                                char *err, size_t errlen);
 
-/* Streaming: one event at a time through the encoder's stream (Aaren: constant memory;
- * Transformer: a KV cache of up to max_events). */
-typedef struct aaren_tpp_stream aaren_tpp_stream;
-aaren_tpp_stream *aaren_tpp_stream_new(aaren_tpp *m, long max_events, char *err, size_t errlen);
-void aaren_tpp_stream_free(aaren_tpp_stream *s);
-/* Feeds the event (time, mark; mark ignored when unmarked) and predicts the next one.
- * Times must not decrease; marks must be in range. */
-int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp_prediction *p,
-                           char *err, size_t errlen);
-size_t aaren_tpp_stream_state_bytes(const aaren_tpp_stream *s);
-
-/* One line of an event stream, line[0, len) (need not be NUL-terminated; a final "\n" or
- * "\r\n" is allowed): TIME [MARK], separated by spaces or tabs and at most one comma. TIME is
- * a finite decimal number, MARK an integer from 0 to INT_MAX, nothing after them (see
- * aaren_parse_double / aaren_parse_long in io/common.h for the number grammar). Returns 1 with
- * *time and *mark set (*mark -1 when the line has none), 0 for a blank line or a '#' comment,
- * -1 for a malformed line with what is wrong in err. */
-int aaren_tpp_parse_event_line(const char *line, size_t len, double *time, int *mark, char *err, size_t errlen);
 #endif

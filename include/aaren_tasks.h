@@ -1,0 +1,94 @@
+/* aaren task models as applications use them: a trained time-series classifier and a trained
+ * event model (neural temporal point process), each loaded from the safetensors checkpoint the
+ * command-line tool writes (`aaren classify --save`, `aaren events --save`), used to predict,
+ * and saved again. Training them from data files is the tool's job (`aaren classify`,
+ * `aaren events`); the training loop itself is aaren_fit (aaren.h).
+ *
+ * Conventions as in aaren.h: 0 on success, non-zero (or NULL) with a one-line message in err
+ * that names the file and the fault. */
+#ifndef AAREN_TASKS_H
+#define AAREN_TASKS_H
+
+#include <stddef.h>
+
+#include "aaren.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- time-series classification -----------------------------------------------------------
+ * Each case is a multivariate series of some length; the model embeds every step, runs the
+ * encoder and reads class logits off the last valid step. A checkpoint holds the model, the
+ * class labels (strings, in the order of the logits) and the per-dimension standardisation. */
+typedef struct aaren_classifier aaren_classifier;
+
+/* A trained classifier from a checkpoint (for predicting). */
+AAREN_API aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errlen);
+AAREN_API void aaren_classifier_free(aaren_classifier *c);
+AAREN_API aaren_seqmodel *aaren_classifier_model(const aaren_classifier *c);
+AAREN_API int aaren_classifier_n_classes(const aaren_classifier *c);
+/* The label of class k (NULL when k is out of range). */
+AAREN_API const char *aaren_classifier_label(const aaren_classifier *c, int k);
+/* Dimensions (channels) of a case. */
+AAREN_API int aaren_classifier_n_dims(const aaren_classifier *c);
+/* Class probabilities of n cases given as arrays in the file's units: case i is x[i] with
+ * n_dims rows of lengths[i] values each (dimension-major, like a UEA case: x[i][d * lengths[i]
+ * + t]); NaN marks a missing value (filled as for training). proba [n, n_classes]. */
+AAREN_API int aaren_classifier_predict_proba(aaren_classifier *c, const float *const *x, const int *lengths, int n,
+                                             float *proba, char *err, size_t errlen);
+/* Predicts every case of a `.ts` file (its labels must be among the model's). out_csv (NULL:
+ * none) receives one row per case: case, true label, predicted label, its probability; a
+ * non-finite probability is an error naming the case (out_csv not written) unless
+ * aaren_classifier_allow_nonfinite is set. *n_cases, *acc and confusion
+ * [n_classes * n_classes] (row = true class, column = predicted; NULL: not wanted) describe
+ * the file. */
+AAREN_API int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const char *out_csv, int *n_cases,
+                                            double *acc, long *confusion, char *err, size_t errlen);
+AAREN_API void aaren_classifier_allow_nonfinite(aaren_classifier *c, int allow);
+/* The model plus classify.* metadata (labels, dimensions, standardisation). */
+AAREN_API int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen);
+
+/* ---- event forecasting: a neural temporal point process -------------------------------------
+ * Events (time, mark) enter the encoder one token each; after each event the model predicts
+ * the next inter-event time (a mixture of log-normals) and the next mark. */
+typedef struct aaren_tpp aaren_tpp;
+
+AAREN_API aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen);
+AAREN_API int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen);
+AAREN_API void aaren_tpp_free(aaren_tpp *m);
+AAREN_API aaren_model *aaren_tpp_encoder(const aaren_tpp *m);
+/* Marks the model knows (0: unmarked events). */
+AAREN_API int aaren_tpp_n_marks(const aaren_tpp *m);
+
+/* What the model predicts after an event: the next inter-event time's mean, median and
+ * 10% / 90% quantiles (file's units), the most likely next mark and its probability. */
+typedef struct {
+    double mean, median, q10, q90;
+    int mark;           /* -1 when unmarked */
+    double p_mark;
+} aaren_tpp_prediction;
+
+/* Streaming: one event at a time through the encoder's stream (Aaren: constant memory;
+ * Transformer: a KV cache of up to max_events). */
+typedef struct aaren_tpp_stream aaren_tpp_stream;
+AAREN_API aaren_tpp_stream *aaren_tpp_stream_new(aaren_tpp *m, long max_events, char *err, size_t errlen);
+AAREN_API void aaren_tpp_stream_free(aaren_tpp_stream *s);
+/* Feeds the event (time, mark; mark ignored when unmarked) and predicts the next one.
+ * Times must not decrease; marks must be in range. */
+AAREN_API int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp_prediction *p,
+                                     char *err, size_t errlen);
+AAREN_API size_t aaren_tpp_stream_state_bytes(const aaren_tpp_stream *s);
+
+/* One line of an event stream, line[0, len) (need not be NUL-terminated; a final "\n" or
+ * "\r\n" is allowed): TIME [MARK], separated by spaces or tabs and at most one comma. TIME is
+ * a finite decimal number, MARK an integer from 0 to INT_MAX, nothing after them. Returns 1
+ * with *time and *mark set (*mark -1 when the line has none), 0 for a blank line or a '#'
+ * comment, -1 for a malformed line with what is wrong in err. */
+AAREN_API int aaren_tpp_parse_event_line(const char *line, size_t len, double *time, int *mark, char *err,
+                                         size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
