@@ -156,3 +156,33 @@ double aaren_now_s(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+char *aaren_join_doubles(const double *v, int n) {
+    char *s = malloc((size_t)(n > 0 ? n : 0) * 26 + 1), *p = s;
+    if (!s) return NULL;
+    *p = 0;
+    for (int i = 0; i < n; i++) p += sprintf(p, i ? ",%.17g" : "%.17g", v[i]);
+    return s;
+}
+
+int aaren_meta_doubles(const char *path, const char *key, const char *val, double *v, int n, char *err, size_t errlen) {
+    if (!val) return aaren_file_err(err, errlen, path, "metadata '%s' is missing", key);
+    int fields = 1;
+    for (const char *p = val; *p; p++) fields += *p == ',';
+    if (fields != n)
+        return aaren_file_err(err, errlen, path, "metadata '%s' holds %d comma-separated values; expected %d", key,
+                              fields, n);
+    for (int i = 0; i < n; i++) {
+        const size_t len = strcspn(val, ",");
+        char field[64];
+        if (len < sizeof field) {
+            memcpy(field, val, len);
+            field[len] = 0;
+        }
+        if (len >= sizeof field || aaren_parse_double(field, -1e300, 1e300, &v[i]))
+            return aaren_file_err(err, errlen, path, "metadata '%s': value %d is '%.*s'; expected a number", key, i + 1,
+                                  (int)(len < 60 ? len : 60), val);
+        val += len + 1;
+    }
+    return 0;
+}

@@ -51,6 +51,13 @@ int aaren_meta_long(const char *path, const char *key, const char *val, long lo,
 int aaren_meta_double(const char *path, const char *key, const char *val, double lo, double hi, double *out,
                       char *err, size_t errlen);
 
+/* n numbers as one metadata value: comma-separated, each with 17 significant digits (exact
+ * for doubles). malloc'd; NULL when out of memory. */
+char *aaren_join_doubles(const double *v, int n);
+/* Reads such a value (val of key in the checkpoint at path) into v[0..n): exactly n strict
+ * numbers, or -1 with a message naming the file, the key and the bad value. */
+int aaren_meta_doubles(const char *path, const char *key, const char *val, double *v, int n, char *err, size_t errlen);
+
 /* Seconds on the monotonic clock (for timings and progress lines). */
 double aaren_now_s(void);
 #endif

@@ -353,19 +353,11 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
 
 /* ---- checkpoints ------------------------------------------------------------------------ */
 
-static char *join_doubles(const double *v, int n) {
-    char *s = malloc((size_t)n * 26 + 1), *p = s;
-    if (!s) return NULL;
-    *p = 0;
-    for (int i = 0; i < n; i++) p += sprintf(p, i ? ",%.17g" : "%.17g", v[i]);
-    return s;
-}
-
 /* The model's tensors and classify.* metadata (labels, dimensions, standardisation). */
 static int classifier_to_st(const aaren_classifier *c, aaren_st *st) {
     size_t len = 1;
     for (int k = 0; k < c->C; k++) len += strlen(c->labels[k]) + 1;
-    char *labels = malloc(len), *mean = join_doubles(c->mean, c->dims), *sd = join_doubles(c->sd, c->dims);
+    char *labels = malloc(len), *mean = aaren_join_doubles(c->mean, c->dims), *sd = aaren_join_doubles(c->sd, c->dims);
     int rc = !labels || !mean || !sd;
     if (!rc) {
         char *p = labels;
@@ -389,29 +381,6 @@ int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);
     return rc ? -1 : 0;
-}
-
-/* Reads metadata `key` of the checkpoint at path, s: n comma-separated numbers (each strict,
- * as aaren_parse_double) into v; -1 with a message naming the key and the bad value. */
-static int parse_doubles(const char *path, const char *key, const char *s, double *v, int n, char *err, size_t errlen) {
-    int fields = 1;
-    for (const char *p = s; *p; p++) fields += *p == ',';
-    if (fields != n)
-        return aaren_file_err(err, errlen, path, "metadata '%s' holds %d comma-separated values; expected %d (one per dimension)",
-                              key, fields, n);
-    for (int i = 0; i < n; i++) {
-        const size_t len = strcspn(s, ",");
-        char field[64];
-        if (len < sizeof field) {
-            memcpy(field, s, len);
-            field[len] = 0;
-        }
-        if (len >= sizeof field || aaren_parse_double(field, -1e300, 1e300, &v[i]))
-            return aaren_file_err(err, errlen, path, "metadata '%s': value %d is '%.*s'; expected a number", key, i + 1,
-                                  (int)(len < 60 ? len : 60), s);
-        s += len + 1;
-    }
-    return 0;
 }
 
 aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errlen) {
@@ -455,8 +424,8 @@ aaren_classifier *aaren_classifier_load(const char *path, char *err, size_t errl
     c->max_batch = 32;
     c->max_len = 1;   /* grown to each file's longest case */
     if (alloc_block(c, 0, err, errlen)) goto fail;
-    if (parse_doubles(path, "classify.mean", mean, c->mean, c->dims, err, errlen) ||
-        parse_doubles(path, "classify.std", sd, c->sd, c->dims, err, errlen))
+    if (aaren_meta_doubles(path, "classify.mean", mean, c->mean, c->dims, err, errlen) ||
+        aaren_meta_doubles(path, "classify.std", sd, c->sd, c->dims, err, errlen))
         goto fail;
     for (int i = 0; i < c->dims; i++)
         if (!(c->sd[i] > 0)) { aaren_file_err(err, errlen, path, "classify.std holds a non-positive value"); goto fail; }
