@@ -49,6 +49,45 @@ AAREN_API void aaren_classifier_allow_nonfinite(aaren_classifier *c, int allow);
 /* The model plus classify.* metadata (labels, dimensions, standardisation). */
 AAREN_API int aaren_classifier_save(const aaren_classifier *c, const char *path, char *err, size_t errlen);
 
+/* ---- a sequence model trained on arrays -------------------------------------------------------
+ * n examples of N tokens: x [n, N, d_in]; targets per token (MSE: target [n, N, d_out]; CE:
+ * labels [n, N]) or, with last_only, one per example at its last valid token ([n, d_out] or
+ * [n]); lengths [n] valid tokens of each example (NULL: all N). */
+typedef struct {
+    const float *x;
+    const float *target;   /* AAREN_LOSS_MSE */
+    const int *labels;     /* AAREN_LOSS_CE: class indices 0..d_out-1 */
+    const int *lengths;
+    long n;
+    int N;
+} aaren_arrays;
+
+typedef struct {
+    int loss;              /* AAREN_LOSS_MSE or AAREN_LOSS_CE */
+    int last_only;         /* many-to-one */
+    int epochs, batch, patience;   /* patience: epochs without validation improvement (0: never stop) */
+    float lr, weight_decay, clip, dropout;
+    int schedule;          /* AAREN_SCHED_CONSTANT or AAREN_SCHED_COSINE (over all the run's steps) */
+    long warmup_steps;
+    uint64_t seed;         /* example order and dropout */
+    const char *log;       /* CSV log of steps and evaluations (aaren_fit's; NULL: none) */
+    const char *save;      /* run checkpoint, also the model file (NULL: none) */
+    int verbose;           /* progress and epoch lines on stderr */
+} aaren_arrays_fit_options;
+
+/* loss MSE, epochs 10, batch 32, patience 0, lr 1e-3, weight decay 0.01 (weight matrices only),
+ * clip 1, dropout 0, constant schedule, seed 1. */
+AAREN_API void aaren_arrays_fit_options_init(aaren_arrays_fit_options *o);
+/* Trains sm on train through aaren_fit (AdamW); val (NULL or n = 0: none) is scored after
+ * every epoch (its mean loss: early stopping and the best weights restored). *r receives the
+ * run's figures (NULL: not wanted). 0, or -1 with a message. */
+AAREN_API int aaren_seqmodel_fit_arrays(aaren_seqmodel *sm, const aaren_arrays *train, const aaren_arrays *val,
+                                        const aaren_arrays_fit_options *o, aaren_fit_result *r, char *err,
+                                        size_t errlen);
+/* Mean loss of sm on data (no dropout, no gradients): NaN with a message on failure. */
+AAREN_API double aaren_seqmodel_loss_arrays(aaren_seqmodel *sm, const aaren_arrays *data, int loss, int last_only,
+                                            int batch, char *err, size_t errlen);
+
 /* ---- event forecasting: a neural temporal point process -------------------------------------
  * Events (time, mark) enter the encoder one token each; after each event the model predicts
  * the next inter-event time (a mixture of log-normals) and the next mark. */

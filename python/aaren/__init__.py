@@ -10,8 +10,9 @@ Arrays are float32 numpy arrays; a wrong dtype or shape raises TypeError / Value
 failure inside the library raises AarenError with the library's message."""
 from ._lib import AarenError, lib as _lib
 from .core import BatchStream, Model, Stream
+from .train import SeqModel
 
-__all__ = ["AarenError", "BatchStream", "Model", "Stream", "version"]
+__all__ = ["AarenError", "BatchStream", "Model", "SeqModel", "Stream", "version"]
 
 
 def version():
