@@ -5,7 +5,7 @@
 # installed tool. Also: libaaren.so has its SONAME and exports the public API only.
 # usage: install_check.sh BUILD_DIR SOURCE_DIR [extra C flags, e.g. sanitizers]
 set -uo pipefail
-build=$1 src=$2 cflags=${3:-}
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) cflags=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fails=0
