@@ -13,6 +13,7 @@ typedef struct {
     const char *summary;
 } command;
 
+int cmd_serve(int argc, char **argv);   /* cmd_serve.c */
 static const command commands[] = {
     {"demo", cmd_demo, "the main job: train an Aaren and a Transformer, compare them, then stream"},
     {"forecast", cmd_forecast, "time-series forecasting on a TSLib-style CSV: train, evaluate, plot"},
@@ -26,6 +27,7 @@ static const command commands[] = {
     {"grad", cmd_grad, "gradient of sum(Y * G) with respect to every parameter and the input"},
     {"info", cmd_info, "describe a checkpoint: config, parameters, memory, streaming state"},
     {"bench", cmd_bench, "benchmark training, streaming and the PyTorch twin; a verdict per target"},
+    {"serve", cmd_serve, "serve streams of an encoder over HTTP/JSON: batched steps, durable state"},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,103 @@
+/* aaren serve: options, then the server in src/serve/. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#ifdef AAREN_HAVE_SERVER
+#include "serve/serve.h"
+#endif
+
+int cmd_serve(int argc, char **argv);
+
+static const char *serve_help =
+    "usage: aaren serve --model M.safetensors [--host 127.0.0.1] [--port 8080] [--state-dir DIR]\n"
+    "                   [--max-streams N] [--token SECRET] [options]\n\n"
+    "Serves streams of an encoder model over HTTP/1.1 with JSON bodies:\n"
+    "  POST   /v1/streams              create a stream: 201 {\"id\": \"<16 hex digits>\"}\n"
+    "  POST   /v1/streams/<id>/step    {\"inputs\": [[x_1..x_d], ...]}: 200 {\"outputs\": [[...], ...],\n"
+    "                                  \"position\": n}, one output row per input row (what\n"
+    "                                  'aaren encode --mode stream' gives for the same rows)\n"
+    "  GET    /v1/streams/<id>         position and state bytes\n"
+    "  DELETE /v1/streams/<id>         end the stream\n"
+    "  GET    /v1/health               model and stream counts (no token needed)\n"
+    "  GET    /v1/metrics              Prometheus text: requests, errors, streams, steps, step\n"
+    "                                  latency histogram, steps/s, resident memory\n"
+    "Steps of different streams that arrive together run as one batched step. Errors are JSON\n"
+    "{\"error\": ..., \"status\": ...}: 400 malformed JSON, wrong width or non-finite numbers, 401\n"
+    "missing or wrong token, 404 unknown stream or endpoint, 405 wrong method, 409 Transformer\n"
+    "cache full, 413 body too large, 429 over capacity, 503 state folder unwritable or stopping.\n\n"
+    "  --model F          encoder checkpoint (aaren init / aaren train)\n"
+    "  --host A           numeric IPv4 or IPv6 address to listen on (default 127.0.0.1, this machine only)\n"
+    "  --port N           TCP port (default 8080; 0 picks a free one, printed at start)\n"
+    "  --state-dir DIR    durable streams: a step is answered only after its state is synced to\n"
+    "                     DIR (write-ahead log, group commit), and a restarted server continues\n"
+    "                     every answered step; without it streams end with the server\n"
+    "  --max-streams N    streams held in memory (default 1024); idle ones are spilled to disk and\n"
+    "                     loaded back when stepped\n"
+    "  --max-total N      streams in all, in memory and on disk (default 100000); more is 429\n"
+    "  --token SECRET     require 'Authorization: Bearer SECRET' (compared in constant time); note\n"
+    "                     that the command line is visible to other users of the machine\n"
+    "  --max-body N       bytes of one request body (default 1048576); more is 413\n"
+    "  --max-rows N       input rows of one step request (default 1024)\n"
+    "  --max-batch N      rows of one batched step (default 512)\n"
+    "  --batch-wait-us N  how long the worker waits for more requests before a step when few are\n"
+    "                     waiting (default 200 microseconds)\n"
+    "  --max-queue N      requests waiting for the worker (default 16384); more is 429\n"
+    "  --max-connections N  open connections (default 16384)\n"
+    "  --max-tokens N     Transformer: KV-cache capacity per stream in tokens (default 1024)\n"
+    "  --wal-limit-mb N   compact the write-ahead log when it passes N MiB (default 64)\n"
+    "  --quiet            print only the listening address\n"
+    "Stops on SIGINT or SIGTERM after answering what it holds.\n";
+
+int cmd_serve(int argc, char **argv) {
+    static const char *const valued[] = {"model", "host", "port", "state-dir", "max-streams", "max-total", "token",
+                                         "max-body", "max-rows", "max-batch", "batch-wait-us", "max-queue",
+                                         "max-connections", "max-tokens", "wal-limit-mb", NULL};
+    static const char *const flags[] = {"quiet", NULL};
+    cli_args a;
+    const int prc = cli_parse(&a, "serve", argc, argv, valued, flags);
+    if (prc) {
+        if (prc > 0) fputs(serve_help, stdout);
+        return prc > 0 ? 0 : 2;
+    }
+#ifndef AAREN_HAVE_SERVER
+    return cli_fail("serve", "this build has no server (libmicrohttpd and cJSON were not found when it was "
+                             "configured; Debian: libmicrohttpd-dev libcjson-dev)");
+#else
+    aaren_serve_options o;
+    aaren_serve_defaults(&o);
+    const char *mp = cli_need(&a, "model");
+    if (!mp) return 2;
+    o.model_path = mp;
+    if (cli_get(&a, "host")) o.host = cli_get(&a, "host");
+    o.state_dir = cli_get(&a, "state-dir");
+    o.token = cli_get(&a, "token");
+    if (o.token && !*o.token) return cli_fail("serve", "--token must not be empty"), 2;
+    o.quiet = cli_flag(&a, "quiet");
+    long port, ms, mt, mb, mr, mbat, wait, mq, mc, mtok, wal;
+    if (cli_int(&a, "port", o.port, 0, 65535, &port) || cli_int(&a, "max-streams", o.max_streams, 1, 1000000, &ms) ||
+        cli_int(&a, "max-total", o.max_total, 1, 100000000, &mt) ||
+        cli_int(&a, "max-body", o.max_body, 64, 1L << 30, &mb) || cli_int(&a, "max-rows", o.max_rows, 1, 1000000, &mr) ||
+        cli_int(&a, "max-batch", o.max_batch, 1, 1000000, &mbat) ||
+        cli_int(&a, "batch-wait-us", o.batch_wait_us, 0, 1000000, &wait) ||
+        cli_int(&a, "max-queue", o.max_queue, 1, 10000000, &mq) ||
+        cli_int(&a, "max-connections", o.max_connections, 1, 1000000, &mc) ||
+        cli_int(&a, "max-tokens", o.max_tokens, 1, 100000000, &mtok) ||
+        cli_int(&a, "wal-limit-mb", o.wal_limit >> 20, 1, 1 << 20, &wal))
+        return 2;
+    o.port = (int)port;
+    o.max_streams = (int)ms;
+    o.max_total = mt;
+    o.max_body = mb;
+    o.max_rows = (int)mr;
+    o.max_batch = (int)mbat;
+    o.batch_wait_us = (int)wait;
+    o.max_queue = (int)mq;
+    o.max_connections = (int)mc;
+    o.max_tokens = mtok;
+    o.wal_limit = wal << 20;
+    char err[1024];
+    if (aaren_serve_run(&o, err, sizeof err)) return cli_fail("serve", "%s", err);
+    return 0;
+#endif
+}

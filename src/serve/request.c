@@ -1,0 +1,174 @@
+/* Request bodies and answers of aaren serve: JSON through cJSON, numbers checked to be finite
+ * float32, answers printed with enough digits to read back the same float32. */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "serve/serve.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
+                             int *n_rows, char *err, size_t errlen) {
+    *n_rows = 0;
+    if (len == 0) return fail(err, errlen, "empty body; expected {\"inputs\": [[...], ...]}");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!root) {
+        const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
+        return fail(err, errlen, "malformed JSON near byte %zu", at);
+    }
+    int rc = -1;
+    const cJSON *inputs = NULL;
+    for (const char *q = end; q && q < body + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
+            fail(err, errlen, "unexpected bytes after the JSON value at byte %zu", (size_t)(q - body));
+            goto out;
+        }
+    if (!cJSON_IsObject(root)) {
+        fail(err, errlen, "the body must be a JSON object {\"inputs\": [[...], ...]}");
+        goto out;
+    }
+    for (const cJSON *it = root->child; it; it = it->next) {
+        if (!it->string || strcmp(it->string, "inputs") != 0) {
+            fail(err, errlen, "unknown member '%.40s' (a step takes only \"inputs\")", it->string ? it->string : "");
+            goto out;
+        }
+        if (inputs) { fail(err, errlen, "\"inputs\" given twice"); goto out; }
+        inputs = it;
+    }
+    if (!inputs) { fail(err, errlen, "missing \"inputs\": [[...], ...]"); goto out; }
+    if (!cJSON_IsArray(inputs)) { fail(err, errlen, "\"inputs\" must be an array of rows"); goto out; }
+    const int n = cJSON_GetArraySize(inputs);
+    if (n < 1) { fail(err, errlen, "\"inputs\" is empty; give at least one row"); goto out; }
+    if (n > max_rows) { fail(err, errlen, "\"inputs\" has %d rows; at most %d per request", n, max_rows); goto out; }
+    const size_t need = (size_t)n * (size_t)width;
+    if (need > *cap) {
+        float *nb = realloc(*buf, need * sizeof(float));
+        if (!nb) { fail(err, errlen, "out of memory for %d rows", n); goto out; }
+        *buf = nb;
+        *cap = need;
+    }
+    int r = 0;
+    for (const cJSON *row = inputs->child; row; row = row->next, r++) {
+        if (!cJSON_IsArray(row)) { fail(err, errlen, "inputs row %d is not an array of numbers", r); goto out; }
+        int c = 0;
+        for (const cJSON *v = row->child; v; v = v->next, c++) {
+            if (c >= width) break;
+            if (!cJSON_IsNumber(v)) {
+                fail(err, errlen, "inputs row %d, column %d is not a number", r, c);
+                goto out;
+            }
+            const double d = v->valuedouble;
+            if (!isfinite(d) || fabs(d) > FLT_MAX) {
+                fail(err, errlen, "inputs row %d, column %d is not a finite float32", r, c);
+                goto out;
+            }
+            (*buf)[(size_t)r * width + c] = (float)d;
+        }
+        const int got = cJSON_GetArraySize(row);
+        if (got != width) {
+            fail(err, errlen, "inputs row %d has %d numbers; the model takes %d (d_model)", r, got, width);
+            goto out;
+        }
+    }
+    *n_rows = n;
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+static int reserve(char **out, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 4096;
+    while (nc < need) nc *= 2;
+    char *p = realloc(*out, nc);
+    if (!p) return -1;
+    *out = p;
+    *cap = nc;
+    return 0;
+}
+
+int aaren_serve_format_outputs(const float *y, int n_rows, int width, long position, char **out, size_t *len,
+                               size_t *cap) {
+    /* at most 16 characters per number ("-1.23456789e-38,") plus brackets */
+    const size_t most = *len + (size_t)n_rows * ((size_t)width * 17 + 4) + 64;
+    if (reserve(out, cap, most)) return -1;
+    char *p = *out + *len;
+    memcpy(p, "{\"outputs\":[", 12);
+    p += 12;
+    for (int r = 0; r < n_rows; r++) {
+        if (r) *p++ = ',';
+        *p++ = '[';
+        const float *row = y + (size_t)r * width;
+        for (int c = 0; c < width; c++) {
+            if (c) *p++ = ',';
+            if (isfinite(row[c])) p += snprintf(p, 17, "%.9g", (double)row[c]);
+            else { memcpy(p, "null", 4); p += 4; }
+        }
+        *p++ = ']';
+    }
+    p += snprintf(p, 40, "],\"position\":%ld}", position);
+    *len = (size_t)(p - *out);
+    return 0;
+}
+
+int aaren_serve_token_equal(const char *given, size_t given_len, const char *expected, size_t expected_len) {
+    /* every expected byte is compared, whatever the given length; the lengths are folded in */
+    unsigned diff = given_len != expected_len;
+    for (size_t i = 0; i < expected_len; i++) {
+        const unsigned char g = i < given_len ? (unsigned char)given[i] : 0;
+        diff |= (unsigned)(g ^ (unsigned char)expected[i]);
+    }
+    return diff == 0;
+}
+
+int aaren_serve_parse_id(const char *s, size_t len, uint64_t *id) {
+    if (len != 16) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 16; i++) {
+        const char c = s[i];
+        int d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else return -1;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *id = v;
+    return 0;
+}
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t aaren_serve_crc32(uint32_t crc, const void *data, size_t n) {
+    pthread_once(&crc_once, crc_init);
+    const unsigned char *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}

@@ -1,0 +1,67 @@
+/* aaren serve: an HTTP/1.1 JSON server that holds many streams of one encoder model.
+ *
+ * Layers: request.c turns request bodies into rows of floats (cJSON) and answers into JSON
+ * text; store.c keeps streams durable in a state folder (a write-ahead log of stream states
+ * with group commit, a snapshot that compacts it, one file per stream spilled from memory);
+ * server.c runs the HTTP daemon (libmicrohttpd), the stream table and the worker thread that
+ * batches the steps of different streams into one aaren_stream_step_some call.
+ *
+ * Only the public API of the library is used (include/aaren.h, include/aaren_io.h). */
+#ifndef AAREN_SERVE_H
+#define AAREN_SERVE_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *model_path;
+    const char *host;        /* address to bind; default 127.0.0.1 */
+    int port;                /* 0: any free port (printed at start) */
+    const char *state_dir;   /* NULL: streams live until the server stops */
+    int max_streams;         /* streams held in memory; more are spilled to disk */
+    long max_total;          /* streams in all (memory and disk); creating more is 429 */
+    const char *token;       /* NULL: no authorisation */
+    long max_body;           /* bytes of one request body; more is 413 */
+    int max_rows;            /* input rows of one step request */
+    int max_batch;           /* rows of one batched step */
+    int batch_wait_us;       /* how long the worker collects requests before a step */
+    long max_tokens;         /* Transformer: KV-cache capacity per stream */
+    int max_queue;           /* requests waiting for the worker; more is 429 */
+    int max_connections;     /* open HTTP connections */
+    long wal_limit;          /* bytes of write-ahead log before it is compacted */
+    int quiet;               /* no start-up lines beyond the listening address */
+} aaren_serve_options;
+
+/* The defaults listed by `aaren serve --help`. */
+void aaren_serve_defaults(aaren_serve_options *o);
+
+/* Loads the model, recovers the state folder, serves until SIGINT or SIGTERM. 0 after a
+ * clean stop; non-zero with a message in err when it cannot start. */
+int aaren_serve_run(const aaren_serve_options *o, char *err, size_t errlen);
+
+/* ---- request bodies (request.c) ---------------------------------------------------------
+ * A step body is a JSON object {"inputs": [[x_1, ..., x_width], ...]} with 1 to max_rows
+ * rows of exactly width finite float32 numbers and no other member. On success the rows are
+ * in (*buf)[0 .. n_rows * width), *buf grown with realloc as needed (*cap floats), and 0 is
+ * returned; otherwise -1 and a one-line message naming the fault (and, for a row, its index
+ * and column). body need not be NUL-terminated and is read only within len. */
+int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
+                             int *n_rows, char *err, size_t errlen);
+
+/* Appends the JSON answer of a step, {"outputs": [[...], ...], "position": position}, to the
+ * text buffer *out (*len bytes used, *cap allocated; grown with realloc). Each number is
+ * printed with 9 significant digits, which reads back to the same float32. A non-finite
+ * output is written as null. -1 when out of memory. */
+int aaren_serve_format_outputs(const float *y, int n_rows, int width, long position, char **out, size_t *len,
+                               size_t *cap);
+
+/* Compares a presented secret with the expected one in time that depends only on the
+ * expected length: 1 when equal. */
+int aaren_serve_token_equal(const char *given, size_t given_len, const char *expected, size_t expected_len);
+
+/* Stream ids are 16 lowercase hex digits; 0 and the id when s is exactly one, else -1. */
+int aaren_serve_parse_id(const char *s, size_t len, uint64_t *id);
+
+/* CRC-32 (IEEE 802.3, the zlib polynomial) of n bytes, continuing from crc (0 to start). */
+uint32_t aaren_serve_crc32(uint32_t crc, const void *data, size_t n);
+
+#endif
