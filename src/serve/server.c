@@ -921,7 +921,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->o = *opt;
     aaren_serve_options *o = &sv->o;
     if (o->max_batch > o->max_streams) o->max_batch = o->max_streams;
-    if (o->max_total < o->max_streams) o->max_total = o->max_streams;
+    if (o->max_streams > o->max_total) o->max_streams = (int)o->max_total;
     sv->t_start = now_s();
     sv->m = aaren_model_load(o->model_path, err, errlen);
     if (!sv->m) return -1;
