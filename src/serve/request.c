@@ -23,6 +23,14 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
+/* At most n - 1 bytes of s with anything outside printable ASCII as '?', for messages. */
+static const char *printable(char *dst, size_t n, const char *s) {
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < n; i++) dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    dst[i] = 0;
+    return dst;
+}
+
 int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
                              int *n_rows, char *err, size_t errlen) {
     *n_rows = 0;
@@ -46,7 +54,8 @@ int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_ro
     }
     for (const cJSON *it = root->child; it; it = it->next) {
         if (!it->string || strcmp(it->string, "inputs") != 0) {
-            fail(err, errlen, "unknown member '%.40s' (a step takes only \"inputs\")", it->string ? it->string : "");
+            char name[41];
+            fail(err, errlen, "unknown member '%s' (a step takes only \"inputs\")", printable(name, sizeof name, it->string));
             goto out;
         }
         if (inputs) { fail(err, errlen, "\"inputs\" given twice"); goto out; }

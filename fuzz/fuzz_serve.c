@@ -1,0 +1,81 @@
+/* Fuzz harness: the request-body parser of aaren serve (aaren_serve_parse_inputs, cJSON).
+ *
+ * Byte 0 picks the row width (1 to 4), byte 1 the most rows (1 to 8); the rest is the body,
+ * handed over in a buffer of exactly its length (no terminating NUL, so a read past the end is
+ * caught). The parser must return 0 with 1..max rows of finite numbers, or -1 with a one-line
+ * message. A parsed body printed back as an answer (aaren_serve_format_outputs) and wrapped as
+ * {"inputs": ...} parses to the same floats, bit for bit. Also the id and token helpers on the
+ * same bytes. */
+#include "common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef AAREN_FUZZ_NO_SERVER
+#include "serve/serve.h"
+#endif
+
+enum { MAX_INPUT = 1 << 16 };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifdef AAREN_FUZZ_NO_SERVER
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { (void)data; (void)size; return 0; }
+#else
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 2 || size > MAX_INPUT) return 0;
+    const int width = 1 + data[0] % 4, max_rows = 1 + data[1] % 8;
+    const size_t n = size - 2;
+    char *body = malloc(n ? n : 1);
+    FUZZ_ASSERT(body != NULL);
+    if (n) memcpy(body, data + 2, n);
+    float *buf = NULL, *buf2 = NULL;
+    size_t cap = 0, cap2 = 0;
+    int rows = -1, rows2 = -1;
+    char err[320] = "";
+    const int rc = aaren_serve_parse_inputs(body, n, width, max_rows, &buf, &cap, &rows, err, sizeof err);
+    FUZZ_ASSERT(rc == 0 || rc == -1);
+    if (rc) {
+        FUZZ_ASSERT(err[0] != 0 && strchr(err, '\n') == NULL);
+    } else {
+        FUZZ_ASSERT(rows >= 1 && rows <= max_rows && cap >= (size_t)rows * width);
+        for (size_t i = 0; i < (size_t)rows * width; i++) FUZZ_ASSERT(isfinite(buf[i]));
+        /* printed back and read again: the same floats */
+        char *text = NULL;
+        size_t len = 0, tcap = 0;
+        FUZZ_ASSERT(aaren_serve_format_outputs(buf, rows, width, 7, &text, &len, &tcap) == 0);
+        const char *open = "{\"outputs\":";
+        FUZZ_ASSERT(len > strlen(open) && !memcmp(text, open, strlen(open)));
+        size_t end = len;
+        while (end > 0 && text[end - 1] != ',') end--;   /* the comma before "position" */
+        FUZZ_ASSERT(end > strlen(open));
+        const size_t inner = end - 1 - strlen(open);
+        char *again = malloc(inner + 12);
+        FUZZ_ASSERT(again != NULL);
+        memcpy(again, "{\"inputs\":", 10);
+        memcpy(again + 10, text + strlen(open), inner);
+        again[10 + inner] = '}';
+        const int rc2 = aaren_serve_parse_inputs(again, inner + 11, width, max_rows, &buf2, &cap2, &rows2, err, sizeof err);
+        FUZZ_ASSERT(rc2 == 0 && rows2 == rows);
+        FUZZ_ASSERT(memcmp(buf, buf2, sizeof(float) * (size_t)rows * width) == 0);
+        free(again);
+        free(text);
+    }
+    /* the id parser and the token comparison on the same bytes */
+    uint64_t id;
+    if (aaren_serve_parse_id(body, n, &id) == 0) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)id);
+        FUZZ_ASSERT(!memcmp(hex, body, 16));
+    }
+    const size_t half = n / 2;
+    FUZZ_ASSERT(aaren_serve_token_equal(body, half, body, half) == 1);
+    FUZZ_ASSERT(aaren_serve_token_equal(body, n, body + half, n - half) == (n - half == n && !memcmp(body, body + half, n)));
+    free(buf);
+    free(buf2);
+    free(body);
+    return 0;
+}
+#endif
