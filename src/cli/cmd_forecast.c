@@ -1,15 +1,22 @@
 /* aaren forecast: train, evaluate and predict on a TSLib-style CSV file. */
+#include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "tasks/forecast.h"
 
 static const char *forecast_help =
-    "usage: aaren forecast --data FILE.csv [options]\n\n"
+    "usage: aaren forecast --data FILE.csv [options]\n"
+    "       aaren forecast --model F.safetensors --input RECENT.csv --output FORECAST.csv [--scaled] [--plot P]\n\n"
     "Trains a forecaster (per-window normalisation, linear embedding, the encoder, a head on\n"
     "the last step) with early stopping on the validation split, then prints test MSE and MAE\n"
     "on the dataset-scaled values (TSLib's convention) beside repeating the last value.\n"
+    "With --model, a saved forecaster (--save) forecasts new data instead: the horizon after the\n"
+    "last lookback rows of RECENT.csv (the training file's columns), dated on from its last two\n"
+    "dates, in the file's units (--scaled: in the model's scaled units), with --plot the history\n"
+    "and the forecast drawn.\n"
     "Splits: ETTh* 12/4/4 months, ETTm* the same in 15-minute rows, others 70/10/20; the\n"
     "scaler is fitted on the training rows only.\n\n"
     "data:\n"
@@ -28,14 +35,17 @@ static const char *forecast_help =
     "  --allow-nonfinite       plot a forecast holding nan or inf (by default that is an error\n"
     "                          naming the first such value, and PREFIX.csv is not written)\n"
     "  --results-csv F         append one row with this run's settings and metrics\n"
+    "  --save-preds DIR        DIR/pred.npy and true.npy [windows, horizon, outputs] of the test\n"
+    "                          split in scaled units, and metrics.csv (Time-Series-Library's layout)\n"
     "  --quiet                 no per-epoch lines\n"
     CLI_FIT_HELP;
 
 static const char *const forecast_valued[] = {"data", "seq-len", "pred-len", "features", "target", "arch",
                                               "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                               "epochs", "patience", "steps-per-epoch", "batch", "lr", "dropout",
-                                              "seed", "plot", "window", "results-csv", CLI_FIT_VALUED, NULL};
-static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", NULL};
+                                              "seed", "plot", "window", "results-csv", "model", "input", "output", "save-preds",
+                                              CLI_FIT_VALUED, NULL};
+static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", "scaled", NULL};
 
 /* Appends one run to a CSV file, writing the header first when the file is new. */
 static int append_result(const char *path, const aaren_forecast_options *o, const aaren_forecast_result *r,
@@ -99,10 +109,116 @@ int forecast_plot_window(aaren_forecaster *fc, long window, const char *prefix, 
     return rc ? cli_fail("forecast", "%s", err) : 0;
 }
 
+/* --save-preds DIR: the test split's pred.npy and true.npy [windows, pred_len, d_out] (scaled
+ * units) and metrics.csv (mae, mse, rmse, mape, mspe over them), as Time-Series-Library lays
+ * them out. */
+static int save_preds(aaren_forecaster *fc, const char *dir, char *err, size_t errlen) {
+    const aaren_ts *ts = aaren_forecaster_data(fc);
+    const long nw = aaren_ts_n_windows(ts, AAREN_TS_TEST);
+    const int H = aaren_ts_pred_len(ts), C = aaren_ts_d_out(ts);
+    const size_t n = (size_t)nw * H * C;
+    float *pred = malloc(sizeof(float) * n), *truth = malloc(sizeof(float) * n);
+    char path[1100];
+    int rc = pred && truth ? 0 : (snprintf(err, errlen, "%s: out of memory for %zu predictions", dir, n), -1);
+    if (!rc && mkdir(dir, 0777) != 0 && errno != EEXIST) rc = (snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno)), -1);
+    if (!rc) rc = aaren_forecaster_split_preds(fc, AAREN_TS_TEST, pred, truth, err, errlen);
+    const int64_t shape[3] = {nw, H, C};
+    if (!rc) snprintf(path, sizeof path, "%s/pred.npy", dir), rc = aaren_npy_write(path, pred, 3, shape, err, errlen);
+    if (!rc) snprintf(path, sizeof path, "%s/true.npy", dir), rc = aaren_npy_write(path, truth, 3, shape, err, errlen);
+    if (!rc) {
+        double ae = 0, se = 0, ape = 0, spe = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double d = (double)pred[i] - truth[i], r = truth[i] != 0 ? d / truth[i] : 0;
+            ae += fabs(d); se += d * d; ape += fabs(r); spe += r * r;
+        }
+        snprintf(path, sizeof path, "%s/metrics.csv", dir);
+        aaren_writer *w = aaren_writer_open(path, err, errlen);
+        if (!w) rc = -1;
+        else {
+            fprintf(aaren_writer_file(w), "mae,mse,rmse,mape,mspe\n%.9g,%.9g,%.9g,%.9g,%.9g\n", ae / n, se / n, sqrt(se / n),
+                    ape / n, spe / n);
+            rc = aaren_writer_commit(w, err, errlen);
+        }
+    }
+    if (!rc) printf("wrote %s/pred.npy, true.npy and metrics.csv (%ld test windows)\n", dir, nw);
+    free(pred);
+    free(truth);
+    return rc;
+}
+
+/* A forecast as CSV: "date,<columns>" rows (plot_layout 0), or the plot helper's
+ * "t,kind,<columns>" rows of the history and the forecast (1). */
+static int write_forecast(const char *path, int plot_layout, int L, int H, int C, char (*names)[256], const float *hist,
+                          const float *pred, const aaren_ts_date *dates, char *err, size_t errlen) {
+    aaren_writer *w = aaren_writer_open(path, err, errlen);
+    if (!w) return -1;
+    FILE *o = aaren_writer_file(w);
+    fputs(plot_layout ? "t,kind" : "date", o);
+    for (int j = 0; j < C; j++) fprintf(o, ",%s", names[j]);
+    fputc('\n', o);
+    for (int t = 0; plot_layout && t < L; t++) {
+        fprintf(o, "%d,history", t - L);
+        for (int j = 0; j < C; j++) fprintf(o, ",%.9g", hist[(size_t)t * C + j]);
+        fputc('\n', o);
+    }
+    for (int h = 0; h < H; h++) {
+        const aaren_ts_date *d = &dates[h];
+        if (plot_layout) fprintf(o, "%d,forecast", h);
+        else fprintf(o, "%04d-%02d-%02d %02d:%02d:%02d", d->year, d->month, d->day, d->hour, d->minute, d->second);
+        for (int j = 0; j < C; j++) fprintf(o, ",%.9g", pred[(size_t)h * C + j]);
+        fputc('\n', o);
+    }
+    if (aaren_writer_commit(w, err, errlen)) return -1;
+    printf("wrote %s\n", path);
+    return 0;
+}
+
+/* aaren forecast --model F --input recent.csv --output forecast.csv: the horizon after the
+ * input's last rows, dated, in the file's units. */
+static int forecast_new_rows(const cli_args *a) {
+    const char *model = cli_get(a, "model"), *in = cli_get(a, "input"), *out = cli_get(a, "output");
+    const char *plot = cli_get(a, "plot");
+    if (!in || !out) return cli_fail("forecast", "--model needs --input RECENT.csv and --output FORECAST.csv"), 2;
+    static const char *const outputs[] = {"output", "plot+.csv", "plot+.png", NULL};
+    if (cli_check_outputs(a, outputs)) return 1;
+    char err[1024];
+    aaren_forecaster *f = aaren_forecaster_load(model, err, sizeof err);
+    if (!f) return cli_fail("forecast", "%s", err);
+    const int L = aaren_forecaster_seq_len(f), H = aaren_forecaster_pred_len(f), C = aaren_forecaster_d_out(f);
+    float *hist = malloc(sizeof(float) * (size_t)L * C), *pred = malloc(sizeof(float) * (size_t)H * C);
+    aaren_ts_date *dates = malloc(sizeof *dates * (size_t)H);
+    char (*names)[256] = malloc(sizeof *names * (size_t)C);
+    int rc = hist && pred && dates && names ? 0 : (snprintf(err, sizeof err, "out of memory"), -1);
+    for (int j = 0; j < C && !rc; j++) aaren_forecaster_out_name(f, j, names[j], sizeof names[j]);
+    if (!rc) rc = aaren_forecaster_forecast_file(f, in, cli_flag(a, "scaled"), hist, pred, dates, err, sizeof err);
+    const long bad = rc || cli_flag(a, "allow-nonfinite") ? -1 : cli_first_nonfinite(pred, (size_t)H * C);
+    if (bad >= 0) {
+        rc = cli_fail_nonfinite("forecast", "%s not written: the forecast at step %ld of column %s is %s", out, bad / C,
+                                names[bad % C], cli_nonfinite_name(pred[bad]));
+    } else if (!rc) {
+        char csv[1100], png[1100];
+        snprintf(csv, sizeof csv, "%s.csv", plot ? plot : "");
+        snprintf(png, sizeof png, "%s.png", plot ? plot : "");
+        rc = write_forecast(out, 0, L, H, C, names, hist, pred, dates, err, sizeof err) ||
+             (plot && write_forecast(csv, 1, L, H, C, names, hist, pred, dates, err, sizeof err));
+        if (!rc && plot) {
+            const char *args[] = {csv, png, NULL};
+            cli_run_python("forecast", "plot_forecast.py", args);
+        }
+        if (rc) cli_fail("forecast", "%s", err);
+    } else {
+        cli_fail("forecast", "%s", err);
+    }
+    free(hist); free(pred); free(dates); free(names);
+    aaren_forecaster_free(f);
+    return rc ? 1 : 0;
+}
+
 int cmd_forecast(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "forecast", argc, argv, forecast_valued, forecast_flags);
     if (rc) { if (rc > 0) fputs(forecast_help, stdout); return rc > 0 ? 0 : 2; }
+    if (cli_get(&a, "model")) return forecast_new_rows(&a);
     static const char *const outputs[] = {"save", "results-csv", "plot+.csv", "plot+.png", NULL};
     if (cli_check_outputs(&a, outputs)) return 1;
     aaren_forecast_options o;
@@ -154,6 +270,7 @@ int cmd_forecast(int argc, char **argv) {
         const char *save = cli_get(&a, "save"), *plot = cli_get(&a, "plot"), *csv = cli_get(&a, "results-csv");
         if (save) printf("saved %s\n", save);
         if (!rc && csv) rc = append_result(csv, &o, &r, feat, err, sizeof err);
+        if (!rc && cli_get(&a, "save-preds")) rc = save_preds(fc, cli_get(&a, "save-preds"), err, sizeof err);
         if (rc) cli_fail("forecast", "%s", err);
         else if (plot) rc = forecast_plot_window(fc, window, plot, cli_flag(&a, "allow-nonfinite"));   /* prints its own error */
     } else {

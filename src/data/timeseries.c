@@ -128,6 +128,37 @@ int aaren_ts_day_of_week(const aaren_ts_date *d) {
     return (int)(((days + 3) % 7 + 7) % 7);
 }
 
+/* Days since 1970-01-01 of a civil date: the year taken to start in March, so that the leap
+ * day falls last; 400-year eras of 146097 days. */
+static long long days_of(long y, long m, long d) {
+    y -= m <= 2;
+    const long era = (y >= 0 ? y : y - 399) / 400;
+    const long yoe = y - era * 400;
+    const long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    return (long long)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+long long aaren_ts_date_seconds(const aaren_ts_date *d) {
+    return days_of(d->year, d->month, d->day) * 86400 + d->hour * 3600LL + d->minute * 60LL + d->second;
+}
+
+void aaren_ts_date_from_seconds(long long s, aaren_ts_date *d) {
+    long long days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    long long rem = s - days * 86400;
+    days += 719468;
+    const long long era = (days >= 0 ? days : days - 146096) / 146097;
+    const long long doe = days - era * 146097;
+    const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const long long mp = (5 * doy + 2) / 153;
+    d->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    d->month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    d->year = (int)(yoe + era * 400 + (d->month <= 2));
+    d->hour = (int)(rem / 3600);
+    d->minute = (int)(rem / 60 % 60);
+    d->second = (int)(rem % 60);
+}
+
 /* Day of the year, 1..366: days in the months before this one (a table of cumulative
  * lengths of a common year, + 1 after February in a leap year), plus the day of month. */
 int aaren_ts_day_of_year(const aaren_ts_date *d) {
@@ -245,6 +276,11 @@ static const char *base_name(const char *path) {
 /* Borders of the three splits; 0, or -1 with the message. */
 static int make_splits(aaren_ts *ts, const char *path, char *err, size_t errlen) {
     const long n = ts->n, L = ts->seq_len, W = (long)ts->seq_len + ts->pred_len;
+    if (ts->rule == AAREN_TS_SPLIT_NONE) {   /* rows to forecast from */
+        if (n < L)
+            return aaren_file_err(err, errlen, path, "%ld data rows; forecasting needs the last seq_len = %ld", n, L);
+        return 0;
+    }
     if (ts->rule == AAREN_TS_SPLIT_ETT_HOUR || ts->rule == AAREN_TS_SPLIT_ETT_MINUTE) {
         const long k = ts->rule == AAREN_TS_SPLIT_ETT_HOUR ? 1 : 4;
         const long month = 30 * 24 * k;
@@ -324,7 +360,7 @@ aaren_ts *aaren_ts_load(const char *path, const aaren_ts_options *opt, char *err
         return NULL;
     }
     if ((unsigned)opt->features > (unsigned)AAREN_TS_MS ||
-        (unsigned)opt->split > (unsigned)AAREN_TS_SPLIT_RATIO ||
+        (unsigned)opt->split > (unsigned)AAREN_TS_SPLIT_NONE ||
         (unsigned)opt->freq > (unsigned)AAREN_TS_FREQ_T) {
         aaren_file_err(err, errlen, path, "bad option: features %d, split %d, freq %d",
                        (int)opt->features, (int)opt->split, (int)opt->freq);
@@ -491,7 +527,19 @@ aaren_ts *aaren_ts_load(const char *path, const aaren_ts_options *opt, char *err
     if (!(ts->mean = malloc(sizeof(double) * ts->cols)) || !(ts->std = malloc(sizeof(double) * ts->cols)) ||
         !(ts->data = malloc(sizeof(float) * (size_t)ts->n * ts->cols)))
         goto oom;
-    fit_scaler(ts);
+    if (opt->scaler_mean && opt->scaler_std) {
+        if (opt->scaler_cols != ts->cols) {
+            aaren_file_err(err, errlen, path, "%d numeric columns; the model was trained on %d", ts->cols, opt->scaler_cols);
+            goto fail;
+        }
+        memcpy(ts->mean, opt->scaler_mean, sizeof(double) * ts->cols);
+        memcpy(ts->std, opt->scaler_std, sizeof(double) * ts->cols);
+    } else if (ts->rule == AAREN_TS_SPLIT_NONE) {
+        aaren_file_err(err, errlen, path, "rows to forecast from need the model's scaler");
+        goto fail;
+    } else {
+        fit_scaler(ts);
+    }
     ts->scaled = !opt->no_scale;
     for (long i = 0; i < ts->n; i++)
         for (int c = 0; c < ts->cols; c++) {

@@ -60,7 +60,9 @@ typedef enum {
     AAREN_TS_SPLIT_AUTO = 0,       /* from the file name, see above */
     AAREN_TS_SPLIT_ETT_HOUR = 1,
     AAREN_TS_SPLIT_ETT_MINUTE = 2,
-    AAREN_TS_SPLIT_RATIO = 3
+    AAREN_TS_SPLIT_RATIO = 3,
+    AAREN_TS_SPLIT_NONE = 4        /* recent rows to forecast from: no splits, no windows; at
+                                      least seq_len rows; the scaler comes from the options */
 } aaren_ts_split_rule;
 typedef enum { AAREN_TS_FREQ_NONE = 0, AAREN_TS_FREQ_H = 1, AAREN_TS_FREQ_T = 2 } aaren_ts_freq;
 enum { AAREN_TS_TRAIN = 0, AAREN_TS_VAL = 1, AAREN_TS_TEST = 2 };
@@ -74,6 +76,9 @@ typedef struct {
     aaren_ts_split_rule split;     /* AUTO by default */
     aaren_ts_freq freq;            /* calendar features: none, 'h' or 't' */
     int no_scale;                  /* non-zero: keep raw values (the scaler is still fitted) */
+    const double *scaler_mean;     /* [cols] with scaler_std: this scaler instead of one fitted */
+    const double *scaler_std;      /*   on the train rows (a saved model's); NULL: fit it */
+    int scaler_cols;               /* their length: the file must have this many columns */
 } aaren_ts_options;
 
 /* One date, as read from the first column (seconds truncated to whole seconds). */
@@ -145,6 +150,9 @@ void aaren_ts_unscale(const aaren_ts *ts, aaren_ts_side side, float *v, long n);
 int  aaren_ts_parse_date(const char *s, size_t n, aaren_ts_date *d);
 int  aaren_ts_day_of_week(const aaren_ts_date *d);  /* Monday = 0 .. Sunday = 6 */
 int  aaren_ts_day_of_year(const aaren_ts_date *d);  /* 1 .. 366 */
+/* Seconds since 1970-01-01 00:00:00 of a date (proleptic Gregorian, no time zone), and back. */
+long long aaren_ts_date_seconds(const aaren_ts_date *d);
+void aaren_ts_date_from_seconds(long long s, aaren_ts_date *d);
 /* Writes the n_time features of freq for one date into out; returns their count (0, 4, 5). */
 int  aaren_ts_time_features(const aaren_ts_date *d, aaren_ts_freq freq, float *out);
 

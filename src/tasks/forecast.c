@@ -19,6 +19,11 @@ struct aaren_forecaster {
     float *xn;              /* [B, L, d_in] the batch normalised per window */
     float *mu, *sd;         /* [B, c_data] per-window statistics */
     void *block;            /* the one allocation behind the buffers above */
+    /* a model loaded from its checkpoint (no data file): what forecasting new rows needs */
+    int cols;               /* numeric columns of the training file */
+    double *scaler;         /* [2 * cols]: the training rows' mean, then std */
+    char *names;            /* the columns' names, escaped (see escape_name), comma-separated */
+    char *target;           /* the target column's name */
 };
 
 void aaren_forecast_options_init(aaren_forecast_options *o) {
@@ -44,7 +49,25 @@ void aaren_forecaster_free(aaren_forecaster *f) {
     aaren_seqmodel_free(f->sm);
     aaren_adamw_free(f->opt);
     free(f->block);
+    free(f->scaler);
+    free(f->names);
+    free(f->target);
     free(f);
+}
+
+/* The batch buffers for batches of B windows: [idx: B longs][x][xn][y][mu][sd], the longs
+ * first so that every array is aligned. */
+static int alloc_buffers(aaren_forecaster *f, size_t B) {
+    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data;
+    if (!(f->block = malloc(B * sizeof(long) + floats * sizeof(float)))) return -1;
+    f->idx = f->block;
+    float *p = (float *)(f->idx + B);
+    f->x = p; p += B * f->L * f->d_in;
+    f->xn = p; p += B * f->L * f->d_in;
+    f->y = p; p += B * f->H * f->c_out;
+    f->mu = p; p += B * f->c_data;
+    f->sd = p;
+    return 0;
 }
 
 aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *err, size_t errlen) {
@@ -77,21 +100,11 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     oc.step_size = spe;
     oc.gamma = 0.5f;
     f->opt = aaren_adamw_new(n, &oc, err, errlen);
-    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data;
-    /* [idx: B longs][x][xn][y][mu][sd]: the longs first, so every array is aligned */
-    f->block = malloc(B * sizeof(long) + floats * sizeof(float));
-    if (!f->opt || !f->block) {
+    if (!f->opt || alloc_buffers(f, B)) {
         if (f->opt) aaren_errf(err, errlen, "out of memory");
         aaren_forecaster_free(f);
         return NULL;
     }
-    f->idx = f->block;
-    float *p = (float *)(f->idx + B);
-    f->x = p; p += B * f->L * f->d_in;
-    f->xn = p; p += B * f->L * f->d_in;
-    f->y = p; p += B * f->H * f->c_out;
-    f->mu = p; p += B * f->c_data;
-    f->sd = p;
     return f;
 }
 
@@ -258,15 +271,228 @@ int aaren_forecaster_window_input(aaren_forecaster *f, int split, long window, f
     return 0;
 }
 
-/* The model's tensors and forecast.* metadata. */
+/* A column name as metadata text: safetensors metadata is UTF-8, headers are any bytes
+ * (weather.csv's is Latin-1), so bytes >= 0x80, control bytes and '\\' become \\xHH. */
+static void escape_name(const char *name, char *out, size_t cap) {
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c && k + 5 < cap; c++) {
+        if (*c >= 0x80 || *c < 0x20 || *c == '\\') k += (size_t)snprintf(out + k, cap - k, "\\x%02x", *c);
+        else out[k++] = (char)*c;
+    }
+    out[k] = '\0';
+}
+
+/* The escaped names of ts's columns, comma-separated; malloc'd (NULL when out of memory). */
+static char *column_names(const aaren_ts *ts) {
+    const int cols = aaren_ts_cols(ts);
+    size_t cap = 1;
+    for (int c = 0; c < cols; c++) cap += 4 * strlen(aaren_ts_col_name(ts, c)) + 2;
+    char *s = malloc(cap), *p = s;
+    if (!s) return NULL;
+    *p = '\0';
+    for (int c = 0; c < cols; c++) {
+        if (c) *p++ = ',';
+        escape_name(aaren_ts_col_name(ts, c), p, cap - (size_t)(p - s));
+        p += strlen(p);
+    }
+    return s;
+}
+
+/* The model's tensors and forecast.* metadata: what forecasting new rows needs (sizes, the
+ * feature mode, calendar features, the columns, the target and the training rows' scaler). */
 static int forecaster_to_st(const aaren_forecaster *f, aaren_st *st) {
-    char buf[3][32];
+    char buf[5][32];
     snprintf(buf[0], sizeof buf[0], "%d", f->L);
     snprintf(buf[1], sizeof buf[1], "%d", f->H);
     snprintf(buf[2], sizeof buf[2], "%d", (int)f->o.ts.features);
-    return aaren_seqmodel_to_st(f->sm, st) || aaren_st_set_meta(st, "forecast.data", f->o.data) ||
-           aaren_st_set_meta(st, "forecast.seq_len", buf[0]) || aaren_st_set_meta(st, "forecast.pred_len", buf[1]) ||
-           aaren_st_set_meta(st, "forecast.features", buf[2]);
+    snprintf(buf[3], sizeof buf[3], "%d", (int)f->o.ts.freq);
+    snprintf(buf[4], sizeof buf[4], "%d", f->o.ts.no_scale ? 0 : 1);
+    const int cols = f->ts ? aaren_ts_cols(f->ts) : f->cols;
+    char *names = f->ts ? column_names(f->ts) : strdup(f->names);
+    char *mean = aaren_join_doubles(f->ts ? aaren_ts_mean(f->ts) : f->scaler, cols);
+    char *sd = aaren_join_doubles(f->ts ? aaren_ts_std(f->ts) : f->scaler + cols, cols);
+    char target[1024];
+    escape_name(f->ts ? (f->o.ts.target ? f->o.ts.target : "OT") : f->target, target, sizeof target);
+    const int rc = !names || !mean || !sd || aaren_seqmodel_to_st(f->sm, st) ||
+                   (f->o.data && aaren_st_set_meta(st, "forecast.data", f->o.data)) ||
+                   aaren_st_set_meta(st, "forecast.seq_len", buf[0]) || aaren_st_set_meta(st, "forecast.pred_len", buf[1]) ||
+                   aaren_st_set_meta(st, "forecast.features", buf[2]) || aaren_st_set_meta(st, "forecast.freq", buf[3]) ||
+                   aaren_st_set_meta(st, "forecast.scaled", buf[4]) || aaren_st_set_meta(st, "forecast.columns", names) ||
+                   aaren_st_set_meta(st, "forecast.target", target) || aaren_st_set_meta(st, "forecast.mean", mean) ||
+                   aaren_st_set_meta(st, "forecast.std", sd);
+    free(names);
+    free(mean);
+    free(sd);
+    return rc ? -1 : 0;
+}
+
+/* The inverse of escape_name, in place. */
+static void unescape_name(char *s) {
+    char *o = s;
+    for (; *s; s++) {
+        unsigned v;
+        if (s[0] == '\\' && s[1] == 'x' && sscanf(s + 2, "%2x", &v) == 1 && s[2] && s[3]) {
+            *o++ = (char)v;
+            s += 3;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+}
+
+aaren_forecaster *aaren_forecaster_load(const char *path, char *err, size_t errlen) {
+    aaren_st st;
+    aaren_st_init(&st);
+    if (aaren_st_read(path, &st, err, errlen)) return NULL;
+    aaren_forecaster *f = calloc(1, sizeof *f);
+    const char *names = aaren_st_meta(&st, "forecast.columns"), *target = aaren_st_meta(&st, "forecast.target");
+    long L, H, feat, freq, scaled;
+    if (!f) { aaren_file_err(err, errlen, path, "out of memory"); goto fail; }
+    if (!aaren_st_meta(&st, "forecast.seq_len")) {
+        aaren_file_err(err, errlen, path, "no forecast.* metadata: not a model written by aaren forecast --save");
+        goto fail;
+    }
+    if (!names || !target) {
+        aaren_file_err(err, errlen, path, "no forecast.columns / forecast.target: a forecaster saved before models kept "
+                       "their columns and scaler; train it again to forecast new rows");
+        goto fail;
+    }
+    if (aaren_meta_long(path, "forecast.seq_len", aaren_st_meta(&st, "forecast.seq_len"), 1, 100000, &L, err, errlen) ||
+        aaren_meta_long(path, "forecast.pred_len", aaren_st_meta(&st, "forecast.pred_len"), 1, 100000, &H, err, errlen) ||
+        aaren_meta_long(path, "forecast.features", aaren_st_meta(&st, "forecast.features"), 0, 2, &feat, err, errlen) ||
+        aaren_meta_long(path, "forecast.freq", aaren_st_meta(&st, "forecast.freq"), 0, 2, &freq, err, errlen) ||
+        aaren_meta_long(path, "forecast.scaled", aaren_st_meta(&st, "forecast.scaled"), 0, 1, &scaled, err, errlen))
+        goto fail;
+    f->cols = 1;
+    for (const char *c = names; *c; c++) f->cols += *c == ',';
+    if (!(f->names = strdup(names)) || !(f->target = strdup(target)) || !(f->scaler = malloc(sizeof(double) * 2 * f->cols))) {
+        aaren_file_err(err, errlen, path, "out of memory");
+        goto fail;
+    }
+    unescape_name(f->target);
+    if (aaren_meta_doubles(path, "forecast.mean", aaren_st_meta(&st, "forecast.mean"), f->scaler, f->cols, err, errlen) ||
+        aaren_meta_doubles(path, "forecast.std", aaren_st_meta(&st, "forecast.std"), f->scaler + f->cols, f->cols, err, errlen))
+        goto fail;
+    for (int c = 0; c < f->cols; c++)
+        if (!(f->scaler[f->cols + c] > 0)) {
+            aaren_file_err(err, errlen, path, "metadata 'forecast.std': value %d is not positive", c + 1);
+            goto fail;
+        }
+    aaren_ts_options_init(&f->o.ts);
+    f->o.ts.seq_len = (int)L;
+    f->o.ts.pred_len = (int)H;
+    f->o.ts.features = (aaren_ts_features)feat;
+    f->o.ts.freq = (aaren_ts_freq)freq;
+    f->o.ts.no_scale = !scaled;
+    f->o.ts.target = f->target;
+    f->o.batch = 1;
+    f->L = (int)L;
+    f->H = (int)H;
+    f->c_data = feat == AAREN_TS_S ? 1 : f->cols;
+    f->c_out = feat == AAREN_TS_M ? f->cols : 1;
+    f->d_in = f->c_data + (freq == AAREN_TS_FREQ_H ? 4 : freq == AAREN_TS_FREQ_T ? 5 : 0);
+    if (!(f->sm = aaren_seqmodel_from_st(&st, path, err, errlen))) goto fail;
+    if (aaren_seqmodel_d_in(f->sm) != f->d_in || aaren_seqmodel_d_out(f->sm) != f->H * f->c_out) {
+        aaren_file_err(err, errlen, path, "the model maps %d inputs to %d outputs; its forecast.* metadata says %d to %d x %d",
+                       aaren_seqmodel_d_in(f->sm), aaren_seqmodel_d_out(f->sm), f->d_in, f->H, f->c_out);
+        goto fail;
+    }
+    if (aaren_seqmodel_reserve(f->sm, 1, f->L, 0, err, errlen)) goto fail;
+    if (alloc_buffers(f, 1)) { aaren_file_err(err, errlen, path, "out of memory"); goto fail; }
+    aaren_st_free(&st);
+    return f;
+fail:
+    aaren_st_free(&st);
+    aaren_forecaster_free(f);
+    return NULL;
+}
+
+int aaren_forecaster_forecast_file(aaren_forecaster *f, const char *csv, int scaled, float *history, float *forecast,
+                                   aaren_ts_date *dates, char *err, size_t errlen) {
+    if (!f->scaler) return aaren_errf(err, errlen, "forecast: forecasting new rows needs a model loaded from its checkpoint");
+    aaren_ts_options o = f->o.ts;
+    o.split = AAREN_TS_SPLIT_NONE;
+    o.scaler_mean = f->scaler;
+    o.scaler_std = f->scaler + f->cols;
+    o.scaler_cols = f->cols;
+    aaren_ts *ts = aaren_ts_load(csv, &o, err, errlen);
+    if (!ts) return -1;
+    int rc = 0;
+    char *names = column_names(ts);
+    const long n = aaren_ts_rows(ts);
+    if (!names) rc = aaren_file_err(err, errlen, csv, "out of memory");
+    else if (strcmp(names, f->names))
+        rc = aaren_file_err(err, errlen, csv, "columns '%.300s' differ from the model's '%.300s'", names, f->names);
+    else if (n < 2)
+        rc = aaren_file_err(err, errlen, csv, "one data row: the step between rows (to date the forecast) needs two");
+    free(names);
+    const aaren_ts_date *d = aaren_ts_dates(ts);
+    const long long step = n >= 2 ? aaren_ts_date_seconds(&d[n - 1]) - aaren_ts_date_seconds(&d[n - 2]) : 0;
+    if (!rc && step <= 0)
+        rc = aaren_file_err(err, errlen, csv, "the last two dates do not increase: no step to continue the dates with");
+    if (!rc) {   /* the last seq_len rows, as a training window is built */
+        const int cols = aaren_ts_cols(ts), nt = aaren_ts_n_time(ts);
+        const int *in = aaren_ts_in_cols(ts), *oc = aaren_ts_out_cols(ts);
+        const float *data = aaren_ts_data(ts), *time = aaren_ts_time(ts);
+        const long r0 = n - f->L;
+        for (int t = 0; t < f->L; t++) {
+            float *x = f->x + (size_t)t * f->d_in;
+            for (int j = 0; j < f->c_data; j++) x[j] = data[(size_t)(r0 + t) * cols + in[j]];
+            for (int j = 0; j < nt; j++) x[f->c_data + j] = time[(size_t)(r0 + t) * nt + j];
+            for (int j = 0; j < f->c_out; j++) history[(size_t)t * f->c_out + j] = data[(size_t)(r0 + t) * cols + oc[j]];
+        }
+        const float *p = predict_batch(f, 1, err, errlen);
+        if (!p) rc = -1;
+        for (int h = 0; h < f->H && !rc; h++) {
+            for (int j = 0; j < f->c_out; j++) forecast[(size_t)h * f->c_out + j] = (float)denorm(f, p, 0, h, j);
+            aaren_ts_date_from_seconds(aaren_ts_date_seconds(&d[n - 1]) + step * (h + 1), &dates[h]);
+        }
+        if (!rc && !scaled && aaren_ts_scaled(ts)) {   /* back to the file's units */
+            aaren_ts_unscale(ts, AAREN_TS_OUTPUT, forecast, f->H);
+            aaren_ts_unscale(ts, AAREN_TS_OUTPUT, history, f->L);
+        }
+    }
+    aaren_ts_free(ts);
+    return rc;
+}
+
+int aaren_forecaster_split_preds(aaren_forecaster *f, int split, float *pred, float *truth, char *err, size_t errlen) {
+    const long nw = f->ts ? aaren_ts_n_windows(f->ts, split) : -1;
+    if (nw < 1) return aaren_errf(err, errlen, "forecast: no windows in split %d", split);
+    const int B = f->o.batch;
+    const size_t per = (size_t)f->H * f->c_out;
+    for (long w0 = 0; w0 < nw; w0 += B) {
+        const int b = (int)(nw - w0 < B ? nw - w0 : B);
+        for (int i = 0; i < b; i++) f->idx[i] = w0 + i;
+        if (load_batch(f, split, f->idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
+        const float *p = predict_batch(f, b, err, errlen);
+        if (!p) return -1;
+        for (int bb = 0; bb < b; bb++)
+            for (int h = 0; h < f->H; h++)
+                for (int j = 0; j < f->c_out; j++) {
+                    const size_t i = ((size_t)bb * f->H + h) * f->c_out + j;
+                    pred[(size_t)(w0 + bb) * per + (size_t)h * f->c_out + j] = (float)denorm(f, p, bb, h, j);
+                    truth[(size_t)(w0 + bb) * per + (size_t)h * f->c_out + j] = f->y[i];
+                }
+    }
+    return 0;
+}
+
+int aaren_forecaster_seq_len(const aaren_forecaster *f) { return f->L; }
+int aaren_forecaster_pred_len(const aaren_forecaster *f) { return f->H; }
+int aaren_forecaster_d_out(const aaren_forecaster *f) { return f->c_out; }
+
+int aaren_forecaster_out_name(const aaren_forecaster *f, int j, char *buf, size_t cap) {
+    if (j < 0 || j >= f->c_out || !cap) return -1;
+    /* the output columns: all (M), or the target, which the loader puts last (S, MS) */
+    const int col = f->c_out == f->cols ? j : f->cols - 1;
+    const char *p = f->names;
+    for (int c = 0; c < col; c++) p = strchr(p, ',') + 1;
+    const size_t len = strcspn(p, ",");
+    snprintf(buf, cap, "%.*s", (int)len, p);
+    unescape_name(buf);
+    return 0;
 }
 
 int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen) {
