@@ -76,6 +76,10 @@ def main():
             right = sum(row["label"] == row["predicted"] for row in rows)
             check(len(rows) == 60 and abs(right / 60 - acc) < 1e-9 and abs(acc2 - acc) < 1e-3,
                   f"{arch}: the checkpoint predicts the same accuracy ({right}/60 vs {acc:.4f})")
+            probs = [[float(row[f"p_{k}"]) for k in ("up", "down", "flat")] for row in rows]
+            check(all(abs(sum(p) - 1) < 1e-4 and max(p) == float(row["probability"]) and
+                      ["up", "down", "flat"][p.index(max(p))] == row["predicted"] for p, row in zip(probs, rows)),
+                  f"{arch}: every class's probability per case, summing to 1, the largest the predicted class's")
         with open(runs) as f:
             rows = list(csv.DictReader(f))
         check(len(rows) == 2 and rows[0]["n_train"] == "72" and rows[0]["n_val"] == "18",

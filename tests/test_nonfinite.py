@@ -160,7 +160,7 @@ def check_classify(a, d):
              "--d-ff", "8", "--epochs", "2", "--quiet", "--save", model])
     check(r.returncode == 0, f"a small classifier trains ({r.stderr.strip()[:200]})")
     r = run([a, "classify", "--model", model, "--predict", big, "--predictions", preds])
-    check(r.returncode == 1 and re.search(r"preds\.csv: not written: case 0 of .*big\.ts: the predicted probability is "
+    check(r.returncode == 1 and re.search(r"preds\.csv: not written: case 0 of .*big\.ts: the probability of class '.*' is "
                                           r"(nan|inf)", r.stderr) and not os.path.exists(preds),
           f"classify --predictions refuses non-finite probabilities: {r.stderr.strip()}")
     r = run([a, "classify", "--model", model, "--predict", big, "--predictions", preds, "--allow-nonfinite"])

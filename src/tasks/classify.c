@@ -240,10 +240,10 @@ static int load_batch(aaren_classifier *c, const aaren_uea *d, const int *idx, i
 }
 
 /* Accuracy and mean cross-entropy of the model over cases idx[0..n) of d (labels through
- * map when given); pred [n] and confusion [C * C] are optional. The batch's probability of
- * the predicted class goes to prob [n] when given. */
+ * map when given); pred [n], probs [n, C] (every class's probability) and confusion [C * C]
+ * are optional. */
 static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int n, const int *map, double *acc,
-                    double *loss, int *pred, float *prob, long *confusion, char *err, size_t errlen) {
+                    double *loss, int *pred, float *probs, long *confusion, char *err, size_t errlen) {
     const int C = c->C;
     long right = 0;
     double nll = 0;
@@ -269,7 +269,7 @@ static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int
             nll += log(se) + mx - z[c->lab[b]];
             right += arg == c->lab[b];
             if (pred) pred[i0 + b] = arg;
-            if (prob) prob[i0 + b] = (float)(1.0 / se);
+            for (int k = 0; probs && k < C; k++) probs[(size_t)(i0 + b) * C + k] = (float)(exp((double)z[k] - mx) / se);
             if (confusion) confusion[(size_t)c->lab[b] * C + arg]++;
         }
     }
@@ -449,7 +449,7 @@ int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const c
     }
     map = malloc(sizeof(int) * (size_t)d->n_classes);
     pred = malloc(sizeof(int) * (size_t)d->n_cases);
-    prob = malloc(sizeof(float) * (size_t)d->n_cases);
+    prob = malloc(sizeof(float) * (size_t)d->n_cases * (size_t)c->C);
     if (!map || !pred || !prob) { rc = aaren_file_err(err, errlen, path, "out of memory for %d cases", d->n_cases); goto done; }
     for (int k = 0; k < d->n_classes; k++) {
         map[k] = -1;
@@ -463,19 +463,26 @@ int aaren_classifier_predict_file(aaren_classifier *c, const char *path, const c
     prepare(d, c->mean, c->sd);
     if ((rc = evaluate(c, d, NULL, d->n_cases, map, acc, NULL, pred, prob, confusion, err, errlen))) goto done;
     *n_cases = d->n_cases;
-    for (int i = 0; out_csv && !c->o.allow_nonfinite && i < d->n_cases; i++)
+    for (size_t i = 0; out_csv && !c->o.allow_nonfinite && i < (size_t)d->n_cases * c->C; i++)
         if (!isfinite(prob[i])) {
-            rc = aaren_file_err(err, errlen, out_csv, "not written: case %d of %s: the predicted probability is %s "
-                                "(--allow-nonfinite writes non-finite values)", i, path, isnan(prob[i]) ? "nan" : "inf");
+            rc = aaren_file_err(err, errlen, out_csv, "not written: case %zu of %s: the probability of class '%s' is %s "
+                                "(--allow-nonfinite writes non-finite values)", i / c->C, path, c->labels[i % c->C],
+                                isnan(prob[i]) ? "nan" : "inf");
             goto done;
         }
-    if (out_csv) {
+    if (out_csv) {   /* the predicted class and its probability, then every class's */
         aaren_writer *w = aaren_writer_open(out_csv, err, errlen);
         if (!w) { rc = -1; goto done; }
         FILE *f = aaren_writer_file(w);
-        fprintf(f, "case,label,predicted,probability\n");
-        for (int i = 0; i < d->n_cases; i++)
-            fprintf(f, "%d,%s,%s,%.6f\n", i, d->labels[d->y[i]], c->labels[pred[i]], prob[i]);
+        fprintf(f, "case,label,predicted,probability");
+        for (int k = 0; k < c->C; k++) fprintf(f, ",p_%s", c->labels[k]);
+        fputc('\n', f);
+        for (int i = 0; i < d->n_cases; i++) {
+            const float *q = prob + (size_t)i * c->C;
+            fprintf(f, "%d,%s,%s,%.6f", i, d->labels[d->y[i]], c->labels[pred[i]], q[pred[i]]);
+            for (int k = 0; k < c->C; k++) fprintf(f, ",%.6f", q[k]);
+            fputc('\n', f);
+        }
         rc = aaren_writer_commit(w, err, errlen);
     }
 done:
