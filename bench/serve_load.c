@@ -122,6 +122,20 @@ static int response(conn *c, int *status, const char **body, size_t *blen) {
     return 1;
 }
 
+static int ep = -1;
+
+/* Writes what the socket takes now; watches for writability only while bytes are left. */
+static int flush_out(conn *c, uint32_t key) {
+    while (c->out_off < c->out_len) {
+        const ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (w > 0) { c->out_off += (size_t)w; continue; }
+        if (w < 0 && errno == EAGAIN) break;
+        return -1;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | (c->out_off < c->out_len ? EPOLLOUT : 0), .data.u32 = key};
+    return epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 static void step_request(conn *c) {
     const int r = (int)((7L * c->idx + c->pos) % TABLE);
     char path[64];
@@ -185,7 +199,7 @@ static double metric(const char *name) {
     static char text[65536];
     if (get("GET", "/v1/metrics", NULL, text, sizeof text) != 200) return -1;
     char *p = strstr(text, name);
-    while (p && p[strlen(name)] != ' ') p = strstr(p + 1, name);
+    while (p && (p == text || p[-1] != '\n' || p[strlen(name)] != ' ')) p = strstr(p + 1, name);
     return p ? atof(p + strlen(name) + 1) : -1;
 }
 
@@ -196,7 +210,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
     double *lat = malloc((size_t)max_lat * sizeof(double));
     long n_lat = 0, steps = 0, bad_status = 0, hostile_ok = 0, hostile_bad = 0;
     const double rss0 = metric("aaren_resident_memory_bytes");
-    int ep = epoll_create1(0);
+    ep = epoll_create1(0);
     for (int i = 0; i < total; i++) {
         conn *c = &cs[i];
         c->idx = i;
@@ -207,6 +221,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
         if (c->kind) hostile_request(c);
         else set_request(c, "POST", "/v1/streams", NULL, 0);
+        if (flush_out(c, (uint32_t)i)) { fprintf(stderr, "serve_load: send %d failed\n", i); return 1; }
     }
     double t_begin = now_s(), t_steps = 0;
     long created = 0, steps_at_start = 0;
@@ -221,11 +236,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
         for (int e = 0; e < k; e++) {
             conn *c = &cs[evs[e].data.u32];
             if (c->dead) continue;
-            if (c->out_off < c->out_len) {
-                const ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-                if (w > 0) c->out_off += (size_t)w;
-                else if (w < 0 && errno != EAGAIN) goto died;
-            }
+            if (c->out_off < c->out_len && flush_out(c, evs[e].data.u32)) goto died;
             for (;;) {
                 const ssize_t r = read(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len);
                 if (r == 0) goto died;
@@ -245,6 +256,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
                     if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev)) goto died;
                 }
                 hostile_request(c);
+                if (flush_out(c, evs[e].data.u32)) goto died;
                 continue;
             }
             if (c->stage == 0) {
@@ -261,6 +273,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
                 if (t_steps > 0 && n_lat < max_lat) lat[n_lat++] = now_s() - c->t_send;
             }
             step_request(c);
+            if (flush_out(c, evs[e].data.u32)) goto died;
             continue;
         died:
             if (!c->kind) server_died = 1;

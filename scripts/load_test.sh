@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Load and fault test of `aaren serve` (loopback only, bounded: SECONDS per point, a few
+# minutes in all). Writes results/serve_load.csv and results/serve.png.
+#
+#   scripts/load_test.sh [SECONDS] [STREAM COUNTS...]      # default: 4 s; 1 100 1000 10000
+#
+# For each architecture (the bench model: 3 layers, d_model 128, 4 heads, d_ff 512) and each
+# count N: a fresh server, N connections each stepping its own stream one row per request
+# (build-s/serve_load), steps/s, p50 / p99 latency, server resident memory. Then, for Aaren:
+# the same with --state-dir; a crash test (1000 streams with --state-dir, kill -9 under load,
+# restart, every answered step checked and the next output compared with a local replay); a
+# hostile test (malformed, wrong-width, non-finite, unknown-stream and oversized requests from
+# 8 more connections during load: each must get a 4xx, the streams must not see one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-4}
+shift || true
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1 100 1000 10000)
+build=${AAREN_BUILD:-build-s}
+aaren=$build/aaren
+client=$build/serve_load
+[ -x "$aaren" ] && [ -x "$client" ] || { echo "load_test.sh: build $build first (aaren, serve_load)" >&2; exit 2; }
+work=$(mktemp -d /tmp/aaren_load.XXXXXX)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+for arch in aaren transformer; do
+  "$aaren" init --arch $arch --d-model 128 --n-heads 4 --n-layers 3 --d-ff 512 --seed 1 \
+    --output "$work/$arch.safetensors" >/dev/null
+done
+
+# start_server LOG ARGS...: sets server_pid and port
+start_server() {
+  local log=$1
+  shift
+  "$aaren" serve --port 0 --quiet "$@" >"$log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
+    [ -n "$port" ] && return 0
+    sleep 0.1
+  done
+  echo "load_test.sh: the server did not start: $(cat "$log")" >&2
+  exit 1
+}
+stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""; }
+
+csv=$work/serve_load.csv
+echo "arch,durable,streams,steps,seconds,steps_per_s,p50_ms,p99_ms,rss_before_mib,rss_after_mib,rss_per_stream_b" >"$csv"
+point() {   # arch durable n: one measurement on a fresh server
+  local arch=$1 durable=$2 n=$3 extra=()
+  [ "$durable" = 1 ] && extra=(--state-dir "$work/state_$n") && rm -rf "$work/state_$n"
+  [ "$arch" = transformer ] && extra+=(--max-tokens 256)
+  start_server "$work/server.log" --model "$work/$arch.safetensors" --max-streams $((n > 1024 ? n : 1024)) "${extra[@]}"
+  local line
+  line=$(timeout $((secs + 300)) "$client" --port "$port" --streams "$n" --seconds "$secs")
+  stop_server
+  echo "$arch durable=$durable $line"
+  echo "$line" | awk -v a="$arch" -v d="$durable" '{printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", a, d, $2, $4, $6, $8, $10, $12, $14, $16, $18}' >>"$csv"
+}
+
+for arch in aaren transformer; do
+  for n in "${counts[@]}"; do point $arch 0 "$n"; done
+done
+for n in "${counts[@]}"; do [ "$n" -le 1000 ] && point aaren 1 "$n"; done
+
+echo "== crash test: kill -9 under load with --state-dir"
+rm -rf "$work/crash"
+start_server "$work/crash.log" --model "$work/aaren.safetensors" --state-dir "$work/crash"
+timeout 300 "$client" --port "$port" --streams 1000 --seconds 60 --acked "$work/acked.txt" >"$work/crash_load.txt" &
+client_pid=$!
+sleep $((secs + 2))
+kill -9 "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+wait "$client_pid" || true
+cat "$work/crash_load.txt"
+start_server "$work/crash2.log" --model "$work/aaren.safetensors" --state-dir "$work/crash"
+verdict=0
+"$client" --port "$port" --verify "$work/acked.txt" --model "$work/aaren.safetensors" --check 1000 || verdict=1
+stop_server
+
+echo "== hostile requests during load"
+start_server "$work/hostile.log" --model "$work/aaren.safetensors"
+"$client" --port "$port" --streams 100 --seconds "$secs" --hostile 8 --acked "$work/h_acked.txt" || verdict=1
+"$client" --port "$port" --verify "$work/h_acked.txt" --model "$work/aaren.safetensors" --check 100 || verdict=1
+stop_server
+
+mkdir -p results
+cp "$csv" results/serve_load.csv.tmp && mv results/serve_load.csv.tmp results/serve_load.csv
+/usr/bin/python3 - results/serve_load.csv results/serve.png <<'EOF'
+import csv, sys
+sys.path.insert(0, "python")
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from atomic_save import save_figure
+rows = list(csv.DictReader(open(sys.argv[1])))
+fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+for arch, durable, style in (("aaren", "0", "o-"), ("transformer", "0", "s-"), ("aaren", "1", "o--")):
+    r = [x for x in rows if x["arch"] == arch and x["durable"] == durable]
+    if not r:
+        continue
+    n = [int(x["streams"]) for x in r]
+    label = arch + (" --state-dir" if durable == "1" else "")
+    ax[0].plot(n, [float(x["steps_per_s"]) for x in r], style, label=label)
+    ax[1].plot(n, [float(x["rss_after_mib"]) for x in r], style, label=label)
+for a, t in zip(ax, ("steps/s through HTTP", "server resident memory (MiB)")):
+    a.set_xscale("log"); a.set_xlabel("concurrent streams (one connection each)"); a.set_title(t); a.grid(alpha=0.3); a.legend()
+fig.tight_layout()
+save_figure(fig, sys.argv[2], dpi=110)
+EOF
+echo "wrote results/serve_load.csv and results/serve.png"
+[ $verdict = 0 ] && echo "load_test.sh: crash and hostile checks passed" || { echo "load_test.sh: a check FAILED"; exit 1; }
