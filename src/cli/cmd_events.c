@@ -9,7 +9,8 @@
 static const char *events_help =
     "usage: aaren events --data FILE.csv | --sin [options]          train, evaluate on TEST\n"
     "       aaren events --model M.safetensors --stream [--max-events N]\n"
-    "       aaren events --model M.safetensors --data FILE.csv --predict-seq S\n\n"
+    "       aaren events --model M.safetensors --data FILE.csv --predict-seq S\n"
+    "       aaren events --model M.safetensors --predict FILE.csv --predictions OUT.csv\n\n"
     "A neural temporal point process: each event (mark embedding + THP temporal encoding of\n"
     "its time + its standardised log inter-event time) through the encoder, then a mixture of\n"
     "log-normals over the time to the next event and a categorical over its mark, trained on\n"
@@ -43,6 +44,9 @@ static const char *events_help =
     "                         lines skipped), through the streaming API (Aaren: constant\n"
     "                         memory; Transformer: a KV cache of --max-events [100000])\n"
     "  --predict-seq S        the same lines for sequence S of --data through the parallel path\n"
+    "  --predict F.csv --predictions OUT.csv   every event of every sequence of F (the same CSV\n"
+    "                         layout; all sequences, whatever their split): one row each with the\n"
+    "                         lines' figures and every mark's probability (p_0, p_1, ...)\n"
     "  --allow-nonfinite      print predictions that are nan or inf (by default the first one is\n"
     "                         an error naming its line and column: --stream stops there,\n"
     "                         --predict-seq prints nothing)\n"
@@ -52,7 +56,8 @@ static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max
                                             "sin-seqs", "sin-seed",
                                             "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                             "components", "epochs", "patience", "batch", "lr", "dropout", "clip",
-                                            "seed", "results-csv", "model", "max-events", "predict-seq", CLI_FIT_VALUED,
+                                            "seed", "results-csv", "model", "max-events", "predict-seq", "predict",
+                                            "predictions", CLI_FIT_VALUED,
                                             NULL};
 static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", NULL};
 
@@ -160,6 +165,59 @@ static int append_result(const char *path, const char *name, const aaren_tpp_opt
             r->poisson_test.rmse, r->poisson_test.acc, r->test.n_pred, r->seconds, r->n_params, aaren_threads());
 }
 
+/* --predict FILE.csv --predictions OUT.csv: every event of every sequence of FILE (the model's
+ * event CSV layout; all sequences predicted, split column or not): the next inter-event time's
+ * mean, median and 10% / 90% quantiles, the most likely next mark and every mark's probability. */
+static int predict_file(const cli_args *a, aaren_tpp *m, int allow) {
+    const char *path = cli_get(a, "predict"), *out = cli_get(a, "predictions");
+    if (!out) return cli_fail("events", "--predict needs --predictions OUT.csv");
+    static const char *const outputs[] = {"predictions", NULL};
+    if (cli_check_outputs(a, outputs)) return 1;
+    char err[1024];
+    aaren_events_options eo;
+    aaren_events_options_init(&eo);
+    eo.all_test = 1;
+    const int C = aaren_tpp_n_marks(m);
+    eo.n_marks = C;
+    if (C > eo.max_marks) eo.max_marks = C;
+    aaren_events *d = aaren_events_load_csv(path, &eo, err, sizeof err);
+    if (!d) return cli_fail("events", "%s", err);
+    aaren_tpp_prediction *p = malloc(sizeof *p * (size_t)(d->max_len > 0 ? d->max_len : 1));
+    float *q = C > 0 ? malloc(sizeof(float) * (size_t)(d->max_len > 0 ? d->max_len : 1) * C) : NULL;
+    aaren_writer *w = p && (q || !C) ? aaren_writer_open(out, err, sizeof err) : NULL;
+    int rc = !p || (C && !q) ? cli_fail("events", "out of memory") : !w ? cli_fail("events", "%s", err) : 0;
+    if (!rc) {
+        FILE *f = aaren_writer_file(w);
+        fprintf(f, "seq,event,time,mark,next_mean,next_median,next_q10,next_q90,next_mark,p_next_mark");
+        for (int c = 0; c < C; c++) fprintf(f, ",p_%d", c);
+        fputc('\n', f);
+        for (int s = 0; s < d->n_seq && !rc; s++) {
+            if (aaren_tpp_predict_sequence(m, d, s, p, q, err, sizeof err)) { rc = cli_fail("events", "%s", err); break; }
+            for (long i = 0; i < d->off[s + 1] - d->off[s] && !rc; i++) {
+                double v;
+                const char *bad = allow ? NULL : nonfinite_prediction(&p[i], C > 0, &v);
+                if (bad) {
+                    rc = cli_fail_nonfinite("events", "%s not written: sequence %d, event %ld: the prediction %s is %s", out, s,
+                                            i, bad, cli_nonfinite_name(v));
+                    break;
+                }
+                const long e = d->off[s] + i;
+                fprintf(f, "%d,%ld,%.9g,%d,%.9g,%.9g,%.9g,%.9g,%d,%.6f", s, i, d->time[e], d->mark ? d->mark[e] : -1, p[i].mean,
+                        p[i].median, p[i].q10, p[i].q90, p[i].mark, isnan(p[i].p_mark) ? 0.0 : p[i].p_mark);
+                for (int c = 0; c < C; c++) fprintf(f, ",%.6g", q[(size_t)i * C + c]);
+                fputc('\n', f);
+            }
+        }
+        if (rc) aaren_writer_abort(w);
+        else if (aaren_writer_commit(w, err, sizeof err)) rc = cli_fail("events", "%s", err);
+        else printf("wrote %s: %ld events of %d sequences\n", out, d->n_events, d->n_seq);
+    }
+    free(p);
+    free(q);
+    aaren_events_free(d);
+    return rc;
+}
+
 int cmd_events(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "events", argc, argv, events_valued, events_flags);
@@ -185,7 +243,7 @@ int cmd_events(int argc, char **argv) {
             if (!d) rc = 1;
             else if (seq >= d->n_seq) rc = cli_fail("events", "--predict-seq %ld: the data has %d sequences", seq, d->n_seq);
             else if (!(p = malloc(sizeof *p * (size_t)(d->off[seq + 1] - d->off[seq] + 1)))) rc = cli_fail("events", "out of memory");
-            else if (aaren_tpp_predict_sequence(m, d, (int)seq, p, err, sizeof err)) rc = cli_fail("events", "%s", err);
+            else if (aaren_tpp_predict_sequence(m, d, (int)seq, p, NULL, err, sizeof err)) rc = cli_fail("events", "%s", err);
             const long len = rc ? 0 : d->off[seq + 1] - d->off[seq];
             for (long i = 0; i < len && !rc && !allow; i++) {   /* all checked before any is printed */
                 double v;
@@ -201,8 +259,10 @@ int cmd_events(int argc, char **argv) {
             }
             free(p);
             aaren_events_free(d);
+        } else if (cli_get(&a, "predict")) {
+            rc = predict_file(&a, m, allow);
         } else {
-            rc = cli_fail("events", "--model needs --stream or --predict-seq S");
+            rc = cli_fail("events", "--model needs --stream, --predict FILE.csv or --predict-seq S");
         }
         aaren_tpp_free(m);
         return rc ? 1 : 0;

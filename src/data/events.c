@@ -378,7 +378,9 @@ static int finish(loader *L, const aaren_events_options *o) {
     int cnt[3] = { 0, 0, 0 };
     d->off[d->n_seq] = d->n_events;
     L->in.line = 0;
-    if (L->col[COL_SPLIT] >= 0) {
+    if (o->all_test) {   /* sequences to predict: every one is TEST */
+        for (int s = 0; s < d->n_seq; s++) d->split[s] = AAREN_EV_TEST;
+    } else if (L->col[COL_SPLIT] >= 0) {
         for (int s = 0; s < d->n_seq; s++) cnt[d->split[s]]++;
         for (int k = 0; k < 3; k++)
             if (cnt[k] == 0)

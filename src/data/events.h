@@ -54,6 +54,7 @@ typedef struct {
     int n_marks;          /* > 0: marks must be below it; 0: n_marks = largest mark + 1 */
     int max_marks;        /* marks must be below it [AAREN_EV_MAX_MARKS]; at most AAREN_EV_MARKS_CEIL */
     long max_seq_len;     /* events per sequence at most [AAREN_EV_MAX_SEQ_LEN] */
+    int all_test;         /* non-zero: every sequence is TEST (sequences to predict; no split rules) */
     double train_frac, val_frac;   /* files without a split column [0.6, 0.2] */
 } aaren_events_options;
 

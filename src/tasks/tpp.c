@@ -420,7 +420,7 @@ static void summarise(const aaren_tpp *m, const float *z, aaren_tpp_prediction *
 }
 
 int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren_tpp_prediction *pred,
-                               char *err, size_t errlen) {
+                               float *mark_probs, char *err, size_t errlen) {
     if (s < 0 || s >= d->n_seq) return aaren_errf(err, errlen, "events: sequence %d is outside 0..%d", s, d->n_seq - 1);
     if (d->n_marks != m->C) return aaren_errf(err, errlen, "events: the data has %d marks, the model %d", d->n_marks, m->C);
     const long n = d->off[s + 1] - d->off[s];
@@ -431,7 +431,13 @@ int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren
     for (long i0 = 0; i0 < n; i0 += CHUNK) {
         const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
         aaren_linear_forward(m->z, m->h + (size_t)i0 * m->D, m->W, m->b, rows, m->D, m->P);
-        for (int r = 0; r < rows; r++) summarise(m, m->z + (size_t)r * m->P, pred + i0 + r);
+        for (int r = 0; r < rows; r++) {
+            const float *z = m->z + (size_t)r * m->P, *l = z + 3 * m->K;
+            summarise(m, z, pred + i0 + r);
+            float *q = mark_probs && m->C > 0 ? mark_probs + (size_t)(i0 + r) * m->C : NULL;
+            for (int c = 0; q && c < m->C; c++)   /* p(mark c) = exp(l_c - l_max) / sum, p_mark = 1 / sum */
+                q[c] = (float)(exp((double)l[c] - l[pred[i0 + r].mark]) * pred[i0 + r].p_mark);
+        }
     }
     return 0;
 }

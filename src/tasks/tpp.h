@@ -69,8 +69,9 @@ int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp
 /* The Poisson baseline fitted on d's TRAIN split, scored on a split. */
 void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out);
 
-/* Per-event predictions of sequence s of d through the parallel path: pred [len(s)]. */
+/* Per-event predictions of sequence s of d through the parallel path: pred [len(s)], and when
+ * mark_probs is given (marked models) every mark's probability [len(s), n_marks]. */
 int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren_tpp_prediction *pred,
-                               char *err, size_t errlen);
+                               float *mark_probs, char *err, size_t errlen);
 
 #endif
