@@ -345,20 +345,13 @@ static void run_rows(aaren_stream *s, const float *x, float *y, int M, const int
         }
         if (last) break;
         aaren_linear_forward(s->ao, s->att, p->wo, p->bo, M, D, D);
-        for (size_t i = 0; i < MD; i++) s->r1[i] = cur[i] + s->ao[i];
-        const float *h;
-        if (!s->pre) {   /* h = norm1(r1); out = norm2(h + ffn(h)) */
-            aaren_layernorm_forward(s->nrm, s->mean, s->rstd, s->r1, p->ln1_w, p->ln1_b, M, D, eps);
-            h = s->nrm;
-            aaren_ffn_forward(s->ao, s->f1, s->fa, h, p, M, D, F, m->cfg.activation);
-            for (size_t i = 0; i < MD; i++) s->r1[i] = h[i] + s->ao[i];
-            aaren_layernorm_forward(out, s->mean, s->rstd, s->r1, p->ln2_w, p->ln2_b, M, D, eps);
-        } else {         /* h = r1; out = h + ffn(norm2(h)) */
-            h = s->r1;
-            aaren_layernorm_forward(s->nrm, s->mean, s->rstd, h, p->ln2_w, p->ln2_b, M, D, eps);
-            aaren_ffn_forward(s->ao, s->f1, s->fa, s->nrm, p, M, D, F, m->cfg.activation);
-            for (size_t i = 0; i < MD; i++) out[i] = h[i] + s->ao[i];
-        }
+        /* the rest of the block as the parallel forward runs it, in the stream's scratch */
+        aaren_block_acts a = {.attn_out = s->ao, .r1 = s->r1, .h = s->nrm, .h_mean = s->mean, .h_rstd = s->rstd,
+                              .f_in = s->nrm, .f_mean = s->mean, .f_rstd = s->rstd, .f1 = s->f1, .fa = s->fa,
+                              .ffn_out = s->ao, .r2 = s->pre ? out : s->r1, .y = out, .y_mean = s->mean,
+                              .y_rstd = s->rstd};
+        const aaren_block_shape sh = {1, M, D, H, F, m->cfg.arch, s->pre, m->cfg.activation, eps, 0, 0};
+        aaren_block_after_attention(&a, cur, p, &sh);
         cur = out;
         out = (out == s->xa) ? s->xb : s->xa;
     }
