@@ -30,12 +30,8 @@ AAREN_API int aaren_threads(void);
 AAREN_API void aaren_cpu_info(char *model, size_t len, int *cores);
 
 /* ---- configuration -------------------------------------------------------------- */
-enum { AAREN_ARCH_AAREN = 0, AAREN_ARCH_TRANSFORMER = 1 };
-enum { AAREN_NORM_POST = 0, AAREN_NORM_PRE = 1 };
-enum { AAREN_GELU = 0, AAREN_RELU = 1 };
-/* Attention path of a forward pass: the parallel scan (training path), the quadratic
- * reference, or (Aaren only) the sequential fold. */
-enum { AAREN_SCAN = 0, AAREN_NAIVE = 1, AAREN_FOLD = 2 };
+/* AAREN_ARCH_*, AAREN_NORM_*, AAREN_GELU / RELU, AAREN_SCAN / NAIVE / FOLD and their names */
+#include "aaren_enums.h"
 
 #define AAREN_MAX_LAYERS 64
 
@@ -49,7 +45,6 @@ typedef struct {
 
 AAREN_API aaren_config aaren_config_default(void);   /* aaren, 128 wide, 4 heads, 3 layers, d_ff 512 */
 AAREN_API int aaren_config_check(const aaren_config *c, char *err, size_t errlen);
-AAREN_API const char *aaren_arch_name(int arch);
 
 /* ---- model ------------------------------------------------------------------------ */
 typedef struct aaren_model aaren_model;

@@ -70,7 +70,7 @@ static void setup(lcase *c, int kind, int B, int N, int D, int H, int F, int arc
     c->w.attn.dqv = dalloc(D);
     size_t ks = aaren_attn_scratch_len_f64(D / H, 0), kc = aaren_causal_attn_scratch_len_f64(N);
     c->kscr = dalloc(ks > kc ? ks : kc);
-    aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_ACT_GELU, 1e-5, 0, 0};
+    aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_GELU, 1e-5, 0, 0};
     c->sh = sh;
 }
 
@@ -93,17 +93,17 @@ static double loss(lcase *c) {
     switch (c->kind) {
     case K_LINEAR: aaren_linear_forward_f64(c->out, c->x, c->p.w1, c->p.b1, M, D, F); break;
     case K_LAYERNORM: aaren_layernorm_forward_f64(c->out, c->a.h_mean, c->a.h_rstd, c->x, c->p.ln1_w, c->p.ln1_b, M, D, 1e-5); break;
-    case K_GELU: aaren_act_forward_f64(c->out, c->x, (size_t)M * D, AAREN_ACT_GELU); break;
-    case K_RELU: aaren_act_forward_f64(c->out, c->x, (size_t)M * D, AAREN_ACT_RELU); break;
-    case K_FFN: aaren_ffn_forward_f64(c->out, c->a.f1, c->a.fa, c->x, &c->p, M, D, F, AAREN_ACT_GELU); break;
+    case K_GELU: aaren_act_forward_f64(c->out, c->x, (size_t)M * D, AAREN_GELU); break;
+    case K_RELU: aaren_act_forward_f64(c->out, c->x, (size_t)M * D, AAREN_RELU); break;
+    case K_FFN: aaren_ffn_forward_f64(c->out, c->a.f1, c->a.fa, c->x, &c->p, M, D, F, AAREN_GELU); break;
     case K_AAREN_ATTN:
-        aaren_attention_forward_f64(c->out, &c->a.attn, c->x, &c->p, c->B, c->N, D, c->H, AAREN_PATH_SCAN, c->kscr);
+        aaren_attention_forward_f64(c->out, &c->a.attn, c->x, &c->p, c->B, c->N, D, c->H, AAREN_SCAN, c->kscr);
         break;
     case K_CAUSAL_ATTN:
-        aaren_causal_attention_forward_f64(c->out, &c->a.attn, c->x, &c->p, c->B, c->N, D, c->H, AAREN_PATH_SCAN, c->kscr);
+        aaren_causal_attention_forward_f64(c->out, &c->a.attn, c->x, &c->p, c->B, c->N, D, c->H, AAREN_SCAN, c->kscr);
         break;
     case K_BLOCK:
-        aaren_block_forward_f64(&c->a, c->x, &c->p, &c->sh, AAREN_PATH_SCAN, c->kscr);
+        aaren_block_forward_f64(&c->a, c->x, &c->p, &c->sh, AAREN_SCAN, c->kscr);
         out = c->a.y;
         break;
     }
@@ -122,9 +122,9 @@ static void analytic(lcase *c) {
     case K_LAYERNORM:
         aaren_layernorm_backward_f64(c->dx, c->g.ln1_w, c->g.ln1_b, c->G, c->x, c->a.h_mean, c->a.h_rstd, c->p.ln1_w, M, D);
         break;
-    case K_GELU: aaren_act_backward_f64(c->dx, c->G, c->x, c->out, (size_t)M * D, AAREN_ACT_GELU); break;
-    case K_RELU: aaren_act_backward_f64(c->dx, c->G, c->x, c->out, (size_t)M * D, AAREN_ACT_RELU); break;
-    case K_FFN: aaren_ffn_backward_f64(c->dx, &c->g, c->G, c->x, c->a.f1, c->a.fa, c->w.gf, &c->p, M, D, F, AAREN_ACT_GELU); break;
+    case K_GELU: aaren_act_backward_f64(c->dx, c->G, c->x, c->out, (size_t)M * D, AAREN_GELU); break;
+    case K_RELU: aaren_act_backward_f64(c->dx, c->G, c->x, c->out, (size_t)M * D, AAREN_RELU); break;
+    case K_FFN: aaren_ffn_backward_f64(c->dx, &c->g, c->G, c->x, c->a.f1, c->a.fa, c->w.gf, &c->p, M, D, F, AAREN_GELU); break;
     case K_AAREN_ATTN:
         aaren_attention_backward_f64(c->dx, &c->g, c->G, &c->a.attn, &c->w.attn, c->x, &c->p, c->B, c->N, D, c->H, c->kscr);
         break;
@@ -290,7 +290,7 @@ static void check_gelu_f32(void) {
     const int n = 1200001;
     float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
     for (int i = 0; i < n; i++) x[i] = -12.0f + 24.0f * (float)i / (float)(n - 1);
-    aaren_act_forward(y, x, (size_t)n, AAREN_ACT_GELU);
+    aaren_act_forward(y, x, (size_t)n, AAREN_GELU);
     double worst = 0, at = 0;
     for (int i = 0; i < n; i++) {
         const double xd = x[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
@@ -309,7 +309,7 @@ static void check_gelu_f32(void) {
     const float edges[] = {1.41421354f, 1.41421366f, 5.56846f, 5.56847f, -1.41421354f, 0.0f, -0.0f, 1e-30f, -1e-30f, 80.0f, -80.0f};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         float out;
-        aaren_act_forward(&out, &edges[i], 1, AAREN_ACT_GELU);
+        aaren_act_forward(&out, &edges[i], 1, AAREN_GELU);
         const double xd = edges[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
         CHECK(fabs(out - ref) <= 2e-7 * fmax(1.0, fabs(xd)), "float32 GELU at %.9g: %.9g vs %.9g", xd, (double)out, ref);
     }
@@ -323,12 +323,12 @@ static void check_gelu_f32(void) {
         float xs[M], ys[M], yp[M];
         for (int shift = 0; shift < 9; shift++) {
             for (int i = 0; i < M; i++) xs[i] = (i + shift) % 5 == 0 ? odd[(i / 5) % n_odd] : 0.37f * (float)(i - 30);
-            aaren_act_forward(ys, xs, M, AAREN_ACT_GELU);
+            aaren_act_forward(ys, xs, M, AAREN_GELU);
             aaren_gelu_f32_portable(yp, xs, M);
             for (int i = 0; i < M; i++) {
                 const double xd = xs[i], ref = 0.5 * xd * (1 + erf(xd / sqrt(2.0)));
                 float alone;
-                aaren_act_forward(&alone, &xs[i], 1, AAREN_ACT_GELU);
+                aaren_act_forward(&alone, &xs[i], 1, AAREN_GELU);
                 for (int path = 0; path < 2; path++) {
                     const float v = path ? yp[i] : ys[i];
                     const int ok = isnan(ref) ? isnan(v) : (double)v == (double)(float)ref || fabs(v - ref) <= 2e-7 * fmax(1.0, fabs(xd));

@@ -252,12 +252,11 @@ int cli_config(const cli_args *a, const aaren_config *dflt, aaren_config *c) {
         if (cli_int(a, keys[i], base[i], 1, i == 2 ? AAREN_MAX_LAYERS : 65536, &v[i])) return -1;
     c->d_model = (int)v[0]; c->n_heads = (int)v[1]; c->n_layers = (int)v[2]; c->d_ff = (int)v[3];
     const char *arch = cli_get(a, "arch"), *norm = cli_get(a, "norm"), *act = cli_get(a, "activation");
-    if (arch && !strcmp(arch, "transformer")) c->arch = AAREN_ARCH_TRANSFORMER;
-    else if (arch && strcmp(arch, "aaren")) return cli_fail(a->cmd, "--arch '%s': expected aaren or transformer", arch), -1;
-    if (norm && !strcmp(norm, "pre")) c->norm = AAREN_NORM_PRE;
-    else if (norm && strcmp(norm, "post")) return cli_fail(a->cmd, "--norm '%s': expected post or pre", norm), -1;
-    if (act && !strcmp(act, "relu")) c->activation = AAREN_RELU;
-    else if (act && strcmp(act, "gelu")) return cli_fail(a->cmd, "--activation '%s': expected gelu or relu", act), -1;
+    if (arch && (c->arch = aaren_arch_from_name(arch)) < 0)
+        return cli_fail(a->cmd, "--arch '%s': expected aaren or transformer", arch), -1;
+    if (norm && (c->norm = aaren_norm_from_name(norm)) < 0) return cli_fail(a->cmd, "--norm '%s': expected post or pre", norm), -1;
+    if (act && (c->activation = aaren_activation_from_name(act)) < 0)
+        return cli_fail(a->cmd, "--activation '%s': expected gelu or relu", act), -1;
     char err[256];
     if (aaren_config_check(c, err, sizeof err)) return cli_fail(a->cmd, "%s", err), -1;
     return 0;

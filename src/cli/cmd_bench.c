@@ -273,9 +273,9 @@ static int time_ops(const bench_opts *o, int arch, int B, int N, ops_result *r) 
         tk[3] = cli_now();
         for (int j = 0; j < 2; j++) aaren_layernorm_backward(dq, dw, db, g, q, mean, rstd, w, (int)M, D);
         tk[4] = cli_now();
-        aaren_act_forward(fa, f1, nf, c->activation == AAREN_RELU ? AAREN_ACT_RELU : AAREN_ACT_GELU);
+        aaren_act_forward(fa, f1, nf, c->activation);
         tk[5] = cli_now();
-        aaren_act_backward(dfa, fa, f1, fa, nf, c->activation == AAREN_RELU ? AAREN_ACT_RELU : AAREN_ACT_GELU);
+        aaren_act_backward(dfa, fa, f1, fa, nf, c->activation);
         tk[6] = cli_now();
         if (n >= 0) {
             for (int j = 0; j < 6; j++) t[j][n] = tk[j + 1] - tk[j];
@@ -703,7 +703,7 @@ static int time_token_parts(const bench_opts *o, int arch, int tokens, token_par
         st[h * (dh + 2) + 1] = 0;
         memset(st + h * (dh + 2) + 2, 0, sizeof(float) * dh);
     }
-    const int act = c.activation == AAREN_RELU ? AAREN_ACT_RELU : AAREN_ACT_GELU;
+    const int act = c.activation;
     float mean, rstd;
     r->mm_flops = 2.0 * (double)nw;
     r->mm_bytes = 4.0 * (double)nw;
@@ -954,8 +954,8 @@ static int run_twin(const bench_opts *o, twin_result *tw, int twin_ns, const int
     snprintf(num[8], sizeof num[8], "%d", o->window);
     snprintf(num[9], sizeof num[9], "%llu", (unsigned long long)o->seed);
     char *argv[40] = {PYTHON, script, "--threads", num[0], "--d-model", num[1], "--n-heads", num[2],
-                      "--n-layers", num[3], "--d-ff", num[4], "--norm", c->norm == AAREN_NORM_PRE ? "pre" : "post",
-                      "--activation", c->activation == AAREN_RELU ? "relu" : "gelu", "--ln-eps", num[5],
+                      "--n-layers", num[3], "--d-ff", num[4], "--norm", (char *)aaren_norm_name(c->norm),
+                      "--activation", (char *)aaren_activation_name(c->activation), "--ln-eps", num[5],
                       "--d-io", num[6], "--batch", num[7], "--tokens", list, "--stream-tokens", num[8], "--seed", num[9]};
     int n = 28;
     if (o->quick) argv[n++] = "--quick";

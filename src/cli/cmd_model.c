@@ -36,7 +36,7 @@ int cmd_init(int argc, char **argv) {
     rc = aaren_model_save(m, out, err, sizeof err);
     if (!rc) printf("wrote %s: %s, d_model %d, %d heads, %d layers, d_ff %d, %s-norm, %zu parameters\n",
                     out, aaren_arch_name(c.arch), c.d_model, c.n_heads, c.n_layers, c.d_ff,
-                    c.norm == AAREN_NORM_PRE ? "pre" : "post", aaren_model_n_params(m));
+                    aaren_norm_name(c.norm), aaren_model_n_params(m));
     aaren_model_free(m);
     return rc ? cli_fail("init", "%s", err) : 0;
 }
@@ -78,7 +78,7 @@ int cmd_encode(int argc, char **argv) {
     const char *yp = xp ? cli_need(&a, "output") : NULL, *mode = cli_get(&a, "mode");
     if (!yp) return 2;
     if (!mode) mode = "scan";
-    if (strcmp(mode, "scan") && strcmp(mode, "stream") && strcmp(mode, "naive"))
+    if (strcmp(mode, "stream") && aaren_path_from_name(mode) != AAREN_SCAN && aaren_path_from_name(mode) != AAREN_NAIVE)
         return cli_fail("encode", "--mode '%s': expected scan, stream or naive", mode), 2;
     aaren_model *m;
     aaren_array x;
@@ -101,7 +101,7 @@ int cmd_encode(int argc, char **argv) {
         aaren_stream_free(s);
     } else if (!rc) {
         rc = aaren_model_reserve(m, B, N, 0, err, sizeof err);
-        if (!rc) rc = aaren_model_forward(m, y, x.data, B, N, !strcmp(mode, "naive") ? AAREN_NAIVE : AAREN_SCAN,
+        if (!rc) rc = aaren_model_forward(m, y, x.data, B, N, aaren_path_from_name(mode),
                                           err, sizeof err);
     }
     int bad = 0;
@@ -213,8 +213,8 @@ int cmd_info(int argc, char **argv) {
     printf("arch          %s\n", aaren_arch_name(c->arch));
     printf("d_model       %d (%d heads of %d)\n", c->d_model, c->n_heads, dh);
     printf("n_layers      %d\nd_ff          %d\n", c->n_layers, c->d_ff);
-    printf("norm          %s\nactivation    %s\nln_eps        %g\n", c->norm == AAREN_NORM_PRE ? "pre" : "post",
-           c->activation == AAREN_RELU ? "relu" : "gelu", (double)c->ln_eps);
+    printf("norm          %s\nactivation    %s\nln_eps        %g\n", aaren_norm_name(c->norm),
+           aaren_activation_name(c->activation), (double)c->ln_eps);
     printf("parameters    %zu (%zu bytes float32)\n", aaren_model_n_params(m), aaren_model_n_params(m) * sizeof(float));
     aaren_stream *s = aaren_stream_new(m, c->arch == AAREN_ARCH_AAREN ? 0 : 1, err, sizeof err);
     if (s) {

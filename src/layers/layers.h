@@ -6,11 +6,8 @@
 #define AAREN_LAYERS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "aaren_enums.h"   /* activations (AAREN_GELU / RELU) and attention paths (AAREN_SCAN / NAIVE / FOLD) */
 #include "kernels/kernels.h"
-
-enum { AAREN_ACT_GELU = 0, AAREN_ACT_RELU = 1 };
-/* Which attention implementation a forward pass uses. */
-enum { AAREN_PATH_SCAN = 0, AAREN_PATH_NAIVE = 1, AAREN_PATH_FOLD = 2 };
 
 /* GELU in float32 with a vectorised erf (gelu_f32.c; absolute error <= 1.6e-7 relative to
  * max(1, |x|)); out and in must not overlap. aaren_act_forward uses it for float32. */

@@ -51,7 +51,26 @@ aaren_config aaren_config_default(void) {
     return c;
 }
 
+/* ---- the enums' names (aaren_enums.h) ---- */
+static const char *const arch_names[] = {"aaren", "transformer", NULL};
+static const char *const norm_names[] = {"post", "pre", NULL};
+static const char *const act_names[] = {"gelu", "relu", NULL};
+static const char *const path_names[] = {"scan", "naive", "fold", NULL};
+
+static int index_of(const char *const *names, const char *s) {
+    for (int i = 0; s && names[i]; i++)
+        if (!strcmp(names[i], s)) return i;
+    return -1;
+}
+
 const char *aaren_arch_name(int arch) { return arch == AAREN_ARCH_TRANSFORMER ? "transformer" : "aaren"; }
+const char *aaren_norm_name(int norm) { return norm == AAREN_NORM_PRE ? "pre" : "post"; }
+const char *aaren_activation_name(int act) { return act == AAREN_RELU ? "relu" : "gelu"; }
+const char *aaren_path_name(int path) { return path == AAREN_NAIVE ? "naive" : path == AAREN_FOLD ? "fold" : "scan"; }
+int aaren_arch_from_name(const char *s) { return index_of(arch_names, s); }
+int aaren_norm_from_name(const char *s) { return index_of(norm_names, s); }
+int aaren_activation_from_name(const char *s) { return index_of(act_names, s); }
+int aaren_path_from_name(const char *s) { return index_of(path_names, s); }
 
 int aaren_config_check(const aaren_config *c, char *err, size_t errlen) {
     const char *why = NULL;
@@ -146,9 +165,10 @@ aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err
     const char *act = aaren_st_meta(st, "aaren.activation");
     const char *eps = aaren_st_meta(st, "aaren.ln_eps");
     if (!arch) { aaren_errf(err, errlen, "%s: no 'aaren.arch' metadata: not an aaren checkpoint", path); return NULL; }
-    if (!strcmp(arch, "aaren")) c.arch = AAREN_ARCH_AAREN;
-    else if (!strcmp(arch, "transformer")) c.arch = AAREN_ARCH_TRANSFORMER;
-    else { aaren_errf(err, errlen, "%s: aaren.arch is '%s'; expected 'aaren' or 'transformer'", path, arch); return NULL; }
+    if ((c.arch = aaren_arch_from_name(arch)) < 0) {
+        aaren_errf(err, errlen, "%s: aaren.arch is '%s'; expected 'aaren' or 'transformer'", path, arch);
+        return NULL;
+    }
     static const char *ikeys[] = {"aaren.d_model", "aaren.n_heads", "aaren.n_layers", "aaren.d_ff"};
     int *ivals[] = {&c.d_model, &c.n_heads, &c.n_layers, &c.d_ff};
     for (int i = 0; i < 4; i++) {
@@ -156,10 +176,14 @@ aaren_model *aaren_model_from_st(const aaren_st *st, const char *path, char *err
         if (aaren_meta_long(path, ikeys[i], aaren_st_meta(st, ikeys[i]), 1, 1000000000L, &v, err, errlen)) return NULL;
         *ivals[i] = (int)v;
     }
-    if (norm && !strcmp(norm, "pre")) c.norm = AAREN_NORM_PRE;
-    else if (norm && strcmp(norm, "post")) { aaren_errf(err, errlen, "%s: aaren.norm is '%s'; expected 'post' or 'pre'", path, norm); return NULL; }
-    if (act && !strcmp(act, "relu")) c.activation = AAREN_RELU;
-    else if (act && strcmp(act, "gelu")) { aaren_errf(err, errlen, "%s: aaren.activation is '%s'; expected 'gelu' or 'relu'", path, act); return NULL; }
+    if (norm && (c.norm = aaren_norm_from_name(norm)) < 0) {
+        aaren_errf(err, errlen, "%s: aaren.norm is '%s'; expected 'post' or 'pre'", path, norm);
+        return NULL;
+    }
+    if (act && (c.activation = aaren_activation_from_name(act)) < 0) {
+        aaren_errf(err, errlen, "%s: aaren.activation is '%s'; expected 'gelu' or 'relu'", path, act);
+        return NULL;
+    }
     if (eps) {   /* a positive normal float32 */
         double v;
         if (aaren_meta_double(path, "aaren.ln_eps", eps, FLT_MIN, FLT_MAX, &v, err, errlen)) return NULL;
@@ -209,8 +233,8 @@ int aaren_model_to_st(const aaren_model *m, aaren_st *st) {
         snprintf(buf, sizeof buf, "%d", iv[i]);
         rc |= aaren_st_set_meta(st, ik[i], buf);
     }
-    rc |= aaren_st_set_meta(st, "aaren.norm", c->norm == AAREN_NORM_PRE ? "pre" : "post");
-    rc |= aaren_st_set_meta(st, "aaren.activation", c->activation == AAREN_RELU ? "relu" : "gelu");
+    rc |= aaren_st_set_meta(st, "aaren.norm", aaren_norm_name(c->norm));
+    rc |= aaren_st_set_meta(st, "aaren.activation", aaren_activation_name(c->activation));
     snprintf(buf, sizeof buf, "%.9g", (double)c->ln_eps);
     rc |= aaren_st_set_meta(st, "aaren.ln_eps", buf);
     for (int i = 0; i < m->n_tensors && !rc; i++) {
