@@ -6,6 +6,7 @@ checkpoint keeps rerun the same result. Skips (77) without Debian's python3 and 
 import argparse
 import csv
 import os
+import shlex
 import sys
 import tempfile
 
@@ -106,6 +107,21 @@ def main():
             return [l.split("best epoch")[0] for l in out.splitlines() if l.startswith("test MSE")]
         check(r2.returncode == 0 and same_tensors(c1, c2) and figures(r.stdout) == figures(r2.stdout) != [],
               "rerunning from the kept options gives the same model and test figures")
+        # a results row reruns itself: its options column is the command line
+        runs = os.path.join(d, "runs.csv")
+        r = run([a, "forecast", "--config", cfg, "--seed", "5", "--results-csv", runs])
+        row = list(csv.DictReader(open(runs)))[-1]
+        c3 = os.path.join(d, "c3.safetensors")
+        r3 = run([a, "forecast", *shlex.split(row.get("options", "")), "--quiet", "--save", c3])
+        check(r3.returncode == 0 and same_tensors(c1, c3),
+              f"the results row's options rerun the same model ({row.get('options')!r})")
+        old = os.path.join(d, "old.csv")   # a file from before the column keeps its layout
+        with open(old, "w") as f:
+            f.write(open(runs).readline().replace(",options", ""))
+        run([a, "forecast", "--config", cfg, "--results-csv", old])
+        lines = open(old).read().splitlines()
+        check(len(lines) == 2 and lines[1].count(",") == lines[0].count(","),
+              "an older results file without the options column gets rows of its own layout")
         with open(cfg, "a") as f:
             f.write("forecast\n")
         r = run([a, "forecast", "--config", cfg])

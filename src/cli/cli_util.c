@@ -17,6 +17,8 @@ static const char *in_list(const char *const *list, const char *s) {
     return NULL;
 }
 
+static const char *last_options;   /* the options text of this run (cli_options_text), for results rows */
+
 int cli_fail(const char *cmd, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "aaren %s: ", cmd);
@@ -278,8 +280,41 @@ int cli_append_row(const char *path, char *err, size_t errlen, const char *heade
     va_start(ap, fmt);
     vsnprintf(row, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    const int rc = aaren_append_text(path, header, row, err, errlen);
+    /* the options in force as a last column "options" (a command line that reruns the row), in
+     * files that are new or already have that column; an older file keeps its layout */
+    char *head = NULL, *full = NULL, line[8192] = "";
+    FILE *old = fopen(path, "r");
+    if (old) {
+        if (!fgets(line, sizeof line, old)) line[0] = '\0';
+        fclose(old);
+    }
+    const size_t hl = strcspn(line, "\r\n");
+    const int with = last_options && (!line[0] || (hl >= 8 && !strncmp(line + hl - 8, ",options", 8)));
+    if (with && n > 0 && row[n - 1] == '\n' && (head = malloc(strlen(header) + 16)) && (full = malloc((size_t)n + 3 * 8192))) {
+        snprintf(head, strlen(header) + 16, "%.*s,options\n", (int)strcspn(header, "\n"), header);
+        size_t at = (size_t)snprintf(full, (size_t)n + 3 * 8192, "%.*s,\"", n - 1, row);
+        /* "--k v\n--flag\n" -> --k v --flag: a value with a space or a quote in single quotes for
+         * a shell ('\\'' inside), then the whole field CSV-quoted ("" inside) */
+        for (const char *p = last_options; *p;) {
+            const size_t len = strcspn(p, "\n"), key = strcspn(p, " \n");
+            const int quote = key < len && strcspn(p + key + 1, " '\"") < len - key - 1;
+            if (p != last_options) full[at++] = ' ';
+            for (size_t i = 0; i < len; i++) {
+                const char c = p[i];
+                if (quote && i == key + 1) full[at++] = '\'';
+                if (quote && c == '\'' && i > key) { memcpy(full + at, "'\\''", 4); at += 4; continue; }
+                if (c == '"') full[at++] = '"';
+                full[at++] = c;
+            }
+            if (quote) full[at++] = '\'';
+            p += len + (p[len] == '\n');
+        }
+        at += (size_t)snprintf(full + at, 4, "\"\n");
+    }
+    const int rc = aaren_append_text(path, head && full ? head : header, head && full ? full : row, err, errlen);
     free(row);
+    free(head);
+    free(full);
     return rc;
 }
 
@@ -384,6 +419,7 @@ static const char *const io_keys[] = {"save", "save-every", "resume", "log", "st
 
 const char *cli_options_text(const cli_args *a) {
     static char text[8192];
+    last_options = text;
     size_t at = 0;
     text[0] = '\0';
     for (int i = 0; i < a->n; i++) {
