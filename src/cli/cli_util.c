@@ -19,13 +19,18 @@ static const char *in_list(const char *const *list, const char *s) {
 
 static const char *last_options;   /* the options text of this run (cli_options_text), for results rows */
 
+/* "aaren CMD: message<tail>" on stderr. */
+static void vfail(const char *cmd, const char *tail, const char *fmt, va_list ap) {
+    fprintf(stderr, "aaren %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputs(tail, stderr);
+}
+
 int cli_fail(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "aaren %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfail(cmd, "\n", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 1;
 }
 
@@ -222,11 +227,9 @@ const char *cli_nonfinite_name(double v) { return isnan(v) ? "nan" : v > 0 ? "in
 
 int cli_fail_nonfinite(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "aaren %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfail(cmd, " (--allow-nonfinite writes non-finite values)\n", fmt, ap);
     va_end(ap);
-    fputs(" (--allow-nonfinite writes non-finite values)\n", stderr);
     return 1;
 }
 

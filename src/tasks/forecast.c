@@ -184,35 +184,54 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
 static int forecaster_to_st(const aaren_forecaster *f, aaren_st *st);
 static int fit_save(void *ctx, aaren_st *st) { return forecaster_to_st(ctx, st); }
 
-int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
-                              double *naive_mse, double *naive_mae, char *err, size_t errlen) {
-    const long nw = aaren_ts_n_windows(f->ts, split);
+/* Every window of a split in batches through the model: visit(ctx, f, p, b, w0) sees the
+ * forecasts p [b, H, c_out] (window-normalised) of windows w0 .. w0 + b - 1, whose inputs and
+ * targets are in f->x, f->y. */
+typedef void (*window_visit)(void *ctx, const aaren_forecaster *f, const float *p, int b, long w0);
+static int each_window(aaren_forecaster *f, int split, window_visit visit, void *ctx, char *err, size_t errlen) {
+    const long nw = f->ts ? aaren_ts_n_windows(f->ts, split) : -1;
+    if (nw < 1) return aaren_errf(err, errlen, "forecast: split %d has no windows", split);
     const int B = f->o.batch;
-    long *idx = f->idx;
-    double se = 0, ae = 0, nse = 0, nae = 0;
-    size_t count = 0;
     for (long w0 = 0; w0 < nw; w0 += B) {
         const int b = (int)(nw - w0 < B ? nw - w0 : B);
-        for (int i = 0; i < b; i++) idx[i] = w0 + i;
-        if (load_batch(f, split, idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
+        for (int i = 0; i < b; i++) f->idx[i] = w0 + i;
+        if (load_batch(f, split, f->idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
         const float *p = predict_batch(f, b, err, errlen);
         if (!p) return -1;
-        for (int bb = 0; bb < b; bb++)
-            for (int h = 0; h < f->H; h++)
-                for (int j = 0; j < f->c_out; j++) {
-                    const size_t i = ((size_t)bb * f->H + h) * f->c_out + j;
-                    const double d = denorm(f, p, bb, h, j) - f->y[i];
-                    /* the last observed value of that channel (dataset-scaled) */
-                    const double last = f->x[((size_t)bb * f->L + f->L - 1) * f->d_in + out_channel(f, j)];
-                    const double dn = last - f->y[i];
-                    se += d * d; ae += fabs(d); nse += dn * dn; nae += fabs(dn);
-                    count++;
-                }
+        visit(ctx, f, p, b, w0);
     }
-    if (!count) return aaren_errf(err, errlen, "forecast: split %d has no windows", split);
-    *mse = se / count; *mae = ae / count;
-    if (naive_mse) *naive_mse = nse / count;
-    if (naive_mae) *naive_mae = nae / count;
+    return 0;
+}
+
+/* Errors of the model and of repeating the last value, summed. */
+typedef struct {
+    double se, ae, nse, nae;
+    size_t count;
+} error_sums;
+
+static void add_errors(void *ctx, const aaren_forecaster *f, const float *p, int b, long w0) {
+    error_sums *e = ctx;
+    (void)w0;
+    for (int bb = 0; bb < b; bb++)
+        for (int h = 0; h < f->H; h++)
+            for (int j = 0; j < f->c_out; j++) {
+                const size_t i = ((size_t)bb * f->H + h) * f->c_out + j;
+                const double d = denorm(f, p, bb, h, j) - f->y[i];
+                /* the last observed value of that channel (dataset-scaled) */
+                const double last = f->x[((size_t)bb * f->L + f->L - 1) * f->d_in + out_channel(f, j)];
+                const double dn = last - f->y[i];
+                e->se += d * d; e->ae += fabs(d); e->nse += dn * dn; e->nae += fabs(dn);
+                e->count++;
+            }
+}
+
+int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
+                              double *naive_mse, double *naive_mae, char *err, size_t errlen) {
+    error_sums e = {0, 0, 0, 0, 0};
+    if (each_window(f, split, add_errors, &e, err, errlen)) return -1;
+    *mse = e.se / e.count; *mae = e.ae / e.count;
+    if (naive_mse) *naive_mse = e.nse / e.count;
+    if (naive_mae) *naive_mae = e.nae / e.count;
     return 0;
 }
 
@@ -457,26 +476,26 @@ int aaren_forecaster_forecast_file(aaren_forecaster *f, const char *csv, int sca
     return rc;
 }
 
-int aaren_forecaster_split_preds(aaren_forecaster *f, int split, float *pred, float *truth, char *err, size_t errlen) {
-    const long nw = f->ts ? aaren_ts_n_windows(f->ts, split) : -1;
-    if (nw < 1) return aaren_errf(err, errlen, "forecast: no windows in split %d", split);
-    const int B = f->o.batch;
+/* The forecasts and targets of a batch of windows into [n_windows, H, c_out] arrays. */
+typedef struct {
+    float *pred, *truth;
+} pred_arrays;
+
+static void keep_preds(void *ctx, const aaren_forecaster *f, const float *p, int b, long w0) {
+    pred_arrays *a = ctx;
     const size_t per = (size_t)f->H * f->c_out;
-    for (long w0 = 0; w0 < nw; w0 += B) {
-        const int b = (int)(nw - w0 < B ? nw - w0 : B);
-        for (int i = 0; i < b; i++) f->idx[i] = w0 + i;
-        if (load_batch(f, split, f->idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
-        const float *p = predict_batch(f, b, err, errlen);
-        if (!p) return -1;
-        for (int bb = 0; bb < b; bb++)
-            for (int h = 0; h < f->H; h++)
-                for (int j = 0; j < f->c_out; j++) {
-                    const size_t i = ((size_t)bb * f->H + h) * f->c_out + j;
-                    pred[(size_t)(w0 + bb) * per + (size_t)h * f->c_out + j] = (float)denorm(f, p, bb, h, j);
-                    truth[(size_t)(w0 + bb) * per + (size_t)h * f->c_out + j] = f->y[i];
-                }
-    }
-    return 0;
+    for (int bb = 0; bb < b; bb++)
+        for (int h = 0; h < f->H; h++)
+            for (int j = 0; j < f->c_out; j++) {
+                const size_t i = ((size_t)bb * f->H + h) * f->c_out + j, at = (size_t)(w0 + bb) * per + i % per;
+                a->pred[at] = (float)denorm(f, p, bb, h, j);
+                a->truth[at] = f->y[i];
+            }
+}
+
+int aaren_forecaster_split_preds(aaren_forecaster *f, int split, float *pred, float *truth, char *err, size_t errlen) {
+    pred_arrays a = {pred, truth};
+    return each_window(f, split, keep_preds, &a, err, errlen);
 }
 
 int aaren_forecaster_seq_len(const aaren_forecaster *f) { return f->L; }
