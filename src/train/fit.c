@@ -281,11 +281,13 @@ static int one_step(fit_run *f, const long *idx, int B) {
     if (rc == 1) return 0;   /* nothing to learn from in this batch: no step */
     if (rc) return -1;
     const float norm = aaren_adamw_step(t->opt, aaren_model_params(t->model), aaren_model_grads(t->model));
-    if (!isfinite(loss) || !isfinite(norm))
+    if (!isfinite(loss) || !isfinite(norm)) {
+        char where[32] = "";
+        if (epoch_mode(f)) snprintf(where, sizeof where, " (epoch %d)", s->epoch);
         return aaren_errf(f->err, f->errlen, "%s: training diverged at step %ld%s (loss %g, gradient norm %g); try a lower "
-                          "learning rate (--lr)%s%s", t->name ? t->name : "fit", s->step + 1,
-                          epoch_mode(f) ? " of the run" : "", loss, (double)norm, f->o->io.save ? "; the last checkpoint is " : "",
-                          f->o->io.save ? f->o->io.save : "");
+                          "learning rate (--lr)%s%s", t->name ? t->name : "fit", s->step + 1, where, loss, (double)norm,
+                          f->o->io.save ? "; the last checkpoint is " : "", f->o->io.save ? f->o->io.save : "");
+    }
     s->step++;
     s->sum += loss;
     s->count++;
