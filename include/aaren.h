@@ -306,6 +306,21 @@ AAREN_API void aaren_progress_start(aaren_progress *p, long total, long every, v
 AAREN_API void aaren_progress_update(aaren_progress *p, long step, float loss, float lr, long tokens);
 AAREN_API void aaren_progress_finish(aaren_progress *p);
 
+/* ---- more than one machine: data-parallel runs over MPI ---------------------------------
+ * Built with MPI (found by CMake; AAREN_USE_MPI), `mpirun -np P aaren <training command>` runs
+ * P processes (ranks) that split every global batch (aaren_fit's grad_shards); built without
+ * it, one process is the whole world. */
+AAREN_API int aaren_dist_init(int *argc, char ***argv);   /* MPI_Init when built with MPI; 0 or -1 */
+AAREN_API void aaren_dist_finalize(void);
+AAREN_API int aaren_dist_available(void);   /* 1 when built with MPI */
+AAREN_API int aaren_dist_rank(void);        /* 0 .. size - 1 (0 without MPI) */
+AAREN_API int aaren_dist_size(void);        /* processes (1 without MPI) */
+/* all [size * n] = every rank's mine [n] in rank order; 0 or -1. */
+AAREN_API int aaren_dist_allgather(const float *mine, size_t n, float *all);
+AAREN_API int aaren_dist_allgather_double(const double *mine, size_t n, double *all);
+/* v [n] summed over the ranks, in place, in the MPI library's order; 0 or -1. */
+AAREN_API int aaren_dist_allreduce_sum(float *v, size_t n);
+
 /* ---- the training engine: the one loop every task runs ------------------------------------
  * A task supplies hooks; the engine owns the loop: epochs over shuffled examples (or a number
  * of steps of batches the task draws), dropout for each step's forward and backward, clipping
@@ -354,6 +369,13 @@ typedef struct {
     long log_every;        /* progress lines every this many steps (0: epoch lines only) */
     long stop_after;       /* > 0: end this call after this many more steps, with a checkpoint (a long run in
                               shards, or a kill simulated for tests of resume) */
+    int grad_shards;       /* the global batch computed as this many shards (0: one per rank),
+                              a multiple of the ranks; their gradients, weighted by their share
+                              of the batch, are summed in shard order. Shards on one process
+                              are gradient accumulation; a run on P ranks with S shards equals
+                              the run on one process with S shards, to the last bit, when
+                              deterministic_reduce is set (else to float32 rounding) */
+    int deterministic_reduce;   /* gather every shard's gradient and sum in shard order */
 } aaren_fit_io;
 
 typedef struct {

@@ -17,6 +17,7 @@
 #include "model/rng.h"
 
 enum { D_IN = 3, D_OUT = 2, N_TOK = 6, N_EX = 50, N_VAL = 20, BATCH = 8 };
+static int shards;   /* grad_shards of the runs the tests make (0: one per rank) */
 
 typedef struct {
     aaren_seqmodel *sm;
@@ -122,6 +123,8 @@ static aaren_fit_options options(int epochs, long steps, int patience) {
     o.dropout = 0.1f;
     o.seed = 11;
     o.order_salt = 3;
+    o.io.grad_shards = shards;
+    o.io.deterministic_reduce = 1;
     return o;
 }
 
@@ -202,6 +205,30 @@ static void test_learns(void) {
     CHECK(r.steps == 30L * ((N_EX + BATCH - 1) / BATCH) && r.epochs_run == 30, "steps %ld, epochs %d", r.steps, r.epochs_run);
     CHECK(r.n_best == 1 && !strcmp(r.best_name[0], "val MSE") && r.best_value[0] == r.best_score, "best metrics kept");
     task_free(T);
+}
+
+/* Shards change how a batch is computed, not what is learnt: three shards learn the task, their
+ * run differs from the one-piece run (other dropout masks), and more shards than the batch is
+ * an error. */
+static void test_shards(void) {
+    char err[512];
+    task *A = task_new(3e-3f, 0.1f), *B = task_new(3e-3f, 0.1f);
+    aaren_fit_task ta = hooks(A, N_EX), tb = hooks(B, N_EX);
+    aaren_fit_options o = options(30, 0, 0);
+    aaren_fit_result ra, rb;
+    aaren_fit_eval ev;
+    validate(A, &ev, err, sizeof err);
+    const double before = ev.score;
+    CHECK(aaren_fit(&ta, &o, &ra, err, sizeof err) == 0, "3 shards: %s", err);
+    o.io.grad_shards = 1;
+    CHECK(aaren_fit(&tb, &o, &rb, err, sizeof err) == 0, "1 shard: %s", err);
+    CHECK(ra.best_score < 0.5 * before && rb.best_score < 0.5 * before, "both learn: %.4f and %.4f from %.4f",
+          ra.best_score, rb.best_score, before);
+    CHECK(memcmp(params(A), params(B), n_params(A) * sizeof(float)) != 0, "3 shards and 1 shard gave the same parameters");
+    o.io.grad_shards = BATCH + 1;
+    CHECK(aaren_fit(&tb, &o, &rb, err, sizeof err) == -1 && strstr(err, "gradient shards"), "9 shards of 8: '%s'", err);
+    task_free(A);
+    task_free(B);
 }
 
 static void test_diverges(void) {
@@ -288,6 +315,11 @@ int main(void) {
     resume_equals("cut twice", N_EX, 6, 0, 0, 4, 2 * spe + 1);
     resume_equals("early stopping", N_EX, 60, 0, 2, 5 * spe + 2, 0);
     resume_equals("steps", 0, 0, 45, 0, 17, 0);
+    shards = 3;   /* the batch as three shards whose gradients are summed (one process: accumulation) */
+    resume_equals("3 shards, mid-epoch", N_EX, 6, 0, 0, spe + 3, 0);
+    resume_equals("3 shards, steps", 0, 0, 45, 0, 17, 0);
+    test_shards();
+    shards = 0;
     test_diverges();
     test_wrong_checkpoint();
     test_kill_during_save();

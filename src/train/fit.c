@@ -71,6 +71,10 @@ typedef struct {
     void *block;
     FILE *log;
     long tokens;                /* tokens of this call's steps */
+    int rank, ranks, shards;    /* this process, all of them, and the shards of a global batch */
+    float *mine;                /* [shards / ranks, n] this rank's weighted shard gradients */
+    float *all;                 /* [shards, n] every shard's, gathered (deterministic reduce) */
+    double *losses;             /* [2 * shards] weighted losses (and tokens) of this rank's, then all shards */
     long start;                 /* the step this call began at */
     aaren_progress prog;
     double t0;
@@ -93,6 +97,7 @@ static int put_meta(aaren_st *st, const char *key, const char *fmt, ...) {
 }
 
 static int save_checkpoint(fit_run *f) {
+    if (f->rank != 0) return 0;   /* rank 0 writes; every rank holds the same state */
     const aaren_fit_task *t = f->t;
     const fit_state *s = &f->s;
     aaren_st st;
@@ -267,6 +272,59 @@ static void log_eval(fit_run *f, const aaren_fit_eval *ev) {
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
+/* The gradient of a global batch split into shards (some on each rank): shard k holds
+ * examples [k B / S, (k + 1) B / S) (or, drawn by the task, Bk examples from its own random
+ * state derived from the step's), weighs Bk / B; the weighted gradients are summed in shard
+ * order, across ranks by gathering them (deterministic) or by the MPI library's all-reduce.
+ * The model's gradients end holding the sum; *loss and *tokens the batch's. */
+static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long *tokens) {
+    const aaren_fit_task *t = f->t;
+    fit_state *s = &f->s;
+    const int S = f->shards, per = S / f->ranks, k0 = f->rank * per;
+    const size_t n = f->n;
+    const uint64_t base = aaren_rng_next(&s->rng);   /* every rank advances the same */
+    float *g = aaren_model_grads(t->model);
+    for (int j = 0; j < per; j++) {
+        const int k = k0 + j;
+        const long b0 = (long)k * B / S, b1 = (long)(k + 1) * B / S;
+        const double w = (double)(b1 - b0) / B;
+        uint64_t rk = base ^ ((uint64_t)(k + 1) * 0xD1B54A32D192ED03ull);
+        double l = 0;
+        long tok = 0;
+        aaren_model_zero_grad(t->model);
+        aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step * 131 + (uint64_t)k);
+        const int rc = b1 > b0 ? t->batch(t->ctx, idx ? idx + b0 : NULL, (int)(b1 - b0), &rk, &l, &tok, f->err, f->errlen) : 1;
+        aaren_model_set_dropout(t->model, 0, 0);
+        if (rc < 0) return -1;
+        float *m = f->mine + (size_t)j * n;
+        for (size_t i = 0; i < n; i++) m[i] = rc == 1 ? 0.0f : (float)w * g[i];
+        f->losses[2 * j] = rc == 1 ? 0 : w * l;
+        f->losses[2 * j + 1] = rc == 1 ? 0 : (double)tok;
+    }
+    double *all_l = f->losses + 2 * S;
+    if (aaren_dist_allgather_double(f->losses, 2 * (size_t)per, all_l))
+        return aaren_errf(f->err, f->errlen, "%s: gathering the losses across ranks failed", t->name ? t->name : "fit");
+    memset(g, 0, n * sizeof(float));
+    if (f->o->io.deterministic_reduce || f->ranks == 1) {
+        if (aaren_dist_allgather(f->mine, (size_t)per * n, f->all))
+            return aaren_errf(f->err, f->errlen, "%s: gathering the gradients across ranks failed", t->name ? t->name : "fit");
+        for (int k = 0; k < S; k++)
+            for (size_t i = 0; i < n; i++) g[i] += f->all[(size_t)k * n + i];
+    } else {
+        for (int j = 0; j < per; j++)
+            for (size_t i = 0; i < n; i++) g[i] += f->mine[(size_t)j * n + i];
+        if (aaren_dist_allreduce_sum(g, n))
+            return aaren_errf(f->err, f->errlen, "%s: summing the gradients across ranks failed", t->name ? t->name : "fit");
+    }
+    *loss = 0;
+    *tokens = 0;
+    for (int k = 0; k < S; k++) {
+        *loss += all_l[2 * k];
+        *tokens += (long)all_l[2 * k + 1];
+    }
+    return 0;
+}
+
 /* One optimizer step on examples idx[0..B) (NULL: drawn by the task). */
 static int one_step(fit_run *f, const long *idx, int B) {
     const aaren_fit_task *t = f->t;
@@ -274,12 +332,16 @@ static int one_step(fit_run *f, const long *idx, int B) {
     double loss = NAN;
     long tokens = 0;
     const float lr = aaren_lr_at(aaren_adamw_config(t->opt), s->step);
-    aaren_model_zero_grad(t->model);
-    aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step);
-    const int rc = t->batch(t->ctx, idx, B, &s->rng, &loss, &tokens, f->err, f->errlen);
-    aaren_model_set_dropout(t->model, 0, 0);
-    if (rc == 1) return 0;   /* nothing to learn from in this batch: no step */
-    if (rc) return -1;
+    if (f->shards > 1) {
+        if (sharded_grads(f, idx, B, &loss, &tokens)) return -1;
+    } else {   /* the whole batch in one piece */
+        aaren_model_zero_grad(t->model);
+        aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step);
+        const int rc = t->batch(t->ctx, idx, B, &s->rng, &loss, &tokens, f->err, f->errlen);
+        aaren_model_set_dropout(t->model, 0, 0);
+        if (rc == 1) return 0;   /* nothing to learn from in this batch: no step */
+        if (rc) return -1;
+    }
     const float norm = aaren_adamw_step(t->opt, aaren_model_params(t->model), aaren_model_grads(t->model));
     if (!isfinite(loss) || !isfinite(norm)) {
         char where[32] = "";
@@ -292,7 +354,7 @@ static int one_step(fit_run *f, const long *idx, int B) {
     s->sum += loss;
     s->count++;
     f->tokens += tokens;
-    if (f->o->io.progress) aaren_progress_update(&f->prog, s->step, (float)loss, lr, tokens);
+    if (f->o->io.progress && f->rank == 0) aaren_progress_update(&f->prog, s->step, (float)loss, lr, tokens);
     if (f->log) {
         const double el = aaren_now_s() - f->t0;
         fprintf(f->log, "train,%ld,%d,%.9g,%.6g,%.6g,%.1f,%.3f,,\n", s->step, epoch_mode(f) ? s->epoch : 0, loss,
@@ -345,7 +407,7 @@ static int end_epoch(fit_run *f, double te, int *stop) {
         s->bad++;
     }
     log_eval(f, &ev);
-    if (f->o->io.progress) {
+    if (f->o->io.progress && f->rank == 0) {
         aaren_progress_finish(&f->prog);
         FILE *o = f->o->io.progress;
         fprintf(o, "epoch %3d  train loss %.4f", s->epoch, train_loss);
@@ -355,7 +417,7 @@ static int end_epoch(fit_run *f, double te, int *stop) {
         fflush(o);
     }
     *stop = f->o->patience > 0 && s->bad >= f->o->patience;
-    if (*stop && f->o->io.progress)
+    if (*stop && f->o->io.progress && f->rank == 0)
         fprintf(f->o->io.progress, "early stop: no validation improvement for %d epochs\n", s->bad);
     return 0;
 }
@@ -432,11 +494,22 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
     f.errlen = errlen;
     f.n = aaren_model_n_trainable(t->model);
     const size_t nt = (size_t)t->n_train;
-    if (!(f.block = malloc(nt * sizeof(long) + (nt + 1) * sizeof(float) + f.n * sizeof(float))))
+    f.rank = aaren_dist_rank();
+    f.ranks = aaren_dist_size();
+    f.shards = o->io.grad_shards > 0 ? o->io.grad_shards : f.ranks;
+    if (f.shards % f.ranks || f.shards > o->batch)
+        return aaren_errf(err, errlen, "%s: %d gradient shards for %d ranks and batches of %d: the shards must be a multiple "
+                          "of the ranks and at most the batch", t->name ? t->name : "fit", f.shards, f.ranks, o->batch);
+    const size_t sharded = f.shards > 1 ? (size_t)(f.shards / f.ranks + f.shards) * f.n : 0;
+    if (!(f.block = malloc(4 * (size_t)f.shards * sizeof(double) + nt * sizeof(long) +
+                           (nt + 1 + f.n + sharded) * sizeof(float))))
         return aaren_errf(err, errlen, "%s: out of memory for the training state", t->name ? t->name : "fit");
-    f.order = f.block;
+    f.losses = f.block;
+    f.order = (long *)(f.losses + 4 * (size_t)f.shards);
     f.best = (float *)(f.order + nt);
     f.scratch = f.best + f.n;
+    f.mine = f.scratch + nt + 1;
+    f.all = f.mine + (size_t)(f.shards / f.ranks) * f.n;
     const long full = (t->n_train + o->batch - 1) / o->batch;
     f.spe = o->steps_per_epoch > 0 && o->steps_per_epoch < full ? o->steps_per_epoch : full;
     f.s.epoch = 1;
@@ -445,11 +518,11 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
     memcpy(f.best, aaren_model_params(t->model), f.n * sizeof(float));
     int rc = 0;
     if (o->io.resume) rc = load_checkpoint(&f, o->io.resume);
-    if (!rc && o->io.log) rc = open_log(&f, o->io.resume != NULL);
+    if (!rc && o->io.log && f.rank == 0) rc = open_log(&f, o->io.resume != NULL);
     const long start = f.start = f.s.step;
     f.t0 = aaren_now_s();
     if (!rc) {
-        if (o->io.progress) {
+        if (o->io.progress && f.rank == 0) {
             const long total = t->n_train > 0 ? f.spe * o->epochs : o->steps;
             aaren_progress_start(&f.prog, total, o->io.log_every > 0 ? o->io.log_every : total + 1, o->io.progress);
             f.prog.first = start;
@@ -457,7 +530,7 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
                                    start, f.s.epoch, o->io.resume);
         }
         rc = t->n_train > 0 ? run_epochs(&f, r) : run_steps(&f, r);
-        if (o->io.progress) aaren_progress_finish(&f.prog);
+        if (o->io.progress && f.rank == 0) aaren_progress_finish(&f.prog);
     }
     if (f.log) fclose(f.log);
     r->steps = f.s.step;

@@ -1,0 +1,90 @@
+/* Data-parallel runs over MPI (see aaren.h, "more than one machine"). Built without MPI, one
+ * process is the whole world and every call is a no-op or a copy. */
+#include <string.h>
+#include "aaren.h"
+#ifdef AAREN_HAVE_MPI
+#include <mpi.h>
+#endif
+
+int aaren_dist_init(int *argc, char ***argv) {
+#ifdef AAREN_HAVE_MPI
+    int up = 0;
+    MPI_Initialized(&up);
+    if (!up && MPI_Init(argc, argv) != MPI_SUCCESS) return -1;
+#else
+    (void)argc;
+    (void)argv;
+#endif
+    return 0;
+}
+
+void aaren_dist_finalize(void) {
+#ifdef AAREN_HAVE_MPI
+    int up = 0, down = 0;
+    MPI_Initialized(&up);
+    MPI_Finalized(&down);
+    if (up && !down) MPI_Finalize();
+#endif
+}
+
+int aaren_dist_available(void) {
+#ifdef AAREN_HAVE_MPI
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#ifdef AAREN_HAVE_MPI
+/* 1 when MPI is up (and not yet finalized). */
+static int mpi_up(void) {
+    int up = 0, down = 0;
+    MPI_Initialized(&up);
+    MPI_Finalized(&down);
+    return up && !down;
+}
+#endif
+
+int aaren_dist_rank(void) {
+    int r = 0;
+#ifdef AAREN_HAVE_MPI
+    if (mpi_up()) MPI_Comm_rank(MPI_COMM_WORLD, &r);
+#endif
+    return r;
+}
+
+int aaren_dist_size(void) {
+    int n = 1;
+#ifdef AAREN_HAVE_MPI
+    if (mpi_up()) MPI_Comm_size(MPI_COMM_WORLD, &n);
+#endif
+    return n;
+}
+
+int aaren_dist_allgather(const float *mine, size_t n, float *all) {
+#ifdef AAREN_HAVE_MPI
+    if (mpi_up() && aaren_dist_size() > 1)
+        return MPI_Allgather(mine, (int)n, MPI_FLOAT, all, (int)n, MPI_FLOAT, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+#endif
+    if (all != mine) memcpy(all, mine, n * sizeof(float));
+    return 0;
+}
+
+int aaren_dist_allreduce_sum(float *v, size_t n) {
+#ifdef AAREN_HAVE_MPI
+    if (mpi_up() && aaren_dist_size() > 1)
+        return MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+#endif
+    (void)v;
+    (void)n;
+    return 0;
+}
+
+int aaren_dist_allgather_double(const double *mine, size_t n, double *all) {
+#ifdef AAREN_HAVE_MPI
+    if (mpi_up() && aaren_dist_size() > 1)
+        return MPI_Allgather(mine, (int)n, MPI_DOUBLE, all, (int)n, MPI_DOUBLE, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+#endif
+    if (all != mine) memcpy(all, mine, n * sizeof(double));
+    return 0;
+}
