@@ -82,7 +82,7 @@ int cli_wait(pid_t pid);   /* the child's exit code; -1 when it did not exit nor
 int cli_run_python(const char *cmd, const char *script, const char *const *args);
 
 /* ---- what every training command takes (aaren_fit) ---- */
-#define CLI_FIT_VALUED "save", "save-every", "resume", "log", "stop-after", "config"
+#define CLI_FIT_VALUED "save", "save-every", "resume", "log", "stop-after", "config", "grad-shards"
 #define CLI_FIT_HELP \
     "run (every training command):\n" \
     "  --save F.safetensors    the run checkpoint: at every epoch's end (and --save-every N steps),\n" \
@@ -94,7 +94,13 @@ int cli_run_python(const char *cmd, const char *script, const char *const *args)
     "                          evaluation; draw it with python/plot_log.py\n" \
     "  --config F              '--option value' lines (# comments) read first; the command line\n" \
     "                          overrides them; checkpoints keep the options in force\n" \
-    "  --stop-after N          end after N steps with a checkpoint, as if killed (tests resume)\n"
+    "  --stop-after N          end after N steps with a checkpoint, as if killed (tests resume)\n" \
+    "  --grad-shards S         compute each batch as S shards, gradients summed in order (one per\n" \
+    "                          MPI rank by default; on one process: gradient accumulation)\n" \
+    "  --deterministic-reduce  across ranks, gather the shards' gradients and sum them in shard\n" \
+    "                          order: P ranks equal one process with the same --grad-shards, bit\n" \
+    "                          for bit (default: the MPI library's all-reduce)\n" \
+    "  (mpirun -np P aaren ...: P processes share every batch; rank 0 prints and writes)\n"
 /* Fills io from --save, --save-every, --resume, --log, --stop-after and --quiet (progress on
  * stdout unless quiet); io->options is cli_options_text. 0, or prints an error and returns -1. */
 int cli_fit_io(const cli_args *a, aaren_fit_io *io);

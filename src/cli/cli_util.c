@@ -274,6 +274,7 @@ double cli_now(void) {
 }
 
 int cli_append_row(const char *path, char *err, size_t errlen, const char *header, const char *fmt, ...) {
+    if (aaren_dist_rank() != 0) return 0;   /* one row per run, from rank 0 */
     va_list ap;
     va_start(ap, fmt);
     const int n = vsnprintf(NULL, 0, fmt, ap);
@@ -443,6 +444,10 @@ int cli_fit_io(const cli_args *a, aaren_fit_io *io) {
     memset(io, 0, sizeof *io);
     if (cli_int(a, "save-every", 0, 0, 1000000000000L, &every) || cli_int(a, "stop-after", 0, 0, 1000000000000L, &stop))
         return -1;
+    long shards;
+    if (cli_int(a, "grad-shards", 0, 0, 65536, &shards)) return -1;
+    io->grad_shards = (int)shards;
+    io->deterministic_reduce = cli_flag(a, "deterministic-reduce");
     io->save_every = every;
     io->stop_after = stop;
     io->save = cli_get(a, "save");

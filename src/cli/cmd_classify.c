@@ -44,7 +44,7 @@ static const char *const classify_valued[] = {"data", "train", "test", "max-clas
                                               "d-ff", "norm", "activation", "epochs", "patience", "batch", "lr",
                                               "dropout", "clip", "val-frac", "seed", "confusion",
                                               "results-csv", "predict", "predictions", "model", CLI_FIT_VALUED, NULL};
-static const char *const classify_flags[] = {"quiet", "allow-nonfinite", NULL};
+static const char *const classify_flags[] = {"quiet", "allow-nonfinite", "deterministic-reduce", NULL};
 
 static void print_confusion(const aaren_classifier *c, const long *m) {
     const int C = aaren_classifier_n_classes(c);

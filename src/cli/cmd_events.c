@@ -59,7 +59,8 @@ static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max
                                             "seed", "results-csv", "model", "max-events", "predict-seq", "predict",
                                             "predictions", CLI_FIT_VALUED,
                                             NULL};
-static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", NULL};
+static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite",
+                                           "deterministic-reduce", NULL};
 
 static void print_prediction(long i, double t, int mark, const aaren_tpp_prediction *p) {
     printf("%ld %.9g %d %.9g %.9g %.9g %.9g %d %.6f\n", i, t, mark, p->mean, p->median, p->q10, p->q90, p->mark,

@@ -45,7 +45,8 @@ static const char *const forecast_valued[] = {"data", "seq-len", "pred-len", "fe
                                               "epochs", "patience", "steps-per-epoch", "batch", "lr", "dropout",
                                               "seed", "plot", "window", "results-csv", "model", "input", "output", "save-preds",
                                               CLI_FIT_VALUED, NULL};
-static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", "scaled", NULL};
+static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", "scaled", "deterministic-reduce",
+                                             NULL};
 
 /* Appends one run to a CSV file, writing the header first when the file is new. */
 static int append_result(const char *path, const aaren_forecast_options *o, const aaren_forecast_result *r,

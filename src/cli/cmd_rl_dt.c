@@ -42,7 +42,7 @@ static const char *const dt_train_valued[] = {"data", "max-memory", "read-timeou
                                               "n-heads", "n-layers", "d-ff", "norm", "activation", "target",
                                               "eval-episodes", "seed", "log-every", "xml-dir", "results-csv",
                                               CLI_FIT_VALUED, NULL};
-static const char *const train_flags[] = {"quiet", NULL};
+static const char *const train_flags[] = {"quiet", "deterministic-reduce", NULL};
 
 static double default_target(aaren_env_kind k) {
     static const double t[AAREN_ENV_COUNT] = {12000, 3600, 5000, 6000};

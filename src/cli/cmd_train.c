@@ -55,7 +55,7 @@ int synth_opts_from_args(const cli_args *a, aaren_synth_options *o) {
 
 int cmd_train(int argc, char **argv) {
     cli_args a;
-    static const char *const flags[] = {"quiet", NULL};
+    static const char *const flags[] = {"quiet", "deterministic-reduce", NULL};
     int rc = cli_parse(&a, "train", argc, argv, train_valued, flags);
     if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
     aaren_synth_options o;

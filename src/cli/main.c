@@ -50,7 +50,8 @@ int main(int argc, char **argv) {
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         if (!strcmp(argv[i], "--version")) {
-            printf("aaren %s\nmatrix backend: %s\nthreads: %d\n", aaren_version(), aaren_backend(), aaren_threads());
+            printf("aaren %s\nmatrix backend: %s\nthreads: %d\nmpi: %s\n", aaren_version(), aaren_backend(), aaren_threads(),
+                   aaren_dist_available() ? "yes (mpirun -np P aaren ...)" : "no");
             return 0;
         }
         if (!strcmp(argv[i], "--threads")) {
@@ -75,7 +76,18 @@ int main(int argc, char **argv) {
     }
     if (i >= argc) { usage(stderr); return 2; }
     for (int c = 0; c < N_COMMANDS; c++)
-        if (!strcmp(argv[i], commands[c].name)) return commands[c].run(argc - i - 1, argv + i + 1);
+        if (!strcmp(argv[i], commands[c].name)) {
+            /* under mpirun, every rank runs the command (aaren_fit splits the batches); rank 0
+             * alone prints and writes */
+            if (aaren_dist_init(&argc, &argv)) {
+                fprintf(stderr, "aaren: cannot start MPI\n");
+                return 1;
+            }
+            if (aaren_dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) return 1;
+            const int rc = commands[c].run(argc - i - 1, argv + i + 1);
+            aaren_dist_finalize();
+            return rc;
+        }
     fprintf(stderr, "aaren: unknown command '%s'\n\n", argv[i]);
     usage(stderr);
     return 2;
