@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 #include "model/rng.h"
@@ -232,6 +235,62 @@ static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_re
     return 0;
 }
 
+/* ---- the host's peak ------------------------------------------------------------------
+ * What the machine's matrix products reach at their best: square float32 products of n = 2048
+ * (aaren_gemm, the backend the library uses), best of 5 after a warm-up, on one thread and on
+ * all of them. Training figures are then also stated as a share of this peak, so that the bound
+ * is the machine's, not our own code's on the step's shapes. */
+typedef struct {
+    double gflops[2];   /* one thread, all threads */
+    int threads;
+} host_peak;
+
+static void measure_peak(host_peak *h) {
+    const int n = 2048;
+    float *a = malloc(sizeof(float) * (size_t)n * n), *b = malloc(sizeof(float) * (size_t)n * n);
+    float *c = malloc(sizeof(float) * (size_t)n * n);
+    h->threads = aaren_threads();
+    h->gflops[0] = h->gflops[1] = 0;
+    if (a && b && c) {
+        fill_normal(a, (size_t)n * n, 1);
+        fill_normal(b, (size_t)n * n, 2);
+        for (int t = 0; t < 2; t++) {
+#ifdef _OPENMP
+            omp_set_num_threads(t == 0 ? 1 : h->threads);
+#endif
+            double best = 1e30;
+            for (int k = -1; k < 5; k++) {   /* k = -1: warm-up */
+                const double t0 = cli_now();
+                aaren_gemm(0, 1, n, n, n, 1, a, n, b, n, 0, c, n);
+                const double dt = cli_now() - t0;
+                if (k >= 0 && dt < best) best = dt;
+            }
+            h->gflops[t] = 2.0 * n * n * n / best / 1e9;
+        }
+#ifdef _OPENMP
+        omp_set_num_threads(h->threads);
+#endif
+    }
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* The instruction sets that decide the products' speed, as the CPU reports them. */
+static const char *isa_name(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return "AVX-512F (and AVX2, FMA)";
+    if (__builtin_cpu_supports("avx2")) return __builtin_cpu_supports("fma") ? "AVX2 + FMA" : "AVX2";
+    if (__builtin_cpu_supports("avx")) return "AVX";
+    return "SSE";
+#else
+    return "unknown (not x86-64)";
+#endif
+}
+
+static host_peak peak;   /* measured once per run, before the training section */
+
 /* ---- the other kernels of a training step ---------------------------------------------
  * One block's attention kernel (Aaren: the prefix scan; Transformer: blocked causal
  * attention), its two LayerNorms and its activation, forward and backward, on the step's
@@ -306,6 +365,7 @@ typedef struct {
     ops_result ops;
     int have_ops;
     double bound_tps, frac;
+    double frac_peak;            /* the step's product FLOPs per second against the host's peak sgemm */
     char note[200];
 } train_point;
 
@@ -422,6 +482,9 @@ done:
         } else {
             r->bound_tps = (double)B * N / r->gemm.step_s;
             r->frac = r->tps / r->bound_tps;
+            /* the step's products at the host's peak: FLOPs per token x tokens/s against it */
+            const double top = peak.gflops[1] > peak.gflops[0] ? peak.gflops[1] : peak.gflops[0];
+            r->frac_peak = top > 0 ? r->tps * r->gemm.flops / ((double)B * N) / (top * 1e9) : 0;
         }
         r->have_ops = !time_ops(o, arch, B, N, &r->ops);
     }
@@ -474,8 +537,11 @@ static int run_training(const bench_opts *o, train_section *ts, FILE *csv) {
            "  the Transformer; the attention itself is not counted)\n"
            "  L %d, D %d, F %d, d_in = d_out = %d: Aaren %.3f MFLOP/token, Transformer %.3f MFLOP/token\n",
            L, D, F, d, linear_flops_per_token(&ca, d, d) / 1e6, linear_flops_per_token(&ct, d, d) / 1e6);
-    printf("\n%-12s %5s %6s %3s %10s %11s %11s %8s %9s %9s %5s\n", "arch", "batch", "N", "K", "step ms",
-           "tokens/s", "bound tok/s", "of bound", "GEMM GF/s", "memory", "cpu%");
+    measure_peak(&peak);
+    printf("host peak: square 2048 x 2048 float32 products (aaren_gemm, best of 5): %.1f GFLOP/s on 1 thread, "
+           "%.1f GFLOP/s on %d\n", peak.gflops[0], peak.gflops[1], peak.threads);
+    printf("\n%-12s %5s %6s %3s %10s %11s %11s %8s %9s %7s %9s %5s\n", "arch", "batch", "N", "K", "step ms",
+           "tokens/s", "bound tok/s", "of bound", "GEMM GF/s", "of peak", "memory", "cpu%");
     fflush(stdout);
     for (int arch = 0; arch < 2; arch++) {
         int B = o->batch;
@@ -504,9 +570,10 @@ static int run_training(const bench_opts *o, train_section *ts, FILE *csv) {
             }
             if (note[0]) snprintf(r->note, sizeof r->note, "%s", note);
             char mem[32];
-            printf("%-12s %5d %6d %3d %10.1f %11.0f %11.0f %7.1f%% %9.1f %9s %4.0f%%\n", aaren_arch_name(arch), r->B,
-                   N, r->reps, 1e3 * r->step_s, r->tps, r->bound_tps, 100 * r->frac,
-                   r->gemm.flops / r->gemm.step_s / 1e9, mib(r->bytes, mem, sizeof mem), 100 * r->cpu_share);
+            printf("%-12s %5d %6d %3d %10.1f %11.0f %11.0f %7.1f%% %9.1f %6.1f%% %9s %4.0f%%\n", aaren_arch_name(arch),
+                   r->B, N, r->reps, 1e3 * r->step_s, r->tps, r->bound_tps, 100 * r->frac,
+                   r->gemm.flops / r->gemm.step_s / 1e9, 100 * r->frac_peak, mib(r->bytes, mem, sizeof mem),
+                   100 * r->cpu_share);
             if (r->note[0]) printf("%-12s   note: %s\n", "", r->note);
             if (r->cpu_share < 0.9) {
                 printf("%-12s   note: the run had %.0f%% of its %d CPUs: another load interfered; figures pessimistic\n",
@@ -515,11 +582,11 @@ static int run_training(const bench_opts *o, train_section *ts, FILE *csv) {
             }
             fflush(stdout);
             if (csv)
-                fprintf(csv, "%s,%d,%d,%d,%.4f,%.1f,%.1f,%.4f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.3f\n",
+                fprintf(csv, "%s,%d,%d,%d,%.4f,%.1f,%.1f,%.4f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.3f,%.4f\n",
                         aaren_arch_name(arch), r->B, N, r->reps, 1e3 * r->step_s, r->tps, r->bound_tps, r->frac,
                         r->gemm.flops / r->gemm.step_s / 1e9, 1e3 * r->gemm.step_s, 1e3 * r->fwd_s,
                         1e3 * r->loss_s, 1e3 * r->bwd_s, 1e3 * r->opt_s, 1e3 * r->gemm.fwd_s,
-                        1e3 * (r->gemm.din_s + r->gemm.dw_s), r->bytes, r->cpu_share);
+                        1e3 * (r->gemm.din_s + r->gemm.dw_s), r->bytes, r->cpu_share, r->frac_peak);
         }
     }
     /* where the time goes: phases against the products they contain */
@@ -1013,7 +1080,8 @@ static const char *bench_help =
     "prints each figure with its method and a final PASS/MISS table of the targets. Exit code 0\n"
     "whatever the verdicts (1 only when the benchmark cannot run). Full run: about 10 minutes\n"
     "on 2 cores (half of it the Transformer baseline).\n\n"
-    "1. training: tokens/s of aaren_train_step (forward, MSE, backward, clip, AdamW; dropout 0)\n"
+    "1. training: tokens/s of aaren_train_step (forward, MSE, backward, clip, AdamW; dropout 0)\n"    "   also as a share of the host's peak (square 2048 float32 products, the better of 1 and\n"
+    "   all threads; column 'of peak'), beside the CPU's instruction set\n"
     "   on a sequence model d_in = d_out = d_model, batch 32, N = 256, 1024, 4096; the bound\n"
     "   set by the step's matrix products (aaren_gemm timed on the step's own shapes; the FLOP\n"
     "   formula is printed); Aaren's fraction of it and the Aaren/Transformer ratio. A\n"
@@ -1190,7 +1258,7 @@ int cmd_bench(int argc, char **argv) {
         if (csv_train)
             fprintf(csv_train, "arch,batch,tokens,reps,step_ms,tokens_per_s,bound_tokens_per_s,fraction_of_bound,"
                                "gemm_gflops,gemm_ms,forward_ms,loss_ms,backward_ms,adamw_ms,gemm_forward_ms,"
-                               "gemm_backward_ms,memory_bytes,cpu_share\n");
+                               "gemm_backward_ms,memory_bytes,cpu_share,fraction_of_peak\n");
         if (csv_stream)
             fprintf(csv_stream, "arch,tokens,cumulative_s,us_per_token_median,us_per_token_mean,rss_bytes,"
                                 "state_bytes,measured\n");
@@ -1206,13 +1274,14 @@ int cmd_bench(int argc, char **argv) {
     printf("machine:  %s; %ld logical CPUs online", model, sysconf(_SC_NPROCESSORS_ONLN));
     if (cores > 0) printf(", %d cores per socket", cores);
     printf("; load average %.2f at the start\n", load_average());
+    printf("isa:      %s\n", isa_name());
     printf("threads:  %d (OpenMP)\n", aaren_threads());
     printf("backend:  %s\n", aaren_backend());
     char source[1100];
     if (o.model_path) snprintf(source, sizeof source, "%s", o.model_path);
     else snprintf(source, sizeof source, "random weights (seed %llu)", (unsigned long long)o.seed);
     printf("model:    %s: d_model %d, %d heads, %d layers, d_ff %d, %s-norm, %s\n", source, c->d_model, c->n_heads, c->n_layers, c->d_ff,
-           c->norm == AAREN_NORM_PRE ? "pre" : "post", c->activation == AAREN_RELU ? "ReLU" : "GELU");
+           aaren_norm_name(c->norm), c->activation == AAREN_RELU ? "ReLU" : "GELU");
     printf("method:   clock_gettime(CLOCK_MONOTONIC); one warm-up, then the median of K runs\n"
            "          (K >= %d and >= %.2g s timed; at least %d and about %.0f s at most for long runs)\n",
            o.train_rule.min_reps, o.train_rule.budget_s, o.train_rule.hard_min, o.train_rule.long_s);
