@@ -30,7 +30,7 @@
 static const char *const split_name[3] = { "train", "val", "test" };
 
 void aaren_events_options_init(aaren_events_options *o) {
-    o->n_marks = 0;
+    memset(o, 0, sizeof *o);
     o->max_marks = AAREN_EV_MAX_MARKS;
     o->max_seq_len = AAREN_EV_MAX_SEQ_LEN;
     o->train_frac = 0.6;
