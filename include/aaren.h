@@ -310,7 +310,8 @@ AAREN_API void aaren_progress_finish(aaren_progress *p);
  * Built with MPI (found by CMake; AAREN_USE_MPI), `mpirun -np P aaren <training command>` runs
  * P processes (ranks) that split every global batch (aaren_fit's grad_shards); built without
  * it, one process is the whole world. */
-AAREN_API int aaren_dist_init(int *argc, char ***argv);   /* MPI_Init when built with MPI; 0 or -1 */
+/* MPI_Init when built with MPI and started by a launcher (mpirun); 0 or -1 */
+AAREN_API int aaren_dist_init(int *argc, char ***argv);
 AAREN_API void aaren_dist_finalize(void);
 AAREN_API int aaren_dist_available(void);   /* 1 when built with MPI */
 AAREN_API int aaren_dist_rank(void);        /* 0 .. size - 1 (0 without MPI) */

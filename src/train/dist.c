@@ -1,5 +1,6 @@
 /* Data-parallel runs over MPI (see aaren.h, "more than one machine"). Built without MPI, one
  * process is the whole world and every call is a no-op or a copy. */
+#include <stdlib.h>
 #include <string.h>
 #include "aaren.h"
 #ifdef AAREN_HAVE_MPI
@@ -8,6 +9,8 @@
 
 int aaren_dist_init(int *argc, char ***argv) {
 #ifdef AAREN_HAVE_MPI
+    /* only under a launcher (mpirun sets these): a plain run stays one process without MPI */
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE") && !getenv("PMIX_RANK")) return 0;
     int up = 0;
     MPI_Initialized(&up);
     if (!up && MPI_Init(argc, argv) != MPI_SUCCESS) return -1;
