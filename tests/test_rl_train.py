@@ -76,6 +76,29 @@ def main():
               and all(r["steps"] == "30" and r["seed"] == "3" for r in rows), f"results CSV holds the 3 evaluations ({len(rows)} rows)")
         e = run([a, "rl", "eval", "--model", os.path.join(d, "transformer.safetensors"), "--mode", "streams", "--xml-dir", xml])
         check(e.returncode == 2 and "Aaren" in e.stderr, f"the K-stream window is refused for a Transformer: {e.stderr.strip()}")
+        # a run stopped after 11 of its 30 steps and resumed ends bit for bit where the whole run ends
+        full, part = os.path.join(d, "full.safetensors"), os.path.join(d, "part.safetensors")
+        base = ["rl", "train", "--data", data, "--arch", "aaren"] + small + ["--eval-episodes", "0", "--dropout", "0.1"]
+        r1 = run([a, *base, "--save", full])
+        run([a, *base, "--save", part, "--stop-after", "11"])
+        r2 = run([a, *base, "--save", part, "--resume", part])
+        same = False
+        if r1.returncode == 0 and r2.returncode == 0:
+            ta, tb = pycheck_tensors(full), pycheck_tensors(part)
+            same = ta.keys() == tb.keys() and all(ta[k] == tb[k] for k in ta)
+        check(same, f"rl train: stopped and resumed equals the whole run, bit for bit ({r2.stderr.strip()[:200]})")
+
+
+def pycheck_tensors(path):
+    """The file's tensors as raw bytes by name (safetensors: header length, JSON header, data)."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        blob = f.read()
+    n = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8:8 + n])
+    body = blob[8 + n:]
+    return {k: body[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in header.items() if k != "__metadata__"}
 
 
 if __name__ == "__main__":
