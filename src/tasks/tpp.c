@@ -542,7 +542,7 @@ aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
     aaren_tpp *m = calloc(1, sizeof *m);
     aaren_model *probe = NULL;
     long K, C, maxn;
-    if (!m) { aaren_errf(err, errlen, "out of memory"); goto fail; }
+    if (!m) { aaren_file_err(err, errlen, path, "out of memory"); goto fail; }
     if (read_meta(&st, path, m, &K, &C, &maxn, err, errlen)) goto fail;
     if (!(probe = aaren_model_from_st(&st, path, err, errlen))) goto fail;
     aaren_tpp_options_init(&m->o);
