@@ -37,7 +37,12 @@ if ! grep -q '^AAREN_FUZZ:BOOL=ON' build-fuzz/CMakeCache.txt 2>/dev/null; then
   CC=$cc cmake -S . -B build-fuzz -DAAREN_FUZZ=ON -DAAREN_SANITIZE=OFF -DBUILD_TESTING=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAAREN_USE_OPENMP=OFF -DAAREN_USE_BLAS=OFF -DAAREN_USE_MUJOCO=OFF >/dev/null
 fi
-cmake --build build-fuzz -j "${FUZZ_JOBS:-2}" --target aaren_fuzzers >/dev/null
+mkdir -p build-fuzz
+if ! cmake --build build-fuzz -j "${FUZZ_JOBS:-2}" --target aaren_fuzzers >build-fuzz/build.log 2>&1; then
+  tail -n 30 build-fuzz/build.log >&2
+  echo "fuzz.sh: building the harnesses failed (build-fuzz/build.log)" >&2
+  exit 2
+fi
 
 # ---- one run -----------------------------------------------------------------------------
 # Largest input per target (bytes): a little above the largest seed.
