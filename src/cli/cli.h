@@ -145,7 +145,7 @@ int cli_d4rl_load(const cli_args *a, const char *path, struct aaren_d4rl *d);
     "  --max-memory MB     memory for the data set's arrays; larger declared sizes are refused\n" \
     "                      before reading (default 4096)\n" \
     "  --read-timeout S    the file is read in a child process, stopped after S seconds (default\n" \
-    "                      300); a crash or hang of libhdf5 on a damaged file is an error\n"
+    "                      60); a crash or hang of libhdf5 on a damaged file is an error\n"
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -24,7 +24,7 @@
 /* ---- the data set (no HDF5 needed) ------------------------------------------------------ */
 
 aaren_d4rl_limits aaren_d4rl_limits_default(void) {
-    const aaren_d4rl_limits l = {4096, 300};
+    const aaren_d4rl_limits l = {4096, 60};
     return l;
 }
 
@@ -416,6 +416,16 @@ static int wire_arrays(const aaren_d4rl *d, void **ptr, size_t *bytes) {
     return k;
 }
 
+
+#if defined(__SANITIZE_ADDRESS__)
+#define AAREN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AAREN_ASAN 1
+#endif
+#endif
+
+#ifndef AAREN_ASAN
 /* Address space of this process now, in bytes (0 when unknown). */
 static double address_space_now(void) {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -426,13 +436,6 @@ static double address_space_now(void) {
     }
     return (double)pages * (double)sysconf(_SC_PAGESIZE);
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define AAREN_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AAREN_ASAN 1
-#endif
 #endif
 
 /* The child: limits itself, reads, sends, and leaves without running exit handlers. */

@@ -74,7 +74,7 @@ void aaren_d4rl_stats_of(const aaren_d4rl *d, aaren_d4rl_stats *s);
 typedef struct {
     double max_mb;      /* memory for the arrays (declared sizes are checked before reading);
                            default 4096: D4RL's largest locomotion file needs about 1000 */
-    double timeout_s;   /* wall time of the child that reads; default 300 */
+    double timeout_s;   /* wall time of the child that reads; default 60 (a 1M-transition file takes seconds) */
 } aaren_d4rl_limits;
 aaren_d4rl_limits aaren_d4rl_limits_default(void);
 

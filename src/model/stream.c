@@ -225,6 +225,7 @@ static void kv_attend_rows(aaren_stream *s, float *att, const float *q, const fl
     const int D = s->D, dh = s->dh, H = s->H, RB = s->arb, KB = s->akb, nrb = (M + RB - 1) / RB;
     const float scale = 1 / sqrtf((float)dh);
     const int nt = team(s);
+    (void)nt;   /* read by the OpenMP clause only */
     #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (H * nrb > 1)
     for (int job = 0; job < H * nrb; job++) {
         const int h = job % H, r0 = (job / H) * RB, rb = M - r0 < RB ? M - r0 : RB;
@@ -329,6 +330,7 @@ static void run_rows(aaren_stream *s, const float *x, float *y, int M, const int
                     memcpy(vcache(s, i, l) + (size_t)s->pos[i] * D, s->v + (size_t)r * D, sizeof(float) * D);
                 }
                 const int nt = team(s);
+                (void)nt;   /* read by the OpenMP clause only */
                 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (M > 1)
                 for (int r = 0; r < M; r++) {
                     const int i = idx[r];
