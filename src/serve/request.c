@@ -10,18 +10,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "io/common.h"
 #include "serve/serve.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* At most n - 1 bytes of s with anything outside printable ASCII as '?', for messages. */
 static const char *printable(char *dst, size_t n, const char *s) {
@@ -34,65 +25,65 @@ static const char *printable(char *dst, size_t n, const char *s) {
 int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
                              int *n_rows, char *err, size_t errlen) {
     *n_rows = 0;
-    if (len == 0) return fail(err, errlen, "empty body; expected {\"inputs\": [[...], ...]}");
+    if (len == 0) return aaren_errf(err, errlen, "empty body; expected {\"inputs\": [[...], ...]}");
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) {
         const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
-        return fail(err, errlen, "malformed JSON near byte %zu", at);
+        return aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
     }
     int rc = -1;
     const cJSON *inputs = NULL;
     for (const char *q = end; q && q < body + len; q++)
         if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
-            fail(err, errlen, "unexpected bytes after the JSON value at byte %zu", (size_t)(q - body));
+            aaren_errf(err, errlen, "unexpected bytes after the JSON value at byte %zu", (size_t)(q - body));
             goto out;
         }
     if (!cJSON_IsObject(root)) {
-        fail(err, errlen, "the body must be a JSON object {\"inputs\": [[...], ...]}");
+        aaren_errf(err, errlen, "the body must be a JSON object {\"inputs\": [[...], ...]}");
         goto out;
     }
     for (const cJSON *it = root->child; it; it = it->next) {
         if (!it->string || strcmp(it->string, "inputs") != 0) {
             char name[41];
-            fail(err, errlen, "unknown member '%s' (a step takes only \"inputs\")", printable(name, sizeof name, it->string));
+            aaren_errf(err, errlen, "unknown member '%s' (a step takes only \"inputs\")", printable(name, sizeof name, it->string));
             goto out;
         }
-        if (inputs) { fail(err, errlen, "\"inputs\" given twice"); goto out; }
+        if (inputs) { aaren_errf(err, errlen, "\"inputs\" given twice"); goto out; }
         inputs = it;
     }
-    if (!inputs) { fail(err, errlen, "missing \"inputs\": [[...], ...]"); goto out; }
-    if (!cJSON_IsArray(inputs)) { fail(err, errlen, "\"inputs\" must be an array of rows"); goto out; }
+    if (!inputs) { aaren_errf(err, errlen, "missing \"inputs\": [[...], ...]"); goto out; }
+    if (!cJSON_IsArray(inputs)) { aaren_errf(err, errlen, "\"inputs\" must be an array of rows"); goto out; }
     const int n = cJSON_GetArraySize(inputs);
-    if (n < 1) { fail(err, errlen, "\"inputs\" is empty; give at least one row"); goto out; }
-    if (n > max_rows) { fail(err, errlen, "\"inputs\" has %d rows; at most %d per request", n, max_rows); goto out; }
+    if (n < 1) { aaren_errf(err, errlen, "\"inputs\" is empty; give at least one row"); goto out; }
+    if (n > max_rows) { aaren_errf(err, errlen, "\"inputs\" has %d rows; at most %d per request", n, max_rows); goto out; }
     const size_t need = (size_t)n * (size_t)width;
     if (need > *cap) {
         float *nb = realloc(*buf, need * sizeof(float));
-        if (!nb) { fail(err, errlen, "out of memory for %d rows", n); goto out; }
+        if (!nb) { aaren_errf(err, errlen, "out of memory for %d rows", n); goto out; }
         *buf = nb;
         *cap = need;
     }
     int r = 0;
     for (const cJSON *row = inputs->child; row; row = row->next, r++) {
-        if (!cJSON_IsArray(row)) { fail(err, errlen, "inputs row %d is not an array of numbers", r); goto out; }
+        if (!cJSON_IsArray(row)) { aaren_errf(err, errlen, "inputs row %d is not an array of numbers", r); goto out; }
         int c = 0;
         for (const cJSON *v = row->child; v; v = v->next, c++) {
             if (c >= width) break;
             if (!cJSON_IsNumber(v)) {
-                fail(err, errlen, "inputs row %d, column %d is not a number", r, c);
+                aaren_errf(err, errlen, "inputs row %d, column %d is not a number", r, c);
                 goto out;
             }
             const double d = v->valuedouble;
             if (!isfinite(d) || fabs(d) > FLT_MAX) {
-                fail(err, errlen, "inputs row %d, column %d is not a finite float32", r, c);
+                aaren_errf(err, errlen, "inputs row %d, column %d is not a finite float32", r, c);
                 goto out;
             }
             (*buf)[(size_t)r * width + c] = (float)d;
         }
         const int got = cJSON_GetArraySize(row);
         if (got != width) {
-            fail(err, errlen, "inputs row %d has %d numbers; the model takes %d (d_model)", r, got, width);
+            aaren_errf(err, errlen, "inputs row %d has %d numbers; the model takes %d (d_model)", r, got, width);
             goto out;
         }
     }

@@ -34,6 +34,7 @@
 #include <microhttpd.h>
 
 #include "aaren.h"
+#include "io/common.h"
 #include "serve/serve.h"
 #include "serve/store.h"
 
@@ -123,16 +124,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void set_error(req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_error(req *r, int status, const char *fmt, ...) {
@@ -227,7 +218,7 @@ static int acquire_slot(server *sv, int r, char *err, size_t errlen) {
             stream_rec *victim = &sv->recs[v];
             if (victim->disk_pos != victim->pos) {
                 const size_t len = take_state(sv, c);
-                if (!len) return fail(err, errlen, "cannot read the state of stream %016llx", (unsigned long long)victim->id);
+                if (!len) return aaren_errf(err, errlen, "cannot read the state of stream %016llx", (unsigned long long)victim->id);
                 if (serve_store_put(sv->store, victim->id, sv->rec_buf, len, err, errlen)) return -1;
                 victim->disk_pos = victim->pos;
             }
@@ -235,7 +226,7 @@ static int acquire_slot(server *sv, int r, char *err, size_t errlen) {
             atomic_fetch_add(&sv->n_spills, 1);
             s = c;
         }
-        if (s < 0) return fail(err, errlen, "every one of the %d in-memory streams is busy", n);
+        if (s < 0) return aaren_errf(err, errlen, "every one of the %d in-memory streams is busy", n);
         atomic_fetch_sub(&sv->active, 1);   /* the victim left memory */
     }
     sv->slot_rec[s] = r;
@@ -612,21 +603,21 @@ static enum MHD_Result send_metrics(server *sv, struct MHD_Connection *c) {
 /* Which endpoint url and method name; 0, or an HTTP status with a message. */
 static int route(const char *url, const char *method, req *r, char *msg, size_t len) {
     const int get = !strcmp(method, "GET"), post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
-    if (!strcmp(url, "/v1/health")) { r->kind = K_HEALTH; return get ? 0 : (fail(msg, len, "/v1/health takes GET"), 405); }
-    if (!strcmp(url, "/v1/metrics")) { r->kind = K_METRICS; return get ? 0 : (fail(msg, len, "/v1/metrics takes GET"), 405); }
-    if (!strcmp(url, "/v1/streams")) { r->kind = K_CREATE; return post ? 0 : (fail(msg, len, "/v1/streams takes POST"), 405); }
+    if (!strcmp(url, "/v1/health")) { r->kind = K_HEALTH; return get ? 0 : (aaren_errf(msg, len, "/v1/health takes GET"), 405); }
+    if (!strcmp(url, "/v1/metrics")) { r->kind = K_METRICS; return get ? 0 : (aaren_errf(msg, len, "/v1/metrics takes GET"), 405); }
+    if (!strcmp(url, "/v1/streams")) { r->kind = K_CREATE; return post ? 0 : (aaren_errf(msg, len, "/v1/streams takes POST"), 405); }
     if (!strncmp(url, "/v1/streams/", 12)) {
         const char *p = url + 12, *slash = strchr(p, '/');
         const size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (aaren_serve_parse_id(p, n, &r->id)) return fail(msg, len, "no such stream (ids are 16 hex digits)"), 404;
+        if (aaren_serve_parse_id(p, n, &r->id)) return aaren_errf(msg, len, "no such stream (ids are 16 hex digits)"), 404;
         if (!slash) {
             if (get) { r->kind = K_GET; return 0; }
             if (del) { r->kind = K_DELETE; return 0; }
-            return fail(msg, len, "/v1/streams/<id> takes GET or DELETE"), 405;
+            return aaren_errf(msg, len, "/v1/streams/<id> takes GET or DELETE"), 405;
         }
-        if (!strcmp(slash, "/step")) { r->kind = K_STEP; return post ? 0 : (fail(msg, len, "/v1/streams/<id>/step takes POST"), 405); }
+        if (!strcmp(slash, "/step")) { r->kind = K_STEP; return post ? 0 : (aaren_errf(msg, len, "/v1/streams/<id>/step takes POST"), 405); }
     }
-    return fail(msg, len, "no endpoint %.100s", url), 404;
+    return aaren_errf(msg, len, "no endpoint %.100s", url), 404;
 }
 
 static int authorised(const server *sv, struct MHD_Connection *c) {
@@ -850,7 +841,7 @@ static int recover(server *sv, char *err, size_t errlen) {
     rv.pending = calloc((size_t)sv->o.max_total, sizeof(void *));
     rv.pending_len = calloc((size_t)sv->o.max_total, sizeof(size_t));
     int rc = rv.probe && rv.pending && rv.pending_len ? 0 : -1;
-    if (rc && rv.probe) fail(err, errlen, "out of memory for recovery");
+    if (rc && rv.probe) aaren_errf(err, errlen, "out of memory for recovery");
     char note[512] = "";
     if (!rc) rc = serve_store_recover(sv->store, recover_one, &rv, note, sizeof note, err, errlen);
     long in_mem = 0, on_disk = 0;
@@ -951,7 +942,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->rec_buf = malloc(sv->rec_cap);
     if (!sv->recs || !sv->free_recs || !sv->index || !sv->slot_rec || !sv->slot_used || !sv->free_slots || !sv->X ||
         !sv->Y || !sv->idx || !sv->who || !sv->rec_buf) {
-        fail(err, errlen, "out of memory for %ld stream records and %d slots", o->max_total, o->max_streams);
+        aaren_errf(err, errlen, "out of memory for %ld stream records and %d slots", o->max_total, o->max_streams);
         server_free(sv);
         return -1;
     }
@@ -1019,13 +1010,13 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
         addr = (struct sockaddr *)&a6;
         flags |= MHD_USE_IPv6;
     } else {
-        fail(err, errlen, "--host '%s': expected a numeric IPv4 or IPv6 address", o->host);
+        aaren_errf(err, errlen, "--host '%s': expected a numeric IPv4 or IPv6 address", o->host);
         server_free(sv);
         return -1;
     }
     pthread_t th;
     if (pthread_create(&th, NULL, worker, sv)) {
-        fail(err, errlen, "cannot start the worker thread");
+        aaren_errf(err, errlen, "cannot start the worker thread");
         server_free(sv);
         return -1;
     }
@@ -1034,7 +1025,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
                                   (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
                                   MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
     if (!sv->daemon) {
-        fail(err, errlen, "cannot listen on %s port %d (in use, or not an address of this machine)", o->host, o->port);
+        aaren_errf(err, errlen, "cannot listen on %s port %d (in use, or not an address of this machine)", o->host, o->port);
         rc = -1;
     } else {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->daemon, MHD_DAEMON_INFO_BIND_PORT);

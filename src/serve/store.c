@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "aaren_io.h"
+#include "io/common.h"
 #include "serve/serve.h"
 #include "serve/store.h"
 
@@ -41,16 +42,6 @@ struct serve_snapshot {
     uint64_t count;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static const char *file_path(serve_store *st, const char *name) {
     snprintf(st->path, st->path_cap, "%s/%s", st->dir, name);
@@ -64,17 +55,17 @@ static const char *stream_path(serve_store *st, uint64_t id) {
 
 serve_store *serve_store_open(const char *dir, char *err, size_t errlen) {
     serve_store *st = calloc(1, sizeof *st);
-    if (!st) { fail(err, errlen, "out of memory"); return NULL; }
+    if (!st) { aaren_errf(err, errlen, "out of memory"); return NULL; }
     st->lock_fd = st->wal_fd = -1;
     st->durable = dir != NULL;
     if (dir) {
         if (mkdir(dir, 0777) && errno != EEXIST) {
-            fail(err, errlen, "--state-dir %s: cannot create it: %s", dir, strerror(errno));
+            aaren_errf(err, errlen, "--state-dir %s: cannot create it: %s", dir, strerror(errno));
             goto bad;
         }
         struct stat sb;
         if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
-            fail(err, errlen, "--state-dir %s: not a folder", dir);
+            aaren_errf(err, errlen, "--state-dir %s: not a folder", dir);
             goto bad;
         }
         st->dir = strdup(dir);
@@ -83,23 +74,23 @@ serve_store *serve_store_open(const char *dir, char *err, size_t errlen) {
         char templ[4096];
         snprintf(templ, sizeof templ, "%s/aaren-serve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(templ)) {
-            fail(err, errlen, "cannot create a spill folder %s: %s", templ, strerror(errno));
+            aaren_errf(err, errlen, "cannot create a spill folder %s: %s", templ, strerror(errno));
             goto bad;
         }
         st->dir = strdup(templ);
     }
     st->path_cap = strlen(st->dir ? st->dir : "") + 64;
     st->path = malloc(st->path_cap);
-    if (!st->dir || !st->path) { fail(err, errlen, "out of memory"); goto bad; }
+    if (!st->dir || !st->path) { aaren_errf(err, errlen, "out of memory"); goto bad; }
     if (st->durable) {
         st->lock_fd = open(file_path(st, "lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (st->lock_fd < 0) { fail(err, errlen, "%s: %s", st->path, strerror(errno)); goto bad; }
+        if (st->lock_fd < 0) { aaren_errf(err, errlen, "%s: %s", st->path, strerror(errno)); goto bad; }
         if (flock(st->lock_fd, LOCK_EX | LOCK_NB)) {
-            fail(err, errlen, "--state-dir %s is in use by another server (%s is locked)", dir, st->path);
+            aaren_errf(err, errlen, "--state-dir %s is in use by another server (%s is locked)", dir, st->path);
             goto bad;
         }
         st->wal_fd = open(file_path(st, "wal.log"), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-        if (st->wal_fd < 0) { fail(err, errlen, "%s: %s", st->path, strerror(errno)); goto bad; }
+        if (st->wal_fd < 0) { aaren_errf(err, errlen, "%s: %s", st->path, strerror(errno)); goto bad; }
     }
     return st;
 bad:
@@ -136,16 +127,16 @@ size_t serve_store_log_bytes(const serve_store *st) { return st->wal_bytes; }
 /* The whole of a small file into *buf. */
 static int read_file(const char *path, unsigned char **buf, size_t *cap, size_t *len, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fd < 0) return aaren_errf(err, errlen, "%s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s: not a regular file", path);
+        return aaren_errf(err, errlen, "%s: not a regular file", path);
     }
     const size_t n = (size_t)sb.st_size;
     if (n > *cap) {
         unsigned char *nb = realloc(*buf, n ? n : 1);
-        if (!nb) { close(fd); return fail(err, errlen, "%s: out of memory for %zu bytes", path, n); }
+        if (!nb) { close(fd); return aaren_errf(err, errlen, "%s: out of memory for %zu bytes", path, n); }
         *buf = nb;
         *cap = n;
     }
@@ -153,7 +144,7 @@ static int read_file(const char *path, unsigned char **buf, size_t *cap, size_t 
     while (got < n) {
         const ssize_t r = read(fd, *buf + got, n - got);
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) { close(fd); return fail(err, errlen, "%s: read failed: %s", path, r ? strerror(errno) : "short file"); }
+        if (r <= 0) { close(fd); return aaren_errf(err, errlen, "%s: read failed: %s", path, r ? strerror(errno) : "short file"); }
         got += (size_t)r;
     }
     close(fd);
@@ -175,7 +166,7 @@ int serve_store_recover(serve_store *st,
     int rc = 0;
     /* spill files */
     DIR *d = opendir(st->dir);
-    if (!d) return fail(err, errlen, "%s: %s", st->dir, strerror(errno));
+    if (!d) return aaren_errf(err, errlen, "%s: %s", st->dir, strerror(errno));
     struct dirent *e;
     while (!rc && (e = readdir(d))) {
         uint64_t id;
@@ -184,7 +175,7 @@ int serve_store_recover(serve_store *st,
         snprintf(name, sizeof name, "%s", e->d_name);
         rc = read_file(file_path(st, name), &buf, &cap, &len, err, errlen);
         if (!rc && state(ctx, 0, id, buf, len))
-            rc = fail(err, errlen, "%s: cannot be recovered (not a stream state of this model, or more streams than --max-total)", st->path);
+            rc = aaren_errf(err, errlen, "%s: cannot be recovered (not a stream state of this model, or more streams than --max-total)", st->path);
     }
     closedir(d);
     /* the snapshot */
@@ -194,27 +185,27 @@ int serve_store_recover(serve_store *st,
         rc = read_file(path, &buf, &cap, &len, err, errlen);
         size_t off = 8;
         uint64_t count = 0;
-        if (!rc && (len < 20 || memcmp(buf, SNAP_MAGIC, 8))) rc = fail(err, errlen, "%s: not an aaren serve snapshot", path);
+        if (!rc && (len < 20 || memcmp(buf, SNAP_MAGIC, 8))) rc = aaren_errf(err, errlen, "%s: not an aaren serve snapshot", path);
         if (!rc) {
             uint32_t crc;
             memcpy(&crc, buf + len - 4, 4);
             memcpy(&count, buf + len - 12, 8);
-            if (aaren_serve_crc32(0, buf, len - 4) != crc) rc = fail(err, errlen, "%s: checksum mismatch (damaged file)", path);
+            if (aaren_serve_crc32(0, buf, len - 4) != crc) rc = aaren_errf(err, errlen, "%s: checksum mismatch (damaged file)", path);
         }
         const size_t stop = len - 12;
         for (uint64_t i = 0; !rc && i < count; i++) {
             uint64_t id, n;
-            if (stop - off < 16) { rc = fail(err, errlen, "%s: entry %llu runs past the end", path, (unsigned long long)i); break; }
+            if (stop - off < 16) { rc = aaren_errf(err, errlen, "%s: entry %llu runs past the end", path, (unsigned long long)i); break; }
             memcpy(&id, buf + off, 8);
             memcpy(&n, buf + off + 8, 8);
             off += 16;
-            if (n > stop - off) { rc = fail(err, errlen, "%s: entry %llu runs past the end", path, (unsigned long long)i); break; }
+            if (n > stop - off) { rc = aaren_errf(err, errlen, "%s: entry %llu runs past the end", path, (unsigned long long)i); break; }
             if (state(ctx, 1, id, buf + off, (size_t)n))
-                rc = fail(err, errlen, "%s: entry %llu cannot be recovered (not a stream state of this model, or more "
+                rc = aaren_errf(err, errlen, "%s: entry %llu cannot be recovered (not a stream state of this model, or more "
                           "streams than --max-total)", path, (unsigned long long)i);
             off += (size_t)n;
         }
-        if (!rc && off != stop) rc = fail(err, errlen, "%s: %zu unexpected bytes after the entries", path, stop - off);
+        if (!rc && off != stop) rc = aaren_errf(err, errlen, "%s: %zu unexpected bytes after the entries", path, stop - off);
     }
     /* the log, in order; a bad record ends it */
     if (!rc) {
@@ -234,7 +225,7 @@ int serve_store_recover(serve_store *st,
             memcpy(&id, p + 8, 8);
             if (p[0] == REC_STATE) {
                 if (state(ctx, 2, id, p + PAYLOAD_HEAD, plen - PAYLOAD_HEAD))
-                    rc = fail(err, errlen, "%s: record %ld at byte %zu cannot be recovered (not a stream state of this "
+                    rc = aaren_errf(err, errlen, "%s: record %ld at byte %zu cannot be recovered (not a stream state of this "
                               "model, or more streams than --max-total)", st->path, n_rec, off);
             } else if (p[0] == REC_DELETE) {
                 state(ctx, 2, id, NULL, 0);
@@ -249,7 +240,7 @@ int serve_store_recover(serve_store *st,
                 snprintf(note, notelen, "%s: dropped a torn or damaged record at byte %zu (%zu bytes) after %ld good records",
                          st->path, off, len - off, n_rec);
             if (ftruncate(st->wal_fd, (off_t)off) || fsync(st->wal_fd))
-                rc = fail(err, errlen, "%s: cannot cut the torn record off: %s", st->path, strerror(errno));
+                rc = aaren_errf(err, errlen, "%s: cannot cut the torn record off: %s", st->path, strerror(errno));
         }
         st->wal_bytes = off;
     }
@@ -292,20 +283,20 @@ int serve_store_log_delete(serve_store *st, uint64_t id) {
 
 int serve_store_commit(serve_store *st, char *err, size_t errlen) {
     if (!st->durable) return 0;
-    if (st->broken) return fail(err, errlen, "%s/wal.log: an earlier write failed; restart the server", st->dir);
+    if (st->broken) return aaren_errf(err, errlen, "%s/wal.log: an earlier write failed; restart the server", st->dir);
     size_t done = 0;
     while (done < st->group_len) {
         const ssize_t w = write(st->wal_fd, st->group + done, st->group_len - done);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             st->broken = 1;
-            return fail(err, errlen, "%s/wal.log: write failed: %s", st->dir, w ? strerror(errno) : "no progress");
+            return aaren_errf(err, errlen, "%s/wal.log: write failed: %s", st->dir, w ? strerror(errno) : "no progress");
         }
         done += (size_t)w;
     }
     if (st->group_len && fdatasync(st->wal_fd)) {
         st->broken = 1;
-        return fail(err, errlen, "%s/wal.log: fdatasync failed: %s", st->dir, strerror(errno));
+        return aaren_errf(err, errlen, "%s/wal.log: fdatasync failed: %s", st->dir, strerror(errno));
     }
     st->wal_bytes += st->group_len;
     st->group_len = 0;
@@ -316,7 +307,7 @@ int serve_store_commit(serve_store *st, char *err, size_t errlen) {
 
 serve_snapshot *serve_store_snapshot_begin(serve_store *st, char *err, size_t errlen) {
     serve_snapshot *w = calloc(1, sizeof *w);
-    if (!w) { fail(err, errlen, "out of memory"); return NULL; }
+    if (!w) { aaren_errf(err, errlen, "out of memory"); return NULL; }
     w->w = aaren_writer_open(file_path(st, "snapshot.bin"), err, errlen);
     if (!w->w) { free(w); return NULL; }
     fwrite(SNAP_MAGIC, 1, 8, aaren_writer_file(w->w));
@@ -345,7 +336,7 @@ int serve_store_snapshot_commit(serve_store *st, serve_snapshot *w, char *err, s
     if (rc) {
         aaren_writer_abort(w->w);
         free(w);
-        return fail(err, errlen, "%s/snapshot.bin: write failed", st->dir);
+        return aaren_errf(err, errlen, "%s/snapshot.bin: write failed", st->dir);
     }
     rc = aaren_writer_commit(w->w, err, errlen);
     free(w);
@@ -353,7 +344,7 @@ int serve_store_snapshot_commit(serve_store *st, serve_snapshot *w, char *err, s
     /* the snapshot holds what the log held: empty the log */
     if (ftruncate(st->wal_fd, 0) || fsync(st->wal_fd)) {
         st->broken = 1;
-        return fail(err, errlen, "%s/wal.log: cannot empty it after the snapshot: %s", st->dir, strerror(errno));
+        return aaren_errf(err, errlen, "%s/wal.log: cannot empty it after the snapshot: %s", st->dir, strerror(errno));
     }
     st->wal_bytes = 0;
     return 0;
