@@ -14,6 +14,26 @@ class AarenError(RuntimeError):
     """A failure reported by the library; the message is the library's own."""
 
 
+class Closable:
+    """A wrapper of a library object freed by close(): usable in a with block, and closed when
+    collected (close() must be safe to call twice)."""
+
+    def close(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
 def _candidates():
     env = os.environ.get("AAREN_LIBRARY")
     if env:

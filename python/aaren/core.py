@@ -5,7 +5,7 @@ import weakref
 
 import numpy as np
 
-from ._lib import AarenError, ErrBuf, c_float_p, c_int_p, c_int64_p, lib
+from ._lib import AarenError, Closable, ErrBuf, c_float_p, c_int_p, c_int64_p, lib
 
 ARCHS = {"aaren": 0, "transformer": 1}
 NORMS = {"post": 0, "pre": 1}
@@ -62,7 +62,7 @@ def _path(p):
     return os.fsencode(p)
 
 
-class Model:
+class Model(Closable):
     """An encoder stack (Aaren or Transformer) held by the C library.
 
     Make one with Model.init(...) or Model.load(path); free it with close() (or a with
@@ -113,18 +113,6 @@ class Model:
         if self._h and self._owner is None:
             lib.aaren_model_free(self._h)
         self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _handle(self):
         if not self._h:
@@ -230,7 +218,7 @@ class Model:
         return out
 
 
-class BatchStream:
+class BatchStream(Closable):
     """n_streams independent streams of one model, stepped together one token each (one
     matrix product per weight matrix per step). Aaren keeps a constant state per stream; a
     Transformer keeps a KV cache of up to max_tokens per stream."""
@@ -253,18 +241,6 @@ class BatchStream:
         if self._h:
             lib.aaren_stream_free(self._h)
             self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _handle(self):
         if not self._h:

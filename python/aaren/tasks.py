@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ._lib import AarenError, ErrBuf, P, c_float_p, declare
+from ._lib import AarenError, Closable, ErrBuf, P, c_float_p, declare
 
 _E = [ctypes.c_char_p, ctypes.c_size_t]
 _load = declare("aaren_classifier_load", P, [ctypes.c_char_p] + _E)
@@ -21,7 +21,7 @@ _predict_file = declare("aaren_classifier_predict_file", ctypes.c_int,
 _save = declare("aaren_classifier_save", ctypes.c_int, [P, ctypes.c_char_p] + _E)
 
 
-class Classifier:
+class Classifier(Closable):
     """A trained time-series classifier. Cases are float32 arrays [n_channels, n_timepoints]
     (aeon's layout); X is an array [n_cases, n_channels, n_timepoints] or a list of cases of
     unequal lengths; NaN marks a missing value."""
@@ -51,18 +51,6 @@ class Classifier:
         if self._h:
             _free(self._h)
             self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _handle(self):
         if not self._h:

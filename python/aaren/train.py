@@ -7,7 +7,7 @@ import tempfile
 
 import numpy as np
 
-from ._lib import AarenError, ErrBuf, P, c_float_p, c_int_p, declare
+from ._lib import AarenError, Closable, ErrBuf, P, c_float_p, c_int_p, declare
 from .core import Config, Model, as_f32, fptr, make_config
 
 LOSSES = {"mse": 0, "ce": 1}
@@ -73,7 +73,7 @@ def _lengths(lengths, n, N):
     return a
 
 
-class SeqModel:
+class SeqModel(Closable):
     """pred = head(encoder(embed(x))): x [n, N, d_in] -> [n, N, d_out], or [n, d_out] at each
     example's last valid token (last_only). Trained with fit() through the library's engine."""
 
@@ -139,18 +139,6 @@ class SeqModel:
             self._encoder.close()
             _free(self._h)
             self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _check_x(self, x):
         x = as_f32(x, "x", (3,), self.d_in)
