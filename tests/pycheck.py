@@ -3,6 +3,7 @@ verdict line per check and counts the failures, run() runs a command and capture
 output, done() prints the test's verdict and gives its exit code, skip() exits with ctest's
 skip code 77."""
 import os
+import struct
 import subprocess
 import sys
 
@@ -34,3 +35,21 @@ def done(name):
 def skip(name, why):
     print(f"{name}: skipped: {why}")
     sys.exit(77)
+
+
+def npy_write(path, shape, values):
+    """Writes a little-endian float32 C-order .npy file (version 1.0) without numpy."""
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join(f"{d}, " for d in shape)
+    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack(f"<{len(values)}f", *values))
+
+
+def npy_read(path):
+    """The values of a version 1.0 float32 .npy file, as a list (without numpy)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (hlen,) = struct.unpack("<H", blob[8:10])
+    data = blob[10 + hlen:]
+    return list(struct.unpack(f"<{len(data) // 4}f", data))

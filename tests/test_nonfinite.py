@@ -10,24 +10,7 @@ import re
 import struct
 import sys
 import tempfile
-from pycheck import check, done, run
-
-
-def npy(path, shape, values):
-    """Writes a little-endian float32 C-order .npy file (version 1.0) without numpy."""
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join(f"{d}, " for d in shape)
-    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-        f.write(struct.pack(f"<{len(values)}f", *values))
-
-
-def npy_values(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    (hlen,) = struct.unpack("<H", blob[8:10])
-    data = blob[10 + hlen:]
-    return struct.unpack(f"<{len(data) // 4}f", data)
+from pycheck import check, done, npy_read, npy_write, run
 
 
 def remove(path):
@@ -52,7 +35,7 @@ def check_encode(a, d):
                  "--output", model])
         check(r.returncode == 0, f"{arch}: init ({r.stderr.strip()})")
         x, y = os.path.join(d, "x.npy"), os.path.join(d, "y.npy")
-        npy(x, (2, 6, 8), tokens(2, 6, 8, big_at=(1, 3)))
+        npy_write(x, (2, 6, 8), tokens(2, 6, 8, big_at=(1, 3)))
         # The Transformer's blocked scan multiplies masked (zero) probabilities by the values of
         # later tokens, so an infinite value there turns earlier rows of its block into nan:
         # only its first bad row is not fixed.
@@ -65,18 +48,18 @@ def check_encode(a, d):
                   f"{arch} encode --mode {mode}: a finite 3e38 input (batch 1, token 3) gives an error naming the "
                   f"first bad row and no file: {r.stderr.strip()}")
         r = run([a, "encode", "--model", model, "--input", x, "--output", y, "--allow-nonfinite", "--mode", "naive"])
-        vals = npy_values(y) if os.path.exists(y) else []
+        vals = npy_read(y) if os.path.exists(y) else []
         check(r.returncode == 0 and len(vals) == 96 and all(math.isfinite(v) for v in vals[:72])
               and not all(math.isfinite(v) for v in vals[72:80]),
               f"{arch} encode --allow-nonfinite writes the non-finite row, the rows before it finite")
         remove(y)
         # a 2-D input names row and column
-        npy(x, (5, 8), tokens(1, 5, 8, big_at=(0, 2)))
+        npy_write(x, (5, 8), tokens(1, 5, 8, big_at=(0, 2)))
         r = run([a, "encode", "--model", model, "--input", x, "--output", y, "--mode", "stream"])
         check(r.returncode == 1 and re.search(r"output row 2, column \d+ is", r.stderr) and not os.path.exists(y),
               f"{arch} encode of [N, D]: {r.stderr.strip()}")
         # finite outputs still go through
-        npy(x, (2, 6, 8), tokens(2, 6, 8))
+        npy_write(x, (2, 6, 8), tokens(2, 6, 8))
         r = run([a, "encode", "--model", model, "--input", x, "--output", y])
         check(r.returncode == 0 and os.path.exists(y), "encode of ordinary input writes its output")
         remove(y)
@@ -86,8 +69,8 @@ def check_grad(a, d):
     model, x, g, out = (os.path.join(d, n) for n in ("m.safetensors", "x.npy", "g.npy", "grads.safetensors"))
     run([a, "init", "--arch", "aaren", "--d-model", "8", "--n-heads", "2", "--n-layers", "1", "--d-ff", "16",
          "--output", model])
-    npy(x, (2, 4, 8), tokens(2, 4, 8))
-    npy(g, (2, 4, 8), [3e38] * 64)
+    npy_write(x, (2, 4, 8), tokens(2, 4, 8))
+    npy_write(g, (2, 4, 8), [3e38] * 64)
     r = run([a, "grad", "--model", model, "--input", x, "--grad-output", g, "--output", out])
     check(r.returncode == 1 and re.search(r"grads\.safetensors not written: the gradient of '[a-z0-9_.]+' at \[[0-9, ]+\] "
                                           r"is (nan|inf|-inf)", r.stderr) and not os.path.exists(out),
@@ -95,7 +78,7 @@ def check_grad(a, d):
     r = run([a, "grad", "--model", model, "--input", x, "--grad-output", g, "--output", out, "--allow-nonfinite"])
     check(r.returncode == 0 and os.path.exists(out), "grad --allow-nonfinite writes the file")
     remove(out)
-    npy(g, (2, 4, 8), tokens(2, 4, 8))
+    npy_write(g, (2, 4, 8), tokens(2, 4, 8))
     r = run([a, "grad", "--model", model, "--input", x, "--grad-output", g, "--output", out])
     check(r.returncode == 0 and os.path.exists(out), "grad of ordinary input writes its output")
 

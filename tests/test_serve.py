@@ -19,25 +19,9 @@ import sys
 import tempfile
 import threading
 import time
-from pycheck import check, done, run, skip
+from pycheck import check, done, npy_read, npy_write, run, skip
 
 NAME = "test_serve"
-
-
-def npy_write(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join(f"{d}, " for d in shape)
-    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-        f.write(struct.pack(f"<{len(values)}f", *values))
-
-
-def npy_read(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    (hlen,) = struct.unpack("<H", blob[8:10])
-    data = blob[10 + hlen:]
-    return list(struct.unpack(f"<{len(data) // 4}f", data))
 
 
 def f32(v):

@@ -118,11 +118,6 @@ typedef struct {
     double t_start;
 } server;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 
 static void set_error(req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -464,7 +459,7 @@ static void *worker(void *arg) {
         pthread_mutex_unlock(&sv->mu);
         req *rest = run_group(sv, list);
         /* steps per second over windows of at least a second */
-        const long long ms = (long long)((now_s() - sv->t_start) * 1000);
+        const long long ms = (long long)((aaren_now_s() - sv->t_start) * 1000);
         if (ms - last_ms >= 1000) {
             const unsigned long long st = atomic_load(&sv->n_steps);
             atomic_store(&sv->rate_milli, (st - last_steps) * 1000000ULL / (unsigned long long)(ms - last_ms));
@@ -590,7 +585,7 @@ static enum MHD_Result send_metrics(server *sv, struct MHD_Connection *c) {
     }
     OUT("aaren_step_latency_seconds_sum %.6f\naaren_step_latency_seconds_count %llu\n",
         1e-6 * (double)atomic_load(&sv->lat_sum_us), cum);
-    const long long ms = (long long)((now_s() - sv->t_start) * 1000);
+    const long long ms = (long long)((aaren_now_s() - sv->t_start) * 1000);
     const double rate = ms - atomic_load(&sv->rate_at) > 2500 ? 0 : 1e-3 * (double)atomic_load(&sv->rate_milli);
     OUT("# HELP aaren_steps_per_second Steps per second over the last second of work.\n"
         "# TYPE aaren_steps_per_second gauge\naaren_steps_per_second %.1f\n", rate);
@@ -649,7 +644,7 @@ static enum MHD_Result answer(server *sv, struct MHD_Connection *c, req *r) {
     default: {
         if (aaren_serve_format_outputs(r->out, r->n_rows, sv->D, r->position, &r->text, &r->text_len, &r->text_cap))
             return send_error(sv, c, 500, "out of memory for the answer");
-        const double dt = now_s() - r->t0;
+        const double dt = aaren_now_s() - r->t0;
         int b = 0;
         while (b < N_LAT && dt > lat_bounds[b]) b++;
         atomic_fetch_add(&sv->lat_count[b], 1);
@@ -702,7 +697,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (r->phase == P_RECEIVING) {   /* the whole request is in */
-        r->t0 = now_s();
+        r->t0 = aaren_now_s();
         if (r->too_big) {
             r->phase = P_DONE;
             char msg[128];
@@ -913,7 +908,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     aaren_serve_options *o = &sv->o;
     if (o->max_batch > o->max_streams) o->max_batch = o->max_streams;
     if (o->max_streams > o->max_total) o->max_streams = (int)o->max_total;
-    sv->t_start = now_s();
+    sv->t_start = aaren_now_s();
     sv->m = aaren_model_load(o->model_path, err, errlen);
     if (!sv->m) return -1;
     const aaren_config *cf = aaren_model_config(sv->m);
