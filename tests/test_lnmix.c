@@ -1,7 +1,7 @@
 /* The event decoders: the log-normal mixture's density integrates to 1 and its CDF is the
  * integral of the density; sampling matches the mean in closed form; quantiles invert the
- * CDF; the NLL's gradients pass central finite differences in double (clamped log-scales
- * have zero gradient); float32 agrees with float64; the mark categorical likewise. */
+ * CDF; log S(tau) is minus the integrated hazard (in double); the NLL's gradients pass
+ * central finite differences in double (clamped log-scales have zero gradient); float32 agrees with float64; the mark categorical likewise. */
 #include <math.h>
 #include <stdlib.h>
 #include "check.h"
@@ -40,6 +40,38 @@ int main(void) {
             for (double q = 0.1; q < 0.95; q += 0.2) {
                 const double t = aaren_lnmix_quantile_f64(z, K, loc, scale, q);
                 CHECK(fabs(aaren_lnmix_cdf_f64(z, K, t, loc, scale) - q) < 1e-6, "K=%d: quantile %.2f misses", K, q);
+            }
+            /* log S(tau) is minus the integral of the hazard p / S over (0, tau]: trapezoid over
+             * log t in double from far below the mixture's mass; also log(1 - CDF) directly, the
+             * float32 version, and a finite value far in the tail where 1 - CDF rounds to 0 */
+            for (int j = 0; j < 3; j++) {
+                const double tau_s = aaren_lnmix_quantile_f64(z, K, loc, scale, 0.1 + 0.4 * j), h2 = 2e-4;
+                double cum = 0, prev = 0;
+                for (double u = loc - 40 * scale; u <= log(tau_s) + 1e-12; u += h2) {
+                    const double t = exp(u), S = 1 - aaren_lnmix_cdf_f64(z, K, t, loc, scale);
+                    const double f = aaren_lnmix_pdf_f64(z, K, t, loc, scale) * t / S;
+                    if (u > loc - 40 * scale) cum += 0.5 * (f + prev) * h2;
+                    prev = f;
+                }
+                /* the grid ends within h2 of log tau_s: add the rest of the last step */
+                const double u_end = loc - 40 * scale + h2 * floor((log(tau_s) + 1e-12 - (loc - 40 * scale)) / h2);
+                cum += prev * (log(tau_s) - u_end);
+                const double ls = aaren_lnmix_logsurv_f64(z, K, tau_s, loc, scale);
+                const double direct = log(1 - aaren_lnmix_cdf_f64(z, K, tau_s, loc, scale));
+                CHECK(fabs(ls + cum) < 1e-5 * (1 + cum), "K=%d: log S(%.4g) %.9f vs minus the integrated hazard %.9f", K,
+                      tau_s, ls, -cum);
+                CHECK(fabs(ls - direct) < 1e-9 * (1 + fabs(direct)), "K=%d: log S %.12f vs log(1 - CDF) %.12f", K, ls, direct);
+                float zf[24];
+                for (int i = 0; i < 3 * K; i++) zf[i] = (float)z[i];
+                const double lsf = aaren_lnmix_logsurv(zf, K, tau_s, (float)loc, (float)scale);
+                CHECK(fabs(lsf - ls) < 1e-4 * (1 + fabs(ls)), "K=%d: float32 log S %.7g vs %.7g", K, lsf, ls);
+            }
+            {
+                const double far = exp(loc + scale * 80), farther = exp(loc + scale * 90);
+                const double l1 = aaren_lnmix_logsurv_f64(z, K, far, loc, scale), l2 = aaren_lnmix_logsurv_f64(z, K, farther, loc, scale);
+                CHECK(isfinite(l1) && isfinite(l2) && l2 < l1 && l1 < -30 && 1 - aaren_lnmix_cdf_f64(z, K, far, loc, scale) < 1e-15,
+                      "K=%d: log S in the far tail %.6g, %.6g: expected finite, decreasing", K, l1, l2);
+                CHECK(aaren_lnmix_logsurv_f64(z, K, 0, loc, scale) == 0, "K=%d: log S(0) is not 0", K);
             }
             /* gradients against central differences */
             const double tau = exp(loc + scale * aaren_rng_normal(&r));
