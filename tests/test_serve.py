@@ -239,6 +239,35 @@ def main():
     finally:
         srv.stop()
 
+    # ---- --token-file: the secret from a file, not in the process list -------------------
+    tok = os.path.join(tmp, "token")
+    with open(tok, "w") as f:
+        f.write("f1le-s3cret\n")
+    srv = Server(aaren, ["--model", aar, "--token-file", tok])
+    try:
+        with open(f"/proc/{srv.proc.pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+        check(b"f1le-s3cret" not in cmdline and tok.encode() in cmdline,
+              "--token-file: the secret is not in the process's command line")
+        st1, _ = srv.request("POST", "/v1/streams")
+        st2, _ = srv.request("POST", "/v1/streams", headers={"Authorization": "Bearer f1le-s3cretx"})
+        st3, _ = srv.request("POST", "/v1/streams", headers={"Authorization": "Bearer f1le-s3cret"})
+        check((st1, st2, st3) == (401, 401, 201), f"--token-file: missing or wrong token 401, the file's line 201 "
+              f"({st1} {st2} {st3})")
+    finally:
+        srv.stop()
+    empty, twolines = os.path.join(tmp, "token_empty"), os.path.join(tmp, "token_two")
+    open(empty, "w").close()
+    with open(twolines, "w") as f:
+        f.write("abc\ndef\n")
+    for args, what, want in (([ "--token-file", empty], "an empty token file", "empty"),
+                             (["--token-file", twolines], "a token file of two lines", "second line"),
+                             (["--token-file", os.path.join(tmp, "none")], "a missing token file", "cannot open"),
+                             (["--token-file", tok, "--token", "x"], "--token with --token-file", "not both")):
+        p = run([aaren, "serve", "--model", aar, "--port", "0"] + args)
+        check(p.returncode != 0 and want in p.stderr and (want == "not both" or args[1] in p.stderr),
+              f"{what} is refused, naming the file: {p.stderr.strip()}")
+
     # ---- concurrent streams: batched steps equal single steps ----------------------------
     n_streams, n_tok = 16, 12
     srv = Server(aaren, ["--model", aar, "--batch-wait-us", "3000"])

@@ -11,7 +11,7 @@ int cmd_serve(int argc, char **argv);
 
 static const char *serve_help =
     "usage: aaren serve --model M.safetensors [--host 127.0.0.1] [--port 8080] [--state-dir DIR]\n"
-    "                   [--max-streams N] [--token SECRET] [options]\n\n"
+    "                   [--max-streams N] [--token-file FILE] [options]\n\n"
     "Serves streams of an encoder model over HTTP/1.1 with JSON bodies:\n"
     "  POST   /v1/streams              create a stream: 201 {\"id\": \"<16 hex digits>\"}\n"
     "  POST   /v1/streams/<id>/step    {\"inputs\": [[x_1..x_d], ...]}: 200 {\"outputs\": [[...], ...],\n"
@@ -35,8 +35,11 @@ static const char *serve_help =
     "  --max-streams N    streams held in memory (default 1024); idle ones are spilled to disk and\n"
     "                     loaded back when stepped\n"
     "  --max-total N      streams in all, in memory and on disk (default 100000); more is 429\n"
-    "  --token SECRET     require 'Authorization: Bearer SECRET' (compared in constant time); note\n"
-    "                     that the command line is visible to other users of the machine\n"
+    "  --token-file FILE  require 'Authorization: Bearer SECRET' where SECRET is the file's one line\n"
+    "                     (printable ASCII, no spaces; compared in constant time); the file is read\n"
+    "                     once at start, so the secret never appears in the process list\n"
+    "  --token SECRET     the same with the secret on the command line, which other users of the\n"
+    "                     machine can read (ps, /proc); prefer --token-file\n"
     "  --max-body N       bytes of one request body (default 1048576); more is 413\n"
     "  --max-rows N       input rows of one step request (default 1024)\n"
     "  --max-batch N      rows of one batched step (default 512)\n"
@@ -50,7 +53,7 @@ static const char *serve_help =
     "Stops on SIGINT or SIGTERM after answering what it holds.\n";
 
 int cmd_serve(int argc, char **argv) {
-    static const char *const valued[] = {"model", "host", "port", "state-dir", "max-streams", "max-total", "token",
+    static const char *const valued[] = {"model", "host", "port", "state-dir", "max-streams", "max-total", "token", "token-file",
                                          "max-body", "max-rows", "max-batch", "batch-wait-us", "max-queue",
                                          "max-connections", "max-tokens", "wal-limit-mb", NULL};
     static const char *const flags[] = {"quiet", NULL};
@@ -73,6 +76,7 @@ int cmd_serve(int argc, char **argv) {
     o.state_dir = cli_get(&a, "state-dir");
     o.token = cli_get(&a, "token");
     if (o.token && !*o.token) return cli_fail("serve", "--token must not be empty"), 2;
+    if (o.token && cli_get(&a, "token-file")) return cli_fail("serve", "give --token or --token-file, not both"), 2;
     o.quiet = cli_flag(&a, "quiet");
     long port, ms, mt, mb, mr, mbat, wait, mq, mc, mtok, wal;
     if (cli_int(&a, "port", o.port, 0, 65535, &port) || cli_int(&a, "max-streams", o.max_streams, 1, 1000000, &ms) ||
@@ -96,8 +100,16 @@ int cmd_serve(int argc, char **argv) {
     o.max_connections = (int)mc;
     o.max_tokens = mtok;
     o.wal_limit = wal << 20;
+    static char secret[4096];   /* the --token-file secret, wiped before returning */
     char err[1024];
-    if (aaren_serve_run(&o, err, sizeof err)) return cli_fail("serve", "%s", err);
+    if (cli_get(&a, "token-file")) {
+        if (aaren_serve_read_token(cli_get(&a, "token-file"), secret, sizeof secret, err, sizeof err))
+            return cli_fail("serve", "%s", err);
+        o.token = secret;
+    }
+    const int rc = aaren_serve_run(&o, err, sizeof err);
+    memset(secret, 0, sizeof secret);
+    if (rc) return cli_fail("serve", "%s", err);
     return 0;
 #endif
 }

@@ -1,5 +1,6 @@
 /* Request bodies and answers of aaren serve: JSON through cJSON, numbers checked to be finite
  * float32, answers printed with enough digits to read back the same float32. */
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
@@ -137,6 +138,28 @@ int aaren_serve_token_equal(const char *given, size_t given_len, const char *exp
         diff |= (unsigned)(g ^ (unsigned char)expected[i]);
     }
     return diff == 0;
+}
+
+int aaren_serve_read_token(const char *path, char *buf, size_t cap, char *err, size_t errlen) {
+    if (cap < 2) return aaren_file_err(err, errlen, path, "no room for a token");
+    FILE *f = fopen(path, "rb");
+    if (!f) return aaren_file_err(err, errlen, path, "cannot open the token file: %s", strerror(errno));
+    size_t n = fread(buf, 1, cap, f);
+    const int bad = ferror(f);
+    fclose(f);
+    if (bad) { buf[0] = 0; return aaren_file_err(err, errlen, path, "cannot read the token file"); }
+    int rc = 0;
+    if (n == cap) rc = aaren_file_err(err, errlen, path, "the token file holds %zu bytes or more; at most %zu", cap, cap - 2);
+    if (!rc && n && buf[n - 1] == '\n') n--;
+    if (!rc && n && buf[n - 1] == '\r') n--;
+    if (!rc && !n) rc = aaren_file_err(err, errlen, path, "the token file is empty");
+    for (size_t i = 0; !rc && i < n; i++)
+        if (buf[i] <= 0x20 || buf[i] >= 0x7f)
+            rc = aaren_file_err(err, errlen, path, "byte %zu of the token is %s; a token is printable ASCII without "
+                                "spaces on one line", i + 1, buf[i] == '\n' ? "a second line" : "not printable ASCII");
+    if (rc) n = 0;
+    memset(buf + n, 0, cap - n);   /* nothing of a rejected secret stays behind */
+    return rc;
 }
 
 int aaren_serve_parse_id(const char *s, size_t len, uint64_t *id) {

@@ -58,6 +58,12 @@ int aaren_serve_format_outputs(const float *y, int n_rows, int width, long posit
  * expected length: 1 when equal. */
 int aaren_serve_token_equal(const char *given, size_t given_len, const char *expected, size_t expected_len);
 
+/* Reads the secret of --token-file: the file's bytes without one final "\n" or "\r\n";
+ * 1 to cap - 1 printable ASCII bytes (no spaces), NUL-terminated in buf. 0, or -1 with a
+ * message naming the file (a missing, empty, oversized or multi-line file, or a byte that an
+ * Authorization header cannot carry). */
+int aaren_serve_read_token(const char *path, char *buf, size_t cap, char *err, size_t errlen);
+
 /* Stream ids are 16 lowercase hex digits; 0 and the id when s is exactly one, else -1. */
 int aaren_serve_parse_id(const char *s, size_t len, uint64_t *id);
 
