@@ -537,6 +537,7 @@ aaren_events *aaren_events_sin(const aaren_sin_options *o, char *err, size_t err
         !(d->split = malloc(sizeof *d->split * (size_t)o->n_seq)))
         goto oom;
     d->n_seq = o->n_seq;
+    d->window_end = o->horizon;
     cap_ev = (long)(o->base * o->horizon * o->n_seq * 1.05) + 1024;   /* the mean count, and a margin */
     if (!(d->time = malloc(sizeof *d->time * (size_t)cap_ev))) goto oom;
     {

@@ -44,6 +44,9 @@ typedef struct {
     int *mark;            /* [n_events] or NULL */
     int *split;           /* [n_seq] */
     int max_len;          /* longest sequence */
+    double window_end;    /* > 0: every sequence was observed until this time (Sin: the horizon),
+                           * so its log-likelihood has a survival term after its last event;
+                           * 0 (CSV files): each sequence's window ends at its last event */
 } aaren_events;
 
 /* Resource bounds (a small file must not ask for gigabytes): the number of distinct marks the
