@@ -66,6 +66,21 @@ int cli_check_tokens(const char *cmd, const char *path, const char *what, const 
 int cli_append_row(const char *path, char *err, size_t errlen, const char *header, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* ---- --help with its defaults: one place for them (the task's options initialiser) ----
+ * A help text writes "{key}" where a default goes ("--epochs N [{epochs}]"); the command fills
+ * a cli_defaults from its options initialiser and cli_print_help prints the text with every
+ * "{key}" replaced. A key without a default prints as "{?key}" (tests/test_help.c fails then). */
+enum { CLI_MAX_DEFAULTS = 48 };
+typedef struct {
+    int n;
+    const char *key[CLI_MAX_DEFAULTS];
+    char val[CLI_MAX_DEFAULTS][80];
+} cli_defaults;
+void cli_default(cli_defaults *d, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* arch, d-model, n-heads, n-layers, d-ff, norm and activation of c */
+void cli_default_config(cli_defaults *d, const aaren_config *c);
+void cli_print_help(const char *text, const cli_defaults *d);   /* on stdout */
+
 /* ---- helpers run without a shell (an argument vector, never a command string) ---- */
 #include <sys/types.h>
 #define CLI_PYTHON "/usr/bin/python3"   /* Debian's interpreter, which has numpy, torch and matplotlib */
@@ -143,9 +158,11 @@ int cli_data_env(const struct aaren_d4rl *d, const char *path);
 int cli_d4rl_load(const cli_args *a, const char *path, struct aaren_d4rl *d);
 #define CLI_HDF5_OPTIONS_HELP \
     "  --max-memory MB     memory for the data set's arrays; larger declared sizes are refused\n" \
-    "                      before reading (default 4096)\n" \
+    "                      before reading (default {max-memory})\n" \
     "  --read-timeout S    the file is read in a child process, stopped after S seconds (default\n" \
-    "                      60); a crash or hang of libhdf5 on a damaged file is an error\n"
+    "                      {read-timeout}); a crash or hang of libhdf5 on a damaged file is an error\n"
+/* The defaults of CLI_HDF5_OPTIONS_HELP (aaren_d4rl_limits_default). */
+void cli_default_d4rl(cli_defaults *d);
 int cmd_encode(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -267,6 +267,51 @@ int cli_config(const cli_args *a, const aaren_config *dflt, aaren_config *c) {
     return 0;
 }
 
+void cli_default(cli_defaults *d, const char *key, const char *fmt, ...) {
+    if (d->n == CLI_MAX_DEFAULTS) return;   /* the key then prints as {?key} */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->val[d->n], sizeof d->val[0], fmt, ap);
+    va_end(ap);
+    d->key[d->n++] = key;
+}
+
+void cli_default_config(cli_defaults *d, const aaren_config *c) {
+    cli_default(d, "arch", "%s", aaren_arch_name(c->arch));
+    cli_default(d, "d-model", "%d", c->d_model);
+    cli_default(d, "n-heads", "%d", c->n_heads);
+    cli_default(d, "n-layers", "%d", c->n_layers);
+    cli_default(d, "d-ff", "%d", c->d_ff);
+    cli_default(d, "norm", "%s", aaren_norm_name(c->norm));
+    cli_default(d, "activation", "%s", aaren_activation_name(c->activation));
+}
+
+/* A placeholder: '{', then letters, digits and '-', then '}' (other braces print as they are). */
+static size_t placeholder_len(const char *open) {
+    const size_t len = strspn(open + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+    return len > 0 && open[1 + len] == '}' ? len : 0;
+}
+
+void cli_print_help(const char *text, const cli_defaults *d) {
+    for (const char *s = text; *s;) {
+        const char *open = strchr(s, '{');
+        while (open && !placeholder_len(open)) open = strchr(open + 1, '{');
+        if (!open) {
+            fputs(s, stdout);
+            break;
+        }
+        fwrite(s, 1, (size_t)(open - s), stdout);
+        const size_t len = placeholder_len(open);
+        const char *close = open + 1 + len;
+        int found = -1;
+        for (int i = 0; i < d->n && found < 0; i++)
+            if (strlen(d->key[i]) == len && !strncmp(d->key[i], open + 1, len)) found = i;
+        if (found >= 0) fputs(d->val[found], stdout);
+        else printf("{?%.*s}", (int)len, open + 1);
+        s = close + 1;
+    }
+}
+
 double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -20,13 +20,13 @@ static const char *classify_help =
     "  --data DIR              DIR/NAME_TRAIN.ts and DIR/NAME_TEST.ts, NAME = DIR's last part\n"
     "  --train F --test F      the two files explicitly\n"
     "model (same for both architectures; defaults in brackets):\n"
-    "  --arch aaren|transformer [aaren]  --d-model [64]  --n-heads [4]  --n-layers [2]\n"
-    "  --d-ff [128]  --norm post|pre  --activation gelu|relu\n"
+    "  --arch aaren|transformer [{arch}]  --d-model [{d-model}]  --n-heads [{n-heads}]  --n-layers [{n-layers}]\n"
+    "  --d-ff [{d-ff}]  --norm post|pre [{norm}]  --activation gelu|relu [{activation}]\n"
     "limits (a file beyond them is an error, not gigabytes of memory):\n"
-    "  --max-classes K [1000, at most 5000]  --max-len N [20000 steps per case]\n"
+    "  --max-classes K [{max-classes}, at most {max-classes-ceil}]  --max-len N [{max-len} steps per case]\n"
     "training:\n"
-    "  --epochs N [100]  --patience N [15]  --batch B [16]  --lr X [1e-3, constant]\n"
-    "  --dropout P [0.1]  --clip X [4, gradient norm]  --val-frac F [0.2]  --seed S [1]\n"
+    "  --epochs N [{epochs}]  --patience N [{patience}]  --batch B [{batch}]  --lr X [{lr}, constant]\n"
+    "  --dropout P [{dropout}]  --clip X [{clip}, gradient norm]  --val-frac F [{val-frac}]  --seed S [{seed}]\n"
     "output:\n"
     "  --confusion PREFIX      PREFIX.csv (TEST confusion counts) and PREFIX.png (needs\n"
     "                          /usr/bin/python3 with matplotlib)\n"
@@ -45,6 +45,26 @@ static const char *const classify_valued[] = {"data", "train", "test", "max-clas
                                               "dropout", "clip", "val-frac", "seed", "confusion",
                                               "results-csv", "predict", "predictions", "model", CLI_FIT_VALUED, NULL};
 static const char *const classify_flags[] = {"quiet", "allow-nonfinite", "deterministic-reduce", NULL};
+
+/* --help, its defaults from aaren_classify_options_init. */
+static void print_help(void) {
+    aaren_classify_options o;
+    aaren_classify_options_init(&o);
+    cli_defaults d = {0};
+    cli_default_config(&d, &o.enc);
+    cli_default(&d, "max-classes", "%d", o.limits.max_classes);
+    cli_default(&d, "max-classes-ceil", "%d", (int)AAREN_UEA_CLASSES_CEIL);
+    cli_default(&d, "max-len", "%ld", o.limits.max_len);
+    cli_default(&d, "epochs", "%d", o.epochs);
+    cli_default(&d, "patience", "%d", o.patience);
+    cli_default(&d, "batch", "%d", o.batch);
+    cli_default(&d, "lr", "%g", (double)o.lr);
+    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_default(&d, "clip", "%g", (double)o.clip);
+    cli_default(&d, "val-frac", "%g", (double)o.val_frac);
+    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
+    cli_print_help(classify_help, &d);
+}
 
 static void print_confusion(const aaren_classifier *c, const long *m) {
     const int C = aaren_classifier_n_classes(c);
@@ -117,7 +137,7 @@ static int predict(aaren_classifier *c, const char *file, const char *out) {
 int cmd_classify(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "classify", argc, argv, classify_valued, classify_flags);
-    if (rc) { if (rc > 0) fputs(classify_help, stdout); return rc > 0 ? 0 : 2; }
+    if (rc) { if (rc > 0) print_help(); return rc > 0 ? 0 : 2; }
     static const char *const outputs[] = {"save", "results-csv", "predictions", "confusion+.csv", "confusion+.png", NULL};
     if (cli_check_outputs(&a, outputs)) return 1;
     const char *model = cli_get(&a, "model"), *pfile = cli_get(&a, "predict"), *pout = cli_get(&a, "predictions");

@@ -6,6 +6,8 @@
 #include "cli.h"
 #include "tasks/tpp.h"
 
+static const long default_max_events = 100000;   /* --max-events: the Transformer stream's KV cache */
+
 static const char *events_help =
     "usage: aaren events --data FILE.csv | --sin [options]          train, evaluate on TEST\n"
     "       aaren events --model M.safetensors --stream [--max-events N]\n"
@@ -20,20 +22,20 @@ static const char *events_help =
     "data:\n"
     "  --data FILE.csv     columns seq_id|sequence|seq, time|arrival_time|time_since_start,\n"
     "                      optional mark|type_event|type and split (train/dev|val/test);\n"
-    "                      without split: sequences in file order, --train-frac [0.6] and\n"
-    "                      --val-frac [0.2]; --n-marks N checks marks < N [largest + 1]\n"
-    "  --max-marks K       marks are dense ids below K [100000]: a larger mark is an error, not\n"
+    "                      without split: sequences in file order, --train-frac [{train-frac}] and\n"
+    "                      --val-frac [{val-frac}]; --n-marks N checks marks < N [largest + 1]\n"
+    "  --max-marks K       marks are dense ids below K [{max-marks}]: a larger mark is an error, not\n"
     "                      a model with millions of outputs\n"
-    "  --max-seq-len N     events per sequence at most [100000]\n"
+    "  --max-seq-len N     events per sequence at most [{max-seq-len}]\n"
     "  --sin               the synthetic Sin process: intensity 1 + 0.9 sin(2 pi t / 10) on\n"
-    "                      [0, 100), --sin-seqs [1000] sequences, --sin-seed [1],\n"
+    "                      [0, 100), --sin-seqs [{sin-seqs}] sequences, --sin-seed [{sin-seed}],\n"
     "                      --random-phase (a phase per sequence)\n"
     "model (same for both architectures; defaults in brackets):\n"
-    "  --arch aaren|transformer [aaren]  --d-model [64]  --n-heads [4]  --n-layers [2]\n"
-    "  --d-ff [128]  --norm post|pre  --activation gelu|relu  --components K [8]\n"
+    "  --arch aaren|transformer [{arch}]  --d-model [{d-model}]  --n-heads [{n-heads}]  --n-layers [{n-layers}]\n"
+    "  --d-ff [{d-ff}]  --norm post|pre [{norm}]  --activation gelu|relu [{activation}]  --components K [{components}]\n"
     "training:\n"
-    "  --epochs N [30]  --patience N [5]  --batch B [16 sequences]  --lr X [1e-3]\n"
-    "  --dropout P [0.1]  --clip X [1]  --seed S [1]\n"
+    "  --epochs N [{epochs}]  --patience N [{patience}]  --batch B [{batch} sequences]  --lr X [{lr}]\n"
+    "  --dropout P [{dropout}]  --clip X [{clip}]  --seed S [{seed}]\n"
     "output:\n"
     "  --results-csv F        append one row per run\n"
     "  --quiet                no per-epoch lines\n"
@@ -42,7 +44,7 @@ static const char *events_help =
     "  --stream               read events from stdin, one per line: TIME [MARK] (a finite number\n"
     "                         and an integer >= 0, apart by spaces or a comma; blank and '#'\n"
     "                         lines skipped), through the streaming API (Aaren: constant\n"
-    "                         memory; Transformer: a KV cache of --max-events [100000])\n"
+    "                         memory; Transformer: a KV cache of --max-events [{max-events}])\n"
     "  --predict-seq S        the same lines for sequence S of --data through the parallel path\n"
     "  --predict F.csv --predictions OUT.csv   every event of every sequence of F (the same CSV\n"
     "                         layout; all sequences, whatever their split): one row each with the\n"
@@ -120,6 +122,34 @@ static int stream_stdin(aaren_tpp *m, long max_events, int allow_nonfinite) {
     return rc;
 }
 
+/* --help, its defaults from the options initialisers (the model's and the data's). */
+static void print_help(void) {
+    aaren_tpp_options o;
+    aaren_events_options eo;
+    aaren_sin_options so;
+    aaren_tpp_options_init(&o);
+    aaren_events_options_init(&eo);
+    aaren_sin_options_init(&so);
+    cli_defaults d = {0};
+    cli_default(&d, "train-frac", "%g", eo.train_frac);
+    cli_default(&d, "val-frac", "%g", eo.val_frac);
+    cli_default(&d, "max-marks", "%d", eo.max_marks);
+    cli_default(&d, "max-seq-len", "%ld", eo.max_seq_len);
+    cli_default(&d, "sin-seqs", "%d", so.n_seq);
+    cli_default(&d, "sin-seed", "%llu", (unsigned long long)so.seed);
+    cli_default_config(&d, &o.enc);
+    cli_default(&d, "components", "%d", o.K);
+    cli_default(&d, "epochs", "%d", o.epochs);
+    cli_default(&d, "patience", "%d", o.patience);
+    cli_default(&d, "batch", "%d", o.batch);
+    cli_default(&d, "lr", "%g", (double)o.lr);
+    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_default(&d, "clip", "%g", (double)o.clip);
+    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
+    cli_default(&d, "max-events", "%ld", default_max_events);
+    cli_print_help(events_help, &d);
+}
+
 static aaren_events *load_data(const cli_args *a, char *name, size_t nlen) {
     char err[1024];
     aaren_events *d = NULL;
@@ -127,7 +157,7 @@ static aaren_events *load_data(const cli_args *a, char *name, size_t nlen) {
         aaren_sin_options so;
         aaren_sin_options_init(&so);
         long n, seed;
-        if (cli_int(a, "sin-seqs", 1000, 3, 10000000, &n) || cli_int(a, "sin-seed", 1, 0, 0x7fffffffL, &seed)) return NULL;
+        if (cli_int(a, "sin-seqs", so.n_seq, 3, 10000000, &n) || cli_int(a, "sin-seed", (long)so.seed, 0, 0x7fffffffL, &seed)) return NULL;
         so.n_seq = (int)n;
         so.seed = (uint64_t)seed;
         so.random_phase = cli_flag(a, "random-phase");
@@ -222,7 +252,7 @@ static int predict_file(const cli_args *a, aaren_tpp *m, int allow) {
 int cmd_events(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "events", argc, argv, events_valued, events_flags);
-    if (rc) { if (rc > 0) fputs(events_help, stdout); return rc > 0 ? 0 : 2; }
+    if (rc) { if (rc > 0) print_help(); return rc > 0 ? 0 : 2; }
     static const char *const outputs[] = {"save", "results-csv", NULL};
     if (cli_check_outputs(&a, outputs)) return 1;
     char err[1024], name[512];
@@ -231,7 +261,7 @@ int cmd_events(int argc, char **argv) {
         aaren_tpp *m = aaren_tpp_load(model, err, sizeof err);
         if (!m) return cli_fail("events", "%s", err);
         long maxe, seq;
-        if (cli_int(&a, "max-events", 100000, 1, 100000000, &maxe) || cli_int(&a, "predict-seq", -1, 0, 100000000, &seq)) {
+        if (cli_int(&a, "max-events", default_max_events, 1, 100000000, &maxe) || cli_int(&a, "predict-seq", -1, 0, 100000000, &seq)) {
             aaren_tpp_free(m);
             return 2;
         }

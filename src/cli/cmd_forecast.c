@@ -20,18 +20,18 @@ static const char *forecast_help =
     "Splits: ETTh* 12/4/4 months, ETTm* the same in 15-minute rows, others 70/10/20; the\n"
     "scaler is fitted on the training rows only.\n\n"
     "data:\n"
-    "  --seq-len N [96]  --pred-len N [96]  --features M|S|MS [M]  --target COL [OT]\n"
+    "  --seq-len N [{seq-len}]  --pred-len N [{pred-len}]  --features M|S|MS [{features}]  --target COL [{target}]\n"
     "  --calendar        add calendar features (hour, weekday, day, day of year[, minute])\n"
     "model (same for both architectures; defaults in brackets):\n"
-    "  --arch aaren|transformer [aaren]  --d-model [64]  --n-heads [4]  --n-layers [2]\n"
-    "  --d-ff [128]  --norm post|pre  --activation gelu|relu\n"
+    "  --arch aaren|transformer [{arch}]  --d-model [{d-model}]  --n-heads [{n-heads}]  --n-layers [{n-layers}]\n"
+    "  --d-ff [{d-ff}]  --norm post|pre [{norm}]  --activation gelu|relu [{activation}]\n"
     "training:\n"
-    "  --epochs N [10]  --patience N [3]  --steps-per-epoch N [300; 0 = every window]\n"
-    "  --batch B [32]  --lr X [1e-3, halved every epoch]  --dropout P [0.1]  --seed S [1]\n"
+    "  --epochs N [{epochs}]  --patience N [{patience}]  --steps-per-epoch N [{steps-per-epoch}; 0 = every window]\n"
+    "  --batch B [{batch}]  --lr X [{lr}, halved every epoch]  --dropout P [{dropout}]  --seed S [{seed}]\n"
     "output:\n"
     "  --plot PREFIX           PREFIX.csv (history, truth, forecast of one test window, in the\n"
     "                          file's units) and PREFIX.png (needs /usr/bin/python3 + matplotlib)\n"
-    "  --window I [0]          which test window to plot\n"
+    "  --window I [{window}]          which test window to plot\n"
     "  --allow-nonfinite       plot a forecast holding nan or inf (by default that is an error\n"
     "                          naming the first such value, and PREFIX.csv is not written)\n"
     "  --results-csv F         append one row with this run's settings and metrics\n"
@@ -47,6 +47,30 @@ static const char *const forecast_valued[] = {"data", "seq-len", "pred-len", "fe
                                               CLI_FIT_VALUED, NULL};
 static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", "scaled", "deterministic-reduce",
                                              NULL};
+
+static const long default_window = 0;
+static const char *const feature_names[] = {"M", "S", "MS"};   /* AAREN_TS_M, _S, _MS */   /* --window: the first test window */
+
+/* --help, its defaults from aaren_forecast_options_init. */
+static void print_help(void) {
+    aaren_forecast_options o;
+    aaren_forecast_options_init(&o);
+    cli_defaults d = {0};
+    cli_default(&d, "seq-len", "%d", o.ts.seq_len);
+    cli_default(&d, "pred-len", "%d", o.ts.pred_len);
+    cli_default(&d, "features", "%s", feature_names[o.ts.features]);
+    cli_default(&d, "target", "%s", o.ts.target ? o.ts.target : "OT");
+    cli_default_config(&d, &o.enc);
+    cli_default(&d, "epochs", "%d", o.epochs);
+    cli_default(&d, "patience", "%d", o.patience);
+    cli_default(&d, "steps-per-epoch", "%ld", o.steps_per_epoch);
+    cli_default(&d, "batch", "%d", o.batch);
+    cli_default(&d, "lr", "%g", (double)o.lr);
+    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
+    cli_default(&d, "window", "%ld", default_window);
+    cli_print_help(forecast_help, &d);
+}
 
 /* Appends one run to a CSV file, writing the header first when the file is new. */
 static int append_result(const char *path, const aaren_forecast_options *o, const aaren_forecast_result *r,
@@ -218,7 +242,7 @@ static int forecast_new_rows(const cli_args *a) {
 int cmd_forecast(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "forecast", argc, argv, forecast_valued, forecast_flags);
-    if (rc) { if (rc > 0) fputs(forecast_help, stdout); return rc > 0 ? 0 : 2; }
+    if (rc) { if (rc > 0) print_help(); return rc > 0 ? 0 : 2; }
     if (cli_get(&a, "model")) return forecast_new_rows(&a);
     static const char *const outputs[] = {"save", "results-csv", "plot+.csv", "plot+.png", NULL};
     if (cli_check_outputs(&a, outputs)) return 1;
@@ -232,12 +256,13 @@ int cmd_forecast(int argc, char **argv) {
         cli_int(&a, "epochs", o.epochs, 1, 100000, &ep) || cli_int(&a, "patience", o.patience, 1, 100000, &pat) ||
         cli_int(&a, "steps-per-epoch", o.steps_per_epoch, 0, 100000000, &spe) ||
         cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) ||
-        cli_int(&a, "window", 0, 0, 100000000, &window) || cli_fit_io(&a, &io))
+        cli_int(&a, "window", default_window, 0, 100000000, &window) || cli_fit_io(&a, &io))
         return 2;
     o.ts.seq_len = (int)seq; o.ts.pred_len = (int)pred; o.epochs = (int)ep; o.patience = (int)pat;
     o.steps_per_epoch = spe; o.batch = (int)batch; o.seed = (uint64_t)seed;
     const char *feat = cli_get(&a, "features");
-    if (!feat || !strcmp(feat, "M")) { o.ts.features = AAREN_TS_M; feat = "M"; }
+    if (!feat) feat = feature_names[o.ts.features];
+    else if (!strcmp(feat, "M")) o.ts.features = AAREN_TS_M;
     else if (!strcmp(feat, "S")) o.ts.features = AAREN_TS_S;
     else if (!strcmp(feat, "MS")) o.ts.features = AAREN_TS_MS;
     else return cli_fail("forecast", "--features '%s': expected M, S or MS", feat), 2;

@@ -32,6 +32,12 @@ int cli_data_env(const aaren_d4rl *d, const char *path) {
     return env ? env_of(env) : env_of(base ? base + 1 : path);
 }
 
+void cli_default_d4rl(cli_defaults *d) {
+    const aaren_d4rl_limits lim = aaren_d4rl_limits_default();
+    cli_default(d, "max-memory", "%g", lim.max_mb);
+    cli_default(d, "read-timeout", "%g", lim.timeout_s);
+}
+
 int cli_d4rl_load(const cli_args *a, const char *path, aaren_d4rl *d) {
     aaren_d4rl_limits lim = aaren_d4rl_limits_default();
     char err[1024];
@@ -46,7 +52,12 @@ int cmd_rl_info(int argc, char **argv) {
     static const char *const valued[] = {"data", "max-memory", "read-timeout", NULL};
     cli_args a;
     int rc = cli_parse(&a, "rl info", argc, argv, valued, NULL);
-    if (rc) { if (rc > 0) fputs(info_help, stdout); return rc > 0 ? 0 : 2; }
+    if (rc) {
+        cli_defaults dd = {0};
+        cli_default_d4rl(&dd);
+        if (rc > 0) cli_print_help(info_help, &dd);
+        return rc > 0 ? 0 : 2;
+    }
     const char *path = cli_need(&a, "data");
     if (!path) return 2;
     aaren_d4rl d;

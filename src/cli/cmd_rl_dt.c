@@ -21,11 +21,13 @@ static const char *train_help =
     "Each evaluation prints a 'result:' line (return, D4RL normalised score, per-step latency\n"
     "and the bytes the agent holds).\n"
     "  --env NAME          environment (default: the file's env attribute or name)\n"
-    "  --steps N [10000]   --batch B [64]  --K [20]  --lr [1e-4]  --weight-decay [1e-4]\n"
-    "  --warmup N [10000, at most steps/10]  --clip [0.25]  --dropout [0.1]  --rtg-scale [1000]\n"
-    "  --d-model [128]  --n-heads [1]  --n-layers [3]  --d-ff [512]  --norm pre|post [pre]\n"
-    "  --target R          default: hopper 3600, halfcheetah 12000, walker2d 5000, ant 6000\n"
-    "  --eval-episodes K [10] (0: no evaluation)  --seed S [1]  --log-every N  --xml-dir DIR\n"
+    "  --steps N [{steps}]   --batch B [{batch}]  --K [{K}]  --lr [{lr}]  --weight-decay [{weight-decay}]\n"
+    "  --warmup N [{warmup}, at most steps/10]  --clip [{clip}]  --dropout [{dropout}]  --rtg-scale [{rtg-scale}]\n"
+    "  --arch aaren|transformer [{arch}]  --d-model [{d-model}]  --n-heads [{n-heads}]  --n-layers [{n-layers}]\n"
+    "  --d-ff [{d-ff}]  --norm pre|post [{norm}]  --activation gelu|relu [{activation}]\n"
+    "  --target R          default: {target}\n"
+    "  --eval-episodes K [{eval-episodes}] (0: no evaluation)  --seed S [{seed}]  --log-every N [steps/20]\n"
+    "  --xml-dir DIR\n"
     "  --results-csv FILE  append one row per evaluation (created with a header)\n"
     "  --quiet             no progress lines\n"
     CLI_HDF5_OPTIONS_HELP CLI_FIT_HELP;
@@ -47,6 +49,34 @@ static const char *const train_flags[] = {"quiet", "deterministic-reduce", NULL}
 static double default_target(aaren_env_kind k) {
     static const double t[AAREN_ENV_COUNT] = {12000, 3600, 5000, 6000};
     return t[k];
+}
+
+static const long default_episodes = 10;   /* --eval-episodes */
+
+/* --help, its defaults from aaren_dt_options_init (and the targets above). */
+static void print_train_help(void) {
+    aaren_dt_options o;
+    aaren_dt_options_init(&o);
+    cli_defaults d = {0};
+    cli_default(&d, "steps", "%ld", o.steps);
+    cli_default(&d, "batch", "%d", o.batch);
+    cli_default(&d, "K", "%d", o.K);
+    cli_default(&d, "lr", "%g", (double)o.lr);
+    cli_default(&d, "weight-decay", "%g", (double)o.weight_decay);
+    cli_default(&d, "warmup", "%ld", o.warmup);
+    cli_default(&d, "clip", "%g", (double)o.clip);
+    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_default(&d, "rtg-scale", "%g", (double)o.rtg_scale);
+    cli_default_config(&d, &o.enc);
+    char targets[160] = "";
+    for (int k = 0; k < AAREN_ENV_COUNT; k++)
+        snprintf(targets + strlen(targets), sizeof targets - strlen(targets), "%s%s %g", k ? ", " : "",
+                 aaren_env_name((aaren_env_kind)k), default_target((aaren_env_kind)k));
+    cli_default(&d, "target", "%s", targets);
+    cli_default(&d, "eval-episodes", "%ld", default_episodes);
+    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
+    cli_default_d4rl(&d);
+    cli_print_help(train_help, &d);
 }
 
 /* What a results row records about training. */
@@ -95,7 +125,7 @@ static int evaluate(aaren_dt *m, unsigned modes, int episodes, double target, lo
 int cmd_rl_dt_train(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, "rl train", argc, argv, dt_train_valued, train_flags);
-    if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
+    if (rc) { if (rc > 0) print_train_help(); return rc > 0 ? 0 : 2; }
     static const char *const outputs[] = {"save", "results-csv", NULL};
     if (cli_check_outputs(&a, outputs)) return 1;
     const char *path = cli_need(&a, "data");
@@ -106,7 +136,7 @@ int cmd_rl_dt_train(int argc, char **argv) {
     long steps, batch, K, warmup, episodes, seed, log_every;
     if (cli_config(&a, &base, &o.enc) || cli_int(&a, "steps", o.steps, 0, 100000000, &steps) ||
         cli_int(&a, "batch", o.batch, 1, 4096, &batch) || cli_int(&a, "K", o.K, 1, 1000, &K) ||
-        cli_int(&a, "warmup", o.warmup, 0, 100000000, &warmup) || cli_int(&a, "eval-episodes", 10, 0, 100000, &episodes) ||
+        cli_int(&a, "warmup", o.warmup, 0, 100000000, &warmup) || cli_int(&a, "eval-episodes", default_episodes, 0, 100000, &episodes) ||
         cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-8f, 1, &o.lr) ||
         cli_float(&a, "weight-decay", o.weight_decay, 0, 1, &o.weight_decay) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) ||
         cli_float(&a, "dropout", o.dropout, 0, 0.9f, &o.dropout) || cli_float(&a, "rtg-scale", o.rtg_scale, 1e-3f, 1e9f, &o.rtg_scale))

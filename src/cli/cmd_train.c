@@ -18,15 +18,36 @@ static const char *train_help =
     "a terminal), then its MSE on fresh sequences beside two baselines.\n\n"
     "task:\n"
     "  --task running-max     x_t = z_t + 0.1 noise, target max_{j<=t} z_j (the only task here)\n"
-    "model (defaults: aaren, 32 wide, 2 heads, 2 layers, d_ff 64, post-norm, gelu):\n"
-    "  --arch aaren|transformer --d-model N --n-heads N --n-layers N --d-ff N\n"
-    "  --norm post|pre --activation gelu|relu\n"
+    "model (defaults in brackets):\n"
+    "  --arch aaren|transformer [{arch}]  --d-model N [{d-model}]  --n-heads N [{n-heads}]\n"
+    "  --n-layers N [{n-layers}]  --d-ff N [{d-ff}]  --norm post|pre [{norm}]  --activation gelu|relu [{activation}]\n"
     "training (defaults in brackets):\n"
-    "  --steps N [300]  --batch B [32]  --tokens N [64]  --seed S [1]\n"
-    "  --lr X [3e-3]  --warmup N [30]  --schedule cosine|step|constant [cosine]\n"
-    "  --weight-decay X [0.01]  --clip X [1.0]  --dropout P [0]  --log-every N [steps/10]\n"
+    "  --steps N [{steps}]  --batch B [{batch}]  --tokens N [{tokens}]  --seed S [{seed}]\n"
+    "  --lr X [{lr}]  --warmup N [{warmup}]  --schedule cosine|step|constant [{schedule}]\n"
+    "  --weight-decay X [{weight-decay}]  --clip X [{clip}]  --dropout P [{dropout}]  --log-every N [steps/10]\n"
     "  --quiet                no progress lines\n"
     CLI_FIT_HELP;
+
+static const char *const schedule_names[] = {"constant", "cosine", "step"};   /* AAREN_SCHED_* */
+
+/* --help, its defaults from aaren_synth_options_init. */
+static void print_help(void) {
+    aaren_synth_options o;
+    aaren_synth_options_init(&o);
+    cli_defaults d = {0};
+    cli_default_config(&d, &o.cfg);
+    cli_default(&d, "steps", "%ld", o.steps);
+    cli_default(&d, "batch", "%d", o.batch);
+    cli_default(&d, "tokens", "%d", o.tokens);
+    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
+    cli_default(&d, "lr", "%g", (double)o.opt.lr);
+    cli_default(&d, "warmup", "%ld", o.opt.warmup_steps);
+    cli_default(&d, "schedule", "%s", schedule_names[o.opt.schedule]);
+    cli_default(&d, "weight-decay", "%g", (double)o.opt.weight_decay);
+    cli_default(&d, "clip", "%g", (double)o.opt.clip_norm);
+    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_print_help(train_help, &d);
+}
 
 /* Options shared by train and demo, over the task's defaults (aaren_synth_options_init). */
 int synth_opts_from_args(const cli_args *a, aaren_synth_options *o) {
@@ -45,7 +66,8 @@ int synth_opts_from_args(const cli_args *a, aaren_synth_options *o) {
     o->opt.warmup_steps = warmup;
     o->opt.total_steps = steps;
     o->opt.step_size = steps / 3 > 0 ? steps / 3 : 1;
-    if (!sched || !strcmp(sched, "cosine")) o->opt.schedule = AAREN_SCHED_COSINE;
+    if (!sched) sched = schedule_names[o->opt.schedule];
+    if (!strcmp(sched, "cosine")) o->opt.schedule = AAREN_SCHED_COSINE;
     else if (!strcmp(sched, "step")) o->opt.schedule = AAREN_SCHED_STEP;
     else if (!strcmp(sched, "constant")) o->opt.schedule = AAREN_SCHED_CONSTANT;
     else return cli_fail(a->cmd, "--schedule '%s': expected cosine, step or constant", sched), -1;
@@ -57,7 +79,7 @@ int cmd_train(int argc, char **argv) {
     cli_args a;
     static const char *const flags[] = {"quiet", "deterministic-reduce", NULL};
     int rc = cli_parse(&a, "train", argc, argv, train_valued, flags);
-    if (rc) { if (rc > 0) fputs(train_help, stdout); return rc > 0 ? 0 : 2; }
+    if (rc) { if (rc > 0) print_help(); return rc > 0 ? 0 : 2; }
     aaren_synth_options o;
     aaren_fit_io io;
     long log_every;
