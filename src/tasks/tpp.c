@@ -335,42 +335,83 @@ int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp
 void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out) {
     double T = 0;
     long n = 0;
-    long *freq = d->n_marks > 0 ? calloc((size_t)d->n_marks, sizeof(long)) : NULL;
     for (int s = 0; s < d->n_seq; s++) {
         if (d->split[s] != AAREN_EV_TRAIN) continue;
-        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) {
-            T += d->time[e] - d->time[e - 1];
-            n++;
-            if (freq) freq[d->mark[e]]++;
-        }
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) { T += d->time[e] - d->time[e - 1]; n++; }
     }
-    const double rate = T > 0 ? n / T : NAN;
-    int top = 0;
-    for (int c = 1; freq && c < d->n_marks; c++) if (freq[c] > freq[top]) top = c;
-    double nt = 0, nm = 0, se = 0;
-    long cnt = 0, right = 0;
+    const double rate = T > 0 ? n / T : NAN, median = log(2.0) / rate;
+    double nt = 0, se = 0, se_med = 0, surv = 0;
+    long cnt = 0;
     for (int s = 0; s < d->n_seq; s++) {
-        if (d->split[s] != split) continue;
+        if (d->split[s] != split || d->off[s + 1] == d->off[s]) continue;
         for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) {
             const double tau = d->time[e] - d->time[e - 1];
             nt += -log(rate) + rate * tau;
             se += (1 / rate - tau) * (1 / rate - tau);
-            if (freq) {
-                /* training frequencies with add-one smoothing, so unseen marks stay finite */
-                nm += -log((freq[d->mark[e]] + 1.0) / (n + (double)d->n_marks));
-                right += d->mark[e] == top;
-            }
+            se_med += (median - tau) * (median - tau);
             cnt++;
         }
+        const double last = d->time[d->off[s + 1] - 1];
+        if (d->window_end > last) surv -= rate * (d->window_end - last);
     }
+    double nm;
+    long right;
+    aaren_tpp_mark_baseline(d, split, &nm, &right);
     memset(out, 0, sizeof *out);
     out->n_pred = cnt;
-    out->nll_time = cnt ? nt / cnt : NAN;
-    out->nll_mark = cnt && freq ? nm / cnt : 0;
+    const double c = cnt ? (double)cnt : NAN;
+    out->nll_time = nt / c;
+    out->nll_mark = nm / c;
     out->nll = out->nll_time + out->nll_mark;
-    out->rmse = cnt ? sqrt(se / cnt) : NAN;
-    out->acc = freq && cnt ? (double)right / cnt : NAN;
-    free(freq);
+    out->ll_time = (surv - nt) / c;
+    out->ll = (surv - nt - nm) / c;
+    out->rmse = sqrt(se / c);
+    out->rmse_median = sqrt(se_med / c);
+    out->acc = d->n_marks > 0 ? right / c : NAN;
+}
+
+int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err,
+                          size_t errlen) {
+    const int D = m->D, P = m->P, K = m->K;
+    const float loc = (float)m->loc, sc = (float)m->scale;
+    double lt = 0, lm = 0, se_med = 0;
+    long cnt = 0;
+    int B = 0;
+    for (int s = 0; s <= d->n_seq; s++) {
+        if (s < d->n_seq && d->split[s] == split && d->off[s + 1] - d->off[s] > 1) m->seq[B++] = s;
+        if (B < m->max_B && !(s == d->n_seq && B > 0)) continue;
+        int N;
+        if (forward(m, d, B, &N, err, errlen)) return -1;
+        for (int b = 0; b < B; b++) {
+            const long first = d->off[m->seq[b]], n = d->off[m->seq[b] + 1] - first;
+            /* positions 0 .. n-2 predict events 1 .. n-1; position n-1 gives the survival */
+            for (long i0 = 0; i0 < n; i0 += CHUNK) {
+                const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
+                aaren_linear_forward(m->z, m->h + ((size_t)b * N + i0) * D, m->W, m->b, rows, D, P);
+                for (int r = 0; r < rows; r++) {
+                    const long i = i0 + r, e = first + i + 1;
+                    const float *z = m->z + (size_t)r * P;
+                    if (i == n - 1) {
+                        if (d->window_end > d->time[e - 1])
+                            lt += aaren_lnmix_logsurv(z, K, d->window_end - d->time[e - 1], loc, sc);
+                        continue;
+                    }
+                    const double tau = d->time[e] - d->time[e - 1];
+                    lt -= aaren_lnmix_nll(z, K, (float)fmax(tau, m->tau_min), loc, sc, NULL);
+                    if (m->C > 0) lm -= aaren_softmax_nll(z + 3 * K, m->C, d->mark[e], NULL);
+                    const double med = aaren_lnmix_quantile(z, K, loc, sc, 0.5);
+                    se_med += (med - tau) * (med - tau);
+                    cnt++;
+                }
+            }
+        }
+        B = 0;
+    }
+    if (!cnt) return aaren_errf(err, errlen, "events: split %d has no events to predict", split);
+    out->ll_time = lt / cnt;
+    out->ll = (lt + lm) / cnt;
+    out->rmse_median = sqrt(se_med / cnt);
+    return 0;
 }
 
 int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, const aaren_fit_io *io, char *err,
@@ -392,8 +433,12 @@ int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, cons
     r->val.acc = NAN;
     for (int i = 0; i < fr.n_best && i < 5; i++) *val[i] = fr.best_value[i];
     if (fr.stopped) return 0;
-    if (aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &r->test, err, errlen)) return -1;
+    if (aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &r->test, err, errlen) ||
+        aaren_tpp_evaluate_ll(m, d, AAREN_EV_TEST, &r->test, err, errlen) ||
+        aaren_hawkes_fit(d, &r->hawkes, err, errlen))
+        return -1;
     aaren_tpp_poisson(d, AAREN_EV_TEST, &r->poisson_test);
+    aaren_tpp_hawkes(d, &r->hawkes, AAREN_EV_TEST, &r->hawkes_test);
     r->seconds = aaren_now_s() - t0;
     return 0;
 }
