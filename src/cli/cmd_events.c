@@ -17,8 +17,12 @@ static const char *events_help =
     "its time + its standardised log inter-event time) through the encoder, then a mixture of\n"
     "log-normals over the time to the next event and a categorical over its mark, trained on\n"
     "the NLL of every next event with early stopping on VAL. Prints TEST NLL per event (time\n"
-    "and mark parts; time in the file's units), RMSE of the predicted mean inter-event time\n"
-    "and mark accuracy, beside a homogeneous Poisson process with training mark frequencies.\n\n"
+    "and mark parts; time in the file's units), the log-likelihood as THP / EasyTPP report it\n"
+    "(log intensity at the events minus the integral of the intensity over each sequence's\n"
+    "window, from its first event to its last, or to the horizon for --sin; per event), RMSE of\n"
+    "the predicted mean and of the predicted median inter-event time and mark accuracy, beside\n"
+    "a homogeneous Poisson process and a Hawkes process (exponential kernel, one process for all\n"
+    "marks, maximum likelihood on TRAIN), both with training mark frequencies.\n\n"
     "data:\n"
     "  --data FILE.csv     columns seq_id|sequence|seq, time|arrival_time|time_since_start,\n"
     "                      optional mark|type_event|type and split (train/dev|val/test);\n"
@@ -183,17 +187,31 @@ static aaren_events *load_data(const cli_args *a, char *name, size_t nlen) {
     return d;
 }
 
+/* One row of the TEST table: NLL per event (all, time, mark), the log-likelihood in THP's
+ * form, RMSE of the predicted mean and median inter-event time, mark accuracy. */
+static void print_metrics(const char *name, const aaren_tpp_metrics *t) {
+    printf("%-11s %10.4f %10.4f %10.4f %10.4f %12.5g %12.5g %9.4f\n", name, t->nll, t->nll_time, t->nll_mark, t->ll,
+           t->rmse, t->rmse_median, t->acc);
+}
+
 static int append_result(const char *path, const char *name, const aaren_tpp_options *o, const aaren_tpp_result *r, char *err,
                          size_t errlen) {
     return cli_append_row(path, err, errlen,
         "data,arch,d_model,n_heads,n_layers,d_ff,K,seed,epochs_run,best_epoch,val_nll,test_nll,test_nll_time,"
                    "test_nll_mark,test_rmse,test_acc,poisson_nll,poisson_nll_time,poisson_rmse,poisson_acc,n_test_pred,"
-                   "seconds,params,threads\n",
-        "%s,%s,%d,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6f,%ld,%.1f,%zu,%d\n", name,
+                   "seconds,params,threads,lr,patience,max_epochs,test_ll,test_ll_time,test_rmse_median,poisson_ll,"
+                   "poisson_rmse_median,hawkes_nll,hawkes_nll_time,hawkes_ll,hawkes_rmse,hawkes_rmse_median,hawkes_acc,"
+                   "hawkes_mu,hawkes_alpha,hawkes_beta\n",
+        "%s,%s,%d,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6f,%ld,%.1f,%zu,%d,"
+        "%g,%d,%d,%.6f,%.6f,%.6g,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6g,%.6f,%.6g,%.6g,%.6g\n", name,
             aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads, o->enc.n_layers, o->enc.d_ff, o->K,
             (unsigned long long)o->seed, r->epochs_run, r->best_epoch, r->val.nll, r->test.nll, r->test.nll_time,
             r->test.nll_mark, r->test.rmse, r->test.acc, r->poisson_test.nll, r->poisson_test.nll_time,
-            r->poisson_test.rmse, r->poisson_test.acc, r->test.n_pred, r->seconds, r->n_params, aaren_threads());
+            r->poisson_test.rmse, r->poisson_test.acc, r->test.n_pred, r->seconds, r->n_params, aaren_threads(),
+            (double)o->lr, o->patience, o->epochs, r->test.ll, r->test.ll_time, r->test.rmse_median, r->poisson_test.ll,
+            r->poisson_test.rmse_median, r->hawkes_test.nll, r->hawkes_test.nll_time, r->hawkes_test.ll,
+            r->hawkes_test.rmse, r->hawkes_test.rmse_median, r->hawkes_test.acc, r->hawkes.mu, r->hawkes.alpha,
+            r->hawkes.beta);
 }
 
 /* --predict FILE.csv --predictions OUT.csv: every event of every sequence of FILE (the model's
@@ -329,13 +347,15 @@ int cmd_events(int argc, char **argv) {
     if (!rc && r.stopped) {
         printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);
     } else if (!rc) {
-        printf("%-10s %10s %10s %10s %12s %9s\n", "TEST", "NLL", "time NLL", "mark NLL", "RMSE", "mark acc");
-        printf("%-10s %10.4f %10.4f %10.4f %12.5g %9.4f\n", aaren_arch_name(o.enc.arch), r.test.nll, r.test.nll_time,
-               r.test.nll_mark, r.test.rmse, r.test.acc);
-        printf("%-10s %10.4f %10.4f %10.4f %12.5g %9.4f\n", "Poisson", r.poisson_test.nll, r.poisson_test.nll_time,
-               r.poisson_test.nll_mark, r.poisson_test.rmse, r.poisson_test.acc);
+        printf("%-11s %10s %10s %10s %10s %12s %12s %9s\n", "TEST", "NLL", "time NLL", "mark NLL", "LL (THP)", "RMSE mean",
+               "RMSE median", "mark acc");
+        print_metrics(aaren_arch_name(o.enc.arch), &r.test);
+        print_metrics("Poisson", &r.poisson_test);
+        print_metrics("Hawkes", &r.hawkes_test);
         printf("per predicted event (%ld on TEST); best epoch %d of %d, %.1f s\n", r.test.n_pred, r.best_epoch,
                r.epochs_run, r.seconds);
+        printf("Hawkes fit on TRAIN: mu %.6g, alpha %.6g, beta %.6g (branching ratio %.3f), log-likelihood %.6g\n",
+               r.hawkes.mu, r.hawkes.alpha, r.hawkes.beta, r.hawkes.alpha / r.hawkes.beta, r.hawkes.loglik);
         const char *save = cli_get(&a, "save"), *csv = cli_get(&a, "results-csv");
         if (save) printf("saved %s\n", save);
         if (!rc && csv) rc = append_result(csv, name, &o, &r, err, sizeof err);
