@@ -321,6 +321,16 @@ AAREN_API int aaren_dist_allgather(const float *mine, size_t n, float *all);
 AAREN_API int aaren_dist_allgather_double(const double *mine, size_t n, double *all);
 /* v [n] summed over the ranks, in place, in the MPI library's order; 0 or -1. */
 AAREN_API int aaren_dist_allreduce_sum(float *v, size_t n);
+/* Evaluation split across the ranks: this rank's contiguous part [*lo, *hi) of n blocks
+ * (rank k takes [k n / P, (k + 1) n / P); one process takes them all). */
+AAREN_API void aaren_dist_part(long n, long *lo, long *hi);
+/* rows [n_blocks, m]: each rank has filled the rows of its part (aaren_dist_part) and left the
+ * others zero. Afterwards every rank holds every row exactly (each came from one rank) and
+ * total [m] = the rows summed in block order, so the result equals one process's to the last
+ * bit whatever P. 0 or -1. */
+AAREN_API int aaren_dist_block_sums(double *rows, long n_blocks, int m, double *total);
+/* v [n] summed over the ranks in place (integer counts: exact in any order); 0 or -1. */
+AAREN_API int aaren_dist_sum_long(long *v, size_t n);
 
 /* ---- the training engine: the one loop every task runs ------------------------------------
  * A task supplies hooks; the engine owns the loop: epochs over shuffled examples (or a number
@@ -357,6 +367,10 @@ typedef struct {
      * the task's model file (NULL: none). 0, or -1 when out of memory. */
     int (*save)(void *ctx, aaren_st *st);
     const char *name;      /* the task, for messages and the log ("forecast") */
+    /* 1: the batch's loss is a mean over its tokens (as *tokens counts them), not over its
+     * examples, so gradient shards weigh by their tokens' share of the global batch (and a
+     * batch without tokens takes no step); 0: by their examples' share. */
+    int weight_by_tokens;
 } aaren_fit_task;
 
 /* Where a run reports and keeps its state (all optional; zeroed: silent, no files). */

@@ -106,7 +106,7 @@ static void task_free(task *T) {
 }
 
 static aaren_fit_task hooks(task *T, long n_train) {
-    aaren_fit_task t = {T, aaren_seqmodel_encoder(T->sm), T->opt, n_train, batch, n_train ? validate : NULL, save, "test"};
+    aaren_fit_task t = {T, aaren_seqmodel_encoder(T->sm), T->opt, n_train, batch, n_train ? validate : NULL, save, "test", 0};
     return t;
 }
 

@@ -160,7 +160,7 @@ int aaren_seqmodel_fit_arrays(aaren_seqmodel *sm, const aaren_arrays *train, con
     io.log = o->log;
     io.save = o->save;
     io.progress = o->verbose ? stderr : NULL;
-    aaren_fit_task t = {&r, enc, opt, train->n, fit_batch, has_val ? fit_validate : NULL, fit_save, "arrays"};
+    aaren_fit_task t = {&r, enc, opt, train->n, fit_batch, has_val ? fit_validate : NULL, fit_save, "arrays", 0};
     aaren_fit_options fo = aaren_fit_options_for(o->epochs, 0, o->batch, o->patience, o->dropout, o->seed, 0, &io);
     aaren_fit_result fr;
     rc = aaren_fit(&t, &fo, &fr, err, errlen);

@@ -241,41 +241,67 @@ static int load_batch(aaren_classifier *c, const aaren_uea *d, const int *idx, i
 
 /* Accuracy and mean cross-entropy of the model over cases idx[0..n) of d (labels through
  * map when given); pred [n], probs [n, C] (every class's probability) and confusion [C * C]
- * are optional. */
+ * are optional. Without pred and probs, under MPI each rank evaluates its part of the
+ * batches and the sums are combined (aaren_dist_block_sums, exact counts): every rank gets one
+ * process's figures to the last bit. */
 static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int n, const int *map, double *acc,
                     double *loss, int *pred, float *probs, long *confusion, char *err, size_t errlen) {
     const int C = c->C;
-    long right = 0;
-    double nll = 0;
+    const long nb = (n + c->max_batch - 1) / c->max_batch;
+    long k0 = 0, k1 = nb;
+    if (!pred && !probs) aaren_dist_part(nb, &k0, &k1);
     if (confusion) memset(confusion, 0, sizeof(long) * C * C);
     int *all = NULL;
+    double *rows = calloc((size_t)(nb > 0 ? nb : 1) * 2, sizeof(double));   /* [nb, 2]: each batch's NLL and right answers */
+    if (!rows) return aaren_errf(err, errlen, "out of memory");
     if (!idx) {   /* every case of d, in order */
-        if (!(all = malloc(sizeof(int) * (size_t)(d->n_cases > 0 ? d->n_cases : 1)))) return aaren_errf(err, errlen, "out of memory");
+        if (!(all = malloc(sizeof(int) * (size_t)(d->n_cases > 0 ? d->n_cases : 1)))) {
+            free(rows);
+            return aaren_errf(err, errlen, "out of memory");
+        }
         for (int i = 0; i < d->n_cases; i++) all[i] = i;
         idx = all;
     }
-    for (int i0 = 0; i0 < n; i0 += c->max_batch) {
+    int rc = 0;
+    for (long k = k0; k < k1 && !rc; k++) {
+        const int i0 = (int)k * c->max_batch;
         const int B = n - i0 < c->max_batch ? n - i0 : c->max_batch;
         const int N = load_batch(c, d, idx + i0, B, map);
         const float *p = aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen);
-        if (!p) { free(all); return -1; }
+        if (!p) { rc = -1; break; }
+        double nll = 0;
+        long right = 0;
         for (int b = 0; b < B; b++) {
             const float *z = p + (size_t)b * C;
             int arg = 0;
             double mx = z[0];
-            for (int k = 1; k < C; k++) if (z[k] > mx) { mx = z[k]; arg = k; }
+            for (int j = 1; j < C; j++) if (z[j] > mx) { mx = z[j]; arg = j; }
             double se = 0;
-            for (int k = 0; k < C; k++) se += exp((double)z[k] - mx);
+            for (int j = 0; j < C; j++) se += exp((double)z[j] - mx);
             nll += log(se) + mx - z[c->lab[b]];
             right += arg == c->lab[b];
             if (pred) pred[i0 + b] = arg;
-            for (int k = 0; probs && k < C; k++) probs[(size_t)(i0 + b) * C + k] = (float)(exp((double)z[k] - mx) / se);
+            for (int j = 0; probs && j < C; j++) probs[(size_t)(i0 + b) * C + j] = (float)(exp((double)z[j] - mx) / se);
             if (confusion) confusion[(size_t)c->lab[b] * C + arg]++;
         }
+        rows[2 * k] = nll;
+        rows[2 * k + 1] = (double)right;
     }
     free(all);
-    *acc = n ? (double)right / n : NAN;
-    if (loss) *loss = n ? nll / n : NAN;
+    /* every rank takes part in the sums, even one that failed (the others would wait for it) */
+    double t[2] = {0, 0};
+    int rs = 0;
+    if (!pred && !probs) rs = aaren_dist_block_sums(rows, nb, 2, t) || (confusion && aaren_dist_sum_long(confusion, (size_t)C * C));
+    else   /* this process alone */
+        for (long k = 0; k < nb; k++) {
+            t[0] += rows[2 * k];
+            t[1] += rows[2 * k + 1];
+        }
+    free(rows);
+    if (rc) return -1;
+    if (rs) return aaren_errf(err, errlen, "classify: summing the evaluation across ranks failed");
+    *acc = n ? t[1] / n : NAN;
+    if (loss) *loss = n ? t[0] / n : NAN;
     return 0;
 }
 
@@ -323,7 +349,7 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
     r->n_test = c->test->n_cases;
     /* without a validation part the epoch's training loss decides */
     const aaren_fit_task t = {c, aaren_seqmodel_encoder(c->sm), c->opt, c->n_tr, fit_batch,
-                              c->n_va > 0 ? fit_validate : NULL, fit_save, "classify"};
+                              c->n_va > 0 ? fit_validate : NULL, fit_save, "classify", 0};
     const aaren_fit_options fo = aaren_fit_options_for(c->o.epochs, 0, c->max_batch, c->o.patience,
                                                        c->o.dropout, c->o.seed, 41, io);
     aaren_fit_result fr;

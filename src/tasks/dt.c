@@ -380,7 +380,7 @@ int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, cha
     if (can_train(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return -1;
     if (errlen) err[0] = 0;
     fit_ctx fc = {m, d};
-    const aaren_fit_task t = {&fc, m->enc, m->opt, 0, fit_batch, NULL, fit_save, "rl"};
+    const aaren_fit_task t = {&fc, m->enc, m->opt, 0, fit_batch, NULL, fit_save, "rl", 0};
     const aaren_fit_options fo = aaren_fit_options_for(0, m->o.steps, m->o.batch, 0, m->o.dropout, m->o.seed, 101, io);
     aaren_fit_result fr;
     return aaren_fit(&t, &fo, &fr, err, errlen);
@@ -391,18 +391,28 @@ double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint
     const int N = 3 * m->K;
     if (m->max_N < N) { aaren_errf(err, errlen, "rl: the model was re-reserved for longer histories"); return NAN; }
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 7;
-    double se = 0;
-    long count = 0;
-    for (int done = 0; done < n_windows;) {
-        const int B = n_windows - done < m->max_B ? n_windows - done : m->max_B;
+    /* under MPI each rank takes its part of the batches (every rank draws them all, so the
+     * windows do not depend on the ranks) and the per-batch sums are combined exactly */
+    const long nb = n_windows > 0 ? (n_windows + m->max_B - 1) / m->max_B : 0;
+    long k0, k1;
+    aaren_dist_part(nb, &k0, &k1);
+    double *rows = calloc((size_t)(nb > 0 ? nb : 1) * 2, sizeof(double)), t[2];   /* [nb, 2]: squared error, rows */
+    if (!rows) { aaren_errf(err, errlen, "rl: out of memory for the evaluation"); return NAN; }
+    int rc = 0;
+    for (long k = 0; k < k1 && !rc; k++) {
+        const int done = (int)k * m->max_B, B = n_windows - done < m->max_B ? n_windows - done : m->max_B;
         draw_windows(m, d, B, &rng);
+        if (k < k0) continue;
         build_batch(m, d, B, N);
-        if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) return NAN;
-        se += head(m, d, B, N, 1, 0);
-        count += count_rows(m, B);
-        done += B;
+        if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) rc = -1;
+        else rows[2 * k] = head(m, d, B, N, 1, 0), rows[2 * k + 1] = (double)count_rows(m, B);
     }
-    return se / ((double)count * m->na);
+    /* every rank takes part in the sum, even one that failed (the others would wait for it) */
+    const int rs = aaren_dist_block_sums(rows, nb, 2, t);
+    free(rows);
+    if (rc) return NAN;
+    if (rs) { aaren_errf(err, errlen, "rl: summing the evaluation across ranks failed"); return NAN; }
+    return t[0] / (t[1] * m->na);
 }
 
 /* ---- checkpoints ---------------------------------------------------------------------- */
@@ -645,16 +655,21 @@ int aaren_dt_evaluate(aaren_dt *m, const char *xml_dir, int mode, double target_
     }
     aaren_dt_agent *a = aaren_dt_agent_new(m, mode, err, errlen);
     float *obs = malloc(sizeof(float) * (size_t)(m->no + m->na));
-    double *rets = malloc(sizeof(double) * (size_t)episodes);
-    int rc = a && obs && rets ? 0 : (a ? aaren_errf(err, errlen, "out of memory") : -1);
+    /* [episodes, 3]: each episode's return, seconds in the agent and steps. Under MPI each rank
+     * plays its part of the episodes (resetting the environment for the others' too, so every
+     * episode starts where one process would start it) and the rows are combined exactly. */
+    double *rows = calloc((size_t)(episodes > 0 ? episodes : 1) * 3, sizeof(double)), t[3];
+    int rc = a && obs && rows ? 0 : (a ? aaren_errf(err, errlen, "out of memory") : -1);
     float *act = obs ? obs + m->no : NULL;
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 3;
-    double t_steps = 0;
-    long n_steps = 0;
-    for (int ep = 0; ep < episodes && !rc; ep++) {
+    long k0, k1;
+    aaren_dist_part(episodes, &k0, &k1);
+    for (int ep = 0; ep < k1 && !rc; ep++) {
         aaren_env_reset(e, &rng, obs);
+        if (ep < k0) continue;
         aaren_dt_agent_reset(a, target_return);
-        double ret = 0, r;
+        double ret = 0, r, t_steps = 0;
+        long n_steps = 0;
         int term = 0, trunc = 0;
         while (!term && !trunc && !rc) {
             const double t0 = aaren_now_s();
@@ -667,23 +682,27 @@ int aaren_dt_evaluate(aaren_dt *m, const char *xml_dir, int mode, double target_
             n_steps++;
             ret += r;
         }
-        rets[ep] = ret;
+        rows[3 * ep] = ret;
+        rows[3 * ep + 1] = t_steps;
+        rows[3 * ep + 2] = (double)n_steps;
     }
+    /* every rank takes part in the sum, even one that failed (the others would wait for it) */
+    if (rows && aaren_dist_block_sums(rows, episodes, 3, t) && !rc)
+        rc = aaren_errf(err, errlen, "rl: summing the evaluation across ranks failed");
     if (!rc) {
-        double s = 0, s2 = 0;
-        for (int i = 0; i < episodes; i++) s += rets[i];
-        out->ret_mean = s / episodes;
-        for (int i = 0; i < episodes; i++) s2 += (rets[i] - out->ret_mean) * (rets[i] - out->ret_mean);
+        double s2 = 0;
+        out->ret_mean = t[0] / episodes;
+        for (int i = 0; i < episodes; i++) s2 += (rows[3 * i] - out->ret_mean) * (rows[3 * i] - out->ret_mean);
         out->ret_std = episodes > 1 ? sqrt(s2 / (episodes - 1)) : 0;
         out->score_mean = aaren_env_normalized_score(m->env, out->ret_mean);
         out->score_std = fabs(aaren_env_normalized_score(m->env, out->ret_mean + out->ret_std) - out->score_mean);
-        out->len_mean = (double)n_steps / episodes;
-        out->step_us = n_steps ? 1e6 * t_steps / n_steps : 0;
+        out->len_mean = t[2] / episodes;
+        out->step_us = t[2] > 0 ? 1e6 * t[1] / t[2] : 0;
         out->agent_bytes = aaren_dt_agent_bytes(a);
     }
     aaren_dt_agent_free(a);
     free(obs);
-    free(rets);
+    free(rows);
     aaren_env_free(e);
     return rc;
 }

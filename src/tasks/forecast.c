@@ -184,15 +184,17 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
 static int forecaster_to_st(const aaren_forecaster *f, aaren_st *st);
 static int fit_save(void *ctx, aaren_st *st) { return forecaster_to_st(ctx, st); }
 
-/* Every window of a split in batches through the model: visit(ctx, f, p, b, w0) sees the
- * forecasts p [b, H, c_out] (window-normalised) of windows w0 .. w0 + b - 1, whose inputs and
- * targets are in f->x, f->y. */
+/* Windows of a split in batches of the training batch size through the model: batches
+ * [k0, k1) of the split's (k1 < 0: to the last). visit(ctx, f, p, b, w0) sees the forecasts
+ * p [b, H, c_out] (window-normalised) of windows w0 .. w0 + b - 1, whose inputs and targets
+ * are in f->x, f->y. */
 typedef void (*window_visit)(void *ctx, const aaren_forecaster *f, const float *p, int b, long w0);
-static int each_window(aaren_forecaster *f, int split, window_visit visit, void *ctx, char *err, size_t errlen) {
+static int each_window(aaren_forecaster *f, int split, long k0, long k1, window_visit visit, void *ctx, char *err,
+                       size_t errlen) {
     const long nw = f->ts ? aaren_ts_n_windows(f->ts, split) : -1;
     if (nw < 1) return aaren_errf(err, errlen, "forecast: split %d has no windows", split);
     const int B = f->o.batch;
-    for (long w0 = 0; w0 < nw; w0 += B) {
+    for (long w0 = k0 * B; w0 < nw && (k1 < 0 || w0 < k1 * B); w0 += B) {
         const int b = (int)(nw - w0 < B ? nw - w0 : B);
         for (int i = 0; i < b; i++) f->idx[i] = w0 + i;
         if (load_batch(f, split, f->idx, b)) return aaren_errf(err, errlen, "forecast: cannot read windows of split %d", split);
@@ -203,15 +205,17 @@ static int each_window(aaren_forecaster *f, int split, window_visit visit, void 
     return 0;
 }
 
-/* Errors of the model and of repeating the last value, summed. */
+/* Errors of the model and of repeating the last value, summed per batch: rows [batches, 5]
+ * of squared and absolute errors, the same of the naive forecast, and the count. */
+enum { N_SUMS = 5 };
 typedef struct {
-    double se, ae, nse, nae;
-    size_t count;
+    double *rows;
+    int B;
 } error_sums;
 
 static void add_errors(void *ctx, const aaren_forecaster *f, const float *p, int b, long w0) {
     error_sums *e = ctx;
-    (void)w0;
+    double *r = e->rows + (size_t)(w0 / e->B) * N_SUMS;
     for (int bb = 0; bb < b; bb++)
         for (int h = 0; h < f->H; h++)
             for (int j = 0; j < f->c_out; j++) {
@@ -220,18 +224,32 @@ static void add_errors(void *ctx, const aaren_forecaster *f, const float *p, int
                 /* the last observed value of that channel (dataset-scaled) */
                 const double last = f->x[((size_t)bb * f->L + f->L - 1) * f->d_in + out_channel(f, j)];
                 const double dn = last - f->y[i];
-                e->se += d * d; e->ae += fabs(d); e->nse += dn * dn; e->nae += fabs(dn);
-                e->count++;
+                r[0] += d * d; r[1] += fabs(d); r[2] += dn * dn; r[3] += fabs(dn);
+                r[4] += 1;
             }
 }
 
+/* Under MPI each rank evaluates its part of the split's batches and the per-batch sums are
+ * combined (aaren_dist_block_sums): every rank gets one process's figures to the last bit. */
 int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, double *mae,
                               double *naive_mse, double *naive_mae, char *err, size_t errlen) {
-    error_sums e = {0, 0, 0, 0, 0};
-    if (each_window(f, split, add_errors, &e, err, errlen)) return -1;
-    *mse = e.se / e.count; *mae = e.ae / e.count;
-    if (naive_mse) *naive_mse = e.nse / e.count;
-    if (naive_mae) *naive_mae = e.nae / e.count;
+    const long nw = f->ts ? aaren_ts_n_windows(f->ts, split) : -1;
+    if (nw < 1) return aaren_errf(err, errlen, "forecast: split %d has no windows", split);
+    const long nb = (nw + f->o.batch - 1) / f->o.batch;
+    long k0, k1;
+    aaren_dist_part(nb, &k0, &k1);
+    error_sums e = {calloc((size_t)nb * N_SUMS, sizeof(double)), f->o.batch};
+    double t[N_SUMS];
+    if (!e.rows) return aaren_errf(err, errlen, "forecast: out of memory for the evaluation of split %d", split);
+    const int rc = k1 > k0 ? each_window(f, split, k0, k1, add_errors, &e, err, errlen) : 0;
+    /* every rank takes part in the sum, even one that failed (the others would wait for it) */
+    const int rs = aaren_dist_block_sums(e.rows, nb, N_SUMS, t);
+    free(e.rows);
+    if (rc) return -1;
+    if (rs) return aaren_errf(err, errlen, "forecast: summing the evaluation across ranks failed");
+    *mse = t[0] / t[4]; *mae = t[1] / t[4];
+    if (naive_mse) *naive_mse = t[2] / t[4];
+    if (naive_mae) *naive_mae = t[3] / t[4];
     return 0;
 }
 
@@ -240,7 +258,7 @@ int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, const aa
     const double t0 = aaren_now_s();
     r->n_params = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
     const aaren_fit_task t = {f, aaren_seqmodel_encoder(f->sm), f->opt, aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN),
-                              fit_batch, fit_validate, fit_save, "forecast"};
+                              fit_batch, fit_validate, fit_save, "forecast", 0};
     aaren_fit_options fo = aaren_fit_options_for(f->o.epochs, 0, f->o.batch, f->o.patience,
                                                  f->o.dropout, f->o.seed, 17, io);
     fo.steps_per_epoch = f->o.steps_per_epoch;
@@ -495,7 +513,7 @@ static void keep_preds(void *ctx, const aaren_forecaster *f, const float *p, int
 
 int aaren_forecaster_split_preds(aaren_forecaster *f, int split, float *pred, float *truth, char *err, size_t errlen) {
     pred_arrays a = {pred, truth};
-    return each_window(f, split, keep_preds, &a, err, errlen);
+    return each_window(f, split, 0, -1, keep_preds, &a, err, errlen);
 }
 
 int aaren_forecaster_seq_len(const aaren_forecaster *f) { return f->L; }

@@ -63,18 +63,22 @@ void aaren_synth_options_init(aaren_synth_options *o) {
 }
 
 double aaren_synth_eval_mse(aaren_seqmodel *sm, int B, int N, uint64_t seed, int path, char *err, size_t errlen) {
+    enum { n_eval = 8 };
     float *x = malloc(sizeof(float) * (size_t)B * N), *y = malloc(sizeof(float) * (size_t)B * N);
-    double sum = 0;
-    const int n_eval = 8;
-    if (!x || !y) sum = NAN, aaren_errf(err, errlen, "running-max: out of memory");
-    for (int k = 0; k < n_eval && !isnan(sum); k++) {
+    double rows[n_eval] = {0}, sum = 0;   /* each batch's MSE */
+    long k0, k1;
+    aaren_dist_part(n_eval, &k0, &k1);   /* under MPI each rank takes its part of the batches */
+    int rc = x && y ? 0 : (aaren_errf(err, errlen, "running-max: out of memory"), -1);
+    for (long k = k0; k < k1 && !rc; k++) {
         aaren_synth_running_max(x, y, B, N, seed ^ 0xE7A1ull, 2000000L + k);   /* far from any training draw */
-        if (!aaren_seqmodel_forward(sm, x, B, N, path, err, errlen)) sum = NAN;
-        else sum += aaren_seqmodel_loss_mse(sm, y, NULL, 0);
+        if (!aaren_seqmodel_forward(sm, x, B, N, path, err, errlen)) rc = -1;
+        else rows[k] = aaren_seqmodel_loss_mse(sm, y, NULL, 0);
     }
     free(x);
     free(y);
-    return sum / n_eval;
+    /* every rank takes part in the sum, even one that failed (the others would wait for it) */
+    if (aaren_dist_block_sums(rows, n_eval, 1, &sum) && !rc) rc = -1, aaren_errf(err, errlen, "running-max: summing the evaluation across ranks failed");
+    return rc ? NAN : sum / n_eval;
 }
 
 /* What the engine's batch hook needs. */
@@ -112,7 +116,7 @@ aaren_seqmodel *aaren_synth_train(const aaren_synth_options *o, const aaren_fit_
     if (aaren_seqmodel_reserve(s.sm, o->batch, o->tokens, 1, err, errlen)) goto out;
     if (!(opt = aaren_adamw_new(aaren_model_n_trainable(aaren_seqmodel_encoder(s.sm)), &o->opt, err, errlen))) goto out;
     aaren_seqmodel_decay_mask(s.sm, opt);
-    const aaren_fit_task t = {&s, aaren_seqmodel_encoder(s.sm), opt, 0, fit_batch, NULL, fit_save, "running-max"};
+    const aaren_fit_task t = {&s, aaren_seqmodel_encoder(s.sm), opt, 0, fit_batch, NULL, fit_save, "running-max", 0};
     const aaren_fit_options fo = aaren_fit_options_for(0, o->steps, o->batch, 0, o->dropout, o->seed, 7, io);
     aaren_fit_result fr;
     const double t0 = aaren_now_s();

@@ -306,29 +306,50 @@ static int fit_save(void *ctx, aaren_st *st) { return tpp_to_st(((fit_ctx *)ctx)
 
 int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err, size_t errlen) {
     if (d->n_marks != m->C) return aaren_errf(err, errlen, "events: the data has %d marks, the model %d", d->n_marks, m->C);
-    sums acc = {0, 0, 0, 0, 0};
-    int B = 0;
-    for (int s = 0; s <= d->n_seq; s++) {
-        if (s < d->n_seq && d->split[s] == split) {
-            const long len = d->off[s + 1] - d->off[s];
-            if (len > m->max_N) return aaren_errf(err, errlen, "events: a sequence of %ld events is longer than the model's %d", len, m->max_N);
-            if (len > 1) m->seq[B++] = s;
-        }
+    long n_seq = 0;   /* sequences with something to predict */
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != split) continue;
+        const long len = d->off[s + 1] - d->off[s];
+        if (len > m->max_N) return aaren_errf(err, errlen, "events: a sequence of %ld events is longer than the model's %d", len, m->max_N);
+        n_seq += len > 1;
+    }
+    const long nb = (n_seq + m->max_B - 1) / m->max_B;
+    long k0, k1;
+    aaren_dist_part(nb, &k0, &k1);
+    double *rows = calloc((size_t)(nb > 0 ? nb : 1) * 5, sizeof(double));   /* [nb, 5]: a batch's sums */
+    if (!rows) return aaren_errf(err, errlen, "events: out of memory for the evaluation");
+    int B = 0, rc = 0;
+    long k = 0;   /* the batch being formed */
+    for (int s = 0; s <= d->n_seq && k < k1 && !rc; s++) {
+        if (s < d->n_seq && d->split[s] == split && d->off[s + 1] - d->off[s] > 1) m->seq[B++] = s;
         if (B == m->max_B || (s == d->n_seq && B > 0)) {
-            int N;
-            if (forward(m, d, B, &N, err, errlen)) return -1;
-            decode(m, d, B, N, 0, 0, &acc);
+            if (k >= k0) {
+                int N;
+                sums acc = {0, 0, 0, 0, 0};
+                if (forward(m, d, B, &N, err, errlen)) rc = -1;
+                else decode(m, d, B, N, 0, 0, &acc);
+                double *r = rows + (size_t)k * 5;
+                r[0] = acc.nll_time; r[1] = acc.nll_mark; r[2] = acc.se; r[3] = (double)acc.right; r[4] = (double)acc.n;
+            }
             B = 0;
+            k++;
         }
     }
+    /* every rank takes part in the sums, even one that failed (the others would wait for it) */
+    double t[5];
+    const int rs = aaren_dist_block_sums(rows, nb, 5, t);
+    free(rows);
+    if (rc) return -1;
+    if (rs) return aaren_errf(err, errlen, "events: summing the evaluation across ranks failed");
     memset(out, 0, sizeof *out);
-    out->n_pred = acc.n;
-    if (!acc.n) return aaren_errf(err, errlen, "events: split %d has no events to predict", split);
-    out->nll_time = acc.nll_time / acc.n;
-    out->nll_mark = m->C > 0 ? acc.nll_mark / acc.n : 0;
+    const long n = (long)t[4];
+    out->n_pred = n;
+    if (!n) return aaren_errf(err, errlen, "events: split %d has no events to predict", split);
+    out->nll_time = t[0] / n;
+    out->nll_mark = m->C > 0 ? t[1] / n : 0;
     out->nll = out->nll_time + out->nll_mark;
-    out->rmse = sqrt(acc.se / acc.n);
-    out->acc = m->C > 0 ? (double)acc.right / acc.n : NAN;
+    out->rmse = sqrt(t[2] / n);
+    out->acc = m->C > 0 ? t[3] / n : NAN;
     return 0;
 }
 
@@ -421,7 +442,7 @@ int aaren_tpp_run(aaren_tpp *m, const aaren_events *d, aaren_tpp_result *r, cons
     const double t0 = aaren_now_s();
     r->n_params = aaren_model_n_trainable(m->enc);
     fit_ctx fc = {m, d};
-    const aaren_fit_task t = {&fc, m->enc, m->opt, m->n_train, fit_batch, fit_validate, fit_save, "events"};
+    const aaren_fit_task t = {&fc, m->enc, m->opt, m->n_train, fit_batch, fit_validate, fit_save, "events", 1};
     const aaren_fit_options fo = aaren_fit_options_for(m->o.epochs, 0, m->max_B, m->o.patience,
                                                        m->o.dropout, m->o.seed, 53, io);
     aaren_fit_result fr;

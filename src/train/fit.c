@@ -74,7 +74,7 @@ typedef struct {
     int rank, ranks, shards;    /* this process, all of them, and the shards of a global batch */
     float *mine;                /* [shards / ranks, n] this rank's weighted shard gradients */
     float *all;                 /* [shards, n] every shard's, gathered (deterministic reduce) */
-    double *losses;             /* [2 * shards] weighted losses (and tokens) of this rank's, then all shards */
+    double *losses;             /* [3 * shards] losses, tokens and empty flags of this rank's, then all shards */
     long start;                 /* the step this call began at */
     aaren_progress prog;
     double t0;
@@ -266,7 +266,7 @@ static int open_log(fit_run *f, int resumed) {
 static void log_eval(fit_run *f, const aaren_fit_eval *ev) {
     if (!f->log) return;
     for (int i = 0; i < ev->n; i++)
-        fprintf(f->log, "eval,%ld,%d,,,,,%.3f,%s,%.9g\n", f->s.step, f->s.epoch, aaren_now_s() - f->t0, ev->name[i], ev->value[i]);
+        fprintf(f->log, "eval,%ld,%d,,,,,%.3f,%s,%.17g\n", f->s.step, f->s.epoch, aaren_now_s() - f->t0, ev->name[i], ev->value[i]);
     fflush(f->log);
 }
 
@@ -274,9 +274,12 @@ static void log_eval(fit_run *f, const aaren_fit_eval *ev) {
 
 /* The gradient of a global batch split into shards (some on each rank): shard k holds
  * examples [k B / S, (k + 1) B / S) (or, drawn by the task, Bk examples from its own random
- * state derived from the step's), weighs Bk / B; the weighted gradients are summed in shard
- * order, across ranks by gathering them (deterministic) or by the MPI library's all-reduce.
- * The model's gradients end holding the sum; *loss and *tokens the batch's. */
+ * state derived from the step's) and weighs Bk / B, or, for a task whose loss is a mean over
+ * tokens (weight_by_tokens), its tokens' share of the batch's; a shard with nothing to learn
+ * from weighs 0. The weighted gradients are summed in shard order, across ranks by gathering
+ * them (deterministic) or by the MPI library's all-reduce. The model's gradients end holding
+ * the sum; *loss and *tokens the batch's. 0; 1 when no shard had tokens to learn from (token
+ * weights); -1 with a message. */
 static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long *tokens) {
     const aaren_fit_task *t = f->t;
     fit_state *s = &f->s;
@@ -284,10 +287,10 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
     const size_t n = f->n;
     const uint64_t base = aaren_rng_next(&s->rng);   /* every rank advances the same */
     float *g = aaren_model_grads(t->model);
+    /* losses [3 per]: each of this rank's shards' loss, tokens and 1 when it had nothing to learn from */
     for (int j = 0; j < per; j++) {
         const int k = k0 + j;
         const long b0 = (long)k * B / S, b1 = (long)(k + 1) * B / S;
-        const double w = (double)(b1 - b0) / B;
         uint64_t rk = base ^ ((uint64_t)(k + 1) * 0xD1B54A32D192ED03ull);
         double l = 0;
         long tok = 0;
@@ -296,14 +299,30 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
         const int rc = b1 > b0 ? t->batch(t->ctx, idx ? idx + b0 : NULL, (int)(b1 - b0), &rk, &l, &tok, f->err, f->errlen) : 1;
         aaren_model_set_dropout(t->model, 0, 0);
         if (rc < 0) return -1;
-        float *m = f->mine + (size_t)j * n;
-        for (size_t i = 0; i < n; i++) m[i] = rc == 1 ? 0.0f : (float)w * g[i];
-        f->losses[2 * j] = rc == 1 ? 0 : w * l;
-        f->losses[2 * j + 1] = rc == 1 ? 0 : (double)tok;
+        memcpy(f->mine + (size_t)j * n, g, n * sizeof(float));   /* weighted below, once every shard's tokens are known */
+        f->losses[3 * j] = rc == 1 ? 0 : l;
+        f->losses[3 * j + 1] = rc == 1 ? 0 : (double)tok;
+        f->losses[3 * j + 2] = rc == 1;
     }
-    double *all_l = f->losses + 2 * S;
-    if (aaren_dist_allgather_double(f->losses, 2 * (size_t)per, all_l))
+    double *all_l = f->losses + 3 * (size_t)per;
+    if (aaren_dist_allgather_double(f->losses, 3 * (size_t)per, all_l))
         return aaren_errf(f->err, f->errlen, "%s: gathering the losses across ranks failed", t->name ? t->name : "fit");
+    double tok_sum = 0;
+    for (int k = 0; k < S; k++) tok_sum += all_l[3 * k + 1];
+    if (t->weight_by_tokens && !(tok_sum > 0)) return 1;   /* every rank sees the same: no step anywhere */
+    *loss = 0;
+    *tokens = 0;
+    for (int k = 0; k < S; k++) {
+        const long b0 = (long)k * B / S, b1 = (long)(k + 1) * B / S;
+        const double w = all_l[3 * k + 2] != 0 ? 0 : t->weight_by_tokens ? all_l[3 * k + 1] / tok_sum : (double)(b1 - b0) / B;
+        all_l[3 * k] *= w;   /* the shard's weighted loss */
+        *loss += all_l[3 * k];
+        *tokens += (long)all_l[3 * k + 1];
+        if (k >= k0 && k < k0 + per) {
+            float *m = f->mine + (size_t)(k - k0) * n;
+            for (size_t i = 0; i < n; i++) m[i] = (float)w * m[i];
+        }
+    }
     memset(g, 0, n * sizeof(float));
     if (f->o->io.deterministic_reduce || f->ranks == 1) {
         if (aaren_dist_allgather(f->mine, (size_t)per * n, f->all))
@@ -316,12 +335,6 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
         if (aaren_dist_allreduce_sum(g, n))
             return aaren_errf(f->err, f->errlen, "%s: summing the gradients across ranks failed", t->name ? t->name : "fit");
     }
-    *loss = 0;
-    *tokens = 0;
-    for (int k = 0; k < S; k++) {
-        *loss += all_l[2 * k];
-        *tokens += (long)all_l[2 * k + 1];
-    }
     return 0;
 }
 
@@ -333,7 +346,9 @@ static int one_step(fit_run *f, const long *idx, int B) {
     long tokens = 0;
     const float lr = aaren_lr_at(aaren_adamw_config(t->opt), s->step);
     if (f->shards > 1) {
-        if (sharded_grads(f, idx, B, &loss, &tokens)) return -1;
+        const int rc = sharded_grads(f, idx, B, &loss, &tokens);
+        if (rc == 1) return 0;   /* nothing to learn from in this batch: no step */
+        if (rc) return -1;
     } else {   /* the whole batch in one piece */
         aaren_model_zero_grad(t->model);
         aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step);
@@ -501,11 +516,11 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
         return aaren_errf(err, errlen, "%s: %d gradient shards for %d ranks and batches of %d: the shards must be a multiple "
                           "of the ranks and at most the batch", t->name ? t->name : "fit", f.shards, f.ranks, o->batch);
     const size_t sharded = f.shards > 1 ? (size_t)(f.shards / f.ranks + f.shards) * f.n : 0;
-    if (!(f.block = malloc(4 * (size_t)f.shards * sizeof(double) + nt * sizeof(long) +
+    if (!(f.block = malloc(6 * (size_t)f.shards * sizeof(double) + nt * sizeof(long) +
                            (nt + 1 + f.n + sharded) * sizeof(float))))
         return aaren_errf(err, errlen, "%s: out of memory for the training state", t->name ? t->name : "fit");
     f.losses = f.block;
-    f.order = (long *)(f.losses + 4 * (size_t)f.shards);
+    f.order = (long *)(f.losses + 6 * (size_t)f.shards);
     f.best = (float *)(f.order + nt);
     f.scratch = f.best + f.n;
     f.mine = f.scratch + nt + 1;
