@@ -1,0 +1,319 @@
+/* The event model's likelihoods and baselines (tasks/tpp.h):
+ *  - the Poisson baseline's per-event NLL and THP-form log-likelihood against their closed
+ *    forms on a homogeneous Poisson process, with and without a window end, marks included;
+ *  - the neural model's THP-form log-likelihood: equal to minus its NLL when each window ends
+ *    at the last event, and with a window end placed at the model's own 10% / 50% / 90%
+ *    quantile of the next gap its survival term is log 0.9 / log 0.5 / log 0.1 (the integral
+ *    of the intensity after the last event; test_lnmix checks log S against the integrated
+ *    hazard in double);
+ *  - the Hawkes process: its log-likelihood against a direct O(n^2) sum in double, its
+ *    metrics against the same sums, the mean and median of the next gap against numerical
+ *    integration and root finding, and the maximum-likelihood fit against the parameters of
+ *    simulated data (and never below the likelihood at those parameters). */
+#define _POSIX_C_SOURCE 200809L
+#include "check.h"
+#include "model/rng.h"
+#include "tasks/tpp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char err[512];
+
+/* An empty data set with room for n_seq sequences and cap events (marks when n_marks > 0). */
+static aaren_events *new_events(int n_seq, long cap, int n_marks) {
+    aaren_events *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->off = calloc((size_t)n_seq + 1, sizeof *d->off);
+    d->time = malloc(sizeof *d->time * (size_t)(cap > 0 ? cap : 1));
+    d->split = calloc((size_t)n_seq, sizeof *d->split);
+    d->mark = n_marks > 0 ? calloc((size_t)cap, sizeof *d->mark) : NULL;
+    d->n_marks = n_marks;
+    if (!d->off || !d->time || !d->split || (n_marks > 0 && !d->mark)) { aaren_events_free(d); return NULL; }
+    return d;
+}
+
+static void end_sequence(aaren_events *d, int s, int split) {
+    d->split[s] = split;
+    d->off[s + 1] = d->n_events;
+    if (d->n_events - d->off[s] > d->max_len) d->max_len = (int)(d->n_events - d->off[s]);
+    d->n_seq = s + 1;
+}
+
+/* Homogeneous Poisson sequences of rate r on [0, W): the first event at 0 (conditioned on),
+ * then exponential gaps; splits 60/20/20 in order; marks uniform over n_marks. */
+static aaren_events *poisson_data(int n_seq, double r, double W, int n_marks, uint64_t seed) {
+    aaren_events *d = new_events(n_seq, (long)(n_seq * (r * W * 1.5 + 20)), n_marks);
+    if (!d) return NULL;
+    uint64_t g = seed;
+    for (int s = 0; s < n_seq; s++) {
+        double t = 0;
+        for (;;) {
+            if (d->mark) d->mark[d->n_events] = (int)(aaren_rng_uniform(&g) * n_marks) % n_marks;
+            d->time[d->n_events++] = t;
+            t += -log(1 - aaren_rng_uniform(&g)) / r;
+            if (t >= W) break;
+        }
+        end_sequence(d, s, s < n_seq * 6 / 10 ? AAREN_EV_TRAIN : s < n_seq * 8 / 10 ? AAREN_EV_VAL : AAREN_EV_TEST);
+    }
+    d->window_end = W;
+    return d;
+}
+
+static void test_poisson_closed_form(void) {
+    const int C = 5;
+    aaren_events *d = poisson_data(200, 1.7, 12, C, 3);
+    CHECK(d != NULL, "poisson data");
+    if (!d) return;
+    /* the closed forms: rate = training gaps / training gap time; per predicted event
+     * NLL = -log r + r tau; whole windows: n log r - r sum (W - t_first) */
+    double Ttr = 0, ntr = 0, ntest = 0, sum_tau = 0, sum_win = 0, mark_nll = 0;
+    long freq[5] = {0};
+    for (int s = 0; s < d->n_seq; s++)
+        if (d->split[s] == AAREN_EV_TRAIN)
+            for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) { Ttr += d->time[e] - d->time[e - 1]; ntr++; freq[d->mark[e]]++; }
+    const double r = ntr / Ttr;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != AAREN_EV_TEST) continue;
+        sum_win += d->window_end - d->time[d->off[s]];
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) {
+            sum_tau += d->time[e] - d->time[e - 1];
+            mark_nll -= log((freq[d->mark[e]] + 1) / (ntr + C));
+            ntest++;
+        }
+    }
+    aaren_tpp_metrics m;
+    aaren_tpp_poisson(d, AAREN_EV_TEST, &m);
+    const double nll_time = (-ntest * log(r) + r * sum_tau) / ntest, ll_time = (ntest * log(r) - r * sum_win) / ntest;
+    CHECK(m.n_pred == (long)ntest, "poisson: %ld predicted events, expected %.0f", m.n_pred, ntest);
+    CHECK(fabs(m.nll_time - nll_time) < 1e-12 * (1 + fabs(nll_time)), "poisson: time NLL %.15g vs closed form %.15g", m.nll_time,
+          nll_time);
+    CHECK(fabs(m.ll_time - ll_time) < 1e-12 * (1 + fabs(ll_time)), "poisson: THP-form LL %.15g vs closed form %.15g", m.ll_time,
+          ll_time);
+    CHECK(fabs(m.nll_mark - mark_nll / ntest) < 1e-12 && fabs(m.ll - (ll_time - mark_nll / ntest)) < 1e-12,
+          "poisson: mark part %.15g vs %.15g, LL %.15g", m.nll_mark, mark_nll / ntest, m.ll);
+    /* the survival after the last event makes the difference, and it is not 0 here */
+    CHECK(m.ll_time < -m.nll_time - 1e-3, "poisson: the window after the last event changed nothing (%.6g vs %.6g)", m.ll_time,
+          -m.nll_time);
+    /* the same process scored by the Hawkes code with alpha = 0 gives the same figures */
+    aaren_hawkes h = {r, 0, 1.0, 0, 0};
+    aaren_tpp_metrics mh;
+    aaren_tpp_hawkes(d, &h, AAREN_EV_TEST, &mh);
+    CHECK(fabs(mh.nll - m.nll) < 1e-12 && fabs(mh.ll - m.ll) < 1e-12 && fabs(mh.rmse - m.rmse) < 1e-12 &&
+          fabs(mh.rmse_median - m.rmse_median) < 1e-9 && mh.acc == m.acc,
+          "hawkes with alpha 0 vs poisson: NLL %.12g / %.12g, LL %.12g / %.12g, RMSE %.12g / %.12g, median RMSE %.12g / %.12g",
+          mh.nll, m.nll, mh.ll, m.ll, mh.rmse, m.rmse, mh.rmse_median, m.rmse_median);
+    /* without a window end the two forms agree */
+    d->window_end = 0;
+    aaren_tpp_poisson(d, AAREN_EV_TEST, &m);
+    CHECK(fabs(m.ll + m.nll) < 1e-12, "poisson, windows ending at the last event: LL %.15g vs -NLL %.15g", m.ll, -m.nll);
+    aaren_events_free(d);
+}
+
+static void test_model_ll(void) {
+    aaren_events *d = poisson_data(40, 1.0, 15, 4, 7);
+    CHECK(d != NULL, "model data");
+    if (!d) return;
+    aaren_tpp_options o;
+    aaren_tpp_options_init(&o);
+    o.enc.d_model = 16; o.enc.n_heads = 2; o.enc.n_layers = 1; o.enc.d_ff = 32;
+    o.K = 3;
+    o.batch = 4;
+    aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
+    CHECK(m != NULL, "model: %s", err);
+    if (!m) { aaren_events_free(d); return; }
+    aaren_tpp_metrics a;
+    d->window_end = 0;
+    int rc = aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &a, err, sizeof err) || aaren_tpp_evaluate_ll(m, d, AAREN_EV_TEST, &a, err, sizeof err);
+    CHECK(!rc, "evaluate: %s", err);
+    CHECK(!rc && fabs(a.ll + a.nll) < 1e-5 * (1 + fabs(a.nll)) && fabs(a.ll_time + a.nll_time) < 1e-5 * (1 + fabs(a.nll_time)),
+          "model, windows ending at the last event: LL %.9g vs -NLL %.9g (time %.9g vs %.9g)", a.ll, -a.nll, a.ll_time, -a.nll_time);
+    CHECK(!rc && a.rmse_median > 0 && isfinite(a.rmse_median), "model: median RMSE %.6g", a.rmse_median);
+    /* one TEST sequence; the window ends at a quantile q of the model's next-gap prediction
+     * at the last event: the survival term is log(1 - q) */
+    int test_seq = -1;
+    for (int s = 0; s < d->n_seq; s++)
+        if (d->split[s] == AAREN_EV_TEST) {
+            if (test_seq < 0 && d->off[s + 1] - d->off[s] > 2) test_seq = s;
+            else d->split[s] = AAREN_EV_VAL;
+        }
+    CHECK(test_seq >= 0, "model: no test sequence");
+    if (test_seq >= 0) {
+        const long n = d->off[test_seq + 1] - d->off[test_seq];
+        aaren_tpp_prediction *p = malloc(sizeof *p * (size_t)n);
+        rc = !p || aaren_tpp_predict_sequence(m, d, test_seq, p, NULL, err, sizeof err);
+        CHECK(!rc, "predict: %s", err);
+        const double t_last = d->time[d->off[test_seq + 1] - 1];
+        for (int j = 0; !rc && j < 3; j++) {
+            const double q = j == 0 ? 0.1 : j == 1 ? 0.5 : 0.9, gap = j == 0 ? p[n - 1].q10 : j == 1 ? p[n - 1].median : p[n - 1].q90;
+            d->window_end = t_last + gap;
+            aaren_tpp_metrics b;
+            rc = aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &b, err, sizeof err) || aaren_tpp_evaluate_ll(m, d, AAREN_EV_TEST, &b, err, sizeof err);
+            CHECK(!rc, "evaluate: %s", err);
+            const double surv = (b.ll + b.nll) * b.n_pred, surv_t = (b.ll_time + b.nll_time) * b.n_pred;
+            CHECK(fabs(surv - log(1 - q)) < 2e-4 && fabs(surv_t - log(1 - q)) < 2e-4,
+                  "model: window end at the %.0f%% quantile: survival term %.7f (time part %.7f), expected log %.1f = %.7f", 100 * q,
+                  surv, surv_t, 1 - q, log(1 - q));
+        }
+        free(p);
+    }
+    aaren_tpp_free(m);
+    aaren_events_free(d);
+}
+
+/* ---- Hawkes ------------------------------------------------------------------------------ */
+
+/* The log-likelihood by its definition: every event's intensity from every earlier event. */
+static double hawkes_direct(const aaren_events *d, int split, double mu, double al, double be) {
+    double ll = 0;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != split) continue;
+        const long a = d->off[s], b = d->off[s + 1];
+        if (a == b) continue;
+        const double W = d->window_end > d->time[b - 1] ? d->window_end : d->time[b - 1];
+        for (long i = a + 1; i < b; i++) {
+            double lam = mu;
+            for (long j = a; j < i; j++) lam += al * exp(-be * (d->time[i] - d->time[j]));
+            ll += log(lam);
+        }
+        ll -= mu * (W - d->time[a]);
+        for (long j = a; j < b; j++) ll -= al / be * (1 - exp(-be * (W - d->time[j])));
+    }
+    return ll;
+}
+
+/* Sequences of a Hawkes process on [0, W] with an event at 0 (conditioned on), by Ogata's
+ * thinning: the intensity decays between events, so its value just after the last accepted
+ * or rejected point bounds it until the next. */
+static aaren_events *hawkes_data(int n_seq, double mu, double al, double be, double W, uint64_t seed) {
+    aaren_events *d = new_events(n_seq, (long)(n_seq * (mu * W / (1 - al / be) * 2 + 50)), 0);
+    if (!d) return NULL;
+    uint64_t g = seed;
+    for (int s = 0; s < n_seq; s++) {
+        double t = 0, exc = 1;   /* exc: sum of exp(-beta (t - t_j)) over accepted events, at t */
+        d->time[d->n_events++] = 0;
+        for (;;) {
+            const double bound = mu + al * exc;
+            const double w = -log(1 - aaren_rng_uniform(&g)) / bound;
+            t += w;
+            exc *= exp(-be * w);
+            if (t >= W) break;
+            if (aaren_rng_uniform(&g) * bound <= mu + al * exc) {
+                d->time[d->n_events++] = t;
+                exc += 1;
+            }
+        }
+        end_sequence(d, s, s < n_seq * 6 / 10 ? AAREN_EV_TRAIN : s < n_seq * 8 / 10 ? AAREN_EV_VAL : AAREN_EV_TEST);
+    }
+    d->window_end = W;
+    return d;
+}
+
+static void test_hawkes(void) {
+    /* the likelihood against the direct sum, with and without a window end, equal times included */
+    aaren_events *d = hawkes_data(30, 0.7, 1.1, 2.5, 20, 5);
+    CHECK(d != NULL, "hawkes data");
+    if (!d) return;
+    d->time[d->off[1] + 2] = d->time[d->off[1] + 1];   /* two events at the same time */
+    const double ps[3][3] = {{0.7, 1.1, 2.5}, {0.2, 0.05, 0.3}, {2.0, 3.0, 40.0}};
+    for (int k = 0; k < 3; k++)
+        for (int w = 0; w < 2; w++) {
+            const double keep = d->window_end;
+            if (!w) d->window_end = 0;
+            aaren_hawkes h = {ps[k][0], ps[k][1], ps[k][2], 0, 0};
+            long n;
+            const double got = aaren_hawkes_loglik(d, AAREN_EV_TRAIN, &h, &n), want = hawkes_direct(d, AAREN_EV_TRAIN, h.mu, h.alpha, h.beta);
+            CHECK(fabs(got - want) < 1e-10 * (1 + fabs(want)), "hawkes (%g, %g, %g), window %d: log-likelihood %.15g vs direct %.15g",
+                  h.mu, h.alpha, h.beta, w, got, want);
+            aaren_tpp_metrics m;
+            aaren_tpp_hawkes(d, &h, AAREN_EV_TEST, &m);
+            const double wt = hawkes_direct(d, AAREN_EV_TEST, h.mu, h.alpha, h.beta);
+            CHECK(fabs(m.ll_time * m.n_pred - wt) < 1e-9 * (1 + fabs(wt)) && fabs(m.ll - m.ll_time) < 1e-15,
+                  "hawkes metrics: THP-form LL x n %.12g vs direct %.12g", m.ll_time * m.n_pred, wt);
+            if (!w) CHECK(fabs(m.ll + m.nll) < 1e-12, "hawkes without window end: LL %.15g vs -NLL %.15g", m.ll, -m.nll);
+            d->window_end = keep;
+        }
+    aaren_events_free(d);
+
+    /* the mean and median of the next gap: one TEST sequence of two events at 0 and 1e-12, so
+     * the RMSEs are the predictions after one event (B = 1) */
+    d = new_events(3, 6, 0);
+    CHECK(d != NULL, "small data");
+    if (!d) return;
+    const double t2[3][2] = {{0, 1}, {0, 2}, {0, 1e-12}};
+    for (int s = 0; s < 3; s++) {
+        d->time[d->n_events++] = t2[s][0];
+        d->time[d->n_events++] = t2[s][1];
+        end_sequence(d, s, s);
+    }
+    const double hp[2][3] = {{0.3, 2.0, 1.5}, {1.2, 0.4, 9.0}};
+    for (int k = 0; k < 2; k++) {
+        const double mu = hp[k][0], al = hp[k][1], be = hp[k][2];
+        aaren_hawkes h = {mu, al, be, 0, 0};
+        aaren_tpp_metrics m;
+        aaren_tpp_hawkes(d, &h, AAREN_EV_TEST, &m);
+        /* E[tau] = integral of exp(-Lambda): Simpson in u = log(1 + mu tau) up to Lambda ~ 50 */
+        double mean = 0;
+        const double U = log(1 + 60.0), hstep = U / 200000;
+        for (int i = 0; i <= 200000; i++) {
+            const double u = i * hstep, tau = (exp(u) - 1) / mu;
+            const double f = exp(-(mu * tau + al / be * (1 - exp(-be * tau)))) * exp(u) / mu;
+            mean += f * (i == 0 || i == 200000 ? 1 : i % 2 ? 4 : 2);
+        }
+        mean *= hstep / 3;
+        double lo = 0, hi = 10 / mu;
+        for (int i = 0; i < 200; i++) {
+            const double mid = 0.5 * (lo + hi);
+            if (mu * mid + al / be * (1 - exp(-be * mid)) < log(2.0)) lo = mid;
+            else hi = mid;
+        }
+        CHECK(fabs(m.rmse - mean) < 1e-8 * mean, "hawkes (%g, %g, %g): mean gap %.12g vs numerical integral %.12g", mu, al, be,
+              m.rmse, mean);
+        CHECK(fabs(m.rmse_median - lo) < 1e-9 * lo, "hawkes: median gap %.12g vs root %.12g", m.rmse_median, lo);
+    }
+    aaren_events_free(d);
+
+    /* the fit recovers simulated parameters (about 9,000 training events) */
+    const double mu = 0.5, al = 0.8, be = 2.0;
+    d = hawkes_data(500, mu, al, be, 50, 17);
+    CHECK(d != NULL, "fit data");
+    if (!d) return;
+    aaren_hawkes h;
+    const int rc = aaren_hawkes_fit(d, &h, err, sizeof err);
+    CHECK(rc == 0, "fit: %s", err);
+    aaren_hawkes truth = {mu, al, be, 0, 0};
+    const double at_truth = aaren_hawkes_loglik(d, AAREN_EV_TRAIN, &truth, NULL);
+    CHECK(h.loglik >= at_truth - 1e-9 * fabs(at_truth), "fit: log-likelihood %.9g below the true parameters' %.9g", h.loglik,
+          at_truth);
+    CHECK(fabs(h.mu / mu - 1) < 0.1 && fabs(h.alpha / al - 1) < 0.15 && fabs(h.beta / be - 1) < 0.15 &&
+          fabs(h.alpha / h.beta - al / be) < 0.05,
+          "fit: mu %.4f alpha %.4f beta %.4f, simulated with %.2f %.2f %.2f (%ld events)", h.mu, h.alpha, h.beta, mu, al, be,
+          h.n_events);
+    /* a small perturbation of the fit never does better (a maximum, not a stationary point) */
+    for (int k = 0; k < 6; k++) {
+        aaren_hawkes p = h;
+        const double f = k % 2 ? 0.99 : 1.01;
+        if (k < 2) p.mu *= f; else if (k < 4) p.alpha *= f; else p.beta *= f;
+        CHECK(aaren_hawkes_loglik(d, AAREN_EV_TRAIN, &p, NULL) <= h.loglik + 1e-9 * fabs(h.loglik), "fit: perturbation %d is better", k);
+    }
+    aaren_events_free(d);
+
+    /* Poisson data: the excitation comes out small */
+    d = poisson_data(300, 1.0, 40, 0, 23);
+    CHECK(d != NULL && aaren_hawkes_fit(d, &h, err, sizeof err) == 0, "fit poisson: %s", err);
+    if (d) CHECK(h.alpha / h.beta < 0.05 && fabs(h.mu - 1) < 0.1, "fit on Poisson data: mu %.4f, branching ratio %.4f", h.mu, h.alpha / h.beta);
+    aaren_events_free(d);
+    /* no training gaps: an error */
+    d = new_events(3, 3, 0);
+    for (int s = 0; d && s < 3; s++) { d->time[d->n_events++] = 1; end_sequence(d, s, s); }
+    CHECK(d && aaren_hawkes_fit(d, &h, err, sizeof err) != 0 && strstr(err, "training"), "fit without gaps: %s", err);
+    aaren_events_free(d);
+}
+
+int main(void) {
+    test_poisson_closed_form();
+    test_model_ll();
+    test_hawkes();
+    return check_done("test_tpp_ll");
+}
