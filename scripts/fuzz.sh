@@ -33,14 +33,20 @@ fi
 # ---- build -------------------------------------------------------------------------------
 cc=${FUZZ_CC:-clang}
 command -v "$cc" >/dev/null || { echo "fuzz.sh: $cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
-if ! grep -q '^AAREN_FUZZ:BOOL=ON' build-fuzz/CMakeCache.txt 2>/dev/null; then
-  CC=$cc cmake -S . -B build-fuzz -DAAREN_FUZZ=ON -DAAREN_SANITIZE=OFF -DBUILD_TESTING=OFF \
+# FUZZ_SANITIZERS: the -fsanitize= list (default address,undefined, in build-fuzz); another
+# list builds in its own folder, e.g. FUZZ_SANITIZERS=undefined in build-fuzz-undefined.
+san=${FUZZ_SANITIZERS:-address,undefined}
+[[ $san =~ ^[a-z,]+$ ]] || { echo "fuzz.sh: bad FUZZ_SANITIZERS '$san'" >&2; exit 2; }
+bdir=build-fuzz
+[ "$san" = address,undefined ] || bdir=build-fuzz-${san//,/-}
+if ! grep -q '^AAREN_FUZZ:BOOL=ON' $bdir/CMakeCache.txt 2>/dev/null; then
+  CC=$cc cmake -S . -B $bdir -DAAREN_FUZZ=ON -DAAREN_FUZZ_SANITIZERS="$san" -DAAREN_SANITIZE=OFF -DBUILD_TESTING=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAAREN_USE_OPENMP=OFF -DAAREN_USE_BLAS=OFF -DAAREN_USE_MUJOCO=OFF >/dev/null
 fi
-mkdir -p build-fuzz
-if ! cmake --build build-fuzz -j "${FUZZ_JOBS:-2}" --target aaren_fuzzers >build-fuzz/build.log 2>&1; then
-  tail -n 30 build-fuzz/build.log >&2
-  echo "fuzz.sh: building the harnesses failed (build-fuzz/build.log)" >&2
+mkdir -p $bdir
+if ! cmake --build $bdir -j "${FUZZ_JOBS:-2}" --target aaren_fuzzers >$bdir/build.log 2>&1; then
+  tail -n 30 $bdir/build.log >&2
+  echo "fuzz.sh: building the harnesses failed ($bdir/build.log)" >&2
   exit 2
 fi
 
@@ -62,7 +68,7 @@ stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -n 1; }
 run_one() {
   local t=$1
   shift
-  local bin=build-fuzz/fuzz_$t dir=build-fuzz/runs/$t
+  local bin=$bdir/fuzz_$t dir=$bdir/runs/$t
   rm -rf "$dir"
   mkdir -p "$dir/corpus" "$dir/tmp"
   [ -d "fuzz/corpus/$t" ] && cp fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null || true

@@ -48,7 +48,8 @@ typedef struct {
     double ret_mean, ret_std, ret_min, ret_max, len_mean;
 } aaren_d4rl_stats;
 
-/* 1 when the library was built with HDF5. */
+/* 1 when the library was built with HDF5 and libhdf5 starts (it then stays started: reading
+ * children forked later skip its start-up). */
 int aaren_hdf5_available(void);
 
 /* Sets *d to an empty data set of n rows (n >= 0, dims >= 1): one zeroed allocation for all
