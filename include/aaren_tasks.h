@@ -1,8 +1,9 @@
 /* aaren task models as applications use them: a trained time-series classifier and a trained
  * event model (neural temporal point process), each loaded from the safetensors checkpoint the
  * command-line tool writes (`aaren classify --save`, `aaren events --save`), used to predict,
- * and saved again. Training them from data files is the tool's job (`aaren classify`,
- * `aaren events`); the training loop itself is aaren_fit (aaren.h).
+ * and saved again; a trained forecaster (`aaren forecast --save`); and the tool's training
+ * runs of the three from data files (aaren_*_train). The training loop itself is aaren_fit
+ * (aaren.h).
  *
  * Conventions as in aaren.h: 0 on success, non-zero (or NULL) with a one-line message in err
  * that names the file and the fault. */
@@ -126,6 +127,76 @@ AAREN_API size_t aaren_tpp_stream_state_bytes(const aaren_tpp_stream *s);
  * comment, -1 for a malformed line with what is wrong in err. */
 AAREN_API int aaren_tpp_parse_event_line(const char *line, size_t len, double *time, int *mark, char *err,
                                          size_t errlen);
+
+/* ---- time-series forecasting: a trained forecaster --------------------------------------------
+ * A window of seq_len rows of a CSV (a date column, then numeric columns) in, the next
+ * pred_len rows of the output columns out (see `aaren forecast --help`). */
+typedef struct aaren_forecaster aaren_forecaster;
+
+/* A forecaster from its checkpoint (`aaren forecast --save`, or aaren_forecaster_save). */
+AAREN_API aaren_forecaster *aaren_forecaster_load(const char *path, char *err, size_t errlen);
+AAREN_API void aaren_forecaster_free(aaren_forecaster *f);
+/* The model plus forecast.* metadata (sizes, feature mode, columns, target, scaler). */
+AAREN_API int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen);
+AAREN_API int aaren_forecaster_seq_len(const aaren_forecaster *f);    /* lookback rows */
+AAREN_API int aaren_forecaster_pred_len(const aaren_forecaster *f);   /* horizon rows */
+AAREN_API int aaren_forecaster_d_out(const aaren_forecaster *f);      /* output columns */
+/* Forecast from the last seq_len rows of csv (the training file's columns, at least
+ * max(seq_len, 2) rows) with a loaded forecaster: forecast [pred_len, d_out] and, when not
+ * NULL, history [seq_len, d_out] of the output columns, in the file's units. */
+AAREN_API int aaren_forecaster_forecast_csv(aaren_forecaster *f, const char *csv, float *history, float *forecast,
+                                            char *err, size_t errlen);
+
+/* ---- training task models from data files, as the tool trains them ----------------------------
+ * The runs of `aaren classify`, `aaren forecast` and `aaren events` behind one options struct:
+ * the same files and options give the same model, loss curve and checkpoint layout as the
+ * tool. Fields a task does not use are ignored. */
+enum { AAREN_TASK_CLASSIFY = 0, AAREN_TASK_FORECAST = 1, AAREN_TASK_EVENTS = 2 };
+
+typedef struct {
+    aaren_config enc;
+    int epochs, patience, batch;
+    float lr, dropout;
+    float clip;                  /* gradient norm (classifier and event model; the forecaster does not clip) */
+    uint64_t seed;
+    const char *log;             /* the engine's CSV log (NULL: none) */
+    const char *save;            /* the run checkpoint, also the task's model file (NULL: none) */
+    int verbose;                 /* progress and epoch lines on stderr */
+    float val_frac;              /* classifier: share of each TRAIN class held out for validation */
+    int seq_len, pred_len;       /* forecaster: lookback and horizon rows */
+    const char *features;        /* forecaster: "M", "S" or "MS" (NULL: "M") */
+    const char *target;          /* forecaster: the target column (NULL: "OT") */
+    long steps_per_epoch;        /* forecaster: 0 = every training window once per epoch */
+    int K;                       /* event model: log-normal mixture components */
+} aaren_task_options;
+
+/* The tool's defaults for the task (AAREN_TASK_*): those of its --help. */
+AAREN_API void aaren_task_options_init(aaren_task_options *o, int task);
+
+/* What a training run measured: val and test are the task's own metric on its validation
+ * and test parts (classifier: accuracy; forecaster: MSE in scaled units; event model: NLL
+ * per event). */
+typedef struct {
+    double val, test;
+    int epochs_run, best_epoch;
+    double seconds;
+} aaren_task_result;
+
+/* The models returned keep no pointer to the options or files: the classifier and the
+ * forecaster are their checkpoint loaded back (written by the run to o->save, or to a
+ * temporary file under $TMPDIR that is removed). */
+
+/* A classifier trained on train_ts and scored on test_ts (NULL: train_ts itself). */
+AAREN_API aaren_classifier *aaren_classifier_train(const char *train_ts, const char *test_ts,
+                                                   const aaren_task_options *o, aaren_task_result *r, char *err,
+                                                   size_t errlen);
+/* A forecaster trained on a TSLib-style CSV (splits as `aaren forecast` makes them), ready
+ * to forecast new rows with aaren_forecaster_forecast_csv. */
+AAREN_API aaren_forecaster *aaren_forecaster_train(const char *csv, const aaren_task_options *o, aaren_task_result *r,
+                                                   char *err, size_t errlen);
+/* An event model trained on an event CSV (columns and splits as `aaren events --data`). */
+AAREN_API aaren_tpp *aaren_tpp_train(const char *csv, const aaren_task_options *o, aaren_task_result *r, char *err,
+                                     size_t errlen);
 
 #ifdef __cplusplus
 }

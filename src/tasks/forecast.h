@@ -13,6 +13,7 @@
 #define AAREN_FORECAST_H
 #include <stdio.h>
 #include "aaren.h"
+#include "aaren_tasks.h"
 #include "data/timeseries.h"
 
 typedef struct {
@@ -39,10 +40,9 @@ typedef struct {
     int stopped;                 /* io->stop_after ended the run early: no test figures */
 } aaren_forecast_result;
 
-typedef struct aaren_forecaster aaren_forecaster;
+/* The forecaster type, loading, saving and forecasting a CSV are public: aaren_tasks.h. */
 
 aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *err, size_t errlen);
-void aaren_forecaster_free(aaren_forecaster *f);
 const aaren_ts *aaren_forecaster_data(const aaren_forecaster *f);
 aaren_seqmodel *aaren_forecaster_model(const aaren_forecaster *f);
 /* Trains with early stopping (aaren_fit: checkpoints, resume, log and progress as io says;
@@ -58,17 +58,13 @@ int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float 
 /* The model's input for one window of a split: the window normalised as the model sees it,
  * xn [seq_len, d_in] (for streaming it token by token). */
 int aaren_forecaster_window_input(aaren_forecaster *f, int split, long window, float *xn, char *err, size_t errlen);
-/* The model's checkpoint plus forecast.* metadata: sizes, feature mode, calendar features, the
- * training file's columns, target and scaler (what forecasting new rows needs). */
-int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err, size_t errlen);
 
 /* Every window of a split: pred and truth [n_windows, pred_len, d_out] in the dataset's scaled
  * units (TSLib's pred.npy / true.npy). 0, or -1 with a message. */
 int aaren_forecaster_split_preds(aaren_forecaster *f, int split, float *pred, float *truth, char *err, size_t errlen);
 
 /* ---- forecasting new rows with a saved model */
-/* A forecaster from its checkpoint (aaren forecast --save); it forecasts files, not splits. */
-aaren_forecaster *aaren_forecaster_load(const char *path, char *err, size_t errlen);
+/* (aaren_forecaster_load, in aaren_tasks.h: a loaded forecaster forecasts files, not splits.) */
 /* Reads csv (the training file's columns, in the same layout; at least seq_len rows), takes its
  * last seq_len rows and forecasts the next pred_len: forecast [pred_len, d_out] and history
  * [seq_len, d_out] of the output columns, in the file's units (scaled: in the scaled units the
@@ -76,9 +72,6 @@ aaren_forecaster *aaren_forecaster_load(const char *path, char *err, size_t errl
  * two rows. 0, or -1 with a message naming the file. */
 int aaren_forecaster_forecast_file(aaren_forecaster *f, const char *csv, int scaled, float *history, float *forecast,
                                    aaren_ts_date *dates, char *err, size_t errlen);
-int aaren_forecaster_seq_len(const aaren_forecaster *f);
-int aaren_forecaster_pred_len(const aaren_forecaster *f);
-int aaren_forecaster_d_out(const aaren_forecaster *f);
 /* The name of output column j of a loaded model into buf; -1 when j is out of range. */
 int aaren_forecaster_out_name(const aaren_forecaster *f, int j, char *buf, size_t cap);
 #endif

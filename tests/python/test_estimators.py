@@ -1,0 +1,184 @@
+"""The scikit-learn style estimators: trained through the library's task runs, they give the
+same models and loss curves as the command-line tool on the same data and options; they
+learn; parameters, save / load and errors behave."""
+import csv
+
+import numpy as np
+import pytest
+
+import aaren
+from aaren.estimators import write_events_csv, write_series_csv, write_ts
+from conftest import run
+
+SMALL = dict(d_model=8, n_heads=2, n_layers=1, d_ff=16)
+SMALL_CLI = ["--d-model", 8, "--n-heads", 2, "--n-layers", 1, "--d-ff", 16]
+
+
+def train_losses(log):
+    with open(log, newline="") as f:
+        return [float(r["loss"]) for r in csv.DictReader(f) if r["kind"] == "train"]
+
+
+def cases(n=40, seed=3):
+    """Two classes of 2-channel series of unequal lengths: rising or falling."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for i in range(n):
+        L = int(rng.integers(6, 14))
+        sign = 1 if i % 2 == 0 else -1
+        X.append((sign * np.linspace(0, 1, L)[None, :] + 0.3 * rng.standard_normal((2, L))).astype(np.float32))
+        y.append("up" if sign > 0 else "down")
+    return X, np.array(y)
+
+
+def series(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return np.stack([np.sin(t / 6.0), np.cos(t / 9.0) + 0.1 * rng.standard_normal(n), 0.01 * t], 1)
+
+
+def event_seqs(n=12, seed=0, marks=False):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        t = np.cumsum(rng.exponential(1.0, size=int(rng.integers(8, 16))))
+        out.append((t, rng.integers(0, 3, size=t.size)) if marks else t)
+    return out
+
+
+def test_classifier_same_as_the_tool(tmp_path, cli):
+    X, y = cases()
+    ts = tmp_path / "S_TRAIN.ts"
+    write_ts(ts, X, y)
+    run([cli, "classify", "--train", ts, "--test", ts, *SMALL_CLI, "--epochs", 4, "--seed", 7, "--quiet",
+         "--save", tmp_path / "cli.safetensors", "--log", tmp_path / "cli.csv"])
+    est = aaren.AarenClassifier(**SMALL, epochs=4, seed=7, log=str(tmp_path / "py.csv")).fit(X, y)
+    a, b = train_losses(tmp_path / "cli.csv"), train_losses(tmp_path / "py.csv")
+    assert len(a) > 3 and a == b
+    tool = aaren.AarenClassifier.load(tmp_path / "cli.safetensors")
+    assert tool.get_params()["d_model"] == 8 and list(tool.classes_) == list(est.classes_) == ["down", "up"]
+    assert np.array_equal(tool.predict_proba(X), est.predict_proba(X))
+
+
+def test_classifier_learns_and_round_trips(tmp_path):
+    X, y = cases(60)
+    est = aaren.AarenClassifier(**SMALL, epochs=15, lr=3e-3).fit(X, y)
+    Xt, yt = cases(40, seed=11)
+    assert est.score(Xt, yt) >= 0.8          # chance is 0.5
+    assert est.epochs_run_ >= 1 and 0 <= est.val_score_ <= 1
+    p = est.predict_proba(Xt)
+    assert p.shape == (40, 2) and np.allclose(p.sum(1), 1, atol=1e-5)
+    est.save(tmp_path / "m.safetensors")
+    again = aaren.AarenClassifier.load(tmp_path / "m.safetensors")
+    assert np.array_equal(again.predict_proba(Xt), p)
+    # an equal-length array in aeon's layout, float64 accepted
+    Xa = np.stack([c[:, :6] for c in Xt]).astype(np.float64)
+    assert est.predict(Xa).shape == (40,)
+
+
+def test_forecaster_same_as_the_tool(tmp_path, cli):
+    s = series()
+    data = tmp_path / "series.csv"
+    write_series_csv(data, s, ["a", "b", "c"])
+    opts = dict(lookback=24, horizon=6, epochs=2, steps_per_epoch=10, seed=3)
+    run([cli, "forecast", "--data", data, "--seq-len", 24, "--pred-len", 6, "--epochs", 2, "--steps-per-epoch", 10,
+         "--seed", 3, *SMALL_CLI, "--quiet", "--save", tmp_path / "cli.safetensors", "--log", tmp_path / "cli.csv"])
+    est = aaren.AarenForecaster(**opts, **SMALL, log=str(tmp_path / "py.csv"), columns=["a", "b", "c"]).fit(s)
+    a, b = train_losses(tmp_path / "cli.csv"), train_losses(tmp_path / "py.csv")
+    assert len(a) >= 10 and a == b
+    tool = aaren.AarenForecaster.load(tmp_path / "cli.safetensors", columns=["a", "b", "c"])
+    assert (tool.lookback, tool.horizon) == (24, 6)
+    p = est.predict(s[-30:])
+    assert p.shape == (6, 3) and np.array_equal(tool.predict(s[-30:]), p)
+
+
+def test_forecaster_learns_and_round_trips(tmp_path):
+    t = np.arange(600)
+    s = np.stack([np.sin(2 * np.pi * t / 8), np.cos(2 * np.pi * t / 5)], 1) + \
+        0.05 * np.random.default_rng(1).standard_normal((600, 2))
+    est = aaren.AarenForecaster(lookback=24, horizon=4, epochs=4, steps_per_epoch=60, lr=3e-3, **SMALL).fit(s[:500])
+    scores, naive = [], []
+    for k in range(500, 590, 6):
+        scores.append(est.score(s[k - 24:k], s[k:k + 4]))
+        naive.append(-np.mean((s[k - 1] - s[k:k + 4]) ** 2))
+    assert np.mean(scores) > np.mean(naive)       # better than repeating the last row
+    est.save(tmp_path / "f.safetensors")
+    again = aaren.AarenForecaster.load(tmp_path / "f.safetensors")
+    assert np.array_equal(again.predict(s[-24:]), est.predict(s[-24:]))
+    with pytest.raises(ValueError, match="looks back 24"):
+        est.predict(s[-10:])
+    with pytest.raises(ValueError, match="2 column names for 3 columns"):
+        est.predict(np.ones((30, 3)))
+
+
+def test_tpp_same_as_the_tool(tmp_path, cli):
+    seqs = event_seqs(12, marks=True)
+    data = tmp_path / "events.csv"
+    write_events_csv(data, seqs)
+    run([cli, "events", "--data", data, "--components", 2, "--epochs", 2, "--seed", 5, *SMALL_CLI, "--quiet",
+         "--save", tmp_path / "cli.safetensors", "--log", tmp_path / "cli.csv"])
+    est = aaren.AarenTPP(K=2, epochs=2, seed=5, **SMALL, log=str(tmp_path / "py.csv")).fit(seqs)
+    a, b = train_losses(tmp_path / "cli.csv"), train_losses(tmp_path / "py.csv")
+    assert len(a) >= 2 and a == b
+    tool = aaren.AarenTPP.load(tmp_path / "cli.safetensors")
+    assert tool.n_marks_ == est.n_marks_ == 3
+    assert tool.predict_next(seqs[0]) == est.predict_next(seqs[0])
+    assert tool.score(seqs) == est.score(seqs)
+
+
+def test_tpp_learns_and_round_trips(tmp_path):
+    rng = np.random.default_rng(2)
+    # gaps alternate 0.5 and 3: the next gap depends on the history, which a model must read
+    seqs = [np.cumsum(np.where((np.arange(20) + i) % 2 == 0, 0.5, 3.0) * np.exp(0.05 * rng.standard_normal(20)))
+            for i in range(40)]
+    untrained = aaren.AarenTPP(K=2, epochs=1, lr=1e-6, **SMALL).fit(seqs)
+    est = aaren.AarenTPP(K=2, epochs=20, lr=3e-3, **SMALL).fit(seqs)
+    assert est.val_score_ < untrained.val_score_ - 1.0          # validation NLL per event
+    assert est.score(seqs[-6:]) > untrained.score(seqs[-6:])    # -RMSE of the next gap
+    nxt = est.predict_next(seqs[0][:10])                          # the next gap is 0.5
+    assert nxt["q10"] <= nxt["median"] <= nxt["q90"] and nxt["mark"] == -1 and nxt["p_mark"] is None
+    assert abs(nxt["median"] - 0.5) < 0.3
+    assert est.predict(seqs[:3]).shape == (3,)
+    est.save(tmp_path / "t.safetensors")
+    assert aaren.AarenTPP.load(tmp_path / "t.safetensors").predict_next(seqs[1]) == est.predict_next(seqs[1])
+    with pytest.raises(ValueError, match="must not decrease"):
+        est.predict_next(np.array([1.0, 0.5]))
+    with pytest.raises(ValueError, match="unmarked"):
+        est.predict_next((seqs[0], np.zeros(20, int)))
+
+
+def test_params_and_errors(tmp_path):
+    est = aaren.AarenClassifier(d_model=8, epochs=3)
+    assert est.get_params()["d_model"] == 8 and est.get_params()["epochs"] == 3
+    assert est.set_params(epochs=5, lr=0.01) is est and est.epochs == 5 and est.lr == 0.01
+    with pytest.raises(ValueError, match="no parameter 'depth'"):
+        est.set_params(depth=3)
+    assert "AarenClassifier(arch='aaren', d_model=8" in repr(est)
+    with pytest.raises(aaren.AarenError, match="not fitted"):
+        est.predict([np.zeros((1, 5), np.float32)])
+    X, y = cases(10)
+    with pytest.raises(ValueError, match="labels must be non-empty without spaces"):
+        est.fit(X, ["a b"] * 10)
+    with pytest.raises(ValueError, match="10 cases but 9 labels"):
+        est.fit(X, y[:9])
+    with pytest.raises(ValueError, match="different numbers of channels"):
+        est.fit(X[:9] + [np.zeros((3, 5), np.float32)], y)
+    with pytest.raises(aaren.AarenError, match="n_heads|heads"):
+        aaren.AarenClassifier(d_model=8, n_heads=3).fit(X, y)
+    with pytest.raises(aaren.AarenError):   # the library's message, naming the file
+        aaren.AarenForecaster(lookback=50, horizon=50).fit(series(60))
+    with pytest.raises(aaren.AarenError, match="safetensors|No such|open"):
+        aaren.AarenTPP.load(tmp_path / "absent.safetensors")
+    with pytest.raises(ValueError, match="either every sequence has marks or none"):
+        aaren.AarenTPP().fit([np.arange(3.0), (np.arange(3.0), np.zeros(3, int))])
+
+
+def test_sklearn_clone_and_grid():
+    base = pytest.importorskip("sklearn.base")
+    est = aaren.AarenClassifier(**SMALL, epochs=2, seed=4)
+    c = base.clone(est)
+    assert c is not est and c.get_params() == est.get_params()
+    X, y = cases(30)
+    ms = pytest.importorskip("sklearn.model_selection")
+    scores = ms.cross_val_score(aaren.AarenClassifier(**SMALL, epochs=3), np.stack([x[:, :6] for x in X]), y, cv=2)
+    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
