@@ -4,9 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aaren_f64.h"
 #include "model/model.h"
 #include "io/common.h"
 #include "model/rng.h"
 #define AAREN_F64
 #include "kernels/precision.h"
 #include "model.inc"
+
+/* The accessors of the public float64 API (aaren_f64.h). */
+size_t aaren_model_n_params_f64(const aaren_model_f64 *m) { return m->n_params; }
+double *aaren_model_params_f64(const aaren_model_f64 *m) { return m->params; }
+double *aaren_model_grads_f64(const aaren_model_f64 *m) { return m->grads; }

@@ -1,0 +1,232 @@
+"""PyTorch interop: the library's encoder as a torch.nn.Module whose forward and backward are
+the C kernels (a torch.autograd.Function), so a PyTorch model can hold an Aaren (or
+Transformer) encoder stack and train it with any torch optimizer.
+
+    import torch, aaren.torch as at
+    enc = at.AarenEncoder(d_model=64, n_heads=4, n_layers=2, d_ff=128, seed=1)
+    y = enc(torch.randn(8, 256, 64))          # [B, N, d_model] -> same shape
+    y.square().mean().backward()              # gradients in enc.params.grad
+
+float32 tensors run the float32 library; float64 tensors (AarenEncoder(..., dtype=torch.float64)
+or enc.double()) run its float64 build, which torch.autograd.gradcheck checks. Tensors live on
+the CPU. Dropout is not applied (the library's training dropout is not wired here)."""
+import ctypes
+
+import numpy as np
+import torch
+
+from ._lib import AarenError, ErrBuf, P, declare
+from .core import PATHS, Model, make_config
+
+_E = [ctypes.c_char_p, ctypes.c_size_t]
+_dbl_p = ctypes.POINTER(ctypes.c_double)
+_flt_p = ctypes.POINTER(ctypes.c_float)
+_params32 = declare("aaren_model_params", _flt_p, [P])
+_grads32 = declare("aaren_model_grads", _flt_p, [P])
+_new64 = declare("aaren_model_new_f64", P, [P] + _E)
+_free64 = declare("aaren_model_free_f64", None, [P])
+_n_params64 = declare("aaren_model_n_params_f64", ctypes.c_size_t, [P])
+_params64 = declare("aaren_model_params_f64", _dbl_p, [P])
+_grads64 = declare("aaren_model_grads_f64", _dbl_p, [P])
+_reserve64 = declare("aaren_model_reserve_f64", ctypes.c_int, [P, ctypes.c_int, ctypes.c_int, ctypes.c_int] + _E)
+_forward64 = declare("aaren_model_forward_f64", ctypes.c_int,
+                     [P, _dbl_p, _dbl_p, ctypes.c_int, ctypes.c_int, ctypes.c_int] + _E)
+_backward64 = declare("aaren_model_backward_f64", ctypes.c_int, [P, _dbl_p, _dbl_p] + _E)
+_zero64 = declare("aaren_model_zero_grad_f64", None, [P])
+from ._lib import lib as _lib  # noqa: E402  (the float32 calls, declared in _lib)
+
+
+class _Engine:
+    """One C model of one precision behind an AarenEncoder: parameters copied in from the
+    module before each forward; the activations of its last forward kept for backward."""
+
+    def __init__(self, cfg, dtype):
+        self.dtype = dtype
+        e = ErrBuf()
+        if dtype == torch.float64:
+            self.h = _new64(ctypes.byref(cfg), *e.args)
+            self.np_dtype, self.ptr_t = np.float64, _dbl_p
+            self._f = (_reserve64, _forward64, _backward64, _zero64, _params64, _grads64, _free64)
+        else:
+            self.h = _lib.aaren_model_new(ctypes.byref(cfg), *e.args)
+            self.np_dtype, self.ptr_t = np.float32, _flt_p
+            self._f = (_lib.aaren_model_reserve, _lib.aaren_model_forward, _lib.aaren_model_backward,
+                       _lib.aaren_model_zero_grad, _params32, _grads32, _lib.aaren_model_free)
+        if not self.h:
+            e.raise_()
+        self.reserved = (0, 0)
+        self.last = None          # the token of the forward whose activations the model holds
+
+    def close(self):
+        if self.h:
+            self._f[6](self.h)
+            self.h = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def ptr(self, t):
+        return ctypes.cast(t.data_ptr(), self.ptr_t)
+
+    def run_forward(self, x, params, n_params, token):
+        reserve, forward = self._f[0], self._f[1]
+        B, N, _ = x.shape
+        if B > self.reserved[0] or N > self.reserved[1]:
+            b, n = max(B, self.reserved[0]), max(N, self.reserved[1])
+            e = ErrBuf()
+            if reserve(self.h, b, n, 1, *e.args):
+                e.raise_()
+            self.reserved = (b, n)
+        ctypes.memmove(self._f[4](self.h), params.data_ptr(), n_params * params.element_size())
+        y = torch.empty_like(x)
+        e = ErrBuf()
+        if forward(self.h, self.ptr(y), self.ptr(x), B, N, PATHS["scan"], *e.args):
+            e.raise_()
+        self.last = token
+        return y
+
+    def run_backward(self, gy, n_params):
+        backward, zero, grads = self._f[2], self._f[3], self._f[5]
+        zero(self.h)
+        dx = torch.empty_like(gy)
+        e = ErrBuf()
+        if backward(self.h, self.ptr(dx), self.ptr(gy), *e.args):
+            e.raise_()
+        g = np.ctypeslib.as_array(grads(self.h), shape=(n_params,))
+        return dx, torch.from_numpy(g.copy())
+
+
+class EncoderFunction(torch.autograd.Function):
+    """y = encoder(x; params) through the C library: forward(x [B, N, D], params [n_params],
+    module) -> y [B, N, D]; backward gives dL/dx and dL/dparams from the library's backward."""
+
+    @staticmethod
+    def forward(ctx, x, params, module):
+        eng = module._engine(x.dtype)
+        module._tokens += 1
+        token = module._tokens
+        y = eng.run_forward(x, params, module.n_params, token)
+        ctx.module, ctx.token = module, token
+        ctx.save_for_backward(x, params)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, params = ctx.saved_tensors
+        module = ctx.module
+        eng = module._engine(x.dtype)
+        if eng.last != ctx.token:   # another forward came between: recompute this one's activations
+            eng.run_forward(x, params, module.n_params, ctx.token)
+        dx, dp = eng.run_backward(gy.contiguous(), module.n_params)
+        eng.last = None
+        return dx, dp.to(params.dtype), None
+
+
+class AarenEncoder(torch.nn.Module):
+    """The library's encoder stack (Aaren or Transformer) as a torch Module.
+
+    Parameters are one flat nn.Parameter `params` in the library's layout; tensor(name) and
+    named_tensors() give views of each named tensor (names as in the safetensors checkpoints
+    and the PyTorch twin's state_dict). Inputs [B, N, d_model] or [N, d_model] on the CPU."""
+
+    def __init__(self, arch="aaren", d_model=128, n_heads=4, n_layers=3, d_ff=512, norm="post", activation="gelu",
+                 ln_eps=1e-5, seed=0, dtype=torch.float32, _model=None):
+        super().__init__()
+        m = _model if _model is not None else Model.init(arch, d_model, n_heads, n_layers, d_ff, norm, activation,
+                                                         ln_eps, seed)
+        self.config = m.config
+        self._cfg = make_config(**self.config)
+        tensors = m.parameters()
+        base = ctypes.cast(_params32(m._handle()), ctypes.c_void_p).value
+        self._layout = {k: ((v.ctypes.data - base) // 4, v.shape) for k, v in tensors.items()}
+        self.n_params = m.n_params
+        flat = np.ctypeslib.as_array(_params32(m._handle()), shape=(self.n_params,)).copy()
+        if _model is None:
+            m.close()
+        self.params = torch.nn.Parameter(torch.from_numpy(flat).to(dtype))
+        self._engines = {}
+        self._tokens = 0
+
+    @classmethod
+    def from_model(cls, model, dtype=torch.float32):
+        """A module with the weights of an aaren.Model (copied)."""
+        return cls(dtype=dtype, _model=model)
+
+    @classmethod
+    def load(cls, path, dtype=torch.float32):
+        """A module with the encoder of a safetensors checkpoint."""
+        with Model.load(path) as m:
+            return cls(dtype=dtype, _model=m)
+
+    def to_model(self):
+        """An aaren.Model holding the module's current weights (for streaming, saving)."""
+        m = Model.init(**self.config)
+        flat = self.params.detach().to(torch.float32).contiguous()
+        ctypes.memmove(_params32(m._handle()), flat.data_ptr(), self.n_params * 4)
+        return m
+
+    def save(self, path):
+        """Writes the weights as the library's safetensors checkpoint."""
+        with self.to_model() as m:
+            m.save(path)
+
+    def tensor(self, name):
+        """The view of params holding the named tensor (e.g. "layers.0.attn.q_proj.weight")."""
+        if name not in self._layout:
+            raise KeyError(f"no tensor {name!r}; the encoder's tensors: {', '.join(self._layout)}")
+        off, shape = self._layout[name]
+        return self.params[off:off + int(np.prod(shape))].view(*shape)
+
+    def named_tensors(self):
+        """{name: view of params}, in checkpoint order."""
+        return {k: self.tensor(k) for k in self._layout}
+
+    def named_grads(self):
+        """{name: view of params.grad} after a backward (None before one)."""
+        if self.params.grad is None:
+            return None
+        return {k: self.params.grad[o:o + int(np.prod(sh))].view(*sh) for k, (o, sh) in self._layout.items()}
+
+    def load_named(self, tensors):
+        """Copies tensors {name: tensor} (e.g. the PyTorch twin's state_dict) into params."""
+        with torch.no_grad():
+            for k, v in tensors.items():
+                t = self.tensor(k)
+                if tuple(v.shape) != tuple(t.shape):
+                    raise ValueError(f"{k}: shape {tuple(v.shape)}; the encoder's is {tuple(t.shape)}")
+                t.copy_(v)
+        return self
+
+    def _engine(self, dtype):
+        if dtype not in (torch.float32, torch.float64):
+            raise TypeError(f"AarenEncoder computes in float32 or float64; got {dtype}")
+        if dtype not in self._engines:
+            self._engines[dtype] = _Engine(self._cfg, dtype)
+        return self._engines[dtype]
+
+    def forward(self, x):
+        """y = encoder(x): x [B, N, d_model] or [N, d_model] (float32 or float64, CPU, the
+        dtype of params); y the same shape."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
+        if x.device.type != "cpu":
+            raise ValueError(f"x is on {x.device}; the library computes on the CPU")
+        if x.dtype != self.params.dtype:
+            raise TypeError(f"x is {x.dtype} but the parameters are {self.params.dtype} (use .double() or .float())")
+        if x.dim() not in (2, 3) or x.shape[-1] != self.config["d_model"] or 0 in x.shape:
+            raise ValueError(f"x must be [B, N, {self.config['d_model']}] or [N, {self.config['d_model']}]; "
+                             f"got {tuple(x.shape)}")
+        x3 = (x[None] if x.dim() == 2 else x).contiguous()
+        y = EncoderFunction.apply(x3, self.params, self)
+        return y[0] if x.dim() == 2 else y
+
+    def extra_repr(self):
+        c = self.config
+        return (f"arch={c['arch']}, d_model={c['d_model']}, n_heads={c['n_heads']}, n_layers={c['n_layers']}, "
+                f"d_ff={c['d_ff']}, norm={c['norm']}, params={self.n_params}")
+
+
+__all__ = ["AarenEncoder", "EncoderFunction", "AarenError"]
