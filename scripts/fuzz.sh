@@ -72,7 +72,7 @@ run_one() {
   rm -rf "$dir"
   mkdir -p "$dir/corpus" "$dir/tmp"
   [ -d "fuzz/corpus/$t" ] && cp fuzz/corpus/"$t"/* "$dir/corpus/" 2>/dev/null || true
-  local rc=0 asan=detect_leaks=1 own=()
+  local rc=0 asan=detect_leaks=1 ubsan=print_stacktrace=1:halt_on_error=1 own=()
   if [ "$t" = d4rl ]; then
     # libhdf5 runs in the reader's child process, which is there to contain its faults: the
     # sanitizers report none of libhdf5's own memory errors (it is not instrumented; only its
@@ -80,10 +80,11 @@ run_one() {
     # to kill the child, which the reader then reports as an error. Our code, parent and
     # child, stays fully checked.
     asan="$asan:suppressions=$PWD/fuzz/hdf5.supp:handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigfpe=0:handle_sigill=0"
+    ubsan="$ubsan:handle_segv=0:handle_sigbus=0:handle_abort=0:handle_sigfpe=0:handle_sigill=0"
     own=(-handle_segv=0 -handle_bus=0 -handle_abrt=0 -handle_fpe=0 -handle_ill=0)
   fi
   AAREN_FUZZ_TMP="$PWD/$dir/tmp" \
-  ASAN_OPTIONS=${ASAN_OPTIONS:-$asan} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-$asan} UBSAN_OPTIONS=${UBSAN_OPTIONS:-$ubsan} \
     "$bin" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
       -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$dir/" "${own[@]}" "$@" "$dir/corpus" \
       >"$dir/log" 2>&1 || rc=$?
