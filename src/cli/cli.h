@@ -88,10 +88,6 @@ void cli_print_help(const char *text, const cli_defaults *d);   /* on stdout */
  * beside the running tool: <tool's folder>/../share/aaren/python (installed) or ../python (the
  * build tree). NULL when the script is not there. */
 const char *cli_python_dir(const char *given, const char *script, char *buf, size_t len);
-/* Starts argv[0] (a path) with argv; with out_fd, the child's stdout and stderr come back on
- * *out_fd (a pipe to read and close). The pid, or -1. */
-pid_t cli_spawn(char *const argv[], int *out_fd);
-int cli_wait(pid_t pid);   /* the child's exit code; -1 when it did not exit normally */
 /* Runs CLI_PYTHON <python dir>/script args... (args NULL-terminated, at most 13) and waits;
  * prints why on failure. The exit code, or -1. */
 int cli_run_python(const char *cmd, const char *script, const char *const *args);

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "base/process.h"
 
 /* The list's own copy of s (so stored keys outlive argv parsing), or NULL. */
 static const char *in_list(const char *const *list, const char *s) {
@@ -367,8 +366,6 @@ int cli_append_row(const char *path, char *err, size_t errlen, const char *heade
     return rc;
 }
 
-extern char **environ;
-
 const char *cli_python_dir(const char *given, const char *script, char *buf, size_t len) {
     char exe[1024], f[1200];
     const char *rel[] = {"../share/aaren/python", "../python"};
@@ -392,37 +389,6 @@ const char *cli_python_dir(const char *given, const char *script, char *buf, siz
     return NULL;
 }
 
-pid_t cli_spawn(char *const argv[], int *out_fd) {
-    int p[2] = {-1, -1};
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    if (out_fd && pipe(p) != 0) return -1;
-    posix_spawn_file_actions_init(&fa);
-    if (out_fd) {   /* the child's stdout and stderr into the pipe */
-        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-        posix_spawn_file_actions_addclose(&fa, p[0]);
-        posix_spawn_file_actions_addclose(&fa, p[1]);
-    }
-    fflush(stdout);
-    fflush(stderr);
-    const int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (out_fd) {
-        close(p[1]);
-        if (e) close(p[0]);
-        else *out_fd = p[0];
-    }
-    return e ? -1 : pid;
-}
-
-int cli_wait(pid_t pid) {
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 int cli_run_python(const char *cmd, const char *script, const char *const *args) {
     char dir[1100], path[1300];
     char *argv[16];
@@ -440,8 +406,8 @@ int cli_run_python(const char *cmd, const char *script, const char *const *args)
     argv[n++] = path;
     for (; args && *args && n < 15; args++) argv[n++] = (char *)*args;
     argv[n] = NULL;
-    const pid_t pid = cli_spawn(argv, NULL);
-    const int code = pid < 0 ? -1 : cli_wait(pid);
+    const pid_t pid = aaren_spawn(argv, NULL);
+    const int code = pid < 0 ? -1 : aaren_wait(pid);
     if (code) fprintf(stderr, "aaren %s: %s failed (exit code %d; it needs %s with matplotlib)\n", cmd, script, code, CLI_PYTHON);
     return code;
 }
