@@ -10,11 +10,11 @@ Arrays are float32 numpy arrays; a wrong dtype or shape raises TypeError / Value
 failure inside the library raises AarenError with the library's message."""
 from ._lib import AarenError, lib as _lib
 from .core import BatchStream, Model, Stream
-from .estimators import AarenClassifier, AarenForecaster, AarenTPP
+from .estimators import AarenClassifier, AarenForecaster, AarenTPP, read_ts
 from .tasks import Classifier
 from .train import SeqModel
 
-__all__ = ["AarenClassifier", "AarenError", "AarenForecaster", "AarenTPP", "BatchStream", "Classifier", "Model", "SeqModel", "Stream", "version"]
+__all__ = ["AarenClassifier", "AarenError", "AarenForecaster", "AarenTPP", "BatchStream", "Classifier", "Model", "SeqModel", "Stream", "read_ts", "version"]
 
 
 def version():

@@ -195,6 +195,35 @@ def write_ts(path, X, y):
     return classes
 
 
+def read_ts(path):
+    """The cases and labels of a UEA `.ts` classification file: (list of float32 arrays
+    [n_channels, n_timepoints_i], array of label strings); '?' reads as NaN. For training
+    from a file, AarenClassifier.fit_file hands the file to the library as it is."""
+    cases, labels, in_data = [], [], False
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                in_data = line.lower() == "@data"
+                continue
+            parts = line.split(":")
+            if len(parts) < 2:
+                raise ValueError(f"{path}:{n}: expected channels separated by ':' and a label")
+            try:
+                rows = [[float("nan") if v.strip() == "?" else float(v) for v in p.split(",")] for p in parts[:-1]]
+            except ValueError as e:
+                raise ValueError(f"{path}:{n}: {e}") from None
+            if len({len(r) for r in rows}) != 1:
+                raise ValueError(f"{path}:{n}: channels of different lengths")
+            cases.append(np.array(rows, dtype=np.float32))
+            labels.append(parts[-1].strip())
+    if not cases:
+        raise ValueError(f"{path}: no cases after @data")
+    return cases, np.array(labels, dtype=object)
+
+
 def _series(data, columns=None):
     """(values float64 [rows, cols], column names, dates or None) of an array or a DataFrame."""
     dates = None
@@ -291,6 +320,20 @@ class AarenClassifier(_Estimator):
             h = _clf_train(os.fsencode(path), None, ctypes.byref(o), ctypes.byref(r), *e.args)
             if not h:
                 e.raise_()
+        self._adopt(Classifier(h))
+        self._set_result(r)
+        return self
+
+    def fit_file(self, train_ts, test_ts=None):
+        """Trains on a UEA `.ts` file as `aaren classify --train F --test T` does (test_ts,
+        default the training file, is scored once after training: test_score_); returns self."""
+        o = self._options(TASK_CLASSIFY)
+        o.clip, o.val_frac = float(self.clip), float(self.val_frac)
+        r, e = _TaskResult(), ErrBuf()
+        h = _clf_train(os.fsencode(train_ts), os.fsencode(test_ts) if test_ts else None, ctypes.byref(o),
+                       ctypes.byref(r), *e.args)
+        if not h:
+            e.raise_()
         self._adopt(Classifier(h))
         self._set_result(r)
         return self

@@ -182,3 +182,22 @@ def test_sklearn_clone_and_grid():
     ms = pytest.importorskip("sklearn.model_selection")
     scores = ms.cross_val_score(aaren.AarenClassifier(**SMALL, epochs=3), np.stack([x[:, :6] for x in X]), y, cv=2)
     assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+
+
+def test_ts_files(tmp_path):
+    X, y = cases(30)
+    X[3][1, 2] = np.nan
+    ts = tmp_path / "S_TRAIN.ts"
+    write_ts(ts, X, y)
+    X2, y2 = aaren.read_ts(ts)
+    assert list(y2) == list(y) and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(X, X2))
+    a = aaren.AarenClassifier(**SMALL, epochs=2).fit(X, y)
+    b = aaren.AarenClassifier(**SMALL, epochs=2).fit_file(ts, ts)
+    assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert b.test_score_ == b.score(X, y)
+    bad = tmp_path / "bad.ts"
+    bad.write_text("@classLabel true a\n@data\n1,2,x:a\n")
+    with pytest.raises(ValueError, match="bad.ts:3"):
+        aaren.read_ts(bad)
+    with pytest.raises(aaren.AarenError, match="absent.ts"):
+        aaren.AarenClassifier().fit_file(tmp_path / "absent.ts")
