@@ -9,6 +9,7 @@ build has no server."""
 import argparse
 import http.client
 import json
+import math
 import os
 import random
 import re
@@ -363,7 +364,277 @@ def main():
               "after a clean stop and restart every stream continues bit for bit")
     finally:
         srv.kill()
+    tasks(aaren, tmp, rng)
     return done(NAME)
+
+
+# ---- task models: the server's answers against the tool's own predictions -------------------
+TINY = ["--d-model", "8", "--n-heads", "2", "--n-layers", "1", "--d-ff", "16", "--quiet"]
+
+
+def close(a, b, tol):
+    """Every number of a within tol (relative, floor 1) of b's, the same shapes."""
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(close(x, y, tol) for x, y in zip(a, b))
+    return a is not None and b is not None and abs(a - b) <= tol * max(1.0, abs(b))
+
+
+def csv_rows(path):
+    with open(path) as f:
+        return [line.rstrip("\n").split(",") for line in f]
+
+
+def killed_after(aaren, args, steps):
+    """A durable server answers the (path, body) steps(srv) gives, then is killed with SIGKILL;
+    its answers."""
+    srv = Server(aaren, args)
+    answers = [srv.request("POST", path, body) for path, body in steps(srv)]
+    srv.kill()
+    return answers
+
+
+def task_classifier(aaren, tmp, rng):
+    """Probabilities after every step of a case equal `classify --predict` on the case cut there."""
+    folder = os.path.join(tmp, "Slopes")
+    os.makedirs(folder, exist_ok=True)
+    cases = []
+    for i in range(30):
+        label = ["up", "down", "flat"][i % 3]
+        slope = {"up": 1.0, "down": -1.0, "flat": 0.0}[label]
+        L = rng.randint(4, 9)
+        cases.append(([[f"{slope * t / L * (1 + k) + rng.gauss(0, 0.2) + 3:.4f}" for t in range(L)] for k in range(2)], label))
+
+    def write(path, cs):
+        head = ["@problemName Slopes", "@timeStamps false", "@missing false", "@univariate false", "@dimensions 2",
+                "@equalLength false", "@classLabel true up down flat", "@data"]
+        with open(path, "w") as f:
+            f.write("\n".join(head + [":".join(",".join(d) for d in dims) + ":" + lab for dims, lab in cs]) + "\n")
+
+    write(os.path.join(folder, "Slopes_TRAIN.ts"), cases[:24])
+    write(os.path.join(folder, "Slopes_TEST.ts"), cases[24:])
+    model = os.path.join(tmp, "classifier.safetensors")
+    p = run([aaren, "classify", "--data", folder, "--epochs", "3", "--save", model] + TINY)
+    check(p.returncode == 0, f"classifier: trained ({p.stderr.strip()[:200]})")
+    # every prefix of three cases, as a .ts file of cases, predicted by the tool
+    picks = cases[24:27]
+    prefixes = [([d[:t] for d in dims], lab) for dims, lab in picks for t in range(1, len(dims[0]) + 1)]
+    pfile, pout = os.path.join(tmp, "prefixes.ts"), os.path.join(tmp, "prefixes.csv")
+    write(pfile, prefixes)
+    p = run([aaren, "classify", "--model", model, "--predict", pfile, "--predictions", pout])
+    check(p.returncode == 0, f"classifier: classify --predict on every prefix ({p.stderr.strip()[:200]})")
+    ref = [[float(v) for v in row[4:]] for row in csv_rows(pout)[1:]]
+    srv = Server(aaren, ["--model", model, "--max-streams", "2"])   # three streams through two slots
+    try:
+        st, js = srv.request("GET", "/v1/health")
+        check(st == 200 and js.get("task") == "classifier" and js.get("labels") == ["up", "down", "flat"]
+              and js.get("input_width") == 2, f"classifier: /v1/health names the task and its labels: {js}")
+        ids = [srv.create() for _ in picks]
+        got = [[] for _ in picks]
+        predicted = [[] for _ in picks]
+        for t in range(0, 9, 2):   # two steps per request, the streams interleaved
+            for i, (dims, lab) in enumerate(picks):
+                rows_ = [[float(dims[0][u]), float(dims[1][u])] for u in range(t, min(t + 2, len(dims[0])))]
+                if not rows_:
+                    continue
+                st, js = srv.step(ids[i], rows_)
+                got[i] += js.get("probabilities", []) if st == 200 else [None]
+                predicted[i] += js.get("predicted", []) if st == 200 else [None]
+        flat = [q for g in got for q in g]
+        check(len(flat) == len(ref) and close(flat, ref, 2e-6),
+              f"classifier: the probabilities after every step equal classify --predict on the case cut there "
+              f"({len(flat)} steps of 3 streams, spilled and reloaded)")
+        labels = ["up", "down", "flat"]
+        check(all(lab == labels[max(range(3), key=lambda k: q[k])] for g, pr in zip(got, predicted) for q, lab in zip(g, pr)),
+              "classifier: 'predicted' is the most probable label")
+        st, js = srv.step(ids[0], [[1.0, 2.0, 3.0]])
+        check(st == 400 and "takes 2" in js.get("error", ""), f"classifier: a row of the wrong width is 400: {js}")
+    finally:
+        srv.stop()
+
+
+def write_series(path, n):
+    with open(path, "w") as f:
+        f.write("date,a,OT\n")
+        for i in range(n):
+            f.write(f"2020-01-{1 + i // 24:02d} {i % 24:02d}:00:00,{math.sin(i / 5):.4f},{math.cos(i / 7):.4f}\n")
+
+
+def task_forecaster(aaren, tmp):
+    """Once a stream holds seq_len rows, each step's forecast equals `forecast --model --input`
+    on the same rows, dated on at the rows' step; kill -9 and restart keep the window."""
+    series = os.path.join(tmp, "series.csv")
+    write_series(series, 300)
+    model = os.path.join(tmp, "forecaster.safetensors")
+    L, H = 8, 4
+    p = run([aaren, "forecast", "--data", series, "--seq-len", str(L), "--pred-len", str(H), "--epochs", "1",
+             "--steps-per-epoch", "4", "--save", model] + TINY)
+    check(p.returncode == 0, f"forecaster: trained ({p.stderr.strip()[:200]})")
+    rows_ = csv_rows(series)[1:]
+    recent = rows_[200:214]
+
+    def body(rs):
+        return {"inputs": [[float(v) for v in r[1:]] for r in rs], "dates": [r[0] for r in rs]}
+
+    def cli_forecast(upto):
+        path, out = os.path.join(tmp, "recent.csv"), os.path.join(tmp, "fc.csv")
+        with open(path, "w") as f:
+            f.write("date,a,OT\n" + "".join(",".join(r) + "\n" for r in recent[:upto]))
+        p = run([aaren, "forecast", "--model", model, "--input", path, "--output", out])
+        if p.returncode:
+            raise RuntimeError(p.stderr)
+        got = csv_rows(out)[1:]
+        return [r[0] for r in got], [[float(v) for v in r[1:]] for r in got]
+
+    srv = Server(aaren, ["--model", model, "--max-streams", "1"])
+    try:
+        st, js = srv.request("GET", "/v1/health")
+        check(st == 200 and js.get("task") == "forecaster" and js.get("seq_len") == L and js.get("pred_len") == H
+              and js.get("columns") == ["a", "OT"], f"forecaster: /v1/health: {js}")
+        a, b = srv.create(), srv.create()   # b takes the one slot in turns with a: spilled and reloaded
+        answers = []
+        for lo, hi in ((0, 3), (3, 8), (8, 9), (9, 14)):
+            st, js = srv.request("POST", f"/v1/streams/{a}/step", body(recent[lo:hi]))
+            answers += js.get("forecasts", []) if st == 200 else [None] * (hi - lo)
+            srv.request("POST", f"/v1/streams/{b}/step", body(rows_[lo:hi]))
+        check(answers[:L - 1] == [None] * (L - 1) and all(x is not None for x in answers[L - 1:]),
+              "forecaster: no forecast until the stream holds seq_len rows, then one per step")
+        ok = True
+        for upto in (L, 11, 14):
+            dates, values = cli_forecast(upto)
+            fc = answers[upto - 1] or {}
+            ok &= fc.get("dates") == dates and close(fc.get("values"), values, 1e-6)
+        check(ok, "forecaster: the forecasts after 8, 11 and 14 rows equal forecast --model --input on those rows "
+                  "(values and dates), the stream spilled and reloaded between steps")
+        st, js = srv.request("POST", f"/v1/streams/{a}/step", body(recent[:1]))
+        check(st == 400 and "after" in js.get("error", ""), f"forecaster: a date not after the last is 400: {js}")
+        st, js = srv.request("POST", f"/v1/streams/{a}/step", {"inputs": [[0.0, 0.0]]})
+        check(st == 400 and "dates" in js.get("error", ""), f"forecaster: a step without dates is 400: {js}")
+        st, js = srv.request("POST", f"/v1/streams/{a}/step", {"inputs": [[0.0, 0.0]], "dates": ["2020-02-30 00:00"]})
+        check(st == 400 and "not a date" in js.get("error", ""), f"forecaster: an impossible date is 400: {js}")
+    finally:
+        srv.stop()
+    # durability: 10 rows answered, kill -9, restart: the next forecast is the uninterrupted one
+    sdir = os.path.join(tmp, "state_forecaster")
+    holder = {}
+
+    def steps(srv):
+        holder["id"] = srv.create()
+        return [(f"/v1/streams/{holder['id']}/step", body(recent[0:10]))]
+
+    first = killed_after(aaren, ["--model", model, "--state-dir", sdir], steps)
+    srv = Server(aaren, ["--model", model, "--state-dir", sdir])
+    try:
+        st, js = srv.request("POST", f"/v1/streams/{holder['id']}/step", body(recent[10:11]))
+        dates, values = cli_forecast(11)
+        fc = (js.get("forecasts") or [{}])[0] if st == 200 else {}
+        check(first[0][0] == 200 and js.get("position") == 11 and fc.get("dates") == dates and close(fc.get("values"), values, 1e-6),
+              "forecaster: after kill -9 and restart the stream's window is there: the next forecast equals the tool's")
+    finally:
+        srv.stop()
+
+
+def task_events(aaren, tmp, rng):
+    """Each event's prediction equals `events --model --predict` (and the streamed `--stream`
+    lines); concurrent streams run batched; kill -9 and restart keep the last event's time."""
+    data = os.path.join(tmp, "events.csv")
+    with open(data, "w") as f:
+        f.write("seq_id,time,mark\n")
+        for s_ in range(40):
+            t = 0.0
+            for _ in range(rng.randint(5, 12)):
+                t += rng.expovariate(1.0)
+                f.write(f"s{s_},{t:.6f},{rng.randrange(3)}\n")
+    model = os.path.join(tmp, "events.safetensors")
+    p = run([aaren, "events", "--data", data, "--epochs", "1", "--save", model, "--d-model", "8", "--n-heads", "2",
+             "--d-ff", "16", "--quiet"])
+    check(p.returncode == 0, f"events: trained ({p.stderr.strip()[:200]})")
+    seqs = []
+    for s_ in range(4):
+        t, seq = 0.0, []
+        for _ in range(9):
+            t += round(rng.expovariate(1.0), 6)
+            seq.append([float(f"{t:.6f}"), rng.randrange(3)])
+        seqs.append(seq)
+    pfile, pout = os.path.join(tmp, "ev_predict.csv"), os.path.join(tmp, "ev_pred_out.csv")
+    with open(pfile, "w") as f:
+        f.write("seq_id,time,mark\n" + "".join(f"q{i},{t:.6f},{m}\n" for i, seq in enumerate(seqs) for t, m in seq))
+    p = run([aaren, "events", "--model", model, "--predict", pfile, "--predictions", pout])
+    check(p.returncode == 0, f"events: events --predict ({p.stderr.strip()[:200]})")
+    ref = [[[float(v) for v in row[4:8]] + [int(row[8]), float(row[9])] + [float(v) for v in row[10:]]
+            for row in csv_rows(pout)[1:] if row[0] == str(i)] for i in range(len(seqs))]
+    srv = Server(aaren, ["--model", model, "--batch-wait-us", "3000"])
+    try:
+        st, js = srv.request("GET", "/v1/health")
+        check(st == 200 and js.get("task") == "events" and js.get("n_marks") == 3 and js.get("input_width") == 2,
+              f"events: /v1/health: {js}")
+        ids = [srv.create() for _ in seqs]
+        outs = [[] for _ in seqs]
+        barrier = threading.Barrier(len(seqs))
+
+        def client(i):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+            for t in range(0, 9, 3):
+                barrier.wait()
+                st, js = srv.step(ids[i], seqs[i][t:t + 3], conn=c)
+                outs[i] += js.get("predictions", []) if st == 200 else [None] * 3
+            c.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(len(seqs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        got = [[[p["mean"], p["median"], p["q10"], p["q90"], p["mark"], p["p_mark"]] + p["mark_probs"] for p in o if p]
+               for o in outs]
+        check(all(len(g) == 9 for g in got) and close(got, ref, 2e-5),
+              "events: every event's prediction (mean, median, q10, q90, mark, its probability, every mark's) equals "
+              "events --predict, four streams stepped concurrently")
+        check(srv.metric("aaren_batch_rows_max") > 1, "events: concurrent steps ran batched")
+        sid = ids[0]
+        for bad, what, want in (([[seqs[0][-1][0] - 1.0, 0]], "a time before the stream's last event", "before"),
+                                ([[99.0, 1], [98.0, 1]], "times that decrease within a request", "before"),
+                                ([[99.0, 3]], "a mark out of range", "integer from 0 to 2"),
+                                ([[99.0, 1.5]], "a mark that is not an integer", "integer"),
+                                ([[99.0]], "a row without its mark", "takes 2")):
+            st, js = srv.step(sid, bad)
+            check(st == 400 and want in js.get("error", ""), f"events: {what} is 400: {js}")
+        st, js = srv.request("GET", f"/v1/streams/{sid}")
+        check(st == 200 and js.get("position") == 9, f"events: rejected steps changed nothing: {js}")
+    finally:
+        srv.stop()
+    # streamed through the tool: the same lines (unmarked times and marks on stdin)
+    st_ = run([aaren, "events", "--model", model, "--stream"], stdin="".join(f"{t:.6f} {m}\n" for t, m in seqs[1]))
+    lines = [l.split() for l in st_.stdout.splitlines() if l and not l.startswith("#")]
+    tool = [[float(v) for v in l[3:7]] for l in lines]
+    worst = max((abs(x - y) / max(1.0, abs(y)) for g, t in zip(got[1], tool) for x, y in zip(g[:4], t)), default=1.0)
+    check(st_.returncode == 0 and len(tool) == 9 and worst <= 2e-5,   # batched in the server, alone in the tool
+          f"events: the server's predictions equal aaren events --stream on the same events (worst {worst:.1e})")
+    # durability
+    sdir = os.path.join(tmp, "state_events")
+    holder = {}
+
+    def steps(srv):
+        holder["id"] = srv.create()
+        return [(f"/v1/streams/{holder['id']}/step", {"inputs": seqs[2][:6]})]
+
+    first = killed_after(aaren, ["--model", model, "--state-dir", sdir], steps)
+    srv = Server(aaren, ["--model", model, "--state-dir", sdir])
+    try:
+        st, js = srv.step(holder["id"], seqs[2][6:])
+        p = js.get("predictions", []) if st == 200 else []
+        again = [[q["mean"], q["median"], q["q10"], q["q90"], q["mark"], q["p_mark"]] + q["mark_probs"] for q in p]
+        check(first[0][0] == 200 and js.get("position") == 9 and close(again, ref[2][6:], 2e-5),
+              "events: after kill -9 and restart the stream goes on as uninterrupted (its last event's time kept)")
+        st, js = srv.step(holder["id"], [[seqs[2][5][0], 0]])
+        check(st == 400, f"events: after restart a time before the last answered event is still 400 ({st})")
+    finally:
+        srv.stop()
+
+
+def tasks(aaren, tmp, rng):
+    task_classifier(aaren, tmp, rng)
+    task_forecaster(aaren, tmp)
+    task_events(aaren, tmp, rng)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "data/timeseries.h"
 #include "io/common.h"
 #include "serve/serve.h"
 
@@ -86,6 +87,113 @@ int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_ro
         if (got != width) {
             aaren_errf(err, errlen, "inputs row %d has %d numbers; the model takes %d (d_model)", r, got, width);
             goto out;
+        }
+    }
+    *n_rows = n;
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Grows *buf (*cap elements of size each) to need elements. */
+static int grow(void **buf, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return 0;
+    void *nb = realloc(*buf, need * size);
+    if (!nb) return -1;
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
+int aaren_serve_parse_task(const char *body, size_t len, const aaren_serve_task_spec *spec, double **buf, size_t *cap,
+                           long long **secs, size_t *secs_cap, int *n_rows, char *err, size_t errlen) {
+    *n_rows = 0;
+    const int width = spec->width;
+    if (len == 0) return aaren_errf(err, errlen, "empty body; expected {\"inputs\": [[...], ...]%s}",
+                                    spec->dates ? ", \"dates\": [...]" : "");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!root) {
+        const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
+        return aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
+    }
+    int rc = -1;
+    const cJSON *inputs = NULL, *dates = NULL;
+    for (const char *q = end; q && q < body + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
+            aaren_errf(err, errlen, "unexpected bytes after the JSON value at byte %zu", (size_t)(q - body));
+            goto out;
+        }
+    if (!cJSON_IsObject(root)) { aaren_errf(err, errlen, "the body must be a JSON object {\"inputs\": [[...], ...]}"); goto out; }
+    for (const cJSON *it = root->child; it; it = it->next) {
+        const cJSON **slot = NULL;
+        if (it->string && !strcmp(it->string, "inputs")) slot = &inputs;
+        else if (it->string && spec->dates && !strcmp(it->string, "dates")) slot = &dates;
+        if (!slot) {
+            char name[41];
+            aaren_errf(err, errlen, "unknown member '%s' (a step takes \"inputs\"%s)", printable(name, sizeof name, it->string),
+                       spec->dates ? " and \"dates\"" : " only");
+            goto out;
+        }
+        if (*slot) { aaren_errf(err, errlen, "\"%s\" given twice", it->string); goto out; }
+        *slot = it;
+    }
+    if (!inputs) { aaren_errf(err, errlen, "missing \"inputs\": [[...], ...]"); goto out; }
+    if (!cJSON_IsArray(inputs)) { aaren_errf(err, errlen, "\"inputs\" must be an array of rows"); goto out; }
+    const int n = cJSON_GetArraySize(inputs);
+    if (n < 1) { aaren_errf(err, errlen, "\"inputs\" is empty; give at least one row"); goto out; }
+    if (n > spec->max_rows) { aaren_errf(err, errlen, "\"inputs\" has %d rows; at most %d per request", n, spec->max_rows); goto out; }
+    if (spec->dates) {
+        if (!dates) { aaren_errf(err, errlen, "missing \"dates\": one date per input row (\"YYYY-MM-DD HH:MM:SS\")"); goto out; }
+        if (!cJSON_IsArray(dates) || cJSON_GetArraySize(dates) != n) {
+            aaren_errf(err, errlen, "\"dates\" must be an array of %d date strings, one per input row", n);
+            goto out;
+        }
+    }
+    if (grow((void **)buf, cap, (size_t)n * (size_t)width, sizeof(double)) ||
+        (spec->dates && grow((void **)secs, secs_cap, (size_t)n, sizeof(long long)))) {
+        aaren_errf(err, errlen, "out of memory for %d rows", n);
+        goto out;
+    }
+    int r = 0;
+    for (const cJSON *row = inputs->child; row; row = row->next, r++) {
+        if (!cJSON_IsArray(row)) { aaren_errf(err, errlen, "inputs row %d is not an array of numbers", r); goto out; }
+        const int got = cJSON_GetArraySize(row);
+        if (got != width) {
+            aaren_errf(err, errlen, "inputs row %d has %d numbers; the model takes %d", r, got, width);
+            goto out;
+        }
+        int c = 0;
+        for (const cJSON *v = row->child; v; v = v->next, c++) {
+            if (!cJSON_IsNumber(v)) { aaren_errf(err, errlen, "inputs row %d, column %d is not a number", r, c); goto out; }
+            const double d = v->valuedouble;
+            if (!isfinite(d) || fabs(d) > FLT_MAX) {
+                aaren_errf(err, errlen, "inputs row %d, column %d is not a finite float32", r, c);
+                goto out;
+            }
+            if (c == spec->int_col && (d != floor(d) || d < 0 || d > (double)spec->int_max)) {
+                aaren_errf(err, errlen, "inputs row %d, column %d must be an integer from 0 to %ld", r, c, spec->int_max);
+                goto out;
+            }
+            (*buf)[(size_t)r * width + c] = d;
+        }
+    }
+    if (spec->dates) {
+        int i = 0;
+        for (const cJSON *v = dates->child; v; v = v->next, i++) {
+            aaren_ts_date d;
+            if (!cJSON_IsString(v) || aaren_ts_parse_date(v->valuestring, strlen(v->valuestring), &d)) {
+                char shown[41];
+                aaren_errf(err, errlen, "dates[%d] '%s' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS])", i,
+                           cJSON_IsString(v) ? printable(shown, sizeof shown, v->valuestring) : "(not a string)");
+                goto out;
+            }
+            (*secs)[i] = aaren_ts_date_seconds(&d);
+            if (i && (*secs)[i] <= (*secs)[i - 1]) {
+                aaren_errf(err, errlen, "dates[%d] is not after dates[%d]; dates must increase", i, i - 1);
+                goto out;
+            }
         }
     }
     *n_rows = n;

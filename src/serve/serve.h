@@ -1,12 +1,15 @@
-/* aaren serve: an HTTP/1.1 JSON server that holds many streams of one encoder model.
+/* aaren serve: an HTTP/1.1 JSON server that holds many streams of one model: an encoder, or a
+ * task model (classifier, event model, forecaster) whose checkpoint metadata names its task.
  *
  * Layers: request.c turns request bodies into rows of floats (cJSON) and answers into JSON
  * text; store.c keeps streams durable in a state folder (a write-ahead log of stream states
  * with group commit, a snapshot that compacts it, one file per stream spilled from memory);
  * server.c runs the HTTP daemon (libmicrohttpd), the stream table and the worker thread that
- * batches the steps of different streams into one aaren_stream_step_some call.
+ * batches the steps of different streams into one aaren_stream_step_some call (the forecaster:
+ * one forward of the model over the windows of every stream that steps).
  *
- * Only the public API of the library is used (include/aaren.h, include/aaren_io.h). */
+ * The library is used through its public API (include/aaren*.h) and, for the task models'
+ * work around the batched encoder step, src/tasks/serving.h. */
 #ifndef AAREN_SERVE_H
 #define AAREN_SERVE_H
 #include <stddef.h>
@@ -46,6 +49,21 @@ int aaren_serve_run(const aaren_serve_options *o, char *err, size_t errlen);
  * and column). body need not be NUL-terminated and is read only within len. */
 int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
                              int *n_rows, char *err, size_t errlen);
+
+/* A task model's step body: {"inputs": [[...], ...]} as above but read as doubles (a number
+ * as the CSV reader strtod's it), and, when dates is set, a member "dates": ["YYYY-MM-DD
+ * HH:MM:SS", ...] with one date per row (the forms of a TSLib CSV's date column), which must
+ * increase strictly, into (*secs)[0 .. n_rows) as seconds (aaren_ts_date_seconds). Column
+ * int_col (-1: none) must hold an integer from 0 to int_max. No other member. 0, or -1 with a
+ * one-line message naming the row and column at fault. */
+typedef struct {
+    int width, max_rows;
+    int int_col;             /* -1: none */
+    long int_max;
+    int dates;               /* 1: "dates" required */
+} aaren_serve_task_spec;
+int aaren_serve_parse_task(const char *body, size_t len, const aaren_serve_task_spec *spec, double **buf, size_t *cap,
+                           long long **secs, size_t *secs_cap, int *n_rows, char *err, size_t errlen);
 
 /* Appends the JSON answer of a step, {"outputs": [[...], ...], "position": position}, to the
  * text buffer *out (*len bytes used, *cap allocated; grown with realloc). Each number is

@@ -34,9 +34,11 @@
 #include <microhttpd.h>
 
 #include "aaren.h"
+#include "aaren_tasks.h"
 #include "io/common.h"
 #include "serve/serve.h"
 #include "serve/store.h"
+#include "tasks/serving.h"
 
 enum { K_NONE, K_HEALTH, K_METRICS, K_CREATE, K_GET, K_DELETE, K_STEP };
 enum { P_RECEIVING, P_QUEUED, P_DONE };
@@ -57,8 +59,12 @@ typedef struct req {
     char *body;
     size_t body_len, body_cap;
     int too_big;
-    float *in, *out;            /* [n_rows, D] */
+    float *in, *out;            /* [n_rows, D] (encoder models) */
     size_t in_cap, out_cap;
+    double *tin, *tout;         /* task models: [n_rows, in_w], [n_rows, out_w] */
+    size_t tin_cap, tout_cap;
+    long long *secs;            /* forecaster: [n_rows] dates as seconds */
+    size_t secs_cap;
     int n_rows, done;
     long position;
     size_t state_bytes;
@@ -79,9 +85,26 @@ typedef struct {
 
 typedef struct {
     aaren_serve_options o;
-    aaren_model *m;
+    aaren_model *m;             /* the encoder (owned by the task object of a task model) */
     int D, aar;
-    aaren_stream *bs;           /* max_streams slots */
+    aaren_stream *bs;           /* max_streams slots; NULL for the forecaster (it runs windows) */
+    /* the task (tasks/serving.h) */
+    int kind;                   /* AAREN_KIND_* */
+    aaren_classifier *cls;
+    aaren_tpp *tpp;
+    aaren_forecaster *fc;
+    int in_w, out_w;            /* numbers of an input row; doubles of an output row (task models) */
+    int C, L, H, c_out, cols;   /* classes or marks; forecaster: lookback, horizon, outputs, columns */
+    size_t E;                   /* task state bytes per stream, beside the encoder's */
+    unsigned char *extra;       /* [max_streams, E] */
+    char *info;                 /* the task's members of /v1/health (JSON text) */
+    /* the worker's task scratch */
+    float *Xin, *Pr, *Z;        /* [max_batch, in_w], [max_batch, C or H c_out], [max_batch, decoder] */
+    aaren_tpp_prediction *pred; /* [max_batch] */
+    double *T, *LT, *Wraw;      /* [max_batch], [max_batch], [max_batch, L, cols] */
+    long *NB;
+    int *MK;
+    long long *Wsecs;           /* [max_batch, L] */
     serve_store *store;
     /* stream table: records in one array (free list through slot), open-addressing index */
     stream_rec *recs;
@@ -128,6 +151,8 @@ static void set_error(req *r, int status, const char *fmt, ...) {
     vsnprintf(r->msg, sizeof r->msg, fmt, ap);
     va_end(ap);
 }
+
+static void req_free(req *r);
 
 /* ---- stream table ------------------------------------------------------------------------- */
 
@@ -183,9 +208,61 @@ static void remove_rec(server *sv, int r) {
     atomic_store(&sv->total, sv->n_live);
 }
 
-/* The state record of the stream in slot s into sv->rec_buf; its length. */
+/* A stream's state record: [position u64][task state E bytes][encoder state record (none for
+ * the forecaster)]. The state record of the stream in slot s into sv->rec_buf; its length
+ * (0 when it cannot be had). */
 static size_t take_state(server *sv, int s) {
-    return aaren_stream_get_state_one(sv->bs, s, sv->rec_buf, sv->rec_cap);
+    const uint64_t pos = (uint64_t)sv->recs[sv->slot_rec[s]].pos;
+    memcpy(sv->rec_buf, &pos, 8);
+    if (sv->E) memcpy(sv->rec_buf + 8, sv->extra + (size_t)s * sv->E, sv->E);
+    size_t n = 8 + sv->E;
+    if (sv->bs) {
+        const size_t k = aaren_stream_get_state_one(sv->bs, s, sv->rec_buf + n, sv->rec_cap - n);
+        if (!k) return 0;
+        n += k;
+    }
+    return n;
+}
+
+/* Checks a state record (into slot 0 of probe, a one-slot batch object, for the encoder's
+ * part): 0 and its position, or -1 with a message. */
+static int check_state(server *sv, aaren_stream *probe, const void *buf, size_t len, long *pos, char *err, size_t errlen) {
+    const unsigned char *b = buf;
+    if (len < 8 + sv->E || (!sv->bs && len != 8 + sv->E))
+        return aaren_errf(err, errlen, "a state record of %zu bytes; a %s stream's is %s%zu", len, aaren_kind_name(sv->kind),
+                          sv->bs ? "more than " : "", 8 + sv->E);
+    uint64_t p;
+    memcpy(&p, b, 8);
+    if (p > (uint64_t)1 << 50) return aaren_errf(err, errlen, "a state record at position %llu", (unsigned long long)p);
+    if (sv->kind == AAREN_KIND_EVENTS) {
+        double last;
+        memcpy(&last, b + 8, sizeof last);
+        if (!isfinite(last)) return aaren_errf(err, errlen, "an event stream's last time is not finite");
+    }
+    if (sv->bs) {
+        if (aaren_stream_set_state_one(probe, 0, b + 8 + sv->E, len - 8 - sv->E, err, errlen)) return -1;
+        if (aaren_stream_position_one(probe, 0) != (long)p)
+            return aaren_errf(err, errlen, "a state record at position %llu holds an encoder state at %ld",
+                              (unsigned long long)p, aaren_stream_position_one(probe, 0));
+    }
+    *pos = (long)p;
+    return 0;
+}
+
+/* Puts a state record (checked when written, but read back from disk) into slot s. */
+static int put_state(server *sv, int s, const void *buf, size_t len, char *err, size_t errlen) {
+    const unsigned char *b = buf;
+    if (len < 8 + sv->E || (!sv->bs && len != 8 + sv->E))
+        return aaren_errf(err, errlen, "a state record of %zu bytes; a %s stream's is %s%zu", len, aaren_kind_name(sv->kind),
+                          sv->bs ? "more than " : "", 8 + sv->E);
+    if (sv->bs && aaren_stream_set_state_one(sv->bs, s, b + 8 + sv->E, len - 8 - sv->E, err, errlen)) return -1;
+    if (sv->E) memcpy(sv->extra + (size_t)s * sv->E, b + 8, sv->E);
+    return 0;
+}
+
+static void reset_slot(server *sv, int s) {
+    if (sv->E) memset(sv->extra + (size_t)s * sv->E, 0, sv->E);
+    if (sv->bs) aaren_stream_reset_one(sv->bs, s);
 }
 
 static void release_slot(server *sv, int s) {
@@ -239,7 +316,7 @@ static int ensure_loaded(server *sv, int r, char *err, size_t errlen) {
     if (serve_store_get(sv->store, rec->id, &sv->load_buf, &sv->load_cap, &len, err, errlen)) return -1;
     const int s = acquire_slot(sv, r, err, errlen);
     if (s < 0) return -1;
-    if (aaren_stream_set_state_one(sv->bs, s, sv->load_buf, len, err, errlen)) {
+    if (put_state(sv, s, sv->load_buf, len, err, errlen)) {
         release_slot(sv, s);
         rec->slot = -1;
         return -1;
@@ -276,7 +353,7 @@ static void do_create(server *sv, req *r, int *logged) {
         set_error(r, 503, "no room for a new stream: %s", err);
         return;
     }
-    aaren_stream_reset_one(sv->bs, s);
+    reset_slot(sv, s);
     if (serve_store_durable(sv->store)) {
         const size_t len = take_state(sv, s);
         if (serve_store_log_state(sv->store, id, sv->rec_buf, len)) {
@@ -297,9 +374,9 @@ static void do_get(server *sv, req *r) {
     const stream_rec *rec = &sv->recs[k];
     r->position = rec->pos;
     r->in_memory = rec->slot >= 0;
-    /* Aaren: the same for every stream; Transformer: the KV cache of pos tokens */
-    r->state_bytes = sv->aar ? aaren_stream_state_bytes_one(sv->bs, 0)
-                             : (size_t)rec->pos * 2 * (size_t)aaren_model_config(sv->m)->n_layers * sv->D * sizeof(float);
+    /* Aaren: the same for every stream; Transformer: the KV cache of pos tokens; the task's own */
+    r->state_bytes = sv->E + (!sv->bs ? 0 : sv->aar ? aaren_stream_state_bytes_one(sv->bs, 0)
+                              : (size_t)rec->pos * 2 * (size_t)aaren_model_config(sv->m)->n_layers * sv->D * sizeof(float));
     r->status = 200;
 }
 
@@ -314,6 +391,104 @@ static void do_delete(server *sv, req *r, int *logged) {
     if (rec->disk_pos >= 0) serve_store_drop(sv->store, rec->id);
     remove_rec(sv, k);
     r->status = 200;
+}
+
+/* ---- the task's work around the encoder's batched step ------------------------------------ */
+
+/* Row j of the round: request r's next row for the stream rec. */
+static void task_in(server *sv, const req *r, const stream_rec *rec, int j) {
+    const int s = rec->slot;
+    const double *x = r->tin ? r->tin + (size_t)r->done * sv->in_w : NULL;
+    switch (sv->kind) {
+    case AAREN_KIND_ENCODER:
+        memcpy(sv->X + (size_t)j * sv->D, r->in + (size_t)r->done * sv->D, sizeof(float) * (size_t)sv->D);
+        break;
+    case AAREN_KIND_CLASSIFY:
+        for (int c = 0; c < sv->in_w; c++) sv->Xin[(size_t)j * sv->in_w + c] = (float)x[c];   /* as a .ts file is read */
+        break;
+    case AAREN_KIND_EVENTS:
+        sv->T[j] = x[0];
+        sv->MK[j] = sv->C > 0 ? (int)x[1] : 0;
+        memcpy(&sv->LT[j], sv->extra + (size_t)s * sv->E, sizeof(double));
+        sv->NB[j] = rec->pos;
+        break;
+    case AAREN_KIND_FORECAST: {
+        /* the stream's window: dates [L] then rows [L, cols], a ring at position pos mod L */
+        unsigned char *e = sv->extra + (size_t)s * sv->E;
+        long long *secs = (long long *)e;
+        double *rows = (double *)(e + sizeof(long long) * (size_t)sv->L);
+        const long at = rec->pos % sv->L;
+        secs[at] = r->secs[r->done];
+        memcpy(rows + (size_t)at * sv->cols, x, sizeof(double) * (size_t)sv->cols);
+        if (rec->pos + 1 < sv->L) break;
+        for (int t = 0; t < sv->L; t++) {   /* oldest first */
+            const long q = (rec->pos + 1 + t) % sv->L;
+            sv->Wsecs[(size_t)j * sv->L + t] = secs[q];
+            memcpy(sv->Wraw + ((size_t)j * sv->L + t) * sv->cols, rows + (size_t)q * sv->cols, sizeof(double) * (size_t)sv->cols);
+        }
+        break;
+    }
+    }
+}
+
+/* The round's n rows through the model. */
+static int task_step(server *sv, int n, char *err, size_t errlen) {
+    switch (sv->kind) {
+    case AAREN_KIND_CLASSIFY: aaren_classifier_stream_embed(sv->cls, sv->Xin, n, sv->X); break;
+    case AAREN_KIND_EVENTS: aaren_tpp_stream_tokens(sv->tpp, n, sv->T, sv->LT, sv->NB, sv->MK, sv->X); break;
+    case AAREN_KIND_FORECAST: {
+        /* only the rows whose stream has a full window are forecast; pack them */
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            const stream_rec *rec = &sv->recs[sv->slot_rec[sv->idx[j]]];
+            sv->NB[j] = rec->pos + 1 >= sv->L ? m : -1;
+            if (sv->NB[j] < 0) continue;
+            if (m != j) {
+                memmove(sv->Wraw + (size_t)m * sv->L * sv->cols, sv->Wraw + (size_t)j * sv->L * sv->cols,
+                        sizeof(double) * (size_t)sv->L * sv->cols);
+                memmove(sv->Wsecs + (size_t)m * sv->L, sv->Wsecs + (size_t)j * sv->L, sizeof(long long) * (size_t)sv->L);
+            }
+            m++;
+        }
+        return m ? aaren_forecaster_forecast_windows(sv->fc, sv->Wraw, sv->Wsecs, m, sv->Pr, err, errlen) : 0;
+    }
+    default: break;
+    }
+    if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen)) return -1;
+    if (sv->kind == AAREN_KIND_CLASSIFY) aaren_classifier_stream_proba(sv->cls, sv->Y, n, sv->Pr);
+    if (sv->kind == AAREN_KIND_EVENTS) aaren_tpp_stream_decode(sv->tpp, sv->Y, n, sv->Z, sv->pred, sv->C ? sv->Pr : NULL);
+    return 0;
+}
+
+/* Row j of the round's outputs into request r's answer (and the stream's task state). */
+static void task_out(server *sv, req *r, const stream_rec *rec, int j) {
+    double *o = r->tout ? r->tout + (size_t)r->done * sv->out_w : NULL;
+    switch (sv->kind) {
+    case AAREN_KIND_ENCODER:
+        memcpy(r->out + (size_t)r->done * sv->D, sv->Y + (size_t)j * sv->D, sizeof(float) * (size_t)sv->D);
+        break;
+    case AAREN_KIND_CLASSIFY:
+        for (int c = 0; c < sv->C; c++) o[c] = sv->Pr[(size_t)j * sv->C + c];
+        break;
+    case AAREN_KIND_EVENTS: {
+        const aaren_tpp_prediction *p = &sv->pred[j];
+        o[0] = p->mean; o[1] = p->median; o[2] = p->q10; o[3] = p->q90; o[4] = p->mark; o[5] = p->p_mark;
+        for (int c = 0; c < sv->C; c++) o[6 + c] = sv->Pr[(size_t)j * sv->C + c];
+        memcpy(sv->extra + (size_t)rec->slot * sv->E, &sv->T[j], sizeof(double));   /* the last event's time */
+        break;
+    }
+    case AAREN_KIND_FORECAST: {
+        /* [1 or 0: a forecast][the last date][the step to the next][pred_len x d_out values] */
+        const long long *secs = (const long long *)(sv->extra + (size_t)rec->slot * sv->E);
+        const long at = rec->pos % sv->L;
+        o[0] = sv->NB[j] >= 0;
+        o[1] = (double)secs[at];
+        o[2] = rec->pos > 0 ? (double)(secs[at] - secs[(rec->pos - 1) % sv->L]) : 0.0;
+        const size_t per = (size_t)sv->H * sv->c_out;
+        for (size_t i = 0; i < per; i++) o[3 + i] = o[0] ? sv->Pr[(size_t)sv->NB[j] * per + i] : 0.0;
+        break;
+    }
+    }
 }
 
 /* Runs a group of requests (FIFO); requests that must wait are returned in order. */
@@ -343,11 +518,28 @@ static req *run_group(server *sv, req *list) {
         steps_t = r;
         n_steps++;
     }
-    /* every stepped stream into memory */
+    /* every stepped stream into memory, and its request checked against the stream's state */
     for (req *r = steps_h; r; r = r->next) {
         const int k = find_rec(sv, r->id);
-        if (ensure_loaded(sv, k, err, sizeof err)) set_error(r, 500, "stream %016llx could not be loaded: %s",
-                                                            (unsigned long long)r->id, err);
+        if (ensure_loaded(sv, k, err, sizeof err)) {
+            set_error(r, 500, "stream %016llx could not be loaded: %s", (unsigned long long)r->id, err);
+            continue;
+        }
+        const stream_rec *rec = &sv->recs[k];
+        if (sv->kind == AAREN_KIND_EVENTS && rec->pos > 0) {
+            double last;
+            memcpy(&last, sv->extra + (size_t)rec->slot * sv->E, sizeof last);
+            if (r->tin[0] < last)
+                set_error(r, 400, "inputs row 0: time %.17g is before the stream's last event at %.17g (times must not "
+                          "decrease); no row was applied", r->tin[0], last);
+        }
+        if (sv->kind == AAREN_KIND_FORECAST && rec->pos > 0) {
+            long long last;
+            memcpy(&last, sv->extra + (size_t)rec->slot * sv->E + (size_t)((rec->pos - 1) % sv->L) * sizeof last,
+                   sizeof last);
+            if (r->secs[0] <= last)
+                set_error(r, 400, "dates[0] is not after the stream's last date (dates must increase); no row was applied");
+        }
     }
     /* rounds: one row of every request that has rows left */
     const long cap = sv->o.max_tokens;
@@ -356,17 +548,17 @@ static req *run_group(server *sv, req *list) {
         for (req *r = steps_h; r; r = r->next) {
             if (r->status || r->done >= r->n_rows) continue;
             const stream_rec *rec = &sv->recs[find_rec(sv, r->id)];
-            if (!sv->aar && rec->pos >= cap) {
+            if (sv->bs && !sv->aar && rec->pos >= cap) {
                 set_error(r, 409, "the stream's KV cache is full at %ld tokens (--max-tokens); %d of %d rows were applied",
                           cap, r->done, r->n_rows);
                 continue;
             }
             sv->idx[n] = rec->slot;
-            memcpy(sv->X + (size_t)n * sv->D, r->in + (size_t)r->done * sv->D, sizeof(float) * (size_t)sv->D);
+            task_in(sv, r, rec, n);
             sv->who[n++] = r;
         }
         if (!n) break;
-        if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, sizeof err)) {
+        if (task_step(sv, n, err, sizeof err)) {
             for (int j = 0; j < n; j++) set_error(sv->who[j], 500, "step failed: %s", err);
             break;
         }
@@ -375,8 +567,8 @@ static req *run_group(server *sv, req *list) {
         if (n > atomic_load(&sv->batch_max)) atomic_store(&sv->batch_max, n);
         for (int j = 0; j < n; j++) {
             req *r = sv->who[j];
-            memcpy(r->out + (size_t)r->done * sv->D, sv->Y + (size_t)j * sv->D, sizeof(float) * (size_t)sv->D);
             stream_rec *rec = &sv->recs[find_rec(sv, r->id)];
+            task_out(sv, r, rec, j);
             rec->pos++;
             r->done++;
         }
@@ -429,7 +621,7 @@ static req *run_group(server *sv, req *list) {
         const int orphan = r->orphan;
         r->phase = P_DONE;
         pthread_mutex_unlock(&sv->mu);
-        if (orphan) { free(r->body); free(r->in); free(r->out); free(r->text); free(r); }
+        if (orphan) req_free(r);
         else MHD_resume_connection(r->conn);
     }
     return defer_h;
@@ -439,6 +631,7 @@ static req *run_group(server *sv, req *list) {
 
 static void *worker(void *arg) {
     server *sv = arg;
+
     long long last_ms = 0;
     unsigned long long last_steps = 0;
     pthread_mutex_lock(&sv->mu);
@@ -483,6 +676,17 @@ static void *worker(void *arg) {
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------- */
+
+static void req_free(req *r) {
+    free(r->body);
+    free(r->in);
+    free(r->out);
+    free(r->tin);
+    free(r->tout);
+    free(r->secs);
+    free(r->text);
+    free(r);
+}
 
 static req *req_get(server *sv) {
     req *r = sv->free_reqs;
@@ -623,6 +827,119 @@ static int authorised(const server *sv, struct MHD_Connection *c) {
     return aaren_serve_token_equal(given, strlen(given), sv->o.token, strlen(sv->o.token));
 }
 
+/* What a task's step request must be beyond its shape, checked before it is queued. */
+static int task_check(const server *sv, const req *r, char *msg, size_t len) {
+    if (sv->kind == AAREN_KIND_EVENTS)
+        for (int i = 1; i < r->n_rows; i++)
+            if (r->tin[(size_t)i * sv->in_w] < r->tin[(size_t)(i - 1) * sv->in_w])
+                return aaren_errf(msg, len, "inputs row %d: time %.17g is before row %d's %.17g (times must not decrease)", i,
+                                  r->tin[(size_t)i * sv->in_w], i - 1, r->tin[(size_t)(i - 1) * sv->in_w]);
+    return 0;
+}
+
+/* Appends printf text to the answer buffer; -1 when out of memory. */
+static int appendf(req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int appendf(req *r, const char *fmt, ...) {
+    for (;;) {
+        const size_t room = r->text_cap - r->text_len;
+        va_list ap;
+        va_start(ap, fmt);
+        const int n = r->text ? vsnprintf(r->text + r->text_len, room, fmt, ap) : -2;
+        va_end(ap);
+        if (n >= 0 && (size_t)n < room) { r->text_len += (size_t)n; return 0; }
+        const size_t nc = r->text_cap ? 2 * r->text_cap + (n > 0 ? (size_t)n : 0) : 4096;
+        char *p = realloc(r->text, nc);
+        if (!p) return -1;
+        r->text = p;
+        r->text_cap = nc;
+    }
+}
+
+/* A number of an answer: 9 significant digits (a float32 reads back the same), 17 for a
+ * double; null when not finite. */
+static int append_num(req *r, double v, int digits) {
+    return isfinite(v) ? appendf(r, "%.*g", digits, v) : appendf(r, "null");
+}
+
+/* The JSON answer of a task model's step. */
+static int format_task(server *sv, req *r) {
+    int e = 0;
+    r->text_len = 0;
+    if (sv->kind == AAREN_KIND_CLASSIFY) {
+        e |= appendf(r, "{\"probabilities\":[");
+        for (int i = 0; i < r->n_rows; i++) {
+            const double *o = r->tout + (size_t)i * sv->out_w;
+            e |= appendf(r, "%s[", i ? "," : "");
+            for (int c = 0; c < sv->C; c++) {
+                if (c) e |= appendf(r, ",");
+                e |= append_num(r, o[c], 9);
+            }
+            e |= appendf(r, "]");
+        }
+        e |= appendf(r, "],\"predicted\":[");
+        for (int i = 0; i < r->n_rows; i++) {
+            const double *o = r->tout + (size_t)i * sv->out_w;
+            int arg = 0;
+            for (int c = 1; c < sv->C; c++) if (o[c] > o[arg]) arg = c;
+            char q[800];
+            json_string(q, sizeof q, aaren_classifier_label(sv->cls, arg));
+            e |= appendf(r, "%s%s", i ? "," : "", q);
+        }
+    } else if (sv->kind == AAREN_KIND_EVENTS) {
+        static const char *const keys[] = {"mean", "median", "q10", "q90"};
+        e |= appendf(r, "{\"predictions\":[");
+        for (int i = 0; i < r->n_rows; i++) {
+            const double *o = r->tout + (size_t)i * sv->out_w;
+            e |= appendf(r, "%s{", i ? "," : "");
+            for (int k = 0; k < 4; k++) {
+                e |= appendf(r, "\"%s\":", keys[k]);
+                e |= append_num(r, o[k], 17);
+                e |= appendf(r, ",");
+            }
+            e |= appendf(r, "\"mark\":%d,\"p_mark\":", (int)o[4]);
+            e |= append_num(r, o[5], 17);
+            if (sv->C > 0) {
+                e |= appendf(r, ",\"mark_probs\":[");
+                for (int c = 0; c < sv->C; c++) {
+                    if (c) e |= appendf(r, ",");
+                    e |= append_num(r, o[6 + c], 9);
+                }
+                e |= appendf(r, "]");
+            }
+            e |= appendf(r, "}");
+        }
+    } else {   /* the forecaster */
+        e |= appendf(r, "{\"forecasts\":[");
+        for (int i = 0; i < r->n_rows; i++) {
+            const double *o = r->tout + (size_t)i * sv->out_w;
+            if (i) e |= appendf(r, ",");
+            if (!o[0]) { e |= appendf(r, "null"); continue; }
+            e |= appendf(r, "{\"dates\":[");
+            const long long last = (long long)o[1], step = (long long)o[2];
+            for (int h = 0; h < sv->H; h++) {
+                aaren_ts_date d;
+                aaren_ts_date_from_seconds(last + step * (h + 1), &d);
+                if (step > 0)
+                    e |= appendf(r, "%s\"%04d-%02d-%02d %02d:%02d:%02d\"", h ? "," : "", d.year, d.month, d.day, d.hour,
+                                 d.minute, d.second);
+                else e |= appendf(r, "%snull", h ? "," : "");
+            }
+            e |= appendf(r, "],\"values\":[");
+            for (int h = 0; h < sv->H; h++) {
+                e |= appendf(r, "%s[", h ? "," : "");
+                for (int c = 0; c < sv->c_out; c++) {
+                    if (c) e |= appendf(r, ",");
+                    e |= append_num(r, o[3 + (size_t)h * sv->c_out + c], 9);
+                }
+                e |= appendf(r, "]");
+            }
+            e |= appendf(r, "]}");
+        }
+    }
+    e |= appendf(r, "],\"position\":%ld}", r->position);
+    return e ? -1 : 0;
+}
+
 /* The answer of a request the worker has run. */
 static enum MHD_Result answer(server *sv, struct MHD_Connection *c, req *r) {
     if (r->status >= 400) return send_error(sv, c, r->status, r->msg);
@@ -642,7 +959,9 @@ static enum MHD_Result answer(server *sv, struct MHD_Connection *c, req *r) {
                      (unsigned long long)r->id, r->position);
         return send_text(c, 200, small, (size_t)n, "application/json");
     default: {
-        if (aaren_serve_format_outputs(r->out, r->n_rows, sv->D, r->position, &r->text, &r->text_len, &r->text_cap))
+        if (sv->kind == AAREN_KIND_ENCODER
+                ? aaren_serve_format_outputs(r->out, r->n_rows, sv->D, r->position, &r->text, &r->text_len, &r->text_cap)
+                : format_task(sv, r))
             return send_error(sv, c, 500, "out of memory for the answer");
         const double dt = aaren_now_s() - r->t0;
         int b = 0;
@@ -706,19 +1025,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (r->status) { r->phase = P_DONE; return send_error(sv, c, r->status, r->msg); }
         if (r->kind == K_HEALTH) {
-            char text[512];
             const aaren_config *cf = aaren_model_config(sv->m);
-            const int n = snprintf(text, sizeof text,
-                                   "{\"status\":\"%s\",\"arch\":\"%s\",\"d_model\":%d,\"n_layers\":%d,\"streams\":%ld,"
-                                   "\"in_memory\":%ld,\"durable\":%s}",
-                                   sv->broken ? "broken" : "ok", aaren_arch_name(cf->arch), cf->d_model, cf->n_layers,
-                                   atomic_load(&sv->total), atomic_load(&sv->active),
-                                   serve_store_durable(sv->store) ? "true" : "false");
+            r->text_len = 0;
+            const int bad = appendf(r, "{\"status\":\"%s\",\"task\":\"%s\",\"arch\":\"%s\",\"d_model\":%d,\"n_layers\":%d,"
+                                    "\"streams\":%ld,\"in_memory\":%ld,\"durable\":%s%s}",
+                                    sv->broken ? "broken" : "ok", aaren_kind_name(sv->kind), aaren_arch_name(cf->arch),
+                                    cf->d_model, cf->n_layers, atomic_load(&sv->total), atomic_load(&sv->active),
+                                    serve_store_durable(sv->store) ? "true" : "false", sv->info ? sv->info : "");
             r->phase = P_DONE;
-            return send_text(c, sv->broken ? 503 : 200, text, (size_t)n, "application/json");
+            if (bad) return send_error(sv, c, 503, "out of memory");
+            return send_text(c, sv->broken ? 503 : 200, r->text, r->text_len, "application/json");
         }
         if (r->kind == K_METRICS) { r->phase = P_DONE; return send_metrics(sv, c); }
-        if (r->kind == K_STEP) {
+        if (r->kind == K_STEP && sv->kind != AAREN_KIND_ENCODER) {
+            char msg[320];
+            const aaren_serve_task_spec spec = {sv->in_w, sv->o.max_rows, sv->kind == AAREN_KIND_EVENTS && sv->C > 0 ? 1 : -1,
+                                                sv->C - 1L, sv->kind == AAREN_KIND_FORECAST};
+            if (aaren_serve_parse_task(r->body ? r->body : "", r->body_len, &spec, &r->tin, &r->tin_cap, &r->secs,
+                                       &r->secs_cap, &r->n_rows, msg, sizeof msg) ||
+                task_check(sv, r, msg, sizeof msg)) {
+                r->phase = P_DONE;
+                return send_error(sv, c, 400, msg);
+            }
+            const size_t need = (size_t)r->n_rows * sv->out_w;
+            if (need > r->tout_cap) {
+                double *nb = realloc(r->tout, need * sizeof(double));
+                if (!nb) { r->phase = P_DONE; return send_error(sv, c, 503, "out of memory"); }
+                r->tout = nb;
+                r->tout_cap = need;
+            }
+        }
+        if (r->kind == K_STEP && sv->kind == AAREN_KIND_ENCODER) {
             char msg[320];
             if (aaren_serve_parse_inputs(r->body ? r->body : "", r->body_len, sv->D, sv->o.max_rows, &r->in, &r->in_cap,
                                          &r->n_rows, msg, sizeof msg)) {
@@ -812,8 +1149,8 @@ static int recover_one(void *ctx, int source, uint64_t id, const void *rec, size
         return 0;
     }
     char err[256];
-    if (aaren_stream_set_state_one(rv->probe, 0, rec, len, err, sizeof err)) return -1;
-    const long pos = aaren_stream_position_one(rv->probe, 0);
+    long pos = 0;
+    if (check_state(sv, rv->probe, rec, len, &pos, err, sizeof err)) return -1;
     if (k < 0) {
         if ((k = add_rec(sv, id)) < 0) return -1;
         sv->recs[k].pos = -1;
@@ -832,11 +1169,11 @@ static int recover_one(void *ctx, int source, uint64_t id, const void *rec, size
 
 static int recover(server *sv, char *err, size_t errlen) {
     recovery rv = {sv, NULL, NULL, NULL};
-    rv.probe = aaren_stream_new_batch(sv->m, 1, sv->o.max_tokens, 1, err, errlen);
+    rv.probe = sv->bs ? aaren_stream_new_batch(sv->m, 1, sv->o.max_tokens, 1, err, errlen) : NULL;
     rv.pending = calloc((size_t)sv->o.max_total, sizeof(void *));
     rv.pending_len = calloc((size_t)sv->o.max_total, sizeof(size_t));
-    int rc = rv.probe && rv.pending && rv.pending_len ? 0 : -1;
-    if (rc && rv.probe) aaren_errf(err, errlen, "out of memory for recovery");
+    int rc = (rv.probe || !sv->bs) && rv.pending && rv.pending_len ? 0 : -1;
+    if (rc && (rv.probe || !sv->bs)) aaren_errf(err, errlen, "out of memory for recovery");
     char note[512] = "";
     if (!rc) rc = serve_store_recover(sv->store, recover_one, &rv, note, sizeof note, err, errlen);
     long in_mem = 0, on_disk = 0;
@@ -845,7 +1182,7 @@ static int recover(server *sv, char *err, size_t errlen) {
         if (!r->live || !rv.pending[k]) continue;
         if (sv->n_free_slots) {
             const int s = acquire_slot(sv, k, err, errlen);
-            rc = s < 0 || aaren_stream_set_state_one(sv->bs, s, rv.pending[k], rv.pending_len[k], err, errlen);
+            rc = s < 0 || put_state(sv, s, rv.pending[k], rv.pending_len[k], err, errlen);
             in_mem++;
         } else {
             if (r->disk_pos != r->pos) rc = serve_store_put(sv->store, r->id, rv.pending[k], rv.pending_len[k], err, errlen);
@@ -877,7 +1214,22 @@ static int recover(server *sv, char *err, size_t errlen) {
 static void server_free(server *sv) {
     aaren_stream_free(sv->bs);
     serve_store_close(sv->store);
-    aaren_model_free(sv->m);
+    if (sv->kind == AAREN_KIND_ENCODER) aaren_model_free(sv->m);
+    aaren_classifier_free(sv->cls);
+    aaren_tpp_free(sv->tpp);
+    aaren_forecaster_free(sv->fc);
+    free(sv->info);
+    free(sv->extra);
+    free(sv->Xin);
+    free(sv->Pr);
+    free(sv->Z);
+    free(sv->pred);
+    free(sv->T);
+    free(sv->LT);
+    free(sv->NB);
+    free(sv->MK);
+    free(sv->Wraw);
+    free(sv->Wsecs);
     free(sv->recs);
     free(sv->free_recs);
     free(sv->index);
@@ -893,12 +1245,84 @@ static void server_free(server *sv) {
     while (sv->free_reqs) {
         req *r = sv->free_reqs;
         sv->free_reqs = r->next;
-        free(r->body);
-        free(r->in);
-        free(r->out);
-        free(r->text);
-        free(r);
+        req_free(r);
     }
+}
+
+/* The model and its task, by the checkpoint's metadata; the task's widths, state and the
+ * members it adds to /v1/health. */
+static int load_task(server *sv, char *err, size_t errlen) {
+    const char *path = sv->o.model_path;
+    sv->kind = aaren_checkpoint_kind(path, err, errlen);
+    if (sv->kind < 0) return -1;
+    char q[800], *p = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&p, &n);
+    if (!f) return aaren_errf(err, errlen, "out of memory");
+    switch (sv->kind) {
+    case AAREN_KIND_ENCODER:
+        if (!(sv->m = aaren_model_load(path, err, errlen))) break;
+        sv->in_w = aaren_model_config(sv->m)->d_model;
+        fprintf(f, ",\"input_width\":%d", sv->in_w);
+        break;
+    case AAREN_KIND_CLASSIFY:
+        if (!(sv->cls = aaren_classifier_load(path, err, errlen))) break;
+        sv->m = aaren_seqmodel_encoder(aaren_classifier_model(sv->cls));
+        sv->in_w = aaren_classifier_n_dims(sv->cls);
+        sv->out_w = sv->C = aaren_classifier_n_classes(sv->cls);
+        fprintf(f, ",\"input_width\":%d,\"labels\":[", sv->in_w);
+        for (int k = 0; k < sv->C; k++) {
+            json_string(q, sizeof q, aaren_classifier_label(sv->cls, k));
+            fprintf(f, "%s%s", k ? "," : "", q);
+        }
+        fputs("]", f);
+        break;
+    case AAREN_KIND_EVENTS:
+        if (!(sv->tpp = aaren_tpp_load(path, err, errlen))) break;
+        sv->m = aaren_tpp_encoder(sv->tpp);
+        sv->C = aaren_tpp_n_marks(sv->tpp);
+        sv->in_w = sv->C > 0 ? 2 : 1;
+        sv->out_w = 6 + sv->C;
+        sv->E = sizeof(double);   /* the last event's time */
+        fprintf(f, ",\"input_width\":%d,\"n_marks\":%d", sv->in_w, sv->C);
+        break;
+    case AAREN_KIND_FORECAST: {
+        if (!(sv->fc = aaren_forecaster_load(path, err, errlen))) break;
+        sv->m = aaren_seqmodel_encoder(aaren_forecaster_model(sv->fc));
+        sv->L = aaren_forecaster_seq_len(sv->fc);
+        sv->H = aaren_forecaster_pred_len(sv->fc);
+        sv->c_out = aaren_forecaster_d_out(sv->fc);
+        sv->in_w = sv->cols = aaren_forecaster_cols(sv->fc);
+        sv->out_w = 3 + sv->H * sv->c_out;
+        sv->E = (size_t)sv->L * (sizeof(long long) + (size_t)sv->cols * sizeof(double));   /* the window: dates, rows */
+        fprintf(f, ",\"input_width\":%d,\"seq_len\":%d,\"pred_len\":%d,\"columns\":[", sv->in_w, sv->L, sv->H);
+        /* the names as the model holds them (escaped, comma-separated) */
+        const char *names = aaren_forecaster_columns(sv->fc);
+        for (int c = 0; c < sv->cols; c++) {
+            char one[800];
+            const size_t len = strcspn(names, ",");
+            snprintf(one, sizeof one, "%.*s", (int)len, names);
+            json_string(q, sizeof q, one);
+            fprintf(f, "%s%s", c ? "," : "", q);
+            names += len + (names[len] == ',');
+        }
+        fputs("],\"output_columns\":[", f);
+        for (int j = 0; j < sv->c_out; j++) {
+            char one[800];
+            aaren_forecaster_out_name(sv->fc, j, one, sizeof one);
+            json_string(q, sizeof q, one);
+            fprintf(f, "%s%s", j ? "," : "", q);
+        }
+        fputs("]", f);
+        break;
+    }
+    default:
+        aaren_file_err(err, errlen, path, "a decision model (aaren rl train); aaren serve does not serve those yet");
+        break;
+    }
+    fclose(f);
+    sv->info = p;
+    return sv->m ? 0 : -1;
 }
 
 int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
@@ -909,19 +1333,23 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     if (o->max_batch > o->max_streams) o->max_batch = o->max_streams;
     if (o->max_streams > o->max_total) o->max_streams = (int)o->max_total;
     sv->t_start = aaren_now_s();
-    sv->m = aaren_model_load(o->model_path, err, errlen);
-    if (!sv->m) return -1;
+    if (load_task(sv, err, errlen)) { server_free(sv); return -1; }
     const aaren_config *cf = aaren_model_config(sv->m);
     sv->D = cf->d_model;
     sv->aar = cf->arch == AAREN_ARCH_AAREN;
     int rc = 0;
-    sv->bs = aaren_stream_new_batch(sv->m, o->max_streams, sv->aar ? 0 : o->max_tokens, 1, err, errlen);
-    if (!sv->bs) { server_free(sv); return -1; }
+    if (sv->kind != AAREN_KIND_FORECAST) {
+        sv->bs = aaren_stream_new_batch(sv->m, o->max_streams, sv->aar ? 0 : o->max_tokens, 1, err, errlen);
+        if (!sv->bs) { server_free(sv); return -1; }
+    } else if (aaren_forecaster_reserve_windows(sv->fc, o->max_batch, err, errlen)) {
+        server_free(sv);
+        return -1;
+    }
     sv->store = serve_store_open(o->state_dir, err, errlen);
     if (!sv->store) { server_free(sv); return -1; }
     /* the largest state record: a fresh Aaren stream's, or a full Transformer cache's */
-    sv->rec_cap = aaren_stream_state_size_one(sv->bs, 0) +
-                  (sv->aar ? 0 : (size_t)o->max_tokens * 2 * (size_t)cf->n_layers * (size_t)sv->D * sizeof(float));
+    sv->rec_cap = 8 + sv->E + (!sv->bs ? 0 : aaren_stream_state_size_one(sv->bs, 0) +
+                  (sv->aar ? 0 : (size_t)o->max_tokens * 2 * (size_t)cf->n_layers * (size_t)sv->D * sizeof(float)));
     sv->index_cap = 16;
     while (sv->index_cap < 2 * (size_t)o->max_total) sv->index_cap *= 2;
     sv->recs = calloc((size_t)o->max_total, sizeof *sv->recs);
@@ -935,8 +1363,22 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->idx = malloc((size_t)o->max_batch * sizeof(int));
     sv->who = malloc((size_t)o->max_batch * sizeof(req *));
     sv->rec_buf = malloc(sv->rec_cap);
+    const size_t mb = (size_t)o->max_batch, pw = sv->tpp ? (size_t)aaren_tpp_decoder_width(sv->tpp) : 1;
+    const size_t prw = sv->fc ? (size_t)sv->H * sv->c_out : (size_t)(sv->C > 0 ? sv->C : 1);
+    sv->extra = calloc((size_t)o->max_streams, sv->E ? sv->E : 1);
+    sv->Xin = malloc(mb * (size_t)sv->in_w * sizeof(float));
+    sv->Pr = malloc(mb * prw * sizeof(float));
+    sv->Z = malloc(mb * pw * sizeof(float));
+    sv->pred = malloc(mb * sizeof *sv->pred);
+    sv->T = malloc(mb * sizeof(double));
+    sv->LT = malloc(mb * sizeof(double));
+    sv->NB = malloc(mb * sizeof(long));
+    sv->MK = malloc(mb * sizeof(int));
+    sv->Wraw = sv->fc ? malloc(mb * (size_t)sv->L * sv->cols * sizeof(double)) : NULL;
+    sv->Wsecs = sv->fc ? malloc(mb * (size_t)sv->L * sizeof(long long)) : NULL;
     if (!sv->recs || !sv->free_recs || !sv->index || !sv->slot_rec || !sv->slot_used || !sv->free_slots || !sv->X ||
-        !sv->Y || !sv->idx || !sv->who || !sv->rec_buf) {
+        !sv->Y || !sv->idx || !sv->who || !sv->rec_buf || !sv->extra || !sv->Xin || !sv->Pr || !sv->Z || !sv->pred ||
+        !sv->T || !sv->LT || !sv->NB || !sv->MK || (sv->fc && (!sv->Wraw || !sv->Wsecs))) {
         aaren_errf(err, errlen, "out of memory for %ld stream records and %d slots", o->max_total, o->max_streams);
         server_free(sv);
         return -1;
@@ -955,19 +1397,23 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     /* start-up report: memory of the model and of each stream */
     size_t pb, gb, ab;
     aaren_model_memory(sv->m, &pb, &gb, &ab);
-    const size_t per_state = aaren_stream_state_bytes_one(sv->bs, 0);
+    const size_t per_state = (sv->bs ? aaren_stream_state_bytes_one(sv->bs, 0) : 0) + sv->E;
     const size_t book = sizeof(stream_rec) + 2 * sizeof(int) + sizeof(int) * 2 + 1;
     if (!o->quiet) {
-        printf("aaren serve: %s: %s, %d layers, d_model %d, %d heads, d_ff %d; weights %.2f MiB\n", o->model_path,
-               aaren_arch_name(cf->arch), cf->n_layers, cf->d_model, cf->n_heads, cf->d_ff, (double)pb / 1048576.0);
-        if (sv->aar)
+        printf("aaren serve: %s: %s %s, %d layers, d_model %d, %d heads, d_ff %d; weights %.2f MiB\n", o->model_path,
+               aaren_kind_name(sv->kind), aaren_arch_name(cf->arch), cf->n_layers, cf->d_model, cf->n_heads, cf->d_ff,
+               (double)pb / 1048576.0);
+        if (sv->kind == AAREN_KIND_FORECAST)
+            printf("memory per stream: its window of %d rows, %zu bytes + %zu bytes of bookkeeping; each step with a full "
+                   "window runs the model over it\n", sv->L, per_state, book);
+        else if (sv->aar)
             printf("memory per stream: %zu bytes of state + %zu bytes of bookkeeping in memory; %zu bytes on disk when spilled\n",
-                   per_state, book, aaren_stream_state_size_one(sv->bs, 0));
+                   per_state, book, 8 + sv->E + aaren_stream_state_size_one(sv->bs, 0));
         else
             printf("memory per stream: KV cache of %zu bytes per token (at most %ld tokens, --max-tokens) + %zu bytes of "
                    "bookkeeping\n", 2 * (size_t)cf->n_layers * sv->D * sizeof(float), o->max_tokens, book);
         printf("in memory: at most %d streams (--max-streams; batch object %.1f MiB reserved, resident as used); "
-               "%ld streams in all (--max-total)\n", o->max_streams, (double)aaren_stream_alloc_bytes(sv->bs) / 1048576.0,
+               "%ld streams in all (--max-total)\n", o->max_streams, (double)(sv->bs ? aaren_stream_alloc_bytes(sv->bs) : 0) / 1048576.0,
                o->max_total);
         printf("state: %s\n", serve_store_durable(sv->store) ? "durable (write-ahead log with group commit)"
                                                              : "in memory; spilled streams go to a temporary folder");

@@ -172,7 +172,7 @@ int serve_store_recover(serve_store *st,
         uint64_t id;
         if (!is_stream_file(e->d_name, &id)) continue;
         char name[32];
-        snprintf(name, sizeof name, "%s", e->d_name);
+        snprintf(name, sizeof name, "%.31s", e->d_name);   /* is_stream_file: 22 bytes */
         rc = read_file(file_path(st, name), &buf, &cap, &len, err, errlen);
         if (!rc && state(ctx, 0, id, buf, len))
             rc = aaren_errf(err, errlen, "%s: cannot be recovered (not a stream state of this model, or more streams than --max-total)", st->path);

@@ -5,7 +5,9 @@
 #include <string.h>
 #include "io/common.h"
 #include "model/rng.h"
+#include "layers/layers.h"
 #include "tasks/classify.h"
+#include "tasks/serving.h"
 
 struct aaren_classifier {
     aaren_classify_options o;
@@ -578,4 +580,42 @@ int aaren_classifier_predict_proba(aaren_classifier *c, const float *const *x, c
 done:
     free(d.values); free(d.off); free(d.len); free(d.y); free(idx);
     return rc;
+}
+
+/* ---- streaming for the server (tasks/serving.h) ---------------------------------------- */
+
+/* The sequence model's embedding and head: its part of the parameter block, laid out as
+ * aaren.h gives it (embed.weight [D, d_in], embed.bias [D], head.weight [d_out, D], head.bias). */
+static void seq_weights(const aaren_classifier *c, const float **ew, const float **eb, const float **hw, const float **hb) {
+    const aaren_model *enc = aaren_seqmodel_encoder(c->sm);
+    const size_t D = (size_t)aaren_model_config(enc)->d_model;
+    *ew = aaren_model_extra(enc);
+    *eb = *ew + D * (size_t)c->dims;
+    *hw = *eb + D;
+    *hb = *hw + (size_t)c->C * D;
+}
+
+void aaren_classifier_stream_embed(const aaren_classifier *c, float *x, int k, float *h) {
+    const float *ew, *eb, *hw, *hb;
+    seq_weights(c, &ew, &eb, &hw, &hb);
+    for (int i = 0; i < k; i++)   /* as prepare() standardises a case */
+        for (int j = 0; j < c->dims; j++) {
+            float *v = x + (size_t)i * c->dims + j;
+            *v = (float)((*v - c->mean[j]) / c->sd[j]);
+        }
+    aaren_linear_forward(h, x, ew, eb, k, c->dims, aaren_model_config(aaren_seqmodel_encoder(c->sm))->d_model);
+}
+
+void aaren_classifier_stream_proba(const aaren_classifier *c, const float *y, int k, float *proba) {
+    const float *ew, *eb, *hw, *hb;
+    seq_weights(c, &ew, &eb, &hw, &hb);
+    const int C = c->C;
+    aaren_linear_forward(proba, y, hw, hb, k, aaren_model_config(aaren_seqmodel_encoder(c->sm))->d_model, C);
+    for (int b = 0; b < k; b++) {   /* the softmax of aaren_classifier_predict_proba, in place */
+        float *q = proba + (size_t)b * C;
+        double mx = q[0], se = 0;
+        for (int j = 1; j < C; j++) if (q[j] > mx) mx = q[j];
+        for (int j = 0; j < C; j++) se += exp((double)q[j] - mx);
+        for (int j = 0; j < C; j++) q[j] = (float)(exp((double)q[j] - mx) / se);
+    }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "io/common.h"
 #include "tasks/forecast.h"
+#include "tasks/serving.h"
 
 #define NORM_EPS 1e-5
 
@@ -540,4 +541,58 @@ int aaren_forecaster_save(const aaren_forecaster *f, const char *path, char *err
     else rc = aaren_st_write(path, &st, err, errlen);
     aaren_st_free(&st);
     return rc ? -1 : 0;
+}
+
+/* ---- windows given as numbers, for the server (tasks/serving.h) ------------------------- */
+
+int aaren_forecaster_cols(const aaren_forecaster *f) { return f->cols; }
+const char *aaren_forecaster_columns(const aaren_forecaster *f) { return f->names; }
+int aaren_forecaster_n_time(const aaren_forecaster *f) { return f->d_in - f->c_data; }
+
+int aaren_forecaster_reserve_windows(aaren_forecaster *f, int B, char *err, size_t errlen) {
+    if (!f->scaler) return aaren_errf(err, errlen, "forecast: windows need a model loaded from its checkpoint");
+    if (B < 1) return aaren_errf(err, errlen, "forecast: %d windows", B);
+    if (B <= f->o.batch) return 0;
+    void *old = f->block;
+    if (alloc_buffers(f, (size_t)B)) {
+        f->block = old;
+        return aaren_errf(err, errlen, "forecast: out of memory for %d windows", B);
+    }
+    free(old);
+    f->o.batch = B;
+    return aaren_seqmodel_reserve(f->sm, B, f->L, 0, err, errlen);
+}
+
+int aaren_forecaster_forecast_windows(aaren_forecaster *f, const double *raw, const long long *secs, int B,
+                                      float *forecast, char *err, size_t errlen) {
+    if (!f->scaler) return aaren_errf(err, errlen, "forecast: windows need a model loaded from its checkpoint");
+    if (B < 1 || B > f->o.batch) return aaren_errf(err, errlen, "forecast: %d windows; %d reserved", B, f->o.batch);
+    const int cols = f->cols, nt = f->d_in - f->c_data, scaled = !f->o.ts.no_scale;
+    const double *mean = f->scaler, *sd = f->scaler + cols;
+    /* the columns a row feeds (the loader's in_cols and out_cols: the target is the last column) */
+    const int in0 = f->c_data == cols ? 0 : cols - 1, out0 = f->c_out == cols ? 0 : cols - 1;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < f->L; t++) {
+            const double *r = raw + ((size_t)b * f->L + t) * cols;
+            float *x = f->x + ((size_t)b * f->L + t) * f->d_in;
+            for (int j = 0; j < f->c_data; j++) {
+                const int c = in0 + j;
+                x[j] = scaled ? (float)((r[c] - mean[c]) / sd[c]) : (float)r[c];
+            }
+            if (nt) {
+                aaren_ts_date d;
+                aaren_ts_date_from_seconds(secs[(size_t)b * f->L + t], &d);
+                aaren_ts_time_features(&d, f->o.ts.freq, x + f->c_data);
+            }
+        }
+    const float *p = predict_batch(f, B, err, errlen);
+    if (!p) return -1;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < f->H; h++)
+            for (int j = 0; j < f->c_out; j++) {
+                const int c = out0 + j;
+                const float v = (float)denorm(f, p, b, h, j);   /* scaled units, as forecast_file holds them */
+                forecast[((size_t)b * f->H + h) * f->c_out + j] = scaled ? (float)((double)v * sd[c] + mean[c]) : v;
+            }
+    return 0;
 }

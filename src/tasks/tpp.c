@@ -9,6 +9,7 @@
 #include "layers/layers.h"
 #include "model/rng.h"
 #include "tasks/tpp.h"
+#include "tasks/serving.h"
 
 enum { CHUNK = 256 };   /* decoder rows per pass */
 
@@ -689,4 +690,27 @@ int aaren_tpp_parse_event_line(const char *line, size_t len, double *time, int *
     *time = t;
     *mark = (int)k;
     return 1;
+}
+
+/* ---- streaming for the server (tasks/serving.h) ---------------------------------------- */
+
+void aaren_tpp_stream_tokens(const aaren_tpp *m, int k, const double *time, const double *last_t,
+                             const long *n_before, const int *mark, float *x) {
+    for (int i = 0; i < k; i++)   /* as aaren_tpp_stream_event makes its token */
+        event_token(m, x + (size_t)i * m->D, time[i], n_before[i] ? time[i] - last_t[i] : 0.0, n_before[i] == 0,
+                    mark[i]);
+}
+
+int aaren_tpp_decoder_width(const aaren_tpp *m) { return m->P; }
+
+void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, float *z, aaren_tpp_prediction *p,
+                             float *mark_probs) {
+    aaren_linear_forward(z, h, m->W, m->b, k, m->D, m->P);
+    for (int r = 0; r < k; r++) {
+        const float *zr = z + (size_t)r * m->P, *l = zr + 3 * m->K;
+        summarise(m, zr, p + r);
+        float *q = mark_probs && m->C > 0 ? mark_probs + (size_t)r * m->C : NULL;
+        for (int c = 0; q && c < m->C; c++)   /* as aaren_tpp_predict_sequence gives them */
+            q[c] = (float)(exp((double)l[c] - l[p[r].mark]) * p[r].p_mark);
+    }
 }
