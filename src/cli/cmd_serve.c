@@ -62,13 +62,15 @@ static const char *serve_help =
     "  --max-connections N  open connections (default 16384)\n"
     "  --max-tokens N     Transformer: KV-cache capacity per stream in tokens (default 1024)\n"
     "  --wal-limit-mb N   compact the write-ahead log when it passes N MiB (default 64)\n"
+    "  --step-threads N   threads of the batched steps (default 1: the HTTP thread keeps a core; an\n"
+    "                     idle step thread spins between the short parallel parts of a step)\n"
     "  --quiet            print only the listening address\n"
     "Stops on SIGINT or SIGTERM after answering what it holds.\n";
 
 int cmd_serve(int argc, char **argv) {
     static const char *const valued[] = {"model", "host", "port", "state-dir", "max-streams", "max-total", "token", "token-file",
                                          "max-body", "max-rows", "max-batch", "batch-wait-us", "max-queue",
-                                         "max-connections", "max-tokens", "wal-limit-mb", NULL};
+                                         "max-connections", "max-tokens", "wal-limit-mb", "step-threads", NULL};
     static const char *const flags[] = {"quiet", NULL};
     cli_args a;
     const int prc = cli_parse(&a, "serve", argc, argv, valued, flags);
@@ -91,7 +93,7 @@ int cmd_serve(int argc, char **argv) {
     if (o.token && !*o.token) return cli_fail("serve", "--token must not be empty"), 2;
     if (o.token && cli_get(&a, "token-file")) return cli_fail("serve", "give --token or --token-file, not both"), 2;
     o.quiet = cli_flag(&a, "quiet");
-    long port, ms, mt, mb, mr, mbat, wait, mq, mc, mtok, wal;
+    long port, ms, mt, mb, mr, mbat, wait, mq, mc, mtok, wal, sth;
     if (cli_int(&a, "port", o.port, 0, 65535, &port) || cli_int(&a, "max-streams", o.max_streams, 1, 1000000, &ms) ||
         cli_int(&a, "max-total", o.max_total, 1, 100000000, &mt) ||
         cli_int(&a, "max-body", o.max_body, 64, 1L << 30, &mb) || cli_int(&a, "max-rows", o.max_rows, 1, 1000000, &mr) ||
@@ -100,7 +102,8 @@ int cmd_serve(int argc, char **argv) {
         cli_int(&a, "max-queue", o.max_queue, 1, 10000000, &mq) ||
         cli_int(&a, "max-connections", o.max_connections, 1, 1000000, &mc) ||
         cli_int(&a, "max-tokens", o.max_tokens, 1, 100000000, &mtok) ||
-        cli_int(&a, "wal-limit-mb", o.wal_limit >> 20, 1, 1 << 20, &wal))
+        cli_int(&a, "wal-limit-mb", o.wal_limit >> 20, 1, 1 << 20, &wal) ||
+        cli_int(&a, "step-threads", o.step_threads, 1, 1024, &sth))
         return 2;
     o.port = (int)port;
     o.max_streams = (int)ms;
@@ -113,6 +116,7 @@ int cmd_serve(int argc, char **argv) {
     o.max_connections = (int)mc;
     o.max_tokens = mtok;
     o.wal_limit = wal << 20;
+    o.step_threads = (int)sth;
     static char secret[4096];   /* the --token-file secret, wiped before returning */
     char err[1024];
     if (cli_get(&a, "token-file")) {

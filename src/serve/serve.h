@@ -31,6 +31,7 @@ typedef struct {
     int max_queue;           /* requests waiting for the worker; more is 429 */
     int max_connections;     /* open HTTP connections */
     long wal_limit;          /* bytes of write-ahead log before it is compacted */
+    int step_threads;        /* OpenMP threads of the worker's batched steps */
     int quiet;               /* no start-up lines beyond the listening address */
 } aaren_serve_options;
 

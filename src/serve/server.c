@@ -32,6 +32,9 @@
 #include <sys/socket.h>
 
 #include <microhttpd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "aaren.h"
 #include "aaren_tasks.h"
@@ -631,7 +634,12 @@ static req *run_group(server *sv, req *list) {
 
 static void *worker(void *arg) {
     server *sv = arg;
-
+#ifdef _OPENMP
+    /* the steps' threads: a thread's own setting (this one's, not the main thread's). Between
+     * the many short parallel regions of a step an idle OpenMP thread spins, taking a core
+     * from the HTTP thread; one thread (the default) leaves that core to it. */
+    omp_set_num_threads(sv->o.step_threads);
+#endif
     long long last_ms = 0;
     unsigned long long last_steps = 0;
     pthread_mutex_lock(&sv->mu);
@@ -1124,6 +1132,7 @@ void aaren_serve_defaults(aaren_serve_options *o) {
     o->max_queue = 16384;
     o->max_connections = 16384;
     o->wal_limit = 64L << 20;
+    o->step_threads = 1;
 }
 
 /* Recovery: the newest state of each stream, kept in memory until placed. */
