@@ -305,6 +305,8 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
 static int tpp_to_st(const aaren_tpp *m, aaren_st *st);
 static int fit_save(void *ctx, aaren_st *st) { return tpp_to_st(((fit_ctx *)ctx)->m, st); }
 
+/* Under MPI each rank evaluates its part of the split's batches and the per-batch sums are
+ * combined (aaren_dist_block_sums): every rank gets one process's figures to the last bit. */
 int aaren_tpp_evaluate(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err, size_t errlen) {
     if (d->n_marks != m->C) return aaren_errf(err, errlen, "events: the data has %d marks, the model %d", d->n_marks, m->C);
     long n_seq = 0;   /* sequences with something to predict */
@@ -396,14 +398,24 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
                           size_t errlen) {
     const int D = m->D, P = m->P, K = m->K;
     const float loc = (float)m->loc, sc = (float)m->scale;
-    double lt = 0, lm = 0, se_med = 0;
-    long cnt = 0;
-    int B = 0;
-    for (int s = 0; s <= d->n_seq; s++) {
+    /* under MPI each rank takes its part of the batches and the per-batch sums are combined
+     * exactly (aaren_dist_block_sums), as in aaren_tpp_evaluate */
+    long n_seq = 0;
+    for (int s = 0; s < d->n_seq; s++) n_seq += d->split[s] == split && d->off[s + 1] - d->off[s] > 1;
+    const long nb = (n_seq + m->max_B - 1) / m->max_B;
+    long k0, k1, k = 0;
+    aaren_dist_part(nb, &k0, &k1);
+    double *sums = calloc((size_t)(nb > 0 ? nb : 1) * 4, sizeof(double));   /* [nb, 4]: lt, lm, se_med, cnt */
+    if (!sums) return aaren_errf(err, errlen, "events: out of memory for the evaluation");
+    int B = 0, rc = 0;
+    for (int s = 0; s <= d->n_seq && k < k1 && !rc; s++) {
         if (s < d->n_seq && d->split[s] == split && d->off[s + 1] - d->off[s] > 1) m->seq[B++] = s;
         if (B < m->max_B && !(s == d->n_seq && B > 0)) continue;
         int N;
-        if (forward(m, d, B, &N, err, errlen)) return -1;
+        if (k++ < k0) { B = 0; continue; }
+        if (forward(m, d, B, &N, err, errlen)) { rc = -1; break; }
+        double lt = 0, lm = 0, se_med = 0;
+        long cnt = 0;
         for (int b = 0; b < B; b++) {
             const long first = d->off[m->seq[b]], n = d->off[m->seq[b] + 1] - first;
             /* positions 0 .. n-2 predict events 1 .. n-1; position n-1 gives the survival */
@@ -427,12 +439,21 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
                 }
             }
         }
+        double *w = sums + (size_t)(k - 1) * 4;
+        w[0] = lt; w[1] = lm; w[2] = se_med; w[3] = (double)cnt;
         B = 0;
     }
-    if (!cnt) return aaren_errf(err, errlen, "events: split %d has no events to predict", split);
-    out->ll_time = lt / cnt;
-    out->ll = (lt + lm) / cnt;
-    out->rmse_median = sqrt(se_med / cnt);
+    /* every rank takes part in the sums, even one that failed (the others would wait for it) */
+    double t[4];
+    const int rs = aaren_dist_block_sums(sums, nb, 4, t);
+    free(sums);
+    if (rc) return -1;
+    if (rs) return aaren_errf(err, errlen, "events: summing the evaluation across ranks failed");
+    const double cnt = t[3];
+    if (!(cnt > 0)) return aaren_errf(err, errlen, "events: split %d has no events to predict", split);
+    out->ll_time = t[0] / cnt;
+    out->ll = (t[0] + t[1]) / cnt;
+    out->rmse_median = sqrt(t[2] / cnt);
     return 0;
 }
 
