@@ -40,6 +40,8 @@ static const char *events_help =
     "training:\n"
     "  --epochs N [{epochs}]  --patience N [{patience}]  --batch B [{batch} sequences]  --lr X [{lr}]\n"
     "  --dropout P [{dropout}]  --clip X [{clip}]  --seed S [{seed}]\n"
+    "  --tie-marks  the mark head tied to the mark embedding: mark c's logit is E[c] . (T h) + b_c\n"
+    "               (T [d_model, d_model] learned) in place of a free output row per mark\n"
     "output:\n"
     "  --results-csv F        append one row per run\n"
     "  --quiet                no per-epoch lines\n"
@@ -65,7 +67,7 @@ static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max
                                             "seed", "results-csv", "model", "max-events", "predict-seq", "predict",
                                             "predictions", CLI_FIT_VALUED,
                                             NULL};
-static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite",
+static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", "tie-marks",
                                            "deterministic-reduce", NULL};
 
 static void print_prediction(long i, double t, int mark, const aaren_tpp_prediction *p) {
@@ -194,16 +196,16 @@ static void print_metrics(const char *name, const aaren_tpp_metrics *t) {
            t->rmse, t->rmse_median, t->acc);
 }
 
-static int append_result(const char *path, const char *name, const aaren_tpp_options *o, const aaren_tpp_result *r, char *err,
-                         size_t errlen) {
+static int append_result(const char *path, const char *name, const aaren_tpp_options *o, const aaren_tpp_result *r,
+                         double repeat_acc, char *err, size_t errlen) {
     return cli_append_row(path, err, errlen,
         "data,arch,d_model,n_heads,n_layers,d_ff,K,seed,epochs_run,best_epoch,val_nll,test_nll,test_nll_time,"
                    "test_nll_mark,test_rmse,test_acc,poisson_nll,poisson_nll_time,poisson_rmse,poisson_acc,n_test_pred,"
                    "seconds,params,threads,lr,patience,max_epochs,test_ll,test_ll_time,test_rmse_median,poisson_ll,"
                    "poisson_rmse_median,hawkes_nll,hawkes_nll_time,hawkes_ll,hawkes_rmse,hawkes_rmse_median,hawkes_acc,"
-                   "hawkes_mu,hawkes_alpha,hawkes_beta\n",
+                   "hawkes_mu,hawkes_alpha,hawkes_beta,tie_marks,repeat_acc\n",
         "%s,%s,%d,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6f,%ld,%.1f,%zu,%d,"
-        "%g,%d,%d,%.6f,%.6f,%.6g,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6g,%.6f,%.6g,%.6g,%.6g\n", name,
+        "%g,%d,%d,%.6f,%.6f,%.6g,%.6f,%.6g,%.6f,%.6f,%.6f,%.6g,%.6g,%.6f,%.6g,%.6g,%.6g,%d,%.6f\n", name,
             aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads, o->enc.n_layers, o->enc.d_ff, o->K,
             (unsigned long long)o->seed, r->epochs_run, r->best_epoch, r->val.nll, r->test.nll, r->test.nll_time,
             r->test.nll_mark, r->test.rmse, r->test.acc, r->poisson_test.nll, r->poisson_test.nll_time,
@@ -211,7 +213,7 @@ static int append_result(const char *path, const char *name, const aaren_tpp_opt
             (double)o->lr, o->patience, o->epochs, r->test.ll, r->test.ll_time, r->test.rmse_median, r->poisson_test.ll,
             r->poisson_test.rmse_median, r->hawkes_test.nll, r->hawkes_test.nll_time, r->hawkes_test.ll,
             r->hawkes_test.rmse, r->hawkes_test.rmse_median, r->hawkes_test.acc, r->hawkes.mu, r->hawkes.alpha,
-            r->hawkes.beta);
+            r->hawkes.beta, o->tie_marks, repeat_acc);
 }
 
 /* --predict FILE.csv --predictions OUT.csv: every event of every sequence of FILE (the model's
@@ -327,6 +329,7 @@ int cmd_events(int argc, char **argv) {
         cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip))
         return 2;
     o.K = (int)K; o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
+    o.tie_marks = cli_flag(&a, "tie-marks");
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     aaren_events *d = load_data(&a, name, sizeof name);
@@ -340,8 +343,9 @@ int cmd_events(int argc, char **argv) {
     if (d->n_marks) printf("marks: %d\n", d->n_marks);
     aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
     if (!m) { aaren_events_free(d); return cli_fail("events", "%s", err); }
-    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d, %d log-normal components; %d threads\n",
-           aaren_arch_name(o.enc.arch), o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, o.K, aaren_threads());
+    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d, %d log-normal components%s; %d threads\n",
+           aaren_arch_name(o.enc.arch), o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, o.K,
+           o.tie_marks && d->n_marks ? ", mark head tied to the embedding" : "", aaren_threads());
     aaren_tpp_result r;
     rc = aaren_tpp_run(m, d, &r, &io, err, sizeof err);
     if (!rc && r.stopped) {
@@ -354,11 +358,13 @@ int cmd_events(int argc, char **argv) {
         print_metrics("Hawkes", &r.hawkes_test);
         printf("per predicted event (%ld on TEST); best epoch %d of %d, %.1f s\n", r.test.n_pred, r.best_epoch,
                r.epochs_run, r.seconds);
+        const double repeat_acc = aaren_tpp_repeat_acc(d, AAREN_EV_TEST);
+        if (d->n_marks) printf("mark accuracy of repeating the current mark: %.4f\n", repeat_acc);
         printf("Hawkes fit on TRAIN: mu %.6g, alpha %.6g, beta %.6g (branching ratio %.3f), log-likelihood %.6g\n",
                r.hawkes.mu, r.hawkes.alpha, r.hawkes.beta, r.hawkes.alpha / r.hawkes.beta, r.hawkes.loglik);
         const char *save = cli_get(&a, "save"), *csv = cli_get(&a, "results-csv");
         if (save) printf("saved %s\n", save);
-        if (!rc && csv) rc = append_result(csv, name, &o, &r, err, sizeof err);
+        if (!rc && csv) rc = append_result(csv, name, &o, &r, repeat_acc, err, sizeof err);
         if (rc) cli_fail("events", "%s", err);
     } else {
         cli_fail("events", "%s", err);

@@ -21,6 +21,7 @@ struct aaren_tpp {
     double time_scale, loc, scale, tau_min;
     double *te_freq;               /* [D] frequencies of the temporal encoding, 10000^(-2 floor(j/2) / D) */
     float *E, *v, *W, *b;          /* [n_emb, D], [D], [P, D], [P]: views into the extra block */
+    float *T;                      /* [D, D] after b when the mark head is tied (tpp.h), else NULL */
     int max_B, max_N;
     float *x, *h, *dh, *dx;        /* [max_B, max_N, D] */
     float *z, *dz;                 /* [CHUNK, P] */
@@ -42,6 +43,7 @@ void aaren_tpp_options_init(aaren_tpp_options *o) {
     o->dropout = 0.1f;
     o->clip = 1.0f;
     o->seed = 1;
+    o->tie_marks = 0;
 }
 
 aaren_model *aaren_tpp_encoder(const aaren_tpp *m) { return m->enc; }
@@ -71,8 +73,10 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     m->P = 3 * m->K + m->C;
     m->n_emb = m->C > 0 ? m->C : 1;
     if (m->K < 1 || m->K > 64) return aaren_errf(err, errlen, "events: mixture components must be in 1..64");
-    if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P), err, errlen))) return -1;
+    const size_t tie = m->o.tie_marks && m->C > 0 ? (size_t)m->D * m->D : 0;
+    if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P) + tie, err, errlen))) return -1;
     carve(m, aaren_model_extra(m->enc), &m->E, &m->v, &m->W, &m->b);
+    m->T = tie ? m->b + m->P : NULL;
     if (aaren_model_reserve(m->enc, m->max_B, m->max_N, with_grads, err, errlen)) return -1;
     const size_t bnd = (size_t)m->max_B * m->max_N * m->D;
     const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P;
@@ -102,6 +106,23 @@ static void init_task(aaren_tpp *m, uint64_t seed) {
     for (int i = 0; i < m->D; i++) m->v[i] = (float)((2 * aaren_rng_uniform(&r) - 1) * a);
     for (size_t i = 0; i < (size_t)m->P * m->D; i++) m->W[i] = (float)((2 * aaren_rng_uniform(&r) - 1) * a);
     memset(m->b, 0, sizeof(float) * m->P);
+    for (size_t i = 0; m->T && i < (size_t)m->D * m->D; i++) m->T[i] = (float)((2 * aaren_rng_uniform(&r) - 1) * a * 0.1) + (i % (m->D + 1) == 0);
+}
+
+/* The tied mark head: the mark rows of W [C, D] = E T^T, so the logit of mark c is
+ * E[c] . (T h); made before every forward pass from the current E and T. */
+static void tie_forward(aaren_tpp *m) {
+    if (m->T) aaren_linear_forward(m->W + (size_t)3 * m->K * m->D, m->E, m->T, NULL, m->C, m->D, m->D);
+}
+
+/* The gradient of W's mark rows moved into E's and T's (then zeroed: those rows are not
+ * parameters of their own). */
+static void tie_backward(aaren_tpp *m) {
+    if (!m->T) return;
+    float *g = aaren_model_extra_grads(m->enc), *gE = g, *gW = g + (size_t)m->n_emb * m->D + m->D;
+    float *gWm = gW + (size_t)3 * m->K * m->D, *gT = gW + (size_t)m->P * m->D + m->P;
+    aaren_linear_backward(gE, gT, NULL, gWm, m->E, m->T, m->C, m->D, m->D);
+    memset(gWm, 0, sizeof(float) * (size_t)m->C * m->D);
 }
 
 static double tau_of(const aaren_events *d, long e, long first) { return e == first ? 0.0 : d->time[e] - d->time[e - 1]; }
@@ -260,6 +281,7 @@ static long count_pred(const aaren_events *d, const int *seqs, int B) {
 }
 
 static int forward(aaren_tpp *m, const aaren_events *d, int B, int *N, char *err, size_t errlen) {
+    tie_forward(m);
     *N = load_batch(m, d, m->seq, B);
     return aaren_model_forward(m->enc, m->h, m->x, B, *N, AAREN_SCAN, err, errlen);
 }
@@ -283,6 +305,7 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *l
     if (forward(m, d, B, &N, err, errlen)) return -1;
     sums acc = {0, 0, 0, 0, 0};
     decode(m, d, B, N, n_pred, 1, &acc);
+    tie_backward(m);
     if (aaren_model_backward(m->enc, m->dx, m->dh, err, errlen)) return -1;
     input_grads(m, d, B, N);
     *loss = (acc.nll_time + acc.nll_mark) / n_pred;
@@ -303,7 +326,10 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
 }
 
 static int tpp_to_st(const aaren_tpp *m, aaren_st *st);
-static int fit_save(void *ctx, aaren_st *st) { return tpp_to_st(((fit_ctx *)ctx)->m, st); }
+static int fit_save(void *ctx, aaren_st *st) {
+    tie_forward(((fit_ctx *)ctx)->m);   /* W's mark rows from this step's E and T */
+    return tpp_to_st(((fit_ctx *)ctx)->m, st);
+}
 
 /* Under MPI each rank evaluates its part of the split's batches and the per-batch sums are
  * combined (aaren_dist_block_sums): every rank gets one process's figures to the last bit. */
@@ -593,7 +619,8 @@ static int tpp_to_st(const aaren_tpp *m, aaren_st *st) {
     return aaren_model_to_st(m->enc, st) || !aaren_st_put(st, "tpp.params", 1, shape, aaren_model_extra(m->enc)) ||
            aaren_st_set_meta(st, "tpp.K", v[0]) || aaren_st_set_meta(st, "tpp.n_marks", v[1]) ||
            aaren_st_set_meta(st, "tpp.time_scale", v[2]) || aaren_st_set_meta(st, "tpp.loc", v[3]) ||
-           aaren_st_set_meta(st, "tpp.scale", v[4]) || aaren_st_set_meta(st, "tpp.max_len", v[5]) ? -1 : 0;
+           aaren_st_set_meta(st, "tpp.scale", v[4]) || aaren_st_set_meta(st, "tpp.max_len", v[5]) ||
+           (m->T && aaren_st_set_meta(st, "tpp.tie_marks", "1")) ? -1 : 0;
 }
 
 int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen) {
@@ -640,6 +667,12 @@ aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
     m->tau_min = 1e-3 * m->time_scale;
     m->max_B = 1;
     m->max_N = (int)maxn;
+    const char *tie = aaren_st_meta(&st, "tpp.tie_marks");   /* absent: an untied head */
+    if (tie && strcmp(tie, "1") && strcmp(tie, "0")) {
+        aaren_file_err(err, errlen, path, "metadata 'tpp.tie_marks' is '%.20s', not 0 or 1", tie);
+        goto fail;
+    }
+    m->o.tie_marks = tie && !strcmp(tie, "1");
     if (build(m, 0, 0, err, errlen)) goto fail;
     const aaren_tensor *t = aaren_st_find(&st, "tpp.params");
     if (!t || t->numel != (int64_t)aaren_model_n_extra(m->enc)) {

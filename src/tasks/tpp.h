@@ -37,6 +37,13 @@ typedef struct {
     int batch, epochs, patience; /* [16, 30, 5] */
     float lr, dropout, clip;     /* [1e-3, 0.1, 1] */
     uint64_t seed;               /* [1] */
+    int tie_marks;               /* [0] the mark head tied to the mark embedding: the logit of mark c
+                                  * is E[c] . (T h) + b_c with T [D, D] learned, in place of a free
+                                  * row per mark (W's mark rows are made as E T^T before each
+                                  * forward pass); a mark seen rarely or never in training still
+                                  * has a logit through its input embedding. T starts at the
+                                  * identity plus U(+-0.1 / sqrt(D)), so the head starts out
+                                  * favouring marks whose embedding is in h (the current one) */
 } aaren_tpp_options;
 
 void aaren_tpp_options_init(aaren_tpp_options *o);
@@ -86,6 +93,9 @@ void aaren_tpp_hawkes(const aaren_events *d, const aaren_hawkes *h, int split, a
  * sum of -log p(mark) over the split's predicted events into *nll, right guesses of the most
  * frequent training mark into *right (both 0 when unmarked). */
 void aaren_tpp_mark_baseline(const aaren_events *d, int split, double *nll, long *right);
+/* The accuracy of guessing that the next mark repeats the current one (the editor of a Wiki
+ * page is often its previous editor) over the split's predicted events; NaN when unmarked. */
+double aaren_tpp_repeat_acc(const aaren_events *d, int split);
 
 typedef struct {
     aaren_tpp_metrics val, test, poisson_test;

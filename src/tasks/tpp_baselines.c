@@ -36,6 +36,16 @@ void aaren_tpp_mark_baseline(const aaren_events *d, int split, double *nll, long
     free(freq);
 }
 
+double aaren_tpp_repeat_acc(const aaren_events *d, int split) {
+    if (d->n_marks <= 0 || !d->mark) return NAN;
+    long n = 0, right = 0;
+    for (int s = 0; s < d->n_seq; s++) {
+        if (d->split[s] != split) continue;
+        for (long e = d->off[s] + 1; e < d->off[s + 1]; e++) { right += d->mark[e] == d->mark[e - 1]; n++; }
+    }
+    return n ? (double)right / n : NAN;
+}
+
 /* ---- the Hawkes process ------------------------------------------------------------------
  * After event i of a sequence the excitation is B_i = sum_{j <= i} exp(-beta (t - t_i))
  * evaluated at t = t_i, i.e. B_0 = 1, B_i = exp(-beta tau_i) B_{i-1} + 1. For the gap tau to
