@@ -214,6 +214,65 @@ static int reserve(char **out, size_t *cap, size_t need) {
     return 0;
 }
 
+/* Powers of ten 1e-64 .. 1e64 as the nearest doubles (strtod rounds correctly). */
+static double pow10_tab[129];
+static pthread_once_t pow10_once = PTHREAD_ONCE_INIT;
+
+static void pow10_init(void) {
+    for (int k = -64; k <= 64; k++) {
+        char s[16];
+        snprintf(s, sizeof s, "1e%d", k);
+        pow10_tab[k + 64] = strtod(s, NULL);
+    }
+}
+
+int aaren_serve_put_float(char *p, float v) {
+    pthread_once(&pow10_once, pow10_init);
+    char *o = p;
+    double d = v;
+    if (signbit(d)) { *o++ = '-'; d = -d; }
+    if (d == 0) { *o++ = '0'; return (int)(o - p); }
+    /* q: the 9 significant digits, d ~ q 10^(k - 8). q is within half a unit of its last digit of
+     * d (plus a few 1e-16 relative from the scaling), far inside half a float32 spacing (at
+     * least 3e-8 relative), so the decimal reads back to v. */
+    int k = (int)floor(log10(d));
+    long long q = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        q = llround(d * pow10_tab[8 - k + 64]);
+        if (q >= 1000000000LL) k++;
+        else if (q < 100000000LL) k--;
+        else break;
+    }
+    if (q >= 1000000000LL) { q = 100000000LL; k++; }   /* rounded up to the next power of ten */
+    char dig[9];
+    for (int i = 8; i >= 0; i--) { dig[i] = (char)('0' + q % 10); q /= 10; }
+    int nd = 9;
+    while (nd > 1 && dig[nd - 1] == '0') nd--;
+    if (k >= 0 && k < 9) {   /* dddd or dd.dd */
+        for (int i = 0; i <= k; i++) *o++ = i < nd ? dig[i] : '0';
+        if (nd > k + 1) {
+            *o++ = '.';
+            for (int i = k + 1; i < nd; i++) *o++ = dig[i];
+        }
+    } else if (k < 0 && k >= -4) {   /* 0.000ddd */
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -k - 1; i++) *o++ = '0';
+        for (int i = 0; i < nd; i++) *o++ = dig[i];
+    } else {   /* d.ddde-45 */
+        *o++ = dig[0];
+        if (nd > 1) {
+            *o++ = '.';
+            for (int i = 1; i < nd; i++) *o++ = dig[i];
+        }
+        *o++ = 'e';
+        if (k < 0) { *o++ = '-'; k = -k; }
+        if (k >= 10) *o++ = (char)('0' + k / 10);
+        *o++ = (char)('0' + k % 10);
+    }
+    return (int)(o - p);
+}
+
 int aaren_serve_format_outputs(const float *y, int n_rows, int width, long position, char **out, size_t *len,
                                size_t *cap) {
     /* at most 16 characters per number ("-1.23456789e-38,") plus brackets */
@@ -228,7 +287,7 @@ int aaren_serve_format_outputs(const float *y, int n_rows, int width, long posit
         const float *row = y + (size_t)r * width;
         for (int c = 0; c < width; c++) {
             if (c) *p++ = ',';
-            if (isfinite(row[c])) p += snprintf(p, 17, "%.9g", (double)row[c]);
+            if (isfinite(row[c])) p += aaren_serve_put_float(p, row[c]);
             else { memcpy(p, "null", 4); p += 4; }
         }
         *p++ = ']';

@@ -73,6 +73,11 @@ int aaren_serve_parse_task(const char *body, size_t len, const aaren_serve_task_
 int aaren_serve_format_outputs(const float *y, int n_rows, int width, long position, char **out, size_t *len,
                                size_t *cap);
 
+/* Writes the finite float v at p as a JSON number of 9 significant digits (trailing zeros
+ * dropped), at most 16 bytes, no NUL; it reads back (strtod, then float) to v exactly, -0
+ * included. Returns the bytes written. snprintf's "%.9g" does the same 5 to 10 times slower. */
+int aaren_serve_put_float(char *p, float v);
+
 /* Compares a presented secret with the expected one in time that depends only on the
  * expected length: 1 when equal. */
 int aaren_serve_token_equal(const char *given, size_t given_len, const char *expected, size_t expected_len);

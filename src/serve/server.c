@@ -866,7 +866,11 @@ static int appendf(req *r, const char *fmt, ...) {
 /* A number of an answer: 9 significant digits (a float32 reads back the same), 17 for a
  * double; null when not finite. */
 static int append_num(req *r, double v, int digits) {
-    return isfinite(v) ? appendf(r, "%.*g", digits, v) : appendf(r, "null");
+    if (!isfinite(v)) return appendf(r, "null");
+    if (digits != 9) return appendf(r, "%.*g", digits, v);
+    char b[24];
+    b[aaren_serve_put_float(b, (float)v)] = 0;   /* a float32's value */
+    return appendf(r, "%s", b);
 }
 
 /* The JSON answer of a task model's step. */
