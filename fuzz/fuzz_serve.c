@@ -1,11 +1,17 @@
-/* Fuzz harness: the request-body parser of aaren serve (aaren_serve_parse_inputs, cJSON).
+/* Fuzz harness: the request-body parsers of aaren serve (aaren_serve_parse_inputs for encoder
+ * models, aaren_serve_parse_task for task models; cJSON).
  *
- * Byte 0 picks the row width (1 to 4), byte 1 the most rows (1 to 8); the rest is the body,
+ * Byte 0 picks the row width (1 to 4, bits 0-1), the integer column of a task body (bits 2-4:
+ * none or one of the columns) and its largest value (bits 5-7); byte 1 the most rows (1 to 8,
+ * bits 0-2) and whether a task body needs "dates" (bit 7); the rest is the body,
  * handed over in a buffer of exactly its length (no terminating NUL, so a read past the end is
  * caught). The parser must return 0 with 1..max rows of finite numbers, or -1 with a one-line
  * message. A parsed body printed back as an answer (aaren_serve_format_outputs) and wrapped as
- * {"inputs": ...} parses to the same floats, bit for bit. Also the id and token helpers on the
- * same bytes. */
+ * {"inputs": ...} parses to the same floats, bit for bit. The task parser must return 0 with
+ * finite numbers, the integer column integral within its range and strictly increasing dates,
+ * or -1 with a one-line message; without an integer column and dates it accepts exactly what
+ * the encoder parser accepts, with the same numbers (as float32). Also the id and token helpers
+ * on the same bytes. */
 #include "common.h"
 
 #include <math.h>
@@ -63,6 +69,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(again);
         free(text);
     }
+    /* the task parser on the same body */
+    const aaren_serve_task_spec spec = {width, max_rows, (int)((data[0] >> 2) & 7) % (width + 1) - 1, data[0] >> 5,
+                                        (data[1] & 0x80) != 0};
+    double *tb = NULL;
+    long long *secs = NULL;
+    size_t tcap = 0, scap = 0;
+    int trows = -1;
+    const int trc = aaren_serve_parse_task(body, n, &spec, &tb, &tcap, &secs, &scap, &trows, err, sizeof err);
+    FUZZ_ASSERT(trc == 0 || trc == -1);
+    if (trc) {
+        FUZZ_ASSERT(err[0] != 0 && strchr(err, '\n') == NULL);
+    } else {
+        FUZZ_ASSERT(trows >= 1 && trows <= max_rows && tcap >= (size_t)trows * width);
+        for (int r = 0; r < trows; r++)
+            for (int c = 0; c < width; c++) {
+                const double v = tb[(size_t)r * width + c];
+                FUZZ_ASSERT(isfinite(v) && fabs(v) <= 3.4028234663852886e38);
+                if (c == spec.int_col) FUZZ_ASSERT(v == floor(v) && v >= 0 && v <= (double)spec.int_max);
+            }
+        for (int r = 1; spec.dates && r < trows; r++) FUZZ_ASSERT(secs[r] > secs[r - 1]);
+    }
+    if (spec.int_col < 0 && !spec.dates) {   /* then the two parsers agree */
+        FUZZ_ASSERT(trc == rc);
+        if (!rc) {
+            FUZZ_ASSERT(trows == rows);
+            for (size_t i = 0; i < (size_t)rows * width; i++) FUZZ_ASSERT((float)tb[i] == buf[i]);
+        }
+    }
+    free(tb);
+    free(secs);
     /* the id parser and the token comparison on the same bytes */
     uint64_t id;
     if (aaren_serve_parse_id(body, n, &id) == 0) {
