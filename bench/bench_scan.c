@@ -27,7 +27,7 @@
 #endif
 #include "aaren.h"
 #include "kernels/kernels.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 #define MAX_REPS 50
 #define MAX_THREAD_COUNTS 3

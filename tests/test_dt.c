@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "model/rng.h"
+#include "base/rng.h"
 #include "tasks/dt.h"
 
 enum { NO = 4, NA = 2 };

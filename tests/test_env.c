@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "model/rng.h"
+#include "base/rng.h"
 #include "rl/env.h"
 
 static const char *xml_dir(void) {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include "aaren.h"
 #include "check.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 enum { D_IN = 3, D_OUT = 2, N_TOK = 6, N_EX = 50, N_VAL = 20, BATCH = 8 };
 static int shards;   /* grad_shards of the runs the tests make (0: one per rank) */

@@ -4,7 +4,7 @@
  * metadata. Temporary files are created in the working directory and removed at the end. */
 #include "check.h"
 #include "aaren_io.h"
-#include "io/common.h"
+#include "base/common.h"
 
 #include <float.h>
 #include <limits.h>

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "check.h"
 #include "model/model.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 typedef aaren_block_params_f64 bparams;
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "layers/layers.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 static void random_z(double *z, int K, uint64_t *r, double spread) {
     for (int k = 0; k < K; k++) {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "check.h"
 #include "aaren.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 static double rel(const float *a, const float *b, size_t n) {
     double d = 0, s = 0;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "kernels/parallel.h"
+#include "base/parallel.h"
 #include "rl/ars.h"
 #include "rl/datasets.h"
 

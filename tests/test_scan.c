@@ -5,7 +5,7 @@
 #include <string.h>
 #include "check.h"
 #include "kernels/kernels.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 /* ||a - b||_inf / ||b||_inf over n values (b double reference). */
 static double relerr(const float *a, const double *b, size_t n) {

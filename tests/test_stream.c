@@ -20,7 +20,7 @@
 #include "check.h"
 #include "aaren.h"
 #include "kernels/kernels.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 #include "alloc_count.h"
 

@@ -13,7 +13,7 @@
  *  - the tied mark head learns a repeated-mark rule over many rare marks and loads back. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
-#include "model/rng.h"
+#include "base/rng.h"
 #include "tasks/tpp.h"
 
 #include <math.h>

@@ -7,7 +7,7 @@
 #include "check.h"
 #include "alloc_count.h"
 #include "aaren.h"
-#include "model/rng.h"
+#include "base/rng.h"
 #include "tasks/synthetic.h"
 
 /* ---- AdamW against PyTorch's documented update, written out in double ---------------- */

@@ -19,10 +19,10 @@
 #include <omp.h>
 #endif
 #include "base/process.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "kernels/kernels.h"
 #include "layers/layers.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 /* "aaren bench: message" on stderr; returns 1. */
 static int bench_fail(const char *fmt, ...) AAREN_PRINTF(1, 2);

@@ -120,8 +120,6 @@ int cli_fit_io(const cli_args *a, aaren_fit_io *io);
  * reproduces the run. */
 const char *cli_options_text(const cli_args *a);
 
-double cli_now(void);   /* seconds, monotonic */
-
 /* The synthetic running-maximum task's options (train and demo share them). */
 struct aaren_synth_options;
 extern const char *const train_valued[];   /* the options synth_opts_from_args reads */

@@ -311,12 +311,6 @@ void cli_print_help(const char *text, const cli_defaults *d) {
     }
 }
 
-double cli_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int cli_append_row(const char *path, char *err, size_t errlen, const char *header, const char *fmt, ...) {
     if (aaren_dist_rank() != 0) return 0;   /* one row per run, from rank 0 */
     va_list ap;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "base/common.h"
 #include "base/process.h"
 #include "harness.h"
 
@@ -243,7 +244,7 @@ int cmd_bench(int argc, char **argv) {
         aaren_writer_abort(w_stream);
         return cli_fail("bench", "out of memory");
     }
-    const double t_run = cli_now();
+    const double t_run = aaren_now_s();
     int rc = 0;
     if (o.parts & PART_TRAIN) rc = bench_run_training(&o, ts, csv_train);
     if (!rc && (o.parts & PART_STREAM)) rc = bench_run_streaming(&o, ss, csv_stream);
@@ -338,7 +339,7 @@ int cmd_bench(int argc, char **argv) {
         if (tw.blas_reference == 1)
             printf("WARNING: torch runs on the REFERENCE BLAS: the twin comparison is meaningless\n");
     }
-    printf("\nrun time %.0f s; load average at the end %.2f\n", cli_now() - t_run, bench_load_average());
+    printf("\nrun time %.0f s; load average at the end %.2f\n", aaren_now_s() - t_run, bench_load_average());
     if (bench_interfered())
         printf("WARNING: %d measurement(s) had under 90%% of the CPU time they asked for (cpu%% columns):\n"
                "another load interfered and those figures are pessimistic; rerun on a quiet machine\n", bench_interfered());

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "base/common.h"
 #include "tasks/synthetic.h"
 
 static const char *demo_help =
@@ -27,14 +28,14 @@ static int stream_run(aaren_seqmodel *sm, const float *x, long n, float *pred, s
     aaren_stream *s = aaren_stream_new(aaren_seqmodel_encoder(sm), n, err, sizeof err);
     if (!s) return cli_fail("demo", "%s", err);
     float out;
-    const double t0 = cli_now();
+    const double t0 = aaren_now_s();
     for (long t = 0; t < n; t++) {
         if (aaren_seqmodel_stream_step(sm, s, x + t, pred ? pred + t : &out, err, sizeof err)) {
             aaren_stream_free(s);
             return cli_fail("demo", "%s", err);
         }
     }
-    r->us_per_token = 1e6 * (cli_now() - t0) / (double)n;
+    r->us_per_token = 1e6 * (aaren_now_s() - t0) / (double)n;
     r->state_bytes = (double)aaren_stream_state_bytes(s);
     r->alloc_bytes = (double)aaren_stream_alloc_bytes(s);
     aaren_stream_free(s);

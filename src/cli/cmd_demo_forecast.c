@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "base/common.h"
 #include "tasks/forecast.h"
 
 static const char *demo_forecast_help =
@@ -41,9 +42,9 @@ static int stream_window(aaren_forecaster *fc, stream_check *sc) {
     int rc = xn && pred ? aaren_forecaster_window_input(fc, AAREN_TS_TEST, 0, xn, err, sizeof err) : -1;
     if (!rc && !(s = aaren_stream_new(aaren_seqmodel_encoder(sm), L, err, sizeof err))) rc = -1;
     if (!rc) {
-        const double t0 = cli_now();
+        const double t0 = aaren_now_s();
         for (int t = 0; t < L && !rc; t++) rc = aaren_seqmodel_stream_step(sm, s, xn + (size_t)t * d_in, pred, err, sizeof err);
-        sc->us_per_token = 1e6 * (cli_now() - t0) / L;
+        sc->us_per_token = 1e6 * (aaren_now_s() - t0) / L;
         sc->state_bytes = aaren_stream_state_bytes(s);
     }
     const float *par = NULL;

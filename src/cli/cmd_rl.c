@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "model/rng.h"
+#include "base/rng.h"
 #include "rl/env.h"
 #include "rl/policy.h"
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "base/common.h"
 #include "data/d4rl.h"
 #include "rl/env.h"
 #include "tasks/dt.h"
@@ -167,9 +168,9 @@ int cmd_rl_dt_train(int argc, char **argv) {
                 "%d threads\n", aaren_arch_name(o.enc.arch), path, aaren_env_name((aaren_env_kind)k), d.n, d.n_episodes,
                 aaren_model_n_params(aaren_dt_encoder(m)) + aaren_model_n_extra(aaren_dt_encoder(m)), steps, o.batch, o.K,
                 aaren_threads());
-    const double t0 = cli_now();
+    const double t0 = aaren_now_s();
     rc = aaren_dt_train(m, &d, &io, err, sizeof err);
-    const double train_s = cli_now() - t0;
+    const double train_s = aaren_now_s() - t0;
     run_info ri = {cli_get(&a, "results-csv"), steps, o.batch, train_s, NAN};
     if (!rc && io.stop_after > 0 && io.stop_after < steps) {
         printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);

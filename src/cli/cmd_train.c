@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "tasks/synthetic.h"
 
 const char *const train_valued[] = {"task", "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm",

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io/common.h"
+#include "base/common.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif

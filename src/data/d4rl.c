@@ -3,7 +3,7 @@
  * each HDF5 handle has one owner and is closed on every path. */
 #define _POSIX_C_SOURCE 200809L
 #include "data/d4rl.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "aaren_io.h"
 
 #include <errno.h>

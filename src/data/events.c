@@ -12,9 +12,9 @@
  * or "1e0" is refused as not an integer, even though it is integral). */
 #define _POSIX_C_SOURCE 200809L
 #include "data/events.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "data/text.h"
-#include "model/rng.h"
+#include "base/rng.h"
 
 #include <errno.h>
 #include <limits.h>

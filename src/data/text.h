@@ -4,7 +4,7 @@
 #define AAREN_DATA_TEXT_H
 #include <stddef.h>
 #include <stdio.h>
-#include "io/common.h"
+#include "base/common.h"
 
 #define AAREN_TEXT_SHOW 32   /* bytes of an offending value shown in a message */
 

@@ -1,6 +1,6 @@
 /* Time-series CSV loader, TSLib splits, scaler, calendar features, windows (see timeseries.h). */
 #include "data/timeseries.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "data/text.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * and appended to growing arrays. Any fault ends the load with one message. */
 #define _POSIX_C_SOURCE 200809L
 #include "data/uea.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "data/text.h"
 
 #include <errno.h>

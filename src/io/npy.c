@@ -12,7 +12,7 @@
  * Byte order: header integers are decoded byte by byte, but float data is copied between
  * file and memory unchanged, so this file assumes a little-endian host. */
 #include "io.h"
-#include "io/common.h"
+#include "base/common.h"
 
 #include <errno.h>
 #include <limits.h>

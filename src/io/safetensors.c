@@ -24,7 +24,7 @@
  * Byte order: the header length is decoded byte by byte, but float data is copied between
  * file and memory unchanged, so this file assumes a little-endian host. */
 #include "io.h"
-#include "io/common.h"
+#include "base/common.h"
 
 #include <errno.h>
 #include <limits.h>

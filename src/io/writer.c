@@ -1,7 +1,7 @@
 /* All-or-nothing output files (see aaren_io.h): a temporary file beside the target, flushed
  * and synced, then renamed over it; the folder is synced after the rename. */
 #define _POSIX_C_SOURCE 200809L
-#include "io/common.h"
+#include "base/common.h"
 #include "aaren_io.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
-#include "parallel.h"
+#include "base/parallel.h"
 #ifdef AAREN_HAVE_BLAS
 #include <cblas.h>
 #endif

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "layers/layers.h"
-#include "model/rng.h"
-#include "kernels/parallel.h"
+#include "base/rng.h"
+#include "base/parallel.h"
 
 #include "kernels/precision.h"
 #include "layers.inc"

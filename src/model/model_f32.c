@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernels/parallel.h"
+#include "base/parallel.h"
 #include "model/model.h"
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 #include "kernels/precision.h"
 #include "model.inc"
 #include "kernels/precision_end.h"

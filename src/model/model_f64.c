@@ -6,8 +6,8 @@
 #include <string.h>
 #include "aaren_f64.h"
 #include "model/model.h"
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 #define AAREN_F64
 #include "kernels/precision.h"
 #include "model.inc"

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
-#include "io/common.h"
-#include "kernels/parallel.h"
+#include "base/common.h"
+#include "base/parallel.h"
 
 #define STATE_MAGIC 0x74534141u   /* "AASt" */
 #define STATE_VERSION 1u

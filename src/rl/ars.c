@@ -2,9 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
-#include "kernels/parallel.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/parallel.h"
+#include "base/rng.h"
 #include "rl/ars.h"
 
 /* Step sizes and direction counts in the range the ARS paper reports for these tasks;

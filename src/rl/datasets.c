@@ -1,9 +1,9 @@
 /* Offline data sets from behaviour policies (see datasets.h). */
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
-#include "kernels/parallel.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/parallel.h"
+#include "base/rng.h"
 #include "rl/datasets.h"
 
 int aaren_collect(aaren_env_kind k, const char *xml_dir, const aaren_linpolicy *p, float action_noise,

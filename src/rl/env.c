@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 #include "rl/env.h"
 
 typedef struct {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include "aaren_io.h"
 #include "data/d4rl.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "rl/datasets.h"
 #include "rl/env.h"
 #include "rl/policy.h"

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aaren_io.h"
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 #include "rl/policy.h"
 
 int aaren_linpolicy_init(aaren_linpolicy *p, int obs_dim, int act_dim) {

@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "data/timeseries.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "serve/serve.h"
 
 

@@ -38,7 +38,7 @@
 
 #include "aaren.h"
 #include "aaren_tasks.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "serve/serve.h"
 #include "serve/store.h"
 #include "tasks/serving.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "aaren_io.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "serve/serve.h"
 #include "serve/store.h"
 

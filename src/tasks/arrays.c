@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aaren_tasks.h"
-#include "io/common.h"
+#include "base/common.h"
 
 void aaren_arrays_fit_options_init(aaren_arrays_fit_options *o) {
     memset(o, 0, sizeof *o);

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 #include "layers/layers.h"
 #include "tasks/classify.h"
 #include "tasks/serving.h"

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
+#include "base/common.h"
 #include "tasks/forecast.h"
 #include "tasks/serving.h"
 

@@ -1,5 +1,5 @@
 /* The task of a checkpoint (tasks/serving.h). */
-#include "io/common.h"
+#include "base/common.h"
 #include "tasks/serving.h"
 
 int aaren_checkpoint_kind(const char *path, char *err, size_t errlen) {

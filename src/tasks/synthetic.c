@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 #include "tasks/synthetic.h"
 
 void aaren_synth_running_max(float *x, float *y, int B, int N, uint64_t seed, long step) {

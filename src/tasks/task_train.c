@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "aaren_tasks.h"
 #include "data/events.h"
-#include "io/common.h"
+#include "base/common.h"
 #include "tasks/classify.h"
 #include "tasks/forecast.h"
 #include "tasks/tpp.h"

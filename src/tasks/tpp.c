@@ -5,9 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
+#include "base/common.h"
 #include "layers/layers.h"
-#include "model/rng.h"
+#include "base/rng.h"
 #include "tasks/tpp.h"
 #include "tasks/serving.h"
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/common.h"
+#include "base/common.h"
 #include "tasks/tpp.h"
 
 /* The end of sequence s's observed window: the data's window end, else its last event. */

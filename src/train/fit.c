@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aaren.h"
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 
 #define ORDER_MAX 16777216L   /* example indices travel in checkpoints as exact float32 */
 #define MAX_STEP 1000000000000L

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
-#include "io/common.h"
-#include "model/rng.h"
+#include "base/common.h"
+#include "base/rng.h"
 
 struct aaren_seqmodel {
     aaren_model *enc;             /* parameter block: encoder, then embed.*, head.* */

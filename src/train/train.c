@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "aaren.h"
-#include "io/common.h"
+#include "base/common.h"
 
 float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
                        uint64_t step_seed, float *grad_norm, char *err, size_t errlen) {

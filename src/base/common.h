@@ -1,7 +1,7 @@
 /* Helpers shared across the library: error messages, shapes, opening and sizing files, strict
  * numbers, and a clock. */
-#ifndef AAREN_IO_COMMON_H
-#define AAREN_IO_COMMON_H
+#ifndef AAREN_BASE_COMMON_H
+#define AAREN_BASE_COMMON_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* OpenMP helpers that keep the build without OpenMP working (one thread). */
-#ifndef AAREN_PARALLEL_H
-#define AAREN_PARALLEL_H
+#ifndef AAREN_BASE_PARALLEL_H
+#define AAREN_BASE_PARALLEL_H
 #ifdef _OPENMP
 #include <omp.h>
 static inline int aaren_max_threads(void) { return omp_get_max_threads(); }

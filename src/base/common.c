@@ -1,6 +1,6 @@
 /* Error messages, shape arithmetic, opening and sizing files, and the clock (see common.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "io/common.h"
+#include "base/common.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Small deterministic random numbers (splitmix64), the same on every platform. */
-#ifndef AAREN_RNG_H
-#define AAREN_RNG_H
+#ifndef AAREN_BASE_RNG_H
+#define AAREN_BASE_RNG_H
 #include <math.h>
 #include <stdint.h>
 
