@@ -2,6 +2,7 @@
  *
  *   serve_load --port P --streams N --seconds S [--hostile K] [--acked FILE]
  *   serve_load --port P --verify FILE --model M.safetensors
+ *   serve_load --port P --memory N [--steps T]
  *
  * Load: N connections, one stream each (POST /v1/streams), then each steps its stream with one
  * row per request, back to back, for S seconds (one epoll thread). Inputs are rows of a fixed
@@ -11,6 +12,12 @@
  * (malformed JSON, wrong width, non-finite numbers, unknown streams, oversized bodies) and
  * must get 4xx answers. When the server dies mid-run the client stops and, with --acked,
  * writes each stream's id and last answered position.
+ *
+ * Memory: N streams created one after another over plain requests, each stepped T tokens (in
+ * requests of up to 32 rows), then the server's resident memory growth per stream (from
+ * /v1/metrics, before the first stream and after the last), without the per-connection memory
+ * of the load mode (one short connection at a time). Prints streams, tokens per stream, the
+ * resident memory before and after and the growth per stream.
  *
  * Verify: after a restart, every stream of FILE must be at its answered position (or one more,
  * when a step was in flight), and its next output must equal a local single-stream replay
@@ -356,8 +363,43 @@ static int verify(const char *path, const char *model, int max_check) {
     return lost || mismatched || n == 0;
 }
 
+static int memory(int n, int steps) {
+    /* a body of up to chunk rows */
+    const int chunk = 32;   /* the answer (about 12 bytes a number) fits the 64 KiB reply buffer */
+    char *big = malloc((size_t)chunk * ((size_t)D * 17 + 4) + 64);
+    if (!big) return 1;
+    const double before = metric("aaren_resident_memory_bytes");
+    char buf[4096];
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (get("POST", "/v1/streams", NULL, buf, sizeof buf) != 201) { fprintf(stderr, "serve_load: create failed: %s\n", buf); return 1; }
+        char path[64], *id = strstr(buf, "\"id\":\"");
+        if (!id) return 1;
+        snprintf(path, sizeof path, "/v1/streams/%.16s/step", id + 6);
+        for (int t = 0; t < steps; t += chunk) {
+            const int rows = steps - t < chunk ? steps - t : chunk;
+            size_t o = (size_t)sprintf(big, "{\"inputs\":[");
+            for (int r = 0; r < rows; r++) {
+                const char *row = bodies[(7 * i + t + r) % TABLE] + 11;   /* "[...]" of {"inputs":[[...]]} */
+                const size_t len = body_len[(7 * i + t + r) % TABLE] - 11 - 2;
+                if (r) big[o++] = ',';
+                memcpy(big + o, row, len);
+                o += len;
+            }
+            memcpy(big + o, "]}", 3);
+            const int st = get("POST", path, big, buf, sizeof buf);
+            if (st != 200) { fprintf(stderr, "serve_load: step failed (%d): %.200s\n", st, buf); return 1; }
+        }
+    }
+    const double after = metric("aaren_resident_memory_bytes");
+    printf("streams %d tokens_per_stream %d seconds %.1f rss_before_mib %.1f rss_after_mib %.1f rss_per_stream_b %.0f\n", n,
+           steps, now_s() - t0, before / 1048576.0, after / 1048576.0, (after - before) / n);
+    free(big);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    int n = 1, hostile = 0, max_check = 200;
+    int n = 1, hostile = 0, max_check = 200, mem = 0, steps = 1;
     double seconds = 5;
     const char *acked = NULL, *verify_path = NULL, *model = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -370,6 +412,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
         else if (!strcmp(argv[i], "--d-model")) D = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--check")) max_check = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--memory")) mem = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
         else { fprintf(stderr, "serve_load: unknown option %s\n", argv[i]); return 2; }
     }
     if (D < 1 || D > MAXD || n < 1 || seconds <= 0 || seconds > 600) { fprintf(stderr, "serve_load: bad options\n"); return 2; }
@@ -380,6 +424,7 @@ int main(int argc, char **argv) {
         return verify(verify_path, model, max_check);
     }
     make_table();
+    if (mem > 0) return steps < 1 || steps > 100000 ? 2 : memory(mem, steps);
     hostile_bodies[2] = "{\"inputs\": [[1, 2";
     hostile_bodies[3] = "{\"inputs\": [[1, 2, 3]]}";
     hostile_bodies[4] = "{\"inputs\": [[1e999]]}";

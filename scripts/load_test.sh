@@ -10,7 +10,10 @@
 # the same with --state-dir; a crash test (1000 streams with --state-dir, kill -9 under load,
 # restart, every answered step checked and the next output compared with a local replay); a
 # hostile test (malformed, wrong-width, non-finite, unknown-stream and oversized requests from
-# 8 more connections during load: each must get a 4xx, the streams must not see one).
+# 8 more connections during load: each must get a 4xx, the streams must not see one); memory
+# per stream without the connections (serve_load --memory: streams made one after another over
+# short connections, each stepped T tokens): Aaren 10,000 streams x 1 token and 1,000 x 100,
+# the Transformer 1,000 x 100 (its KV cache per token), written to results/serve_memory.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-4}
@@ -87,7 +90,25 @@ start_server "$work/hostile.log" --model "$work/aaren.safetensors"
 "$client" --port "$port" --verify "$work/h_acked.txt" --model "$work/aaren.safetensors" --check 100 || verdict=1
 stop_server
 
+echo "== memory per stream, without connections"
+mem=$work/serve_memory.csv
+echo "arch,streams,tokens_per_stream,seconds,rss_before_mib,rss_after_mib,rss_per_stream_b" >"$mem"
+mem_point() {   # arch streams tokens
+  local extra=()
+  [ "$1" = transformer ] && extra=(--max-tokens $(($3 + 1)))
+  start_server "$work/mem.log" --model "$work/$1.safetensors" --max-streams "$2" "${extra[@]}"
+  local line
+  line=$(timeout 900 "$client" --port "$port" --memory "$2" --steps "$3")
+  stop_server
+  echo "$1 $line"
+  echo "$line" | awk -v a="$1" '{printf "%s,%s,%s,%s,%s,%s,%s\n", a, $2, $4, $6, $8, $10, $12}' >>"$mem"
+}
+mem_point aaren 10000 1
+mem_point aaren 1000 100
+mem_point transformer 1000 100
+
 mkdir -p results
+cp "$mem" results/serve_memory.csv.tmp && mv results/serve_memory.csv.tmp results/serve_memory.csv
 cp "$csv" results/serve_load.csv.tmp && mv results/serve_load.csv.tmp results/serve_load.csv
 /usr/bin/python3 - results/serve_load.csv results/serve.png <<'EOF'
 import csv, sys
@@ -105,11 +126,12 @@ for arch, durable, style in (("aaren", "0", "o-"), ("transformer", "0", "s-"), (
     n = [int(x["streams"]) for x in r]
     label = arch + (" --state-dir" if durable == "1" else "")
     ax[0].plot(n, [float(x["steps_per_s"]) for x in r], style, label=label)
-    ax[1].plot(n, [float(x["rss_after_mib"]) for x in r], style, label=label)
+    m = [(k, float(x["rss_after_mib"])) for k, x in zip(n, r) if float(x["rss_after_mib"]) > 0]   # not when it stopped early
+    ax[1].plot([k for k, _ in m], [v for _, v in m], style, label=label)
 for a, t in zip(ax, ("steps/s through HTTP", "server resident memory (MiB)")):
     a.set_xscale("log"); a.set_xlabel("concurrent streams (one connection each)"); a.set_title(t); a.grid(alpha=0.3); a.legend()
 fig.tight_layout()
 save_figure(fig, sys.argv[2], dpi=110)
 EOF
-echo "wrote results/serve_load.csv and results/serve.png"
+echo "wrote results/serve_load.csv, results/serve_memory.csv and results/serve.png"
 [ $verdict = 0 ] && echo "load_test.sh: crash and hostile checks passed" || { echo "load_test.sh: a check FAILED"; exit 1; }
