@@ -21,9 +21,10 @@
  * Training: Adam (no weight decay), constant learning rate, gradient norm clipped at 1,
  * dropout; early stopping on the validation NLL per event; the best parameters are
  * restored for testing. Metrics per predicted event on a split: time NLL (in the file's
- * time units), mark NLL, their sum, RMSE of the predicted mean inter-event time, mark
- * accuracy; beside them a homogeneous Poisson process (rate = training events / training
- * time) with training mark frequencies. */
+ * time units), mark NLL, their sum, the log-likelihood in THP's form (below), RMSE of the
+ * predicted mean and of the predicted median inter-event time, mark accuracy; beside them a
+ * homogeneous Poisson process (rate = training events / training time) and a Hawkes process,
+ * both with training mark frequencies. */
 #ifndef AAREN_TPP_H
 #define AAREN_TPP_H
 #include <stdio.h>
@@ -48,11 +49,11 @@ typedef struct {
 
 void aaren_tpp_options_init(aaren_tpp_options *o);
 
-/* The log-likelihood in the form THP and EasyTPP report: per sequence, the sum over its
+/* The log-likelihood in the form THP and EasyTPP report it: per sequence, the sum over its
  * predicted events of log lambda*(t_i) + log p(k_i), minus the integral of the total
  * intensity lambda* over its observed window, summed over sequences and divided by the
- * predicted events. The window starts at the sequence's first event (conditioned on, as
- * EasyTPP drops it) and ends at data->window_end when the data has one (Sin: the horizon),
+ * predicted events. The window starts at the sequence's first event (conditioned on, not
+ * predicted) and ends at data->window_end when the data has one (Sin: the horizon),
  * else at the last event. With lambda* = p / S of the next inter-event time this is
  *   (sum_i [log p(tau_i) + log p(k_i)] + sum_seq log S(window_end - t_last)) / n_pred,
  * i.e. -nll plus the survival after the last event; the two agree when the window ends at
