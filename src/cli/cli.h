@@ -3,6 +3,7 @@
 #define AAREN_CLI_H
 #include <stdio.h>
 #include "aaren.h"
+#include "tasks/private_api.h"   /* the library's private API the tool uses */
 
 #define CLI_MAX_OPTS 96
 

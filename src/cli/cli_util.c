@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-#include "base/process.h"
 
 /* The list's own copy of s (so stored keys outlive argv parsing), or NULL. */
 static const char *in_list(const char *const *list, const char *s) {

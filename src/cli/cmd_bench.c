@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-#include "base/common.h"
-#include "base/process.h"
 #include "harness.h"
 
 /* ---- options and the report ------------------------------------------------------------------ */

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "tasks/classify.h"
 
 static const char *classify_help =
     "usage: aaren classify --data DIR | --train F_TRAIN.ts --test F_TEST.ts [options]\n"

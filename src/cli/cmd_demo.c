@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "base/common.h"
-#include "tasks/synthetic.h"
 
 static const char *demo_help =
     "usage: aaren demo [training options of 'aaren train']\n"

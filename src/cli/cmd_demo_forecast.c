@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
-#include "base/common.h"
-#include "tasks/forecast.h"
 
 static const char *demo_forecast_help =
     "usage: aaren demo --data FILE.csv [--epochs N] [--steps-per-epoch N] [--seed S] [--out DIR]\n"

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "tasks/tpp.h"
 
 static const long default_max_events = 100000;   /* --max-events: the Transformer stream's KV cache */
 

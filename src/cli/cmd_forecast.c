@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "tasks/forecast.h"
 
 static const char *forecast_help =
     "usage: aaren forecast --data FILE.csv [options]\n"

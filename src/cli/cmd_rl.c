@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "base/rng.h"
-#include "rl/env.h"
-#include "rl/policy.h"
 
 static const char *rl_help =
     "usage: aaren rl make-data --env NAME [options]   (see aaren rl make-data --help)\n"

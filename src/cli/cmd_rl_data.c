@@ -1,8 +1,6 @@
 /* aaren rl info: describe a D4RL-style HDF5 data set (src/data/d4rl.h). */
 #include <string.h>
 #include "cli.h"
-#include "data/d4rl.h"
-#include "rl/env.h"
 
 static const char *info_help =
     "usage: aaren rl info --data FILE.hdf5\n\n"

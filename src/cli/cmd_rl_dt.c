@@ -4,10 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "base/common.h"
-#include "data/d4rl.h"
-#include "rl/env.h"
-#include "tasks/dt.h"
 
 static const char *train_help =
     "usage: aaren rl train --data FILE.hdf5 [--arch aaren|transformer] [--steps N] [--save FILE]\n"

@@ -2,7 +2,6 @@
  * medium-replay and medium-expert data sets of one environment. */
 #include <string.h>
 #include "cli.h"
-#include "rl/make.h"
 
 static const char *make_help =
     "usage: aaren rl make-data --env NAME [--out DIR] [--size N] [--seed S] [--train-episodes N]\n"

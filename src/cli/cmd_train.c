@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "base/common.h"
-#include "tasks/synthetic.h"
 
 const char *const train_valued[] = {"task", "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm",
                                     "activation", "steps", "batch", "tokens", "lr", "warmup", "schedule",

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "base/common.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
