@@ -393,7 +393,7 @@ def killed_after(aaren, args, steps):
     return answers
 
 
-def task_classifier(aaren, tmp, rng):
+def task_classifier(aaren, tmp, rng, arch):
     """Probabilities after every step of a case equal `classify --predict` on the case cut there."""
     folder = os.path.join(tmp, "Slopes")
     os.makedirs(folder, exist_ok=True)
@@ -412,22 +412,23 @@ def task_classifier(aaren, tmp, rng):
 
     write(os.path.join(folder, "Slopes_TRAIN.ts"), cases[:24])
     write(os.path.join(folder, "Slopes_TEST.ts"), cases[24:])
-    model = os.path.join(tmp, "classifier.safetensors")
-    p = run([aaren, "classify", "--data", folder, "--epochs", "3", "--save", model] + TINY)
-    check(p.returncode == 0, f"classifier: trained ({p.stderr.strip()[:200]})")
+    model = os.path.join(tmp, f"classifier_{arch}.safetensors")
+    p = run([aaren, "classify", "--data", folder, "--epochs", "3", "--save", model, "--arch", arch] + TINY)
+    check(p.returncode == 0, f"classifier ({arch}): trained ({p.stderr.strip()[:200]})")
     # every prefix of three cases, as a .ts file of cases, predicted by the tool
     picks = cases[24:27]
     prefixes = [([d[:t] for d in dims], lab) for dims, lab in picks for t in range(1, len(dims[0]) + 1)]
     pfile, pout = os.path.join(tmp, "prefixes.ts"), os.path.join(tmp, "prefixes.csv")
     write(pfile, prefixes)
     p = run([aaren, "classify", "--model", model, "--predict", pfile, "--predictions", pout])
-    check(p.returncode == 0, f"classifier: classify --predict on every prefix ({p.stderr.strip()[:200]})")
+    check(p.returncode == 0, f"classifier ({arch}): classify --predict on every prefix ({p.stderr.strip()[:200]})")
     ref = [[float(v) for v in row[4:]] for row in csv_rows(pout)[1:]]
-    srv = Server(aaren, ["--model", model, "--max-streams", "2"])   # three streams through two slots
+    srv = Server(aaren, ["--model", model, "--max-streams", "2", "--step-threads", "2"])   # three streams, two slots
     try:
         st, js = srv.request("GET", "/v1/health")
         check(st == 200 and js.get("task") == "classifier" and js.get("labels") == ["up", "down", "flat"]
-              and js.get("input_width") == 2, f"classifier: /v1/health names the task and its labels: {js}")
+              and js.get("input_width") == 2 and js.get("arch") == arch,
+              f"classifier ({arch}): /v1/health names the task and its labels: {js}")
         ids = [srv.create() for _ in picks]
         got = [[] for _ in picks]
         predicted = [[] for _ in picks]
@@ -441,13 +442,13 @@ def task_classifier(aaren, tmp, rng):
                 predicted[i] += js.get("predicted", []) if st == 200 else [None]
         flat = [q for g in got for q in g]
         check(len(flat) == len(ref) and close(flat, ref, 2e-6),
-              f"classifier: the probabilities after every step equal classify --predict on the case cut there "
-              f"({len(flat)} steps of 3 streams, spilled and reloaded)")
+              f"classifier ({arch}): the probabilities after every step equal classify --predict on the case cut "
+              f"there ({len(flat)} steps of 3 streams, spilled and reloaded, two step threads)")
         labels = ["up", "down", "flat"]
         check(all(lab == labels[max(range(3), key=lambda k: q[k])] for g, pr in zip(got, predicted) for q, lab in zip(g, pr)),
-              "classifier: 'predicted' is the most probable label")
+              f"classifier ({arch}): 'predicted' is the most probable label")
         st, js = srv.step(ids[0], [[1.0, 2.0, 3.0]])
-        check(st == 400 and "takes 2" in js.get("error", ""), f"classifier: a row of the wrong width is 400: {js}")
+        check(st == 400 and "takes 2" in js.get("error", ""), f"classifier ({arch}): a row of the wrong width is 400: {js}")
     finally:
         srv.stop()
 
@@ -562,7 +563,7 @@ def task_events(aaren, tmp, rng):
     check(p.returncode == 0, f"events: events --predict ({p.stderr.strip()[:200]})")
     ref = [[[float(v) for v in row[4:8]] + [int(row[8]), float(row[9])] + [float(v) for v in row[10:]]
             for row in csv_rows(pout)[1:] if row[0] == str(i)] for i in range(len(seqs))]
-    srv = Server(aaren, ["--model", model, "--batch-wait-us", "3000"])
+    srv = Server(aaren, ["--model", model, "--batch-wait-us", "3000", "--max-streams", "2"])   # four streams, two slots
     try:
         st, js = srv.request("GET", "/v1/health")
         check(st == 200 and js.get("task") == "events" and js.get("n_marks") == 3 and js.get("input_width") == 2,
@@ -588,8 +589,9 @@ def task_events(aaren, tmp, rng):
                for o in outs]
         check(all(len(g) == 9 for g in got) and close(got, ref, 2e-5),
               "events: every event's prediction (mean, median, q10, q90, mark, its probability, every mark's) equals "
-              "events --predict, four streams stepped concurrently")
-        check(srv.metric("aaren_batch_rows_max") > 1, "events: concurrent steps ran batched")
+              "events --predict, four streams stepped concurrently through two slots (spilled and reloaded)")
+        check(srv.metric("aaren_batch_rows_max") > 1 and srv.metric("aaren_spills_total") > 0,
+              "events: concurrent steps ran batched, and streams were spilled")
         sid = ids[0]
         for bad, what, want in (([[seqs[0][-1][0] - 1.0, 0]], "a time before the stream's last event", "before"),
                                 ([[99.0, 1], [98.0, 1]], "times that decrease within a request", "before"),
@@ -632,7 +634,8 @@ def task_events(aaren, tmp, rng):
 
 
 def tasks(aaren, tmp, rng):
-    task_classifier(aaren, tmp, rng)
+    for arch in ("aaren", "transformer"):
+        task_classifier(aaren, tmp, rng, arch)
     task_forecaster(aaren, tmp)
     task_events(aaren, tmp, rng)
 
