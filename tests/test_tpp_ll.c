@@ -161,6 +161,38 @@ static void test_model_ll(void) {
     }
     aaren_tpp_free(m);
     aaren_events_free(d);
+
+    /* a TEST sequence of one event adds its survival term only: A = (0, 0.01, 0.02) and B = (0);
+     * the window ends at B's predicted median gap, so adding B to TEST adds log 0.5 (within 1e-3:
+     * the median is found to ~1e-7 in log tau, and the batch of two is another float path) */
+    d = new_events(6, 40, 2);
+    CHECK(d != NULL, "one-event data");
+    if (!d) return;
+    for (int s = 0; s < 4; s++) {   /* TRAIN x3, VAL: gaps around 1 */
+        for (int i = 0; i < 6; i++) { d->mark[d->n_events] = i % 2; d->time[d->n_events++] = i * (1.0 + 0.1 * s); }
+        end_sequence(d, s, s < 3 ? AAREN_EV_TRAIN : AAREN_EV_VAL);
+    }
+    for (int i = 0; i < 3; i++) { d->mark[d->n_events] = 0; d->time[d->n_events++] = 0.01 * i; }
+    end_sequence(d, 4, AAREN_EV_TEST);
+    d->mark[d->n_events] = 1;
+    d->time[d->n_events++] = 0;
+    end_sequence(d, 5, AAREN_EV_TEST);
+    m = aaren_tpp_new(d, &o, err, sizeof err);
+    aaren_tpp_prediction pb;
+    rc = !m || aaren_tpp_predict_sequence(m, d, 5, &pb, NULL, err, sizeof err);
+    CHECK(!rc && pb.median > 0.02, "one-event sequence: %s (median %g)", err, rc ? 0 : pb.median);
+    if (!rc) {
+        aaren_tpp_metrics x, y;
+        d->window_end = pb.median;
+        d->split[5] = AAREN_EV_VAL;
+        rc = aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &x, err, sizeof err) || aaren_tpp_evaluate_ll(m, d, AAREN_EV_TEST, &x, err, sizeof err);
+        d->split[5] = AAREN_EV_TEST;
+        rc = rc || aaren_tpp_evaluate(m, d, AAREN_EV_TEST, &y, err, sizeof err) || aaren_tpp_evaluate_ll(m, d, AAREN_EV_TEST, &y, err, sizeof err);
+        CHECK(!rc && x.n_pred == 2 && y.n_pred == 2 && fabs((y.ll - x.ll) * 2 - log(0.5)) < 1e-3,
+              "one-event sequence: survival term %.7f, expected log 0.5 = %.7f (%s)", (y.ll - x.ll) * 2, log(0.5), err);
+    }
+    aaren_tpp_free(m);
+    aaren_events_free(d);
 }
 
 /* ---- Hawkes ------------------------------------------------------------------------------ */

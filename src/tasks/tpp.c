@@ -427,7 +427,9 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
     /* under MPI each rank takes its part of the batches and the per-batch sums are combined
      * exactly (aaren_dist_block_sums), as in aaren_tpp_evaluate */
     long n_seq = 0;
-    for (int s = 0; s < d->n_seq; s++) n_seq += d->split[s] == split && d->off[s + 1] - d->off[s] > 1;
+    /* a sequence of one event has nothing to predict but, with a window end, a survival term */
+    const long min_len = d->window_end > 0 ? 1 : 2;
+    for (int s = 0; s < d->n_seq; s++) n_seq += d->split[s] == split && d->off[s + 1] - d->off[s] >= min_len;
     const long nb = (n_seq + m->max_B - 1) / m->max_B;
     long k0, k1, k = 0;
     aaren_dist_part(nb, &k0, &k1);
@@ -435,7 +437,7 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
     if (!sums) return aaren_errf(err, errlen, "events: out of memory for the evaluation");
     int B = 0, rc = 0;
     for (int s = 0; s <= d->n_seq && k < k1 && !rc; s++) {
-        if (s < d->n_seq && d->split[s] == split && d->off[s + 1] - d->off[s] > 1) m->seq[B++] = s;
+        if (s < d->n_seq && d->split[s] == split && d->off[s + 1] - d->off[s] >= min_len) m->seq[B++] = s;
         if (B < m->max_B && !(s == d->n_seq && B > 0)) continue;
         int N;
         if (k++ < k0) { B = 0; continue; }
