@@ -22,6 +22,10 @@ static const char *forecast_help =
     "  --seq-len N [{seq-len}]  --pred-len N [{pred-len}]  --features M|S|MS [{features}]  --target COL [{target}]\n"
     "  --calendar        add calendar features (hour, weekday, day, day of year[, minute])\n"
     "model (same for both architectures; defaults in brackets):\n"
+    "  --recipe paper|patch [{recipe}]  paper: a token per step, a head on the last step; patch: each\n"
+    "                          channel alone, patches of the lookback as tokens, a flattening head\n"
+    "                          (PatchTST's design; no --calendar)\n"
+    "  --patch-len N [{patch-len}]  --stride N [{stride}]   the patch recipe's patches\n"
     "  --arch aaren|transformer [{arch}]  --d-model [{d-model}]  --n-heads [{n-heads}]  --n-layers [{n-layers}]\n"
     "  --d-ff [{d-ff}]  --norm post|pre [{norm}]  --activation gelu|relu [{activation}]\n"
     "training:\n"
@@ -43,6 +47,7 @@ static const char *const forecast_valued[] = {"data", "seq-len", "pred-len", "fe
                                               "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                               "epochs", "patience", "steps-per-epoch", "batch", "lr", "dropout",
                                               "seed", "plot", "window", "results-csv", "model", "input", "output", "save-preds",
+                                              "recipe", "patch-len", "stride",
                                               CLI_FIT_VALUED, NULL};
 static const char *const forecast_flags[] = {"calendar", "quiet", "allow-nonfinite", "scaled", "deterministic-reduce",
                                              NULL};
@@ -68,6 +73,9 @@ static void print_help(void) {
     cli_default(&d, "dropout", "%g", (double)o.dropout);
     cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
     cli_default(&d, "window", "%ld", default_window);
+    cli_default(&d, "recipe", "%s", aaren_recipe_name(o.recipe));
+    cli_default(&d, "patch-len", "%d", o.patch_len);
+    cli_default(&d, "stride", "%d", o.patch_stride);
     cli_print_help(forecast_help, &d);
 }
 
@@ -77,11 +85,15 @@ static int append_result(const char *path, const aaren_forecast_options *o, cons
     const char *base = strrchr(o->data, '/');
     return cli_append_row(path, err, errlen,
         "data,features,seq_len,pred_len,arch,d_model,n_heads,n_layers,d_ff,seed,epochs_run,best_epoch,"
-        "val_mse,test_mse,test_mae,naive_mse,naive_mae,seconds,params,threads\n",
-        "%s,%s,%d,%d,%s,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", base ? base + 1 : o->data,
-        features, o->ts.seq_len, o->ts.pred_len, aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads,
-        o->enc.n_layers, o->enc.d_ff, (unsigned long long)o->seed, r->epochs_run, r->best_epoch, r->val_mse,
-        r->test_mse, r->test_mae, r->naive_mse, r->naive_mae, r->seconds, r->n_params, aaren_threads());
+        "val_mse,test_mse,test_mae,naive_mse,naive_mae,seconds,params,threads,"
+        "recipe,patch_len,stride,lr,batch,steps_per_epoch,calendar,dropout,epochs,patience\n",
+        "%s,%s,%d,%d,%s,%d,%d,%d,%d,%llu,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d,%s,%d,%d,%g,%d,%ld,%d,%g,%d,%d\n",
+        base ? base + 1 : o->data, features, o->ts.seq_len, o->ts.pred_len, aaren_arch_name(o->enc.arch), o->enc.d_model,
+        o->enc.n_heads, o->enc.n_layers, o->enc.d_ff, (unsigned long long)o->seed, r->epochs_run, r->best_epoch,
+        r->val_mse, r->test_mse, r->test_mae, r->naive_mse, r->naive_mae, r->seconds, r->n_params, aaren_threads(),
+        aaren_recipe_name(o->recipe), o->recipe == AAREN_RECIPE_PATCH ? o->patch_len : 0,
+        o->recipe == AAREN_RECIPE_PATCH ? o->patch_stride : 0, (double)o->lr, o->batch, o->steps_per_epoch,
+        o->ts.freq != AAREN_TS_FREQ_NONE, (double)o->dropout, o->epochs, o->patience);
 }
 
 /* Writes one test window and draws it (see cli.h). */
@@ -267,6 +279,14 @@ int cmd_forecast(int argc, char **argv) {
     else return cli_fail("forecast", "--features '%s': expected M, S or MS", feat), 2;
     o.ts.target = cli_get(&a, "target");
     if (cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) || cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout)) return 2;
+    const char *recipe = cli_get(&a, "recipe");
+    if (recipe && (o.recipe = aaren_recipe_from_name(recipe)) < 0)
+        return cli_fail("forecast", "--recipe '%s': expected paper or patch", recipe), 2;
+    long plen, pstride;
+    if (cli_int(&a, "patch-len", o.patch_len, 1, 100000, &plen) || cli_int(&a, "stride", o.patch_stride, 1, 100000, &pstride))
+        return 2;
+    o.patch_len = (int)plen;
+    o.patch_stride = (int)pstride;
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     char err[1024];
@@ -283,8 +303,10 @@ int cmd_forecast(int argc, char **argv) {
     printf("forecast %s: %ld rows x %d columns, features %s, lookback %d, horizon %d; windows train %ld, val %ld, test %ld\n",
            o.data, aaren_ts_rows(ts), aaren_ts_cols(ts), feat, o.ts.seq_len, o.ts.pred_len,
            aaren_ts_n_windows(ts, AAREN_TS_TRAIN), aaren_ts_n_windows(ts, AAREN_TS_VAL), aaren_ts_n_windows(ts, AAREN_TS_TEST));
-    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d; %d threads\n", aaren_arch_name(o.enc.arch), o.enc.d_model,
-           o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, aaren_threads());
+    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d", aaren_arch_name(o.enc.arch), o.enc.d_model,
+           o.enc.n_heads, o.enc.n_layers, o.enc.d_ff);
+    if (o.recipe == AAREN_RECIPE_PATCH) printf("; patch recipe, patches of %d every %d", o.patch_len, o.patch_stride);
+    printf("; %d threads\n", aaren_threads());
     aaren_forecast_result r;
     rc = aaren_forecaster_run(fc, &r, &io, err, sizeof err);
     if (!rc && r.stopped) {

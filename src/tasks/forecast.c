@@ -5,6 +5,7 @@
 #include <string.h>
 #include "base/common.h"
 #include "tasks/forecast.h"
+#include "tasks/patch.h"
 #include "tasks/serving.h"
 
 #define NORM_EPS 1e-5
@@ -12,13 +13,15 @@
 struct aaren_forecaster {
     aaren_forecast_options o;
     aaren_ts *ts;
-    aaren_seqmodel *sm;
+    aaren_seqmodel *sm;     /* the paper's recipe: one token per step */
+    aaren_patchmodel *pm;   /* the patch recipe: channels one by one, patches as tokens (NULL: sm) */
     aaren_adamw *opt;
     int L, H, c_in, c_data, c_out, d_in;   /* seq_len, pred_len, input width, data channels, outputs */
     long *idx;              /* [B] window indices of an evaluation batch */
     float *x, *y;           /* [B, L, d_in], [B, H, c_out] a batch as stored (dataset-scaled) */
     float *xn;              /* [B, L, d_in] the batch normalised per window */
     float *mu, *sd;         /* [B, c_data] per-window statistics */
+    float *ser, *pout;      /* patch recipe: [B * c_data, L] series, [B, H, c_out] forecasts */
     void *block;            /* the one allocation behind the buffers above */
     /* a model loaded from its checkpoint (no data file): what forecasting new rows needs */
     int cols;               /* numeric columns of the training file */
@@ -39,15 +42,33 @@ void aaren_forecast_options_init(aaren_forecast_options *o) {
     o->lr = 1e-3f;
     o->dropout = 0.1f;
     o->seed = 1;
+    o->recipe = AAREN_RECIPE_PAPER;
+    o->patch_len = 16;
+    o->patch_stride = 8;
+}
+
+const char *aaren_recipe_name(int recipe) {
+    return recipe == AAREN_RECIPE_PAPER ? "paper" : recipe == AAREN_RECIPE_PATCH ? "patch" : NULL;
+}
+
+int aaren_recipe_from_name(const char *s) {
+    return !s ? -1 : !strcmp(s, "paper") ? AAREN_RECIPE_PAPER : !strcmp(s, "patch") ? AAREN_RECIPE_PATCH : -1;
+}
+
+/* The encoder and its parameter block (the task's tensors included), whichever the recipe. */
+static aaren_model *encoder_of(const aaren_forecaster *f) {
+    return f->pm ? aaren_patchmodel_encoder(f->pm) : aaren_seqmodel_encoder(f->sm);
 }
 
 const aaren_ts *aaren_forecaster_data(const aaren_forecaster *f) { return f->ts; }
 aaren_seqmodel *aaren_forecaster_model(const aaren_forecaster *f) { return f->sm; }
+aaren_model *aaren_forecaster_encoder(const aaren_forecaster *f) { return encoder_of(f); }
 
 void aaren_forecaster_free(aaren_forecaster *f) {
     if (!f) return;
     aaren_ts_free(f->ts);
     aaren_seqmodel_free(f->sm);
+    aaren_patchmodel_free(f->pm);
     aaren_adamw_free(f->opt);
     free(f->block);
     free(f->scaler);
@@ -56,10 +77,11 @@ void aaren_forecaster_free(aaren_forecaster *f) {
     free(f);
 }
 
-/* The batch buffers for batches of B windows: [idx: B longs][x][xn][y][mu][sd], the longs
- * first so that every array is aligned. */
+/* The batch buffers for batches of B windows: [idx: B longs][x][xn][y][mu][sd], then for the
+ * patch recipe [ser][pout], the longs first so that every array is aligned. */
 static int alloc_buffers(aaren_forecaster *f, size_t B) {
-    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data;
+    const size_t patch = f->pm ? B * f->c_data * f->L + B * f->H * f->c_out : 0;
+    const size_t floats = B * f->L * f->d_in * 2 + B * f->H * f->c_out + 2 * B * f->c_data + patch;
     if (!(f->block = malloc(B * sizeof(long) + floats * sizeof(float)))) return -1;
     f->idx = f->block;
     float *p = (float *)(f->idx + B);
@@ -67,7 +89,9 @@ static int alloc_buffers(aaren_forecaster *f, size_t B) {
     f->xn = p; p += B * f->L * f->d_in;
     f->y = p; p += B * f->H * f->c_out;
     f->mu = p; p += B * f->c_data;
-    f->sd = p;
+    f->sd = p; p += B * f->c_data;
+    f->ser = f->pm ? p : NULL; p += f->pm ? B * f->c_data * f->L : 0;
+    f->pout = f->pm ? p : NULL;
     return 0;
 }
 
@@ -86,10 +110,29 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     f->d_in = aaren_ts_d_in(f->ts);
     f->c_data = f->d_in - aaren_ts_n_time(f->ts);
     f->c_out = aaren_ts_d_out(f->ts);
-    f->sm = aaren_seqmodel_new(&o->enc, f->d_in, f->H * f->c_out, err, errlen);
-    if (!f->sm || aaren_seqmodel_reserve(f->sm, o->batch, f->L, 1, err, errlen)) { aaren_forecaster_free(f); return NULL; }
-    aaren_seqmodel_init(f->sm, o->seed);
-    const size_t B = (size_t)o->batch, n = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
+    if (o->recipe == AAREN_RECIPE_PATCH) {
+        /* channel-independent: the data channels go through one by one; no calendar features */
+        if (f->d_in != f->c_data) {
+            aaren_errf(err, errlen, "forecast: the patch recipe takes no calendar features (drop --calendar)");
+            aaren_forecaster_free(f);
+            return NULL;
+        }
+        f->pm = aaren_patchmodel_new(&o->enc, f->L, f->H, o->patch_len, o->patch_stride, err, errlen);
+        if (!f->pm || aaren_patchmodel_reserve(f->pm, o->batch * f->c_data, 1, err, errlen)) {
+            aaren_forecaster_free(f);
+            return NULL;
+        }
+        aaren_patchmodel_init(f->pm, o->seed);
+    } else if (o->recipe != AAREN_RECIPE_PAPER) {
+        aaren_errf(err, errlen, "forecast: unknown recipe %d", o->recipe);
+        aaren_forecaster_free(f);
+        return NULL;
+    } else {
+        f->sm = aaren_seqmodel_new(&o->enc, f->d_in, f->H * f->c_out, err, errlen);
+        if (!f->sm || aaren_seqmodel_reserve(f->sm, o->batch, f->L, 1, err, errlen)) { aaren_forecaster_free(f); return NULL; }
+        aaren_seqmodel_init(f->sm, o->seed);
+    }
+    const size_t B = (size_t)o->batch, n = aaren_model_n_trainable(encoder_of(f));
     const long nw = aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN);
     const long full = (nw + o->batch - 1) / o->batch;   /* the engine's epoch (aaren_fit) */
     const long spe = o->steps_per_epoch > 0 && o->steps_per_epoch < full ? o->steps_per_epoch : full;
@@ -132,10 +175,24 @@ static void normalise(aaren_forecaster *f, int B) {
 /* Output channel j is data channel c_data - c_out + j (the target is the last column). */
 static int out_channel(const aaren_forecaster *f, int j) { return f->c_data - f->c_out + j; }
 
-/* Forward on the batch in x; returns the model's (window-normalised) output [B, H, c_out]. */
+/* Forward on the batch in x; returns the model's (window-normalised) output [B, H, c_out].
+ * The patch recipe forecasts every data channel as a series of its own and keeps the output
+ * channels. */
 static const float *predict_batch(aaren_forecaster *f, int B, char *err, size_t errlen) {
     normalise(f, B);
-    return aaren_seqmodel_forward_last(f->sm, f->xn, B, f->L, NULL, AAREN_SCAN, err, errlen);
+    if (!f->pm) return aaren_seqmodel_forward_last(f->sm, f->xn, B, f->L, NULL, AAREN_SCAN, err, errlen);
+    const int L = f->L, C = f->c_data;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++)
+            for (int t = 0; t < L; t++)
+                f->ser[((size_t)b * C + c) * L + t] = f->xn[((size_t)b * L + t) * f->d_in + c];
+    const float *q = aaren_patchmodel_forward(f->pm, f->ser, B * C, err, errlen);   /* [B * C, H] */
+    if (!q) return NULL;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < f->H; h++)
+            for (int j = 0; j < f->c_out; j++)
+                f->pout[((size_t)b * f->H + h) * f->c_out + j] = q[((size_t)b * C + out_channel(f, j)) * f->H + h];
+    return f->pout;
 }
 
 /* Output j at step h of window b, de-normalised with that window's statistics. */
@@ -148,15 +205,11 @@ static int load_batch(aaren_forecaster *f, int split, const long *idx, int B) {
     return aaren_ts_batch(f->ts, split, idx, B, f->x, f->y);
 }
 
-/* The engine's batch (aaren_fit): windows idx of the training split, forward, MSE in the
- * dataset's scale (the de-normalised forecast against the target), backward. */
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
-    aaren_forecaster *f = ctx;
-    (void)rng;
-    if (load_batch(f, AAREN_TS_TRAIN, idx, B)) return aaren_errf(err, errlen, "forecast: cannot read training windows");
-    const float *p = predict_batch(f, B, err, errlen);
-    if (!p) return -1;
-    float *g = aaren_seqmodel_grad_output(f->sm);
+/* The training loss (aaren_batch.loss_fn): MSE in the dataset's scale, the de-normalised
+ * forecasts p [B, H, c_out] against the targets in f->y; dL/dp into g. */
+static double scaled_mse(const aaren_batch *bt, const float *p, float *g) {
+    const aaren_forecaster *f = bt->loss_ctx;
+    const int B = bt->B;
     const size_t count = (size_t)B * f->H * f->c_out;
     double se = 0;
     for (int b = 0; b < B; b++)
@@ -165,11 +218,31 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *l
                 const size_t i = ((size_t)b * f->H + h) * f->c_out + j;
                 const double d = denorm(f, p, b, h, j) - f->y[i];
                 se += d * d;
-                g[i] = (float)(2 * d / (double)count * f->sd[b * f->c_data + out_channel(f, j)]);
+                /* the patch recipe's gradient goes to its output channels' series (the others get none) */
+                const size_t gi = f->pm ? ((size_t)b * f->c_data + out_channel(f, j)) * f->H + h : i;
+                g[gi] = (float)(2 * d / (double)count * f->sd[b * f->c_data + out_channel(f, j)]);
             }
-    *loss = se / (double)count;
+    return se / (double)count;
+}
+
+/* The engine's batch (aaren_fit): windows idx of the training split, normalised, then the
+ * library's training step on them with the loss above (the head at the last step). */
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
+    aaren_forecaster *f = ctx;
+    (void)rng;
+    if (load_batch(f, AAREN_TS_TRAIN, idx, B)) return aaren_errf(err, errlen, "forecast: cannot read training windows");
+    const aaren_batch b = {f->xn, B, f->L, NULL, NULL, NULL, AAREN_LOSS_CUSTOM, 1, scaled_mse, f};
     *tokens = (long)B * f->L;
-    return aaren_seqmodel_backward(f->sm, err, errlen);
+    if (!f->pm) {
+        normalise(f, B);
+        return aaren_train_grads(f->sm, &b, drop, loss, err, errlen);
+    }
+    /* the patch recipe's own forward (it takes no dropout: aaren_patchmodel_forward) */
+    const float *p = predict_batch(f, B, err, errlen);
+    if (!p) return -1;
+    *loss = scaled_mse(&b, p, aaren_patchmodel_grad_output(f->pm));
+    return aaren_patchmodel_backward(f->pm, err, errlen);
 }
 
 static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
@@ -257,8 +330,8 @@ int aaren_forecaster_evaluate(aaren_forecaster *f, int split, double *mse, doubl
 int aaren_forecaster_run(aaren_forecaster *f, aaren_forecast_result *r, const aaren_fit_io *io, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     const double t0 = aaren_now_s();
-    r->n_params = aaren_model_n_trainable(aaren_seqmodel_encoder(f->sm));
-    const aaren_fit_task t = {f, aaren_seqmodel_encoder(f->sm), f->opt, aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN),
+    r->n_params = aaren_model_n_trainable(encoder_of(f));
+    const aaren_fit_task t = {f, encoder_of(f), f->opt, aaren_ts_n_windows(f->ts, AAREN_TS_TRAIN),
                               fit_batch, fit_validate, fit_save, "forecast", 0};
     aaren_fit_options fo = aaren_fit_options_for(f->o.epochs, 0, f->o.batch, f->o.patience,
                                                  f->o.dropout, f->o.seed, 17, io);
@@ -300,6 +373,7 @@ int aaren_forecaster_predict(aaren_forecaster *f, int split, long window, float 
 }
 
 int aaren_forecaster_window_input(aaren_forecaster *f, int split, long window, float *xn, char *err, size_t errlen) {
+    if (f->pm) return aaren_errf(err, errlen, "forecast: a patch-recipe model reads whole windows, not steps");
     if (window < 0 || window >= aaren_ts_n_windows(f->ts, split))
         return aaren_errf(err, errlen, "forecast: window %ld is outside the split's %ld windows", window,
                           aaren_ts_n_windows(f->ts, split));
@@ -351,7 +425,8 @@ static int forecaster_to_st(const aaren_forecaster *f, aaren_st *st) {
     char *sd = aaren_join_doubles(f->ts ? aaren_ts_std(f->ts) : f->scaler + cols, cols);
     char target[1024];
     escape_name(f->ts ? (f->o.ts.target ? f->o.ts.target : "OT") : f->target, target, sizeof target);
-    const int rc = !names || !mean || !sd || aaren_seqmodel_to_st(f->sm, st) ||
+    const int rc = !names || !mean || !sd || (f->pm ? aaren_patchmodel_to_st(f->pm, st) : aaren_seqmodel_to_st(f->sm, st)) ||
+                   aaren_st_set_meta(st, "forecast.recipe", aaren_recipe_name(f->pm ? AAREN_RECIPE_PATCH : AAREN_RECIPE_PAPER)) ||
                    (f->o.data && aaren_st_set_meta(st, "forecast.data", f->o.data)) ||
                    aaren_st_set_meta(st, "forecast.seq_len", buf[0]) || aaren_st_set_meta(st, "forecast.pred_len", buf[1]) ||
                    aaren_st_set_meta(st, "forecast.features", buf[2]) || aaren_st_set_meta(st, "forecast.freq", buf[3]) ||
@@ -430,6 +505,27 @@ aaren_forecaster *aaren_forecaster_load(const char *path, char *err, size_t errl
     f->c_data = feat == AAREN_TS_S ? 1 : f->cols;
     f->c_out = feat == AAREN_TS_M ? f->cols : 1;
     f->d_in = f->c_data + (freq == AAREN_TS_FREQ_H ? 4 : freq == AAREN_TS_FREQ_T ? 5 : 0);
+    const char *recipe = aaren_st_meta(&st, "forecast.recipe");   /* absent: saved before recipes, the paper's */
+    const int rec = recipe ? aaren_recipe_from_name(recipe) : AAREN_RECIPE_PAPER;
+    if (rec < 0) {
+        aaren_file_err(err, errlen, path, "metadata 'forecast.recipe' is '%.40s' (expected paper or patch)", recipe);
+        goto fail;
+    }
+    if (rec == AAREN_RECIPE_PATCH) {
+        if (!(f->pm = aaren_patchmodel_from_st(&st, path, err, errlen))) goto fail;
+        const char *pl = aaren_st_meta(&st, "patch.seq_len"), *ph = aaren_st_meta(&st, "patch.pred_len");
+        if (f->d_in != f->c_data || atol(pl) != L || atol(ph) != H) {
+            aaren_file_err(err, errlen, path, "the patch model's lookback %s and horizon %s (calendar features: %d) do not "
+                           "match its forecast.* metadata (%ld, %ld, none)", pl, ph, f->d_in - f->c_data, L, H);
+            goto fail;
+        }
+        if (aaren_patchmodel_reserve(f->pm, f->c_data, 0, err, errlen) || alloc_buffers(f, 1)) {
+            aaren_file_err(err, errlen, path, "out of memory");
+            goto fail;
+        }
+        aaren_st_free(&st);
+        return f;
+    }
     if (!(f->sm = aaren_seqmodel_from_st(&st, path, err, errlen))) goto fail;
     if (aaren_seqmodel_d_in(f->sm) != f->d_in || aaren_seqmodel_d_out(f->sm) != f->H * f->c_out) {
         aaren_file_err(err, errlen, path, "the model maps %d inputs to %d outputs; its forecast.* metadata says %d to %d x %d",
@@ -560,7 +656,8 @@ int aaren_forecaster_reserve_windows(aaren_forecaster *f, int B, char *err, size
     }
     free(old);
     f->o.batch = B;
-    return aaren_seqmodel_reserve(f->sm, B, f->L, 0, err, errlen);
+    return f->pm ? aaren_patchmodel_reserve(f->pm, B * f->c_data, 0, err, errlen)
+                 : aaren_seqmodel_reserve(f->sm, B, f->L, 0, err, errlen);
 }
 
 int aaren_forecaster_forecast_windows(aaren_forecaster *f, const double *raw, const long long *secs, int B,

@@ -8,7 +8,13 @@
  * window's statistics. Loss: MSE against the (dataset-scaled) targets.
  * Training: AdamW (no weight decay, i.e. Adam), the learning rate halved every epoch
  * (TSLib's type1 schedule), early stopping on the validation MSE (patience epochs), the
- * best parameters restored for testing. The test split never influences training. */
+ * best parameters restored for testing. The test split never influences training.
+ *
+ * The patch recipe (recipe AAREN_RECIPE_PATCH) keeps the data, normalisation, loss and
+ * training, and replaces the network: each data channel of a window is a series of its own
+ * (channel independence), cut into patches that are the encoder's tokens, with a flattening
+ * linear head over all patch outputs (tasks/patch.h). With the Transformer as the backbone
+ * this is PatchTST's design; no calendar features. */
 #ifndef AAREN_FORECAST_H
 #define AAREN_FORECAST_H
 #include <stdio.h>
@@ -24,10 +30,20 @@ typedef struct {
     long steps_per_epoch;        /* 0: every training window once per epoch (the last batch smaller) */
     float lr, dropout;
     uint64_t seed;
+    int recipe;                  /* AAREN_RECIPE_PAPER or AAREN_RECIPE_PATCH */
+    int patch_len, patch_stride; /* the patch recipe's patches */
 } aaren_forecast_options;
 
+enum { AAREN_RECIPE_PAPER = 0, AAREN_RECIPE_PATCH = 1 };
+/* "paper" / "patch"; the parser returns -1 for any other text. */
+const char *aaren_recipe_name(int recipe);
+int aaren_recipe_from_name(const char *s);
+/* The encoder whose parameter block holds all of the forecaster's parameters. */
+aaren_model *aaren_forecaster_encoder(const aaren_forecaster *f);
+
 /* seq_len 96, pred_len 96, M; Aaren d_model 64, 4 heads, 2 layers, d_ff 128; batch 32,
- * 10 epochs, patience 3, 300 steps per epoch, lr 1e-3, dropout 0.1, seed 1. */
+ * 10 epochs, patience 3, 300 steps per epoch, lr 1e-3, dropout 0.1, seed 1; the paper's
+ * recipe (patches of 16 steps every 8 for the patch recipe). */
 void aaren_forecast_options_init(aaren_forecast_options *o);
 
 typedef struct {
@@ -44,6 +60,7 @@ typedef struct {
 
 aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *err, size_t errlen);
 const aaren_ts *aaren_forecaster_data(const aaren_forecaster *f);
+/* The paper recipe's sequence model (NULL for the patch recipe). */
 aaren_seqmodel *aaren_forecaster_model(const aaren_forecaster *f);
 /* Trains with early stopping (aaren_fit: checkpoints, resume, log and progress as io says;
  * NULL: silent) and evaluates on the test split. */
