@@ -2,7 +2,9 @@
 scripts/reproduce_events.sh (results/events_runs_v2.csv): for every data set, architecture and
 seed the learning rate with the best validation NLL among the grid's runs, then mean ± sample
 standard deviation over seeds of the TEST figures, beside the Poisson and Hawkes baselines.
-usage: summarize_events.py RUNS.csv OUT.md"""
+Runs outside the grid (other CSVs of `aaren events --results-csv`, e.g. a trial of a new option)
+are listed one row each after the grid's tables, for marked data sets the grid has no cell of yet.
+usage: summarize_events.py RUNS.csv OUT.md [EXTRA.csv ...]"""
 import csv
 import math
 import platform
@@ -36,15 +38,52 @@ def read_runs(path):
 
 
 def chosen(seeds):
-    """Per seed the row whose learning rate has the lowest validation NLL."""
-    return [min(by_lr.values(), key=lambda r: float(r["val_nll"])) for _, by_lr in sorted(seeds.items())]
+    """Per seed the row whose learning rate has the lowest validation NLL, over the seeds that have
+    been run at every rate of the cell's grid (a grid cut short leaves the others out)."""
+    grid = {lr for by_lr in seeds.values() for lr in by_lr}
+    return [min(by_lr.values(), key=lambda r: float(r["val_nll"])) for _, by_lr in sorted(seeds.items())
+            if set(by_lr) == grid]
+
+
+def incomplete(seeds):
+    grid = {lr for by_lr in seeds.values() for lr in by_lr}
+    return sorted(s for s, by_lr in seeds.items() if set(by_lr) != grid)
 
 
 def col(rows, k):
     return [float(r[k]) for r in rows]
 
 
-def main(src, dst):
+def extra_runs(paths, skip):
+    """Rows of other runs CSVs on marked data sets not in skip, one line each (older files lack the
+    lr and tie_marks columns: their runs were at lr 1e-3 with an untied head)."""
+    out = []
+    for path in paths:
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f):
+                if math.isnan(float(r["test_acc"])) or r["data"] in skip:
+                    continue
+                head = "tied" if r.get("tie_marks", "0") == "1" else "untied"
+                out.append(f"| `{path}` | {NAMES.get(r['data'], r['data'])} | {r['arch']} | {r['seed']} | {head} | "
+                           f"{float(r.get('lr', '0.001')):g} | {r['best_epoch']} / {r['epochs_run']} | "
+                           f"{float(r['test_nll']):.3f} | {float(r['test_nll_mark']):.3f} | {float(r['test_acc']):.3f} | "
+                           f"{float(r['poisson_nll']) - float(r['poisson_nll_time']):.3f} / {float(r['poisson_acc']):.3f} | "
+                           f"{float(r['repeat_acc']):.3f} |" if "repeat_acc" in r else
+                           f"| `{path}` | {NAMES.get(r['data'], r['data'])} | {r['arch']} | {r['seed']} | {head} | "
+                           f"{float(r.get('lr', '0.001')):g} | {r['best_epoch']} / {r['epochs_run']} | "
+                           f"{float(r['test_nll']):.3f} | {float(r['test_nll_mark']):.3f} | {float(r['test_acc']):.3f} | "
+                           f"{float(r['poisson_nll']) - float(r['poisson_nll_time']):.3f} / {float(r['poisson_acc']):.3f} | - |")
+    if not out:
+        return []
+    return ["", "## Runs outside the grid (marked data)", "",
+            "Each row one run as recorded, not a selected or averaged cell; budgets differ from the grid's (see the "
+            "options column of each file); listed for data sets without a grid cell yet. Baseline: the training mark frequencies' mark NLL and accuracy.", "",
+            "| file | data set | model | seed | mark head | lr | best / run epochs | NLL | mark NLL | mark acc | "
+            "frequencies mark NLL / acc | repeat current mark acc |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"] + out
+
+
+def main(src, dst, extra=()):
     runs = read_runs(src)
     datas = sorted({d for d, _ in runs}, key=lambda d: (list(NAMES).index(d) if d in NAMES else len(NAMES), d))
     out = ["# Event forecasting (neural TPP): Aaren vs Transformer", "",
@@ -77,7 +116,8 @@ def main(src, dst):
            "(exponential kernel, one process for all marks, maximum likelihood), both with the training mark "
            "frequencies (add-one smoothed; accuracy of the most frequent mark); and the accuracy of guessing that the "
            "next mark repeats the current one.", "",
-           f"Machine of the summary: {platform.machine()}, {platform.system()}; see the CSV for threads and seconds per run.",
+           f"Machine of the summary: {platform.machine()}, {platform.system()}; see the CSV for threads and seconds per run "
+           "(wall time on a machine shared with other work: not a speed comparison; `aaren bench` measures speed).",
            "Values are mean ± sample standard deviation over seeds; n = seeds.", "",
            "## Results", "",
            "| data set | model | n | test events | NLL | LL (THP form) | time NLL | RMSE mean | RMSE median | mark acc | "
@@ -92,6 +132,8 @@ def main(src, dst):
             if not seeds:
                 continue
             rows = chosen(seeds)
+            if not rows:
+                continue
             first = first or rows[0]
             marked = not math.isnan(float(rows[0]["test_acc"]))
             acc = fmt(col(rows, "test_acc")) if marked else "unmarked"
@@ -100,6 +142,9 @@ def main(src, dst):
                        f"{fmt(col(rows, 'test_ll'))} | {fmt(col(rows, 'test_nll_time'))} | {fmt(col(rows, 'test_rmse'), 4)} | "
                        f"{fmt(col(rows, 'test_rmse_median'), 4)} | {acc} | {statistics.mean(be):.1f} ({max(be):.0f}) / "
                        f"{rows[0]['max_epochs']} | {statistics.mean(col(rows, 'seconds')):.0f} |")
+            if incomplete(seeds):
+                notes.append(f"{name} {arch}: seeds {', '.join(incomplete(seeds))} left out: not yet run at every "
+                             "learning rate of the grid.")
             capped = sum(1 for r in rows if int(r["epochs_run"]) >= int(r["max_epochs"]))
             if capped:
                 notes.append(f"{name} {arch}: {capped} of {len(rows)} chosen runs stopped at the epoch cap, not by patience.")
@@ -137,6 +182,7 @@ def main(src, dst):
                 rows = [by_lr[lr] for by_lr in seeds.values() if lr in by_lr]
                 out.append(f"| {NAMES.get(ds, ds)} | {arch} | {lr:g} | {len(rows)} | {fmt(col(rows, 'val_nll'))} | "
                            f"{fmt(col(rows, 'test_nll'))} | {picked[lr]} |")
+    out += extra_runs(extra, set(datas))
     out += reading(runs, datas)
     write_md(dst, out)
 
@@ -147,7 +193,7 @@ def reading(runs, datas):
     out = ["", "## Reading the tables", ""]
     for ds in datas:
         name = NAMES.get(ds, ds)
-        sel = {a: chosen(runs[(ds, a)]) for a in ARCHS if (ds, a) in runs}
+        sel = {a: chosen(runs[(ds, a)]) for a in ARCHS if (ds, a) in runs and chosen(runs[(ds, a)])}
         if not sel:
             continue
         first = next(iter(sel.values()))[0]
@@ -164,6 +210,9 @@ def reading(runs, datas):
                     f"seeds from {min(rm):.4g} to {max(rm):.4g}), of the median {statistics.mean(rmed):.4g} "
                     f"(sd {statistics.stdev(rmed) if len(rmed) > 1 else 0:.3g}); Poisson's constant mean "
                     f"{float(first['poisson_rmse']):.4g}, Hawkes's mean {float(first['hawkes_rmse']):.4g}.")
+            pr = float(first["poisson_rmse"])
+            line += (f" Neither point forecast is below the constant mean's RMSE." if min(statistics.mean(rm), statistics.mean(rmed)) >= pr
+                     else f" The {'median' if statistics.mean(rmed) < statistics.mean(rm) else 'mean'}'s RMSE is below the constant mean's.")
             if marked:
                 line += (f" Mark accuracy {statistics.mean(col(rows, 'test_acc')):.3f} against "
                          f"{float(first['repeat_acc']):.3f} for repeating the current mark and "
@@ -175,10 +224,21 @@ def reading(runs, datas):
             sd = max(statistics.stdev(a) if len(a) > 1 else 0, statistics.stdev(t) if len(t) > 1 else 0)
             out.append(f"- {name}: Aaren minus Transformer NLL {d:+.3f}, "
                        f"{'within' if abs(d) <= sd else 'beyond'} the larger of the two sds ({sd:.3f}).")
+        for a, seeds in ((a, runs[(ds, a)]) for a in ARCHS if (ds, a) in runs):
+            grid = sorted({lr for by_lr in seeds.values() for lr in by_lr})
+            picks = [float(r["lr"]) for r in chosen(seeds)]
+            for edge, word in ((grid[0], "lowest"), (grid[-1], "highest")):
+                if len(grid) > 1 and picks and 2 * picks.count(edge) >= len(picks):
+                    out.append(f"- {name}, {a}: the grid's {word} learning rate ({edge:g}) was chosen for "
+                               f"{picks.count(edge)} of {len(picks)} seeds: the best rate may lie beyond the grid.")
         if ds == "mimic_events.csv":
-            out.append(f"- MIMIC's test set is small: {n_ev} predicted events in 65 sequences, so its RMSE rests on few "
-                       "gaps and a few long ones dominate it; the spread over seeds above is the seeds' only.")
-    out += ["", "## Published figures and deviations", "",
+            out.append(f"- MIMIC's test set is small: {n_ev} predicted events in 65 sequences, and the ± above is over "
+                       "seeds only, not over the choice of test events.")
+    out += ["- On RMSE: the squared error is smallest for the conditional mean, so a median forecast is not expected to "
+            "win on RMSE; it is reported because the mean of a log-normal mixture with a heavy upper tail is unstable "
+            "(one wide component moves it a lot), as the spread of the mean's RMSE over seeds beside the "
+            "median's shows.",
+            "", "## Published figures and deviations", "",
             "- THP (Zuo et al., ICML 2020, arXiv 2002.09291) reports an event-time RMSE of 0.82 on MIMIC-II (its table of "
             "time-prediction RMSE: RMTPP 6.12, NHP 6.13, THP 0.82). That RMSE is of a separate point forecast: THP's code "
             "(SimiaoZuo/Transformer-Hawkes-Process, Utils.time_loss and Main.py) predicts each gap with a linear layer "
@@ -198,4 +258,4 @@ def reading(runs, datas):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])
