@@ -106,3 +106,38 @@ def test_errors():
     with pytest.raises(aaren.AarenError, match="n_heads|divisible|heads"):
         at.AarenEncoder(d_model=8, n_heads=3)
     assert enc.tensor("layers.0.attn.q_proj.weight").shape == (8, 8)
+
+
+def test_attention_gradcheck_and_twin():
+    att = at.AarenAttention(d_model=8, n_heads=2, seed=3, dtype=torch.float64)
+    x = torch.randn(2, 6, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(5), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x, p: at.EncoderFunction.apply(x, p, att), (x, att.params),
+                                    eps=1e-6, atol=1e-6, rtol=1e-5)
+    tw = aaren_twin.AarenAttention(8, 2).double()
+    tw.load_state_dict({k: v.detach().clone() for k, v in att.named_tensors().items()})
+    g = torch.randn(2, 6, 8, dtype=torch.float64)
+    y = att(x)
+    yt, _ = tw(x, "scan")
+    assert torch.allclose(y, yt, rtol=0, atol=1e-12)
+    (y * g).sum().backward()
+    dx = x.grad.clone()
+    x.grad = None
+    (yt * g).sum().backward()
+    assert torch.allclose(dx, x.grad, rtol=0, atol=1e-12)
+    for k, v in att.named_grads().items():
+        assert torch.allclose(v, dict(tw.named_parameters())[k].grad, rtol=1e-10, atol=1e-12), k
+
+
+def test_attention_float32_is_the_encoders_attention():
+    # the layer's weights are an encoder's layers.0.attn.*; float32 output close to the float64 one
+    att = at.AarenAttention(d_model=16, n_heads=4, seed=7)
+    with aaren.Model.init(d_model=16, n_heads=4, n_layers=1, d_ff=1, seed=7) as m:
+        p = m.parameters()
+        for k, v in att.named_tensors().items():
+            assert np.array_equal(v.detach().numpy(), p["layers.0.attn." + k]), k
+    x = torch.randn(3, 20, 16)
+    y32 = att(x)
+    y64 = att.double()(x.double())
+    assert torch.allclose(y32.double(), y64, atol=1e-5)
+    with pytest.raises(aaren.AarenError, match="heads"):
+        at.AarenAttention(d_model=10, n_heads=4)
