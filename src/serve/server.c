@@ -1301,7 +1301,7 @@ static int load_task(server *sv, char *err, size_t errlen) {
         break;
     case AAREN_KIND_FORECAST: {
         if (!(sv->fc = aaren_forecaster_load(path, err, errlen))) break;
-        sv->m = aaren_seqmodel_encoder(aaren_forecaster_model(sv->fc));
+        sv->m = aaren_forecaster_encoder(sv->fc);   /* either recipe */
         sv->L = aaren_forecaster_seq_len(sv->fc);
         sv->H = aaren_forecaster_pred_len(sv->fc);
         sv->c_out = aaren_forecaster_d_out(sv->fc);
