@@ -154,6 +154,40 @@ def test_summarize_rl_context(tmp):
     check(want in text, f"reading: {want}")
 
 
+PATCH_FIELDS = ["data", "features", "seq_len", "pred_len", "arch", "d_model", "n_heads", "n_layers", "d_ff", "seed",
+                "epochs_run", "best_epoch", "val_mse", "test_mse", "test_mae", "naive_mse", "naive_mae", "seconds",
+                "params", "threads", "recipe", "patch_len", "stride", "lr", "batch", "steps_per_epoch", "calendar",
+                "dropout", "epochs", "patience"]
+
+
+def test_summarize_forecasting_patch(tmp):
+    """The patch recipe's section: per seed the learning rate of the lowest validation MSE is
+    kept (never the lowest test MSE), the cells are mean ± std of the kept runs, and the
+    published comparison says a data set with fewer than four horizons is not comparable."""
+    paper, patch, md = (os.path.join(tmp, n) for n in ("paper.csv", "patch.csv", "f.md"))
+    with open(paper, "w", newline="") as f:
+        csv.writer(f).writerow(PATCH_FIELDS)
+    # (arch, seed, lr, val, test): for seed 1 the lower validation MSE has the higher test MSE
+    runs = [("aaren", 1, 0.001, 0.50, 0.40), ("aaren", 1, 0.0003, 0.60, 0.30),
+            ("aaren", 2, 0.001, 0.70, 0.45), ("aaren", 2, 0.0003, 0.55, 0.42),
+            ("transformer", 1, 0.001, 0.52, 0.41), ("transformer", 2, 0.001, 0.53, 0.43)]
+    with open(patch, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(PATCH_FIELDS)
+        for arch, seed, lr, val, test in runs:
+            w.writerow(["ETTh1.csv", "M", 96, 96, arch, 64, 4, 2, 128, seed, 3, 2, val, test, test / 2, 1.3, 0.7, 60,
+                        1000, 1, "patch", 16, 8, lr, 32, 100, 0, 0.1, 10, 3])
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "python", "summarize_forecasting.py"),
+                        paper, md, patch], capture_output=True, text=True)
+    check(r.returncode == 0, f"summarize_forecasting.py with a patch CSV ({r.stderr.strip()[-300:]})")
+    text = open(md).read() if r.returncode == 0 else ""
+    row = next((l for l in text.splitlines() if l.startswith("| ETTh1 | 0.")), "")
+    want_a, want_t = mean_std([0.40, 0.42]), mean_std([0.41, 0.43])
+    check(row.startswith(f"| ETTh1 | {want_a} | {want_t} |"), f"the kept runs are chosen on validation: {row!r}")
+    check("0.0003/0.001 / 0.001" in row, f"the learning rates kept are listed: {row!r}")
+    check("not comparable yet" in text and "| 0.469 |" in text, "one horizon is not compared with the published average")
+
+
 def main():
     test_mean_std()
     test_versus()
@@ -161,6 +195,7 @@ def main():
         test_read_groups(tmp)
         test_summarize_rl(tmp)
         test_summarize_rl_context(tmp)
+        test_summarize_forecasting_patch(tmp)
     return done("test_summaries")
 
 
