@@ -7,6 +7,7 @@ are listed one row each after the grid's tables, for marked data sets the grid h
 usage: summarize_events.py RUNS.csv OUT.md [EXTRA.csv ...]"""
 import csv
 import math
+import os
 import platform
 import statistics
 import sys
@@ -187,6 +188,22 @@ def main(src, dst, extra=()):
     write_md(dst, out)
 
 
+def test_gaps(data):
+    """The TEST split's inter-event gaps of a data file under $AAREN_SHARED (default ../shared), or
+    None when the file is not there (MIMIC only: its split column)."""
+    if data != "mimic_events.csv":
+        return None
+    path = os.path.join(os.environ.get("AAREN_SHARED", "../shared"), "data", "events", "MIMIC", data)
+    if not os.path.exists(path):
+        return None
+    seqs = defaultdict(list)
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["split"] == "test":
+                seqs[r["seq_id"]].append(float(r["time_since_start"]))
+    return [t[i] - t[i - 1] for t in seqs.values() for i in range(1, len(t))]
+
+
 def reading(runs, datas):
     """What the tables show, stated from their numbers (so it stays true when they change), then
     the published figures, the deviations from the published protocols, and what is not run yet."""
@@ -237,8 +254,18 @@ def reading(runs, datas):
     out += ["- On RMSE: the squared error is smallest for the conditional mean, so a median forecast is not expected to "
             "win on RMSE; it is reported because the mean of a log-normal mixture with a heavy upper tail is unstable "
             "(one wide component moves it a lot), as the spread of the mean's RMSE over seeds beside the "
-            "median's shows.",
-            "", "## Published figures and deviations", "",
+            "median's shows."]
+    gaps = test_gaps("mimic_events.csv") if "mimic_events.csv" in datas else None
+    same = ""
+    if gaps:
+        m = statistics.mean(gaps)
+        sd = math.sqrt(statistics.mean([(g - m) ** 2 for g in gaps]))
+        out.append(f"- MIMIC's {len(gaps)} TEST gaps (read from the data file, in its units) have mean {m:.4f}, largest "
+                   f"{max(gaps):.3f} and standard deviation {sd:.4f}: the RMSE of a constant forecast at the test set's "
+                   "own mean gap, the lowest RMSE any constant forecast can reach there.")
+        same = (f" On our fold that published 0.82 equals, to its two digits, the {sd:.4f} a constant forecast at the "
+                "test set's own mean gap scores (above); THP's fold may differ.")
+    out += ["", "## Published figures and deviations", "",
             "- THP (Zuo et al., ICML 2020, arXiv 2002.09291) reports an event-time RMSE of 0.82 on MIMIC-II (its table of "
             "time-prediction RMSE: RMTPP 6.12, NHP 6.13, THP 0.82). That RMSE is of a separate point forecast: THP's code "
             "(SimiaoZuo/Transformer-Hawkes-Process, Utils.time_loss and Main.py) predicts each gap with a linear layer "
@@ -247,7 +274,7 @@ def reading(runs, datas):
             "but THP's README says that its reported RMSEs are not always in the files' time units. THP's code also "
             "evaluates every epoch on the test split and reports the best value over epochs; we select on the dev "
             "split. Our MIMIC is one of THP's five folds (which one is not known). THP's log-likelihood and accuracy "
-            "figures are not quoted here: they were not checked against the paper in this session.",
+            "figures are not quoted here: they were not checked against the paper in this session." + same,
             "- Our log-likelihood in THP's form differs from THP's own in its divisor and its first event: THP divides "
             "by every event including each sequence's first and adds that first event's log intensity; we condition on "
             "the first event (the window starts there) and divide by the predicted events.",
