@@ -82,17 +82,23 @@ AAREN_API int aaren_model_reserve(aaren_model *m, int max_batch, int max_tokens,
 AAREN_API void aaren_model_memory(const aaren_model *m, size_t *params, size_t *grads, size_t *acts);
 
 /* y [B, N, d_model] = encoder(x [B, N, d_model]); y may not alias x. B, N within the
- * reserved sizes. */
+ * reserved sizes. Evaluation: no dropout. */
 AAREN_API int aaren_model_forward(aaren_model *m, float *y, const float *x, int B, int N, int path,
                         char *err, size_t errlen);
+/* Dropout of a training forward: probability p after attention and after the feed-forward
+ * network of every block, masks drawn from seed (a new seed each step). p = 0: none. */
+typedef struct {
+    float p;
+    uint64_t seed;
+} aaren_dropout;
+/* A training forward: aaren_model_forward with dropout drop (NULL: none). The model remembers
+ * drop until its next forward, so that the backward of this forward applies the same masks. */
+AAREN_API int aaren_model_forward_train(aaren_model *m, float *y, const float *x, int B, int N, int path,
+                                        const aaren_dropout *drop, char *err, size_t errlen);
 /* After a forward with path SCAN (or FOLD): adds dL/dparams into the gradients and, when
  * dx is non-NULL, writes dL/dx [B, N, d_model] given dy = dL/dy. */
 AAREN_API int aaren_model_backward(aaren_model *m, float *dx, const float *dy, char *err, size_t errlen);
 AAREN_API void aaren_model_zero_grad(aaren_model *m);
-/* Training mode: dropout with probability p after attention and after the feed-forward
- * network of every block, masks drawn from seed (use a new seed each step; backward
- * reuses the last forward's). p = 0 (the default) is evaluation mode. */
-AAREN_API void aaren_model_set_dropout(aaren_model *m, float p, uint64_t seed);
 
 /* Checkpoints: the encoder's tensors are `layers.*` and `final_norm.*`, the config lives
  * in `aaren.*` metadata; other tensors in the file are ignored here (tasks read them). */
@@ -223,7 +229,7 @@ AAREN_API void aaren_adamw_set_steps(aaren_adamw *o, long steps);
  * pred [B, N, d_out] = head(encoder(embed(x [B, N, d_in]))), embed and head linear. Its
  * parameters live in the encoder's block (after the encoder's), as tensors embed.weight
  * [d_model, d_in], embed.bias, head.weight [d_out, d_model], head.bias. */
-enum { AAREN_LOSS_MSE = 0, AAREN_LOSS_CE = 1 };
+enum { AAREN_LOSS_MSE = 0, AAREN_LOSS_CE = 1, AAREN_LOSS_CUSTOM = 2 };
 typedef struct aaren_seqmodel aaren_seqmodel;
 
 AAREN_API aaren_seqmodel *aaren_seqmodel_new(const aaren_config *c, int d_in, int d_out, char *err, size_t errlen);
@@ -246,6 +252,11 @@ AAREN_API const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x
  * (last_only is implied). Costs one head product per sequence instead of per token. */
 AAREN_API const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
                                          const int *lengths, int path, char *err, size_t errlen);
+/* Either forward for training: last_only 0 as aaren_seqmodel_forward, 1 as _forward_last,
+ * with dropout drop (NULL: none) in the encoder, remembered for the backward. */
+AAREN_API const float *aaren_seqmodel_forward_train(aaren_seqmodel *sm, const float *x, int B, int N, const int *lengths,
+                                                    int last_only, int path, const aaren_dropout *drop, char *err,
+                                                    size_t errlen);
 /* Loss of the last forward, and its gradient kept for backward. lengths [B]: valid tokens
  * of each sequence (NULL: all N); positions past a length count for nothing.
  * many-to-many (last_only 0): every valid position; many-to-one (1): the last valid one.
@@ -266,19 +277,33 @@ AAREN_API int aaren_seqmodel_stream_step(aaren_seqmodel *sm, aaren_stream *s, co
                                char *err, size_t errlen);
 
 /* ---- training ---------------------------------------------------------------------------- */
-/* One optimisation step: zero gradients, forward (parallel path, dropout with seed), the
- * loss (MSE with target, or CE with labels), backward, clip, AdamW. Returns the loss
- * (NaN with a message on failure); *grad_norm receives the norm before clipping. */
-typedef struct {
+/* A batch of a training step and its loss. With last_only the forward applies the head at
+ * each sequence's last valid token only (aaren_seqmodel_forward_last) and the loss takes one
+ * row per sequence. AAREN_LOSS_CUSTOM: loss_fn(b, pred, grad) gets the batch (its loss_ctx
+ * for the caller's data), the predictions pred [rows, d_out] (rows: B with last_only, else
+ * B * N) and a zeroed grad of the same shape to fill with dL/dpred; it returns the loss. */
+typedef struct aaren_batch aaren_batch;
+struct aaren_batch {
     const float *x;        /* [B, N, d_in] */
     int B, N;
     const float *target;   /* MSE: [B, N, d_out] or [B, d_out] (last_only) */
     const int *labels;     /* CE: [B, N] or [B] */
     const int *lengths;    /* [B] valid tokens, or NULL */
-    int loss;              /* AAREN_LOSS_MSE or AAREN_LOSS_CE */
+    int loss;              /* AAREN_LOSS_MSE, AAREN_LOSS_CE or AAREN_LOSS_CUSTOM */
     int last_only;         /* many-to-one */
-} aaren_batch;
+    double (*loss_fn)(const aaren_batch *b, const float *pred, float *grad);
+    void *loss_ctx;
+};
 
+/* The gradient part of a step: forward (parallel path, dropout drop, NULL: none), the loss,
+ * backward; the loss's gradients are added to the model's (zero them first). *loss receives
+ * the loss. 0, or -1 with a message. Every task's batch for aaren_fit that trains a sequence
+ * model is this call. */
+AAREN_API int aaren_train_grads(aaren_seqmodel *sm, const aaren_batch *b, const aaren_dropout *drop, double *loss,
+                                char *err, size_t errlen);
+/* One optimisation step: zero gradients, aaren_train_grads with dropout (dropout, step_seed),
+ * clip, AdamW. Returns the loss (NaN with a message on failure); *grad_norm receives the
+ * norm before clipping. */
 AAREN_API float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
                        uint64_t step_seed, float *grad_norm, char *err, size_t errlen);
 
@@ -354,12 +379,14 @@ typedef struct {
     aaren_adamw *opt;      /* the task's optimizer over them (schedule, clipping, decay mask) */
     long n_train;          /* > 0: epochs over examples 0..n_train-1 in shuffled batches;
                               0: the task draws each batch itself from *rng */
-    /* One batch: forward (the model's dropout is set by the engine for this step), loss,
+    /* One batch: forward with the dropout drop the engine gives for this step (to pass to
+     * aaren_train_grads, aaren_seqmodel_forward_train or aaren_model_forward_train), loss,
      * backward into the model's gradients (zeroed by the engine). idx[0..B) are the
      * examples (NULL when n_train is 0: draw B from *rng). Sets *loss (the batch's mean) and
      * *tokens (for tokens/s). 0; 1 when the batch holds nothing to learn from (no optimizer
      * step is taken); -1 with a message. */
-    int (*batch)(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen);
+    int (*batch)(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                 char *err, size_t errlen);
     /* Validation after each epoch (NULL: none; the epoch's training loss decides then). 0,
      * or -1 with a message. */
     int (*validate)(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen);

@@ -53,10 +53,11 @@ static int fill(task *T, const long *idx, int B, uint64_t *rng) {
     return 0;
 }
 
-static int batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+static int batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                 char *err, size_t errlen) {
     task *T = ctx;
     fill(T, idx, B, rng);
-    if (!aaren_seqmodel_forward(T->sm, T->bx, B, N_TOK, AAREN_SCAN, err, errlen)) return -1;
+    if (!aaren_seqmodel_forward_train(T->sm, T->bx, B, N_TOK, NULL, 0, AAREN_SCAN, drop, err, errlen)) return -1;
     *loss = aaren_seqmodel_loss_mse(T->sm, T->by, NULL, 0);
     *tokens = (long)B * N_TOK;
     return aaren_seqmodel_backward(T->sm, err, errlen);

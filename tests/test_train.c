@@ -90,7 +90,7 @@ static void run_close(run *r) {
 static float run_step(run *r, long s, float dropout) {
     char err[256];
     aaren_synth_running_max(r->x, r->y, r->B, r->N, 5, s);
-    aaren_batch b = {r->x, r->B, r->N, r->y, NULL, NULL, AAREN_LOSS_MSE, 0};
+    aaren_batch b = {r->x, r->B, r->N, r->y, NULL, NULL, AAREN_LOSS_MSE, 0, NULL, NULL};
     const float l = aaren_train_step(r->sm, r->o, &b, dropout, 77 + (uint64_t)s, NULL, err, sizeof err);
     if (isnan(l)) CHECK(0, "train step: %s", err);
     return l;
@@ -251,7 +251,7 @@ static void check_no_alloc(void) {
     for (int k = 0; k < 3; k++) {
         char err[256];
         aaren_synth_running_max(r.x, r.y, shapes[k][0], shapes[k][1], 5, 100 + k);
-        aaren_batch b = {r.x, shapes[k][0], shapes[k][1], r.y, NULL, NULL, AAREN_LOSS_MSE, 0};
+        aaren_batch b = {r.x, shapes[k][0], shapes[k][1], r.y, NULL, NULL, AAREN_LOSS_MSE, 0, NULL, NULL};
         CHECK(!isnan(aaren_train_step(r.sm, r.o, &b, 0.1f, 5, NULL, err, sizeof err)), "%d x %d step: %s",
               shapes[k][0], shapes[k][1], err);
     }

@@ -379,7 +379,7 @@ static int train_config(const bench_opts *o, int arch, int B, int N, train_point
     aaren_seqmodel_decay_mask(sm, opt);
     fill_normal(x, (size_t)B * N * o->d_io, o->seed + 1);
     fill_normal(y, (size_t)B * N * o->d_io, o->seed + 2);
-    const aaren_batch batch = {x, B, N, y, NULL, NULL, AAREN_LOSS_MSE, 0};
+    const aaren_batch batch = {x, B, N, y, NULL, NULL, AAREN_LOSS_MSE, 0, NULL, NULL};
 
     /* training steps: one warm-up (it also touches every activation page), then timed */
     double t[MAX_REPS], spent = 0;

@@ -70,18 +70,18 @@ static int forward_loss(arrays_run *r, int B, int N, double *loss, char *err, si
     return 0;
 }
 
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
     arrays_run *r = ctx;
     (void)rng;
     *tokens = gather(r, r->train, idx, 0, B);
-    if (forward_loss(r, B, r->train->N, loss, err, errlen)) return -1;
-    return aaren_seqmodel_backward(r->sm, err, errlen);
+    const aaren_batch b = {r->x, B, r->train->N, r->target, r->labels, r->lens, r->loss, r->last_only, NULL, NULL};
+    return aaren_train_grads(r->sm, &b, drop, loss, err, errlen);
 }
 
-/* Mean loss over a (weighted by examples); dropout off. */
+/* Mean loss over a (weighted by examples); an evaluation forward (no dropout). */
 static double mean_loss(arrays_run *r, const aaren_arrays *a, char *err, size_t errlen) {
     double sum = 0;
-    aaren_model_set_dropout(aaren_seqmodel_encoder(r->sm), 0.0f, 0);
     for (long i0 = 0; i0 < a->n; i0 += r->batch) {
         const int B = (int)(a->n - i0 < r->batch ? a->n - i0 : r->batch);
         double l;
@@ -164,7 +164,6 @@ int aaren_seqmodel_fit_arrays(aaren_seqmodel *sm, const aaren_arrays *train, con
     aaren_fit_options fo = aaren_fit_options_for(o->epochs, 0, o->batch, o->patience, o->dropout, o->seed, 0, &io);
     aaren_fit_result fr;
     rc = aaren_fit(&t, &fo, &fr, err, errlen);
-    aaren_model_set_dropout(enc, 0.0f, 0);
     if (!rc && res) *res = fr;
 done:
     aaren_adamw_free(opt);

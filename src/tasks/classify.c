@@ -309,7 +309,8 @@ static int evaluate(aaren_classifier *c, const aaren_uea *d, const int *idx, int
 
 /* The engine's batch (aaren_fit): training cases c->tr[idx[b]], forward at each case's last
  * valid step, cross-entropy, backward. */
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
     aaren_classifier *c = ctx;
     int *cases = c->va + c->train->n_cases;   /* the block's scratch after va (n_cases ints) */
     (void)rng;
@@ -319,9 +320,8 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *l
         *tokens += c->train->len[cases[b]];
     }
     const int N = load_batch(c, c->train, cases, B, NULL);
-    if (!aaren_seqmodel_forward_last(c->sm, c->x, B, N, c->lens, AAREN_SCAN, err, errlen)) return -1;
-    *loss = aaren_seqmodel_loss_ce(c->sm, c->lab, c->lens, 1);
-    return aaren_seqmodel_backward(c->sm, err, errlen);
+    const aaren_batch b = {c->x, B, N, NULL, c->lab, c->lens, AAREN_LOSS_CE, 1, NULL, NULL};
+    return aaren_train_grads(c->sm, &b, drop, loss, err, errlen);
 }
 
 /* Validation accuracy decides (higher is better), its loss breaks ties. */

@@ -328,13 +328,13 @@ static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t 
     return 0;
 }
 
-/* Forward and backward on the windows already drawn (with whatever dropout the encoder is
- * set to): returns the mean squared action error; the gradients get its derivative added. */
-static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, char *err, size_t errlen) {
+/* Forward (dropout drop, NULL: none) and backward on the windows already drawn: returns the
+ * mean squared action error; the gradients get its derivative added. */
+static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, const aaren_dropout *drop, char *err, size_t errlen) {
     const int N = 3 * m->K;
     const long count = count_rows(m, B);
     build_batch(m, d, B, N);
-    if (aaren_model_forward(m->enc, m->h, m->xn, B, N, AAREN_SCAN, err, errlen)) return NAN;
+    if (aaren_model_forward_train(m->enc, m->h, m->xn, B, N, AAREN_SCAN, drop, err, errlen)) return NAN;
     const double se = head(m, d, B, N, count, 1);
     if (aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) return NAN;
     embed_backward(m, d, B, N);
@@ -353,7 +353,7 @@ double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 5;
     draw_windows(m, d, m->o.batch, &rng);
     aaren_model_zero_grad(m->enc);
-    return batch_loss(m, d, m->o.batch, err, errlen);
+    return batch_loss(m, d, m->o.batch, NULL, err, errlen);
 }
 
 /* What the engine's hooks see: the model and its data. */
@@ -363,12 +363,13 @@ typedef struct {
 } fit_ctx;
 
 /* The engine's batch (aaren_fit): windows drawn from the engine's random state. */
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
     aaren_dt *m = ((fit_ctx *)ctx)->m;
     const aaren_d4rl *d = ((fit_ctx *)ctx)->d;
     (void)idx;
     draw_windows(m, d, B, rng);
-    *loss = batch_loss(m, d, B, err, errlen);
+    *loss = batch_loss(m, d, B, drop, err, errlen);
     *tokens = 3 * count_rows(m, B);
     return isnan(*loss) && err[0] ? -1 : 0;
 }

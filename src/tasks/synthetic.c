@@ -88,14 +88,14 @@ typedef struct {
     float *x, *y;
 } synth_run;
 
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
     synth_run *s = ctx;
     (void)idx;
     aaren_synth_running_max(s->x, s->y, B, s->o->tokens, s->o->seed, (long)(aaren_rng_next(rng) >> 24));
-    if (!aaren_seqmodel_forward(s->sm, s->x, B, s->o->tokens, AAREN_SCAN, err, errlen)) return -1;
-    *loss = aaren_seqmodel_loss_mse(s->sm, s->y, NULL, 0);
+    const aaren_batch b = {s->x, B, s->o->tokens, s->y, NULL, NULL, AAREN_LOSS_MSE, 0, NULL, NULL};
     *tokens = (long)B * s->o->tokens;
-    return aaren_seqmodel_backward(s->sm, err, errlen);
+    return aaren_train_grads(s->sm, &b, drop, loss, err, errlen);
 }
 
 static int fit_save(void *ctx, aaren_st *st) {

@@ -280,10 +280,16 @@ static long count_pred(const aaren_events *d, const int *seqs, int B) {
     return n;
 }
 
-static int forward(aaren_tpp *m, const aaren_events *d, int B, int *N, char *err, size_t errlen) {
+/* A forward of the sequences m->seq[0..B): a training one with dropout drop (NULL: none). */
+static int forward_train(aaren_tpp *m, const aaren_events *d, int B, int *N, const aaren_dropout *drop, char *err,
+                         size_t errlen) {
     tie_forward(m);
     *N = load_batch(m, d, m->seq, B);
-    return aaren_model_forward(m->enc, m->h, m->x, B, *N, AAREN_SCAN, err, errlen);
+    return aaren_model_forward_train(m->enc, m->h, m->x, B, *N, AAREN_SCAN, drop, err, errlen);
+}
+
+static int forward(aaren_tpp *m, const aaren_events *d, int B, int *N, char *err, size_t errlen) {
+    return forward_train(m, d, B, N, NULL, err, errlen);
 }
 
 /* What the engine's hooks see: the model and its data. */
@@ -294,7 +300,8 @@ typedef struct {
 
 /* The engine's batch (aaren_fit): training sequences m->order[idx[b]], forward, the mixture
  * and mark NLL per predicted event, backward through the decoder, the encoder and the inputs. */
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *loss, long *tokens, char *err, size_t errlen) {
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
     aaren_tpp *m = ((fit_ctx *)ctx)->m;
     const aaren_events *d = ((fit_ctx *)ctx)->d;
     (void)rng;
@@ -302,7 +309,7 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, double *l
     const long n_pred = count_pred(d, m->seq, B);
     if (n_pred == 0) return 1;   /* sequences of one event: nothing to predict */
     int N;
-    if (forward(m, d, B, &N, err, errlen)) return -1;
+    if (forward_train(m, d, B, &N, drop, err, errlen)) return -1;
     sums acc = {0, 0, 0, 0, 0};
     decode(m, d, B, N, n_pred, 1, &acc);
     tie_backward(m);

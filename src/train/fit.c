@@ -295,9 +295,9 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
         double l = 0;
         long tok = 0;
         aaren_model_zero_grad(t->model);
-        aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step * 131 + (uint64_t)k);
-        const int rc = b1 > b0 ? t->batch(t->ctx, idx ? idx + b0 : NULL, (int)(b1 - b0), &rk, &l, &tok, f->err, f->errlen) : 1;
-        aaren_model_set_dropout(t->model, 0, 0);
+        const aaren_dropout drop = {f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step * 131 + (uint64_t)k};
+        const int rc =
+            b1 > b0 ? t->batch(t->ctx, idx ? idx + b0 : NULL, (int)(b1 - b0), &rk, &drop, &l, &tok, f->err, f->errlen) : 1;
         if (rc < 0) return -1;
         memcpy(f->mine + (size_t)j * n, g, n * sizeof(float));   /* weighted below, once every shard's tokens are known */
         f->losses[3 * j] = rc == 1 ? 0 : l;
@@ -351,9 +351,8 @@ static int one_step(fit_run *f, const long *idx, int B) {
         if (rc) return -1;
     } else {   /* the whole batch in one piece */
         aaren_model_zero_grad(t->model);
-        aaren_model_set_dropout(t->model, f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step);
-        const int rc = t->batch(t->ctx, idx, B, &s->rng, &loss, &tokens, f->err, f->errlen);
-        aaren_model_set_dropout(t->model, 0, 0);
+        const aaren_dropout drop = {f->o->dropout, f->o->seed * 1000003ull + (uint64_t)s->step};
+        const int rc = t->batch(t->ctx, idx, B, &s->rng, &drop, &loss, &tokens, f->err, f->errlen);
         if (rc == 1) return 0;   /* nothing to learn from in this batch: no step */
         if (rc) return -1;
     }

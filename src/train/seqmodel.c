@@ -124,7 +124,7 @@ static void layout(aaren_seqmodel *sm, int B, int N) {
  * activations and runs embedding and encoder into sm->y [B, N, D]. Lengths (or NULL: all N)
  * are checked first when last_idx is wanted. */
 static int embed_encode(aaren_seqmodel *sm, const float *x, int B, int N, const int *lengths, int want_last, int path,
-                        char *err, size_t errlen) {
+                        const aaren_dropout *drop, char *err, size_t errlen) {
     if (!sm->acts || B < 1 || N < 1 || B > sm->max_B || N > sm->max_N)
         return aaren_errf(err, errlen, "forward: batch %d x %d tokens is outside the reserved %d x %d", B, N, sm->max_B, sm->max_N);
     if (want_last)
@@ -136,7 +136,7 @@ static int embed_encode(aaren_seqmodel *sm, const float *x, int B, int N, const 
         }
     layout(sm, B, N);
     aaren_linear_forward(sm->h0, x, sm->emb_w, sm->emb_b, B * N, sm->d_in, sm->D);
-    if (aaren_model_forward(sm->enc, sm->y, sm->h0, B, N, path, err, errlen)) return -1;
+    if (aaren_model_forward_train(sm->enc, sm->y, sm->h0, B, N, path, drop, err, errlen)) return -1;
     sm->x = x;
     sm->B = B;
     sm->N = N;
@@ -145,20 +145,27 @@ static int embed_encode(aaren_seqmodel *sm, const float *x, int B, int N, const 
     return 0;
 }
 
-const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
-                                    char *err, size_t errlen) {
-    if (embed_encode(sm, x, B, N, NULL, 0, path, err, errlen)) return NULL;
-    aaren_linear_forward(sm->pred, sm->y, sm->head_w, sm->head_b, B * N, sm->D, sm->d_out);
-    return sm->pred;
-}
-
-const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
-                                         const int *lengths, int path, char *err, size_t errlen) {
-    if (embed_encode(sm, x, B, N, lengths, 1, path, err, errlen)) return NULL;
+const float *aaren_seqmodel_forward_train(aaren_seqmodel *sm, const float *x, int B, int N, const int *lengths,
+                                          int last_only, int path, const aaren_dropout *drop, char *err, size_t errlen) {
+    if (embed_encode(sm, x, B, N, lengths, last_only, path, drop, err, errlen)) return NULL;
+    if (!last_only) {
+        aaren_linear_forward(sm->pred, sm->y, sm->head_w, sm->head_b, B * N, sm->D, sm->d_out);
+        return sm->pred;
+    }
     for (int b = 0; b < B; b++)
         memcpy(sm->ylast + (size_t)b * sm->D, sm->y + ((size_t)b * N + sm->last_idx[b]) * sm->D, sizeof(float) * sm->D);
     aaren_linear_forward(sm->pred, sm->ylast, sm->head_w, sm->head_b, B, sm->D, sm->d_out);
     return sm->pred;
+}
+
+const float *aaren_seqmodel_forward(aaren_seqmodel *sm, const float *x, int B, int N, int path,
+                                    char *err, size_t errlen) {
+    return aaren_seqmodel_forward_train(sm, x, B, N, NULL, 0, path, NULL, err, errlen);
+}
+
+const float *aaren_seqmodel_forward_last(aaren_seqmodel *sm, const float *x, int B, int N,
+                                         const int *lengths, int path, char *err, size_t errlen) {
+    return aaren_seqmodel_forward_train(sm, x, B, N, lengths, 1, path, NULL, err, errlen);
 }
 
 /* Rows of predictions of the last forward: one per token, or one per sequence. */

@@ -9,21 +9,29 @@
 #include "aaren.h"
 #include "base/common.h"
 
+int aaren_train_grads(aaren_seqmodel *sm, const aaren_batch *b, const aaren_dropout *drop, double *loss,
+                      char *err, size_t errlen) {
+    const float *pred = aaren_seqmodel_forward_train(sm, b->x, b->B, b->N, b->lengths, b->last_only, AAREN_SCAN, drop,
+                                                     err, errlen);
+    if (!pred) return -1;
+    if (b->loss == AAREN_LOSS_CUSTOM) {
+        if (!b->loss_fn) return aaren_errf(err, errlen, "train: a custom loss needs loss_fn");
+        *loss = b->loss_fn(b, pred, aaren_seqmodel_grad_output(sm));
+    } else {
+        *loss = b->loss == AAREN_LOSS_CE ? aaren_seqmodel_loss_ce(sm, b->labels, b->lengths, b->last_only)
+                                         : aaren_seqmodel_loss_mse(sm, b->target, b->lengths, b->last_only);
+    }
+    return aaren_seqmodel_backward(sm, err, errlen);   /* the forward's dropout masks again */
+}
+
 float aaren_train_step(aaren_seqmodel *sm, aaren_adamw *o, const aaren_batch *b, float dropout,
                        uint64_t step_seed, float *grad_norm, char *err, size_t errlen) {
     aaren_model *enc = aaren_seqmodel_encoder(sm);
     aaren_model_zero_grad(enc);
-    aaren_model_set_dropout(enc, dropout, step_seed);
-    const float *pred = aaren_seqmodel_forward(sm, b->x, b->B, b->N, AAREN_SCAN, err, errlen);
-    aaren_model_set_dropout(enc, 0, 0);
-    if (!pred) return NAN;
-    const float loss = b->loss == AAREN_LOSS_CE
-                           ? aaren_seqmodel_loss_ce(sm, b->labels, b->lengths, b->last_only)
-                           : aaren_seqmodel_loss_mse(sm, b->target, b->lengths, b->last_only);
-    aaren_model_set_dropout(enc, dropout, step_seed);   /* backward regenerates the same masks */
-    const int rc = aaren_seqmodel_backward(sm, err, errlen);
-    aaren_model_set_dropout(enc, 0, 0);
-    if (rc) return NAN;
+    const aaren_dropout drop = {dropout, step_seed};
+    double l;
+    if (aaren_train_grads(sm, b, &drop, &l, err, errlen)) return NAN;
+    const float loss = (float)l;
     const float norm = aaren_adamw_step(o, aaren_model_params(enc), aaren_model_grads(enc));
     if (grad_norm) *grad_norm = norm;
     if (!isfinite(loss) || !isfinite(norm)) {
