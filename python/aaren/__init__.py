@@ -6,6 +6,14 @@
     s = aaren.Stream(m)                                             # constant memory
     y_last = [s.step(x_t) for x_t in x][-1]
 
+scikit-learn style estimators train through the library's task runs (the tool's own):
+
+    clf = aaren.AarenClassifier(epochs=20).fit(X, y)       # also AarenForecaster, AarenTPP
+    clf.predict(X_test); clf.save("c.safetensors")         # `aaren classify --model` reads it
+
+and aaren.torch holds torch Modules over the library's forward and backward (AarenEncoder,
+AarenAttention; imported on its own, as it needs torch).
+
 Arrays are float32 numpy arrays; a wrong dtype or shape raises TypeError / ValueError, and a
 failure inside the library raises AarenError with the library's message."""
 from ._lib import AarenError, lib as _lib
