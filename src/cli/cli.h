@@ -143,6 +143,7 @@ int cmd_rl_info(int argc, char **argv);   /* aaren rl info --data FILE.hdf5 (cmd
 int cmd_rl_make_data(int argc, char **argv);
 int cmd_rl_dt_train(int argc, char **argv);
 int cmd_rl_dt_eval(int argc, char **argv);
+int cmd_rl_dt_act(int argc, char **argv);   /* aaren rl act (cmd_rl_dt.c) */
 /* The environment of a D4RL-style data set: its "env" attribute, else the first word of the
  * file name (hopper-medium-v2.hdf5); -1 when neither names one of the four. */
 struct aaren_d4rl;

@@ -10,9 +10,11 @@ static const char *rl_help =
     "                            [--action-noise X] [--xml-dir DIR]\n"
     "       aaren rl info --data FILE.hdf5   (a D4RL-style data set; see aaren rl info --help)\n"
     "       aaren rl train --data FILE.hdf5 [--arch aaren|transformer] [options]\n"
-    "       aaren rl eval --model FILE [--mode recompute|streams|full|all]\n\n"
+    "       aaren rl eval --model FILE [--mode recompute|streams|full|all]\n"
+    "       aaren rl act --model FILE --input EPISODE.csv --output ACTIONS.csv [--target R]\n\n"
     "make-data trains behaviour policies and writes D4RL-layout data sets.\n"
     "train / eval: Decision Aaren and the Decision Transformer (see aaren rl train --help).\n"
+    "act: a saved decision model's actions for the observations and rewards of an episode.\n"
     "eval-policy runs K episodes (at most 1000 steps each) of a MuJoCo locomotion environment\n"
     "with gym's v3 semantics (halfcheetah, hopper, walker2d, ant; see src/rl/env.h) and prints\n"
     "the mean and std of the return, the episode lengths and D4RL's normalised score.\n"
@@ -94,5 +96,6 @@ int cmd_rl(int argc, char **argv) {
     if (!strcmp(argv[0], "make-data")) return cmd_rl_make_data(argc - 1, argv + 1);
     if (!strcmp(argv[0], "train")) return cmd_rl_dt_train(argc - 1, argv + 1);
     if (!strcmp(argv[0], "eval")) return cmd_rl_dt_eval(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "act")) return cmd_rl_dt_act(argc - 1, argv + 1);
     return cli_fail("rl", "unknown subcommand '%s' (see 'aaren rl --help')", argv[0]), 2;
 }

@@ -1,4 +1,4 @@
-/* aaren rl train / aaren rl eval: Decision Aaren and the Decision Transformer on a
+/* aaren rl train / eval / act: Decision Aaren and the Decision Transformer on a
  * D4RL-style data set, evaluated in the MuJoCo environments (src/tasks/dt.h). */
 #include <math.h>
 #include <stdlib.h>
@@ -43,10 +43,7 @@ static const char *const dt_train_valued[] = {"data", "max-memory", "read-timeou
                                               CLI_FIT_VALUED, NULL};
 static const char *const train_flags[] = {"quiet", "deterministic-reduce", NULL};
 
-static double default_target(aaren_env_kind k) {
-    static const double t[AAREN_ENV_COUNT] = {12000, 3600, 5000, 6000};
-    return t[k];
-}
+static double default_target(aaren_env_kind k) { return aaren_dt_default_target(k); }
 
 static const long default_episodes = 10;   /* --eval-episodes */
 
@@ -216,4 +213,38 @@ int cmd_rl_dt_eval(int argc, char **argv) {
     rc = evaluate(m, modes, (int)episodes, target, seed, cli_get(&a, "xml-dir"), base ? base + 1 : path, NULL);
     aaren_dt_free(m);
     return rc;
+}
+
+static const char *act_help =
+    "usage: aaren rl act --model FILE --input EPISODE.csv --output ACTIONS.csv [--target R]\n\n"
+    "The actions a model saved by 'aaren rl train --save' takes in one episode, the whole episode\n"
+    "through one stream (full-stream mode of 'aaren rl eval'; the same steps 'aaren serve' gives a\n"
+    "decision stream). EPISODE.csv: a header line, then one row per step: the reward received for\n"
+    "the previous step's action (read but not used on the first row), then the observation's\n"
+    "obs_dim values. The return-to-go starts at the target and loses each reward. ACTIONS.csv:\n"
+    "step,return_to_go,a_1,...,a_<act_dim>, one row per step.\n"
+    "  --target R          the return to condition on (default: the environment's, as rl eval)\n";
+
+int cmd_rl_dt_act(int argc, char **argv) {
+    static const char *const valued[] = {"model", "input", "output", "target", NULL};
+    cli_args a;
+    int rc = cli_parse(&a, "rl act", argc, argv, valued, NULL);
+    if (rc) { if (rc > 0) fputs(act_help, stdout); return rc > 0 ? 0 : 2; }
+    static const char *const outputs[] = {"output", NULL};
+    if (cli_check_outputs(&a, outputs)) return 1;
+    const char *path = cli_need(&a, "model"), *in = path ? cli_need(&a, "input") : NULL, *out = in ? cli_need(&a, "output") : NULL;
+    if (!out) return 2;
+    char err[1024];
+    aaren_dt *m = aaren_dt_load(path, err, sizeof err);
+    if (!m) return cli_fail("rl act", "%s", err);
+    aaren_dt_stream_spec s;
+    if (aaren_dt_stream_spec_get(path, m, &s, err, sizeof err)) { aaren_dt_free(m); return cli_fail("rl act", "%s", err); }
+    float target = (float)s.target;
+    if (cli_float(&a, "target", target, -1e9f, 1e9f, &target)) { aaren_dt_free(m); return 2; }
+    long n = 0;
+    rc = aaren_dt_act_file(m, &s, in, out, target, &n, err, sizeof err);
+    aaren_dt_free(m);
+    if (rc) return cli_fail("rl act", "%s", err);
+    printf("%ld steps: actions in %s\n", n, out);
+    return 0;
 }

@@ -203,6 +203,50 @@ out:
     return rc;
 }
 
+int aaren_serve_parse_create(const char *body, size_t len, int decision, double *target, int *given, char *err,
+                             size_t errlen) {
+    *given = 0;
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) i++;
+    if (i == len) return 0;   /* no body: the defaults */
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!root) {
+        const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
+        return aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
+    }
+    int rc = -1;
+    for (const char *q = end; q && q < body + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
+            aaren_errf(err, errlen, "unexpected bytes after the JSON value at byte %zu", (size_t)(q - body));
+            goto out;
+        }
+    if (!cJSON_IsObject(root)) {
+        aaren_errf(err, errlen, "the body of a new stream must be a JSON object%s",
+                   decision ? " ({} or {\"target_return\": R})" : " ({})");
+        goto out;
+    }
+    for (const cJSON *it = root->child; it; it = it->next) {
+        char name[41];
+        if (!it->string || strcmp(it->string, "target_return") != 0 || !decision) {
+            aaren_errf(err, errlen, "unknown member '%s' (%s)", printable(name, sizeof name, it->string),
+                       decision ? "a new stream takes only \"target_return\"" : "a new stream of this model takes none");
+            goto out;
+        }
+        if (*given) { aaren_errf(err, errlen, "\"target_return\" given twice"); goto out; }
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || fabs(it->valuedouble) > 1e12) {
+            aaren_errf(err, errlen, "\"target_return\" must be a finite number of at most 1e12 in magnitude");
+            goto out;
+        }
+        *target = it->valuedouble;
+        *given = 1;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
 static int reserve(char **out, size_t *cap, size_t need) {
     if (need <= *cap) return 0;
     size_t nc = *cap ? *cap : 4096;

@@ -1,5 +1,6 @@
 /* aaren serve: an HTTP/1.1 JSON server that holds many streams of one model: an encoder, or a
- * task model (classifier, event model, forecaster) whose checkpoint metadata names its task.
+ * task model (classifier, event model, forecaster, decision model) whose checkpoint metadata
+ * names its task.
  *
  * Layers: request.c turns request bodies into rows of floats (cJSON) and answers into JSON
  * text; store.c keeps streams durable in a state folder (a write-ahead log of stream states
@@ -65,6 +66,12 @@ typedef struct {
 } aaren_serve_task_spec;
 int aaren_serve_parse_task(const char *body, size_t len, const aaren_serve_task_spec *spec, double **buf, size_t *cap,
                            long long **secs, size_t *secs_cap, int *n_rows, char *err, size_t errlen);
+
+/* The body of POST /v1/streams: empty (or white space), {} or, for a decision model (decision
+ * set), {"target_return": R} with R a finite number (|R| <= 1e12), into *target with *given
+ * set (0 otherwise). No other member. 0, or -1 with a one-line message. */
+int aaren_serve_parse_create(const char *body, size_t len, int decision, double *target, int *given, char *err,
+                             size_t errlen);
 
 /* Appends the JSON answer of a step, {"outputs": [[...], ...], "position": position}, to the
  * text buffer *out (*len bytes used, *cap allocated; grown with realloc). Each number is

@@ -41,6 +41,7 @@
 #include "base/common.h"
 #include "serve/serve.h"
 #include "serve/store.h"
+#include "tasks/dt_stream.h"
 #include "tasks/serving.h"
 
 enum { K_NONE, K_HEALTH, K_METRICS, K_CREATE, K_GET, K_DELETE, K_STEP };
@@ -67,6 +68,7 @@ typedef struct req {
     double *tin, *tout;         /* task models: [n_rows, in_w], [n_rows, out_w] */
     size_t tin_cap, tout_cap;
     long long *secs;            /* forecaster: [n_rows] dates as seconds */
+    double target;              /* decision model: the new stream's target return */
     size_t secs_cap;
     int n_rows, done;
     long position;
@@ -96,13 +98,16 @@ typedef struct {
     aaren_classifier *cls;
     aaren_tpp *tpp;
     aaren_forecaster *fc;
+    aaren_dt *dt;               /* decision model, and what its streams need of it */
+    aaren_dt_stream_spec dts;
+    int tps;                    /* encoder tokens per step: 3 for a decision model, else 1 */
     int in_w, out_w;            /* numbers of an input row; doubles of an output row (task models) */
     int C, L, H, c_out, cols;   /* classes or marks; forecaster: lookback, horizon, outputs, columns */
     size_t E;                   /* task state bytes per stream, beside the encoder's */
     unsigned char *extra;       /* [max_streams, E] */
     char *info;                 /* the task's members of /v1/health (JSON text) */
     /* the worker's task scratch */
-    float *Xin, *Pr, *Z;        /* [max_batch, in_w], [max_batch, C or H c_out], [max_batch, decoder] */
+    float *Xin, *Pr, *Z;        /* [max_batch, in_w], [max_batch, C or H c_out or act_dim], [max_batch, decoder or D] */
     aaren_tpp_prediction *pred; /* [max_batch] */
     double *T, *LT, *Wraw;      /* [max_batch], [max_batch], [max_batch, L, cols] */
     long *NB;
@@ -242,11 +247,17 @@ static int check_state(server *sv, aaren_stream *probe, const void *buf, size_t 
         memcpy(&last, b + 8, sizeof last);
         if (!isfinite(last)) return aaren_errf(err, errlen, "an event stream's last time is not finite");
     }
+    if (sv->kind == AAREN_KIND_DECISION) {
+        double rtg;
+        memcpy(&rtg, b + 8, sizeof rtg);
+        if (!isfinite(rtg)) return aaren_errf(err, errlen, "a decision stream's return-to-go is not finite");
+        if (p > AAREN_DT_MAX_EP_LEN) return aaren_errf(err, errlen, "a decision stream at step %llu", (unsigned long long)p);
+    }
     if (sv->bs) {
         if (aaren_stream_set_state_one(probe, 0, b + 8 + sv->E, len - 8 - sv->E, err, errlen)) return -1;
-        if (aaren_stream_position_one(probe, 0) != (long)p)
-            return aaren_errf(err, errlen, "a state record at position %llu holds an encoder state at %ld",
-                              (unsigned long long)p, aaren_stream_position_one(probe, 0));
+        if (aaren_stream_position_one(probe, 0) != (long)p * sv->tps)
+            return aaren_errf(err, errlen, "a state record at position %llu holds an encoder state at %ld (%d per step)",
+                              (unsigned long long)p, aaren_stream_position_one(probe, 0), sv->tps);
     }
     *pos = (long)p;
     return 0;
@@ -357,6 +368,7 @@ static void do_create(server *sv, req *r, int *logged) {
         return;
     }
     reset_slot(sv, s);
+    if (sv->kind == AAREN_KIND_DECISION) memcpy(sv->extra + (size_t)s * sv->E, &r->target, sizeof(double));
     if (serve_store_durable(sv->store)) {
         const size_t len = take_state(sv, s);
         if (serve_store_log_state(sv->store, id, sv->rec_buf, len)) {
@@ -379,7 +391,7 @@ static void do_get(server *sv, req *r) {
     r->in_memory = rec->slot >= 0;
     /* Aaren: the same for every stream; Transformer: the KV cache of pos tokens; the task's own */
     r->state_bytes = sv->E + (!sv->bs ? 0 : sv->aar ? aaren_stream_state_bytes_one(sv->bs, 0)
-                              : (size_t)rec->pos * 2 * (size_t)aaren_model_config(sv->m)->n_layers * sv->D * sizeof(float));
+                              : (size_t)rec->pos * sv->tps * 2 * (size_t)aaren_model_config(sv->m)->n_layers * sv->D * sizeof(float));
     r->status = 200;
 }
 
@@ -415,6 +427,15 @@ static void task_in(server *sv, const req *r, const stream_rec *rec, int j) {
         memcpy(&sv->LT[j], sv->extra + (size_t)s * sv->E, sizeof(double));
         sv->NB[j] = rec->pos;
         break;
+    case AAREN_KIND_DECISION: {
+        /* the reward of the previous step's action (none before the first) leaves the return-to-go */
+        double rtg;
+        memcpy(&rtg, sv->extra + (size_t)s * sv->E, sizeof rtg);
+        sv->T[j] = rec->pos > 0 ? rtg - x[0] : rtg;
+        for (int c = 0; c < sv->dts.obs_dim; c++) sv->Xin[(size_t)j * sv->dts.obs_dim + c] = (float)x[1 + c];
+        sv->NB[j] = rec->pos;
+        break;
+    }
     case AAREN_KIND_FORECAST: {
         /* the stream's window: dates [L] then rows [L, cols], a ring at position pos mod L */
         unsigned char *e = sv->extra + (size_t)s * sv->E;
@@ -455,6 +476,16 @@ static int task_step(server *sv, int n, char *err, size_t errlen) {
         }
         return m ? aaren_forecaster_forecast_windows(sv->fc, sv->Wraw, sv->Wsecs, m, sv->Pr, err, errlen) : 0;
     }
+    case AAREN_KIND_DECISION: {
+        /* three tokens per step: return-to-go, observation (its output gives the action), action */
+        float *mu = (float *)sv->LT, *rs = mu + n, *sn = (float *)sv->Wraw;   /* scratch */
+        aaren_dt_stream_tokens(&sv->dts, n, sv->T, sv->Xin, sv->NB, sv->X, sv->Z, mu, rs, sn);
+        if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen) ||
+            aaren_stream_step_some(sv->bs, sv->idx, n, sv->Z, sv->Y, err, errlen))
+            return -1;
+        aaren_dt_stream_actions(&sv->dts, n, sv->Y, sv->NB, sv->Pr, sv->X, mu, rs);
+        return aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen);
+    }
     default: break;
     }
     if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen)) return -1;
@@ -480,6 +511,11 @@ static void task_out(server *sv, req *r, const stream_rec *rec, int j) {
         memcpy(sv->extra + (size_t)rec->slot * sv->E, &sv->T[j], sizeof(double));   /* the last event's time */
         break;
     }
+    case AAREN_KIND_DECISION:   /* [act_dim actions][the return-to-go they were conditioned on] */
+        for (int c = 0; c < sv->dts.act_dim; c++) o[c] = sv->Pr[(size_t)j * sv->dts.act_dim + c];
+        o[sv->dts.act_dim] = sv->T[j];
+        memcpy(sv->extra + (size_t)rec->slot * sv->E, &sv->T[j], sizeof(double));
+        break;
     case AAREN_KIND_FORECAST: {
         /* [1 or 0: a forecast][the last date][the step to the next][pred_len x d_out values] */
         const long long *secs = (const long long *)(sv->extra + (size_t)rec->slot * sv->E);
@@ -551,9 +587,14 @@ static req *run_group(server *sv, req *list) {
         for (req *r = steps_h; r; r = r->next) {
             if (r->status || r->done >= r->n_rows) continue;
             const stream_rec *rec = &sv->recs[find_rec(sv, r->id)];
-            if (sv->bs && !sv->aar && rec->pos >= cap) {
-                set_error(r, 409, "the stream's KV cache is full at %ld tokens (--max-tokens); %d of %d rows were applied",
-                          cap, r->done, r->n_rows);
+            if (sv->bs && !sv->aar && (rec->pos + 1) * sv->tps > cap) {
+                set_error(r, 409, "the stream's KV cache is full at %ld tokens (--max-tokens)%s; %d of %d rows were applied",
+                          cap, sv->tps > 1 ? ", three per step" : "", r->done, r->n_rows);
+                continue;
+            }
+            if (sv->kind == AAREN_KIND_DECISION && rec->pos >= AAREN_DT_MAX_EP_LEN) {
+                set_error(r, 409, "the episode has its %d steps (the model's longest); %d of %d rows were applied",
+                          AAREN_DT_MAX_EP_LEN, r->done, r->n_rows);
                 continue;
             }
             sv->idx[n] = rec->slot;
@@ -920,6 +961,23 @@ static int format_task(server *sv, req *r) {
             }
             e |= appendf(r, "}");
         }
+    } else if (sv->kind == AAREN_KIND_DECISION) {
+        const int na = sv->dts.act_dim;
+        e |= appendf(r, "{\"actions\":[");
+        for (int i = 0; i < r->n_rows; i++) {
+            const double *o = r->tout + (size_t)i * sv->out_w;
+            e |= appendf(r, "%s[", i ? "," : "");
+            for (int c = 0; c < na; c++) {
+                if (c) e |= appendf(r, ",");
+                e |= append_num(r, o[c], 9);
+            }
+            e |= appendf(r, "]");
+        }
+        e |= appendf(r, "],\"returns_to_go\":[");
+        for (int i = 0; i < r->n_rows; i++) {
+            if (i) e |= appendf(r, ",");
+            e |= append_num(r, r->tout[(size_t)i * sv->out_w + na], 17);
+        }
     } else {   /* the forecaster */
         e |= appendf(r, "{\"forecasts\":[");
         for (int i = 0; i < r->n_rows; i++) {
@@ -1049,6 +1107,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return send_text(c, sv->broken ? 503 : 200, r->text, r->text_len, "application/json");
         }
         if (r->kind == K_METRICS) { r->phase = P_DONE; return send_metrics(sv, c); }
+        if (r->kind == K_CREATE) {
+            char msg[320];
+            int given = 0;
+            if (aaren_serve_parse_create(r->body ? r->body : "", r->body_len, sv->kind == AAREN_KIND_DECISION, &r->target,
+                                         &given, msg, sizeof msg)) {
+                r->phase = P_DONE;
+                return send_error(sv, c, 400, msg);
+            }
+            if (!given) r->target = sv->dts.target;
+        }
         if (r->kind == K_STEP && sv->kind != AAREN_KIND_ENCODER) {
             char msg[320];
             const aaren_serve_task_spec spec = {sv->in_w, sv->o.max_rows, sv->kind == AAREN_KIND_EVENTS && sv->C > 0 ? 1 : -1,
@@ -1231,6 +1299,7 @@ static void server_free(server *sv) {
     aaren_classifier_free(sv->cls);
     aaren_tpp_free(sv->tpp);
     aaren_forecaster_free(sv->fc);
+    aaren_dt_free(sv->dt);
     free(sv->info);
     free(sv->extra);
     free(sv->Xin);
@@ -1329,8 +1398,24 @@ static int load_task(server *sv, char *err, size_t errlen) {
         fputs("]", f);
         break;
     }
+    case AAREN_KIND_DECISION:
+        if (!(sv->dt = aaren_dt_load(path, err, errlen))) break;
+        if (aaren_dt_stream_spec_get(path, sv->dt, &sv->dts, err, errlen)) {
+            aaren_dt_free(sv->dt);
+            sv->dt = NULL;
+            break;
+        }
+        sv->m = aaren_dt_encoder(sv->dt);
+        sv->tps = 3;
+        sv->in_w = 1 + sv->dts.obs_dim;   /* the reward of the previous action, the observation */
+        sv->out_w = sv->dts.act_dim + 1;  /* the action, the return-to-go it was conditioned on */
+        sv->E = sizeof(double);           /* the return-to-go */
+        fprintf(f, ",\"input_width\":%d,\"obs_dim\":%d,\"act_dim\":%d,\"env\":\"%s\",\"target_return\":%.17g,"
+                "\"max_steps\":%d", sv->in_w, sv->dts.obs_dim, sv->dts.act_dim, aaren_env_name(aaren_dt_env(sv->dt)),
+                sv->dts.target, AAREN_DT_MAX_EP_LEN);
+        break;
     default:
-        aaren_file_err(err, errlen, path, "a decision model (aaren rl train); aaren serve does not serve those yet");
+        aaren_file_err(err, errlen, path, "a model of unknown task");
         break;
     }
     fclose(f);
@@ -1346,6 +1431,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     if (o->max_batch > o->max_streams) o->max_batch = o->max_streams;
     if (o->max_streams > o->max_total) o->max_streams = (int)o->max_total;
     sv->t_start = aaren_now_s();
+    sv->tps = 1;
     if (load_task(sv, err, errlen)) { server_free(sv); return -1; }
     const aaren_config *cf = aaren_model_config(sv->m);
     sv->D = cf->d_model;
@@ -1376,8 +1462,9 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->idx = malloc((size_t)o->max_batch * sizeof(int));
     sv->who = malloc((size_t)o->max_batch * sizeof(req *));
     sv->rec_buf = malloc(sv->rec_cap);
-    const size_t mb = (size_t)o->max_batch, pw = sv->tpp ? (size_t)aaren_tpp_decoder_width(sv->tpp) : 1;
-    const size_t prw = sv->fc ? (size_t)sv->H * sv->c_out : (size_t)(sv->C > 0 ? sv->C : 1);
+    const size_t mb = (size_t)o->max_batch;
+    const size_t pw = sv->tpp ? (size_t)aaren_tpp_decoder_width(sv->tpp) : sv->dt ? (size_t)sv->D : 1;
+    const size_t prw = sv->fc ? (size_t)sv->H * sv->c_out : sv->dt ? (size_t)sv->dts.act_dim : (size_t)(sv->C > 0 ? sv->C : 1);
     sv->extra = calloc((size_t)o->max_streams, sv->E ? sv->E : 1);
     sv->Xin = malloc(mb * (size_t)sv->in_w * sizeof(float));
     sv->Pr = malloc(mb * prw * sizeof(float));
@@ -1387,11 +1474,12 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->LT = malloc(mb * sizeof(double));
     sv->NB = malloc(mb * sizeof(long));
     sv->MK = malloc(mb * sizeof(int));
-    sv->Wraw = sv->fc ? malloc(mb * (size_t)sv->L * sv->cols * sizeof(double)) : NULL;
+    sv->Wraw = sv->fc ? malloc(mb * (size_t)sv->L * sv->cols * sizeof(double))
+             : sv->dt ? malloc((size_t)sv->dts.obs_dim * sizeof(double)) : NULL;
     sv->Wsecs = sv->fc ? malloc(mb * (size_t)sv->L * sizeof(long long)) : NULL;
     if (!sv->recs || !sv->free_recs || !sv->index || !sv->slot_rec || !sv->slot_used || !sv->free_slots || !sv->X ||
         !sv->Y || !sv->idx || !sv->who || !sv->rec_buf || !sv->extra || !sv->Xin || !sv->Pr || !sv->Z || !sv->pred ||
-        !sv->T || !sv->LT || !sv->NB || !sv->MK || (sv->fc && (!sv->Wraw || !sv->Wsecs))) {
+        !sv->T || !sv->LT || !sv->NB || !sv->MK || (sv->fc && (!sv->Wraw || !sv->Wsecs)) || (sv->dt && !sv->Wraw)) {
         aaren_errf(err, errlen, "out of memory for %ld stream records and %d slots", o->max_total, o->max_streams);
         server_free(sv);
         return -1;

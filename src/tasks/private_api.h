@@ -19,6 +19,7 @@
 #include "rl/policy.h"
 #include "tasks/classify.h"
 #include "tasks/dt.h"
+#include "tasks/dt_stream.h"
 #include "tasks/forecast.h"
 #include "tasks/synthetic.h"
 #include "tasks/tpp.h"
