@@ -12,6 +12,7 @@
 # or wrong are listed at the end and the exit status is 1.
 #
 #   scripts/fetch_data.sh [--dest DIR] [--mirror DIR] [--offline] [--only SUBSTRING]... [--check] [--list]
+#                         [--manifest FILE]
 #
 #   --dest DIR     where to lay the files out [../shared/data from the repository's root]
 #   --mirror DIR   a folder laid out the same way to copy from first
@@ -19,6 +20,7 @@
 #   --only S       only the files whose path contains S (repeatable)
 #   --check        change nothing: report which files of DEST are present and correct
 #   --list         print the manifest's paths, sources and hashes, and exit
+#   --manifest F   another manifest in the same format [scripts/data_manifest.txt]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 manifest="$root/scripts/data_manifest.txt"
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --only) only+=("${2:?--only needs a substring}"); shift 2 ;;
     --check) check=1; shift ;;
     --list) list=1; shift ;;
+    --manifest) manifest="${2:?--manifest needs a file}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "fetch_data: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac

@@ -141,3 +141,49 @@ def test_convert_reproduces_the_shared_mimic_csv(tmp_path):
     run([sys.executable, CONVERT, "--train", f"{m}/train.pkl", "--dev", f"{m}/dev.pkl", "--test", f"{m}/test.pkl",
          "--output", tmp_path / "mimic.csv"])
     assert sha(tmp_path / "mimic.csv") == sha(f"{m}/mimic_events.csv")
+
+
+def test_fetch_downloads_from_a_server(tmp_path):
+    """The download path (raw, gz, a zip member), against a server on this machine."""
+    import functools
+    import gzip
+    import http.server
+    import shutil
+    import threading
+    import zipfile
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed")
+    site = tmp_path / "site"
+    site.mkdir()
+    raw, inner, member = b"a,b\n1,2\n", b"x y\n3 4\n", b"date,v\n2020-01-01,1\n"
+    (site / "raw.csv").write_bytes(raw)
+    (site / "inner.txt.gz").write_bytes(gzip.compress(inner))
+    with zipfile.ZipFile(site / "pack.zip", "w") as z:
+        z.writestr("pack/member.csv", member)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    h = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
+    manifest = tmp_path / "manifest.txt"
+    manifest.write_text("# test\n"
+                        f"{h(raw)} a/raw.csv raw {url}/raw.csv\n"
+                        f"{h(inner)} a/inner.txt gz {url}/inner.txt.gz\n"
+                        f"{h(member)} b/member.csv zip {url}/pack.zip#pack/member.csv\n"
+                        f"{h(b'other')} b/wrong.csv raw {url}/raw.csv\n"
+                        f"{h(raw)} b/absent.csv raw {url}/absent.csv\n")
+    try:
+        dest = tmp_path / "data"
+        r = fetch("--manifest", manifest, "--dest", dest)
+    finally:
+        server.shutdown()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (dest / "a" / "raw.csv").read_bytes() == raw
+    assert (dest / "a" / "inner.txt").read_bytes() == inner
+    assert (dest / "b" / "member.csv").read_bytes() == member
+    assert not (dest / "b" / "wrong.csv").exists() and not (dest / "b" / "absent.csv").exists()
+    assert f"b/wrong.csv: the download has SHA-256 {h(raw)}, expected {h(b'other')}" in r.stderr
+    assert f"b/absent.csv: download of {url}/absent.csv failed" in r.stderr
+    assert "3 added, 2 missing or wrong" in r.stdout
+    assert not list(dest.rglob("*.part-*"))
