@@ -201,3 +201,22 @@ def test_ts_files(tmp_path):
         aaren.read_ts(bad)
     with pytest.raises(aaren.AarenError, match="absent.ts"):
         aaren.AarenClassifier().fit_file(tmp_path / "absent.ts")
+
+
+def test_forecaster_on_a_dataframe(tmp_path, cli):
+    pd = pytest.importorskip("pandas")
+    s = series(300)
+    dates = pd.date_range("2021-03-01", periods=300, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+    df = pd.DataFrame({"date": dates, "load": s[:, 0], "OT": s[:, 1], "temp": s[:, 2]})
+    opts = dict(lookback=24, horizon=6, epochs=1, steps_per_epoch=5, seed=2, **SMALL)
+    est = aaren.AarenForecaster(features="MS", **opts).fit(df)
+    assert est.columns_ == ["load", "OT", "temp"] and est.n_outputs_ == 1
+    p = est.predict(df.iloc[-24:])
+    assert p.shape == (6, 1)
+    # the same file through the tool: OT is the default target, moved last as TSLib does
+    data = tmp_path / "frame.csv"
+    df.to_csv(data, index=False, float_format="%.17g")
+    run([cli, "forecast", "--data", data, "--features", "MS", "--seq-len", 24, "--pred-len", 6, "--epochs", 1,
+         "--steps-per-epoch", 5, "--seed", 2, *SMALL_CLI, "--quiet", "--save", tmp_path / "cli.safetensors"])
+    tool = aaren.AarenForecaster.load(tmp_path / "cli.safetensors")
+    assert np.array_equal(tool.predict(df.iloc[-24:]), p)
