@@ -175,24 +175,28 @@ static void normalise(aaren_forecaster *f, int B) {
 /* Output channel j is data channel c_data - c_out + j (the target is the last column). */
 static int out_channel(const aaren_forecaster *f, int j) { return f->c_data - f->c_out + j; }
 
-/* Forward on the batch in x; returns the model's (window-normalised) output [B, H, c_out].
- * The patch recipe forecasts every data channel as a series of its own and keeps the output
- * channels. */
-static const float *predict_batch(aaren_forecaster *f, int B, char *err, size_t errlen) {
+/* Forward on the batch in x with dropout drop (NULL: none, an evaluation); returns the model's
+ * (window-normalised) output [B, H, c_out]. The patch recipe forecasts every data channel as a
+ * series of its own and keeps the output channels. */
+static const float *predict_batch_train(aaren_forecaster *f, int B, const aaren_dropout *drop, char *err, size_t errlen) {
     normalise(f, B);
-    if (!f->pm) return aaren_seqmodel_forward_last(f->sm, f->xn, B, f->L, NULL, AAREN_SCAN, err, errlen);
+    if (!f->pm) return aaren_seqmodel_forward_train(f->sm, f->xn, B, f->L, NULL, 1, AAREN_SCAN, drop, err, errlen);
     const int L = f->L, C = f->c_data;
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++)
             for (int t = 0; t < L; t++)
                 f->ser[((size_t)b * C + c) * L + t] = f->xn[((size_t)b * L + t) * f->d_in + c];
-    const float *q = aaren_patchmodel_forward(f->pm, f->ser, B * C, err, errlen);   /* [B * C, H] */
+    const float *q = aaren_patchmodel_forward_train(f->pm, f->ser, B * C, drop, err, errlen);   /* [B * C, H] */
     if (!q) return NULL;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < f->H; h++)
             for (int j = 0; j < f->c_out; j++)
                 f->pout[((size_t)b * f->H + h) * f->c_out + j] = q[((size_t)b * C + out_channel(f, j)) * f->H + h];
     return f->pout;
+}
+
+static const float *predict_batch(aaren_forecaster *f, int B, char *err, size_t errlen) {
+    return predict_batch_train(f, B, NULL, err, errlen);
 }
 
 /* Output j at step h of window b, de-normalised with that window's statistics. */
@@ -238,8 +242,7 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aar
         normalise(f, B);
         return aaren_train_grads(f->sm, &b, drop, loss, err, errlen);
     }
-    /* the patch recipe's own forward (it takes no dropout: aaren_patchmodel_forward) */
-    const float *p = predict_batch(f, B, err, errlen);
+    const float *p = predict_batch_train(f, B, drop, err, errlen);   /* the patch recipe's own forward */
     if (!p) return -1;
     *loss = scaled_mse(&b, p, aaren_patchmodel_grad_output(f->pm));
     return aaren_patchmodel_backward(f->pm, err, errlen);

@@ -98,6 +98,11 @@ void aaren_patchmodel_unfold(const aaren_patchmodel *pm, const float *x, float *
 }
 
 const float *aaren_patchmodel_forward(aaren_patchmodel *pm, const float *x, int S, char *err, size_t errlen) {
+    return aaren_patchmodel_forward_train(pm, x, S, NULL, err, errlen);
+}
+
+const float *aaren_patchmodel_forward_train(aaren_patchmodel *pm, const float *x, int S, const aaren_dropout *drop, char *err,
+                                            size_t errlen) {
     if (!pm->acts || S < 1 || S > pm->max_S) {
         aaren_errf(err, errlen, "patch model: batch of %d series is outside the reserved %d", S, pm->max_S);
         return NULL;
@@ -109,7 +114,7 @@ const float *aaren_patchmodel_forward(aaren_patchmodel *pm, const float *x, int 
         float *h = pm->h0 + (size_t)s * n * D;
         for (size_t i = 0; i < n * D; i++) h[i] += pm->pos[i];
     }
-    if (aaren_model_forward(pm->enc, pm->y, pm->h0, S, pm->n, AAREN_SCAN, err, errlen)) return NULL;
+    if (aaren_model_forward_train(pm->enc, pm->y, pm->h0, S, pm->n, AAREN_SCAN, drop, err, errlen)) return NULL;
     aaren_linear_forward(pm->pred, pm->y, pm->hw, pm->hb, S, (int)(n * D), pm->H);
     pm->x = x;
     pm->S = S;

@@ -38,6 +38,9 @@ int aaren_patchmodel_reserve(aaren_patchmodel *pm, int max_series, int with_grad
 void aaren_patchmodel_unfold(const aaren_patchmodel *pm, const float *x, float *tokens);
 /* pred [S, H] of x [S, L] (x must stay valid until backward). NULL and a message on error. */
 const float *aaren_patchmodel_forward(aaren_patchmodel *pm, const float *x, int S, char *err, size_t errlen);
+/* The same for training: dropout drop (NULL: none) in the encoder, remembered for the backward. */
+const float *aaren_patchmodel_forward_train(aaren_patchmodel *pm, const float *x, int S, const aaren_dropout *drop, char *err,
+                                            size_t errlen);
 /* dL/dpred [S, H] of the last forward, zeroed, for the caller to fill before backward. */
 float *aaren_patchmodel_grad_output(aaren_patchmodel *pm);
 /* Adds dL/dparams into the encoder's gradient block (task part included). */
