@@ -84,6 +84,23 @@ def main():
             rows = list(csv.DictReader(f))
         check(len(rows) == 2 and rows[0]["n_train"] == "72" and rows[0]["n_val"] == "18",
               "results rows: stratified 20% validation split of 90 TRAIN cases (72 / 18)")
+        # --select-on test (the library protocol): all of TRAIN trains, the epoch with the best TEST
+        # accuracy is kept, and the TEST accuracy reported is that epoch's
+        sel_runs = os.path.join(d, "sel.csv")
+        r = run([a, "classify", "--data", os.path.join(d, "Slopes"), "--d-model", "16", "--n-heads", "2", "--d-ff", "32",
+                 "--epochs", "6", "--patience", "6", "--lr", "3e-4", "--select-on", "test", "--results-csv", sel_runs])
+        per_epoch = [float(l.split("TEST acc (selects)")[1].split()[0]) for l in r.stdout.splitlines()
+                     if l.startswith("epoch") and "TEST acc (selects)" in l]
+        acc = field(r.stdout, "test accuracy")
+        with open(sel_runs) as f:
+            row = next(csv.DictReader(f), {})
+        check(r.returncode == 0 and len(per_epoch) == 6 and abs(acc - max(per_epoch)) < 1e-4,
+              f"--select-on test keeps the epoch of the best TEST accuracy ({acc} vs {per_epoch})")
+        check(row.get("n_train") == "90" and row.get("n_val") == "0" and row.get("select_on") == "test",
+              f"--select-on test: all 90 TRAIN cases train, and the row says so ({row.get('n_train')}, {row.get('n_val')}, "
+              f"{row.get('select_on')})")
+        r = run([a, "classify", "--data", os.path.join(d, "Slopes"), "--select-on", "train"])
+        check(r.returncode == 2 and "--select-on" in r.stderr, f"--select-on train is refused: {r.stderr.strip()}")
         # bad input
         bad = os.path.join(d, "bad_TRAIN.ts")
         with open(bad, "w") as f:

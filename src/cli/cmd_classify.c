@@ -12,7 +12,8 @@ static const char *classify_help =
     "output at each case's last valid step; cases of unequal length batched with their\n"
     "lengths) with cross-entropy, early stopping on a validation split carved from TRAIN\n"
     "(stratified, --val-frac of each class), then prints TEST accuracy beside the majority\n"
-    "class and the confusion matrix. TEST never influences training or model selection.\n"
+    "class and the confusion matrix. TEST never influences training or model selection\n"
+    "(except with --select-on test, the library protocol kept only for comparison).\n"
     "Each dimension is standardised with the training part's mean and std; missing values\n"
     "('?') are filled by linear interpolation along time.\n\n"
     "data:\n"
@@ -26,6 +27,9 @@ static const char *classify_help =
     "training:\n"
     "  --epochs N [{epochs}]  --patience N [{patience}]  --batch B [{batch}]  --lr X [{lr}, constant]\n"
     "  --dropout P [{dropout}]  --clip X [{clip}, gradient norm]  --val-frac F [{val-frac}]  --seed S [{seed}]\n"
+    "  --select-on val|test [{select-on}]  test: the Time-Series-Library's protocol, only to compare with\n"
+    "                          its published figures: all of TRAIN trains and the epoch with the best\n"
+    "                          TEST accuracy is kept, so that TEST accuracy is optimistic\n"
     "output:\n"
     "  --confusion PREFIX      PREFIX.csv (TEST confusion counts) and PREFIX.png (needs\n"
     "                          /usr/bin/python3 with matplotlib)\n"
@@ -41,7 +45,7 @@ static const char *classify_help =
 static const char *const classify_valued[] = {"data", "train", "test", "max-classes", "max-len", "arch", "d-model",
                                               "n-heads", "n-layers",
                                               "d-ff", "norm", "activation", "epochs", "patience", "batch", "lr",
-                                              "dropout", "clip", "val-frac", "seed", "confusion",
+                                              "dropout", "clip", "val-frac", "seed", "confusion", "select-on",
                                               "results-csv", "predict", "predictions", "model", CLI_FIT_VALUED, NULL};
 static const char *const classify_flags[] = {"quiet", "allow-nonfinite", "deterministic-reduce", NULL};
 
@@ -61,6 +65,7 @@ static void print_help(void) {
     cli_default(&d, "dropout", "%g", (double)o.dropout);
     cli_default(&d, "clip", "%g", (double)o.clip);
     cli_default(&d, "val-frac", "%g", (double)o.val_frac);
+    cli_default(&d, "select-on", "%s", o.select_on_test ? "test" : "val");
     cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
     cli_print_help(classify_help, &d);
 }
@@ -107,11 +112,12 @@ static int append_result(const char *path, const aaren_classify_options *o, cons
                          const char *name, char *err, size_t errlen) {
     return cli_append_row(path, err, errlen,
         "data,arch,d_model,n_heads,n_layers,d_ff,seed,n_train,n_val,n_test,epochs_run,best_epoch,"
-                   "val_acc,test_acc,test_loss,majority_acc,seconds,params,threads\n",
-        "%s,%s,%d,%d,%d,%d,%llu,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d\n", name,
+                   "val_acc,test_acc,test_loss,majority_acc,seconds,params,threads,select_on,lr,batch,dropout\n",
+        "%s,%s,%d,%d,%d,%d,%llu,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%zu,%d,%s,%g,%d,%g\n", name,
             aaren_arch_name(o->enc.arch), o->enc.d_model, o->enc.n_heads, o->enc.n_layers, o->enc.d_ff,
             (unsigned long long)o->seed, r->n_train, r->n_val, r->n_test, r->epochs_run, r->best_epoch, r->val_acc,
-            r->test_acc, r->test_loss, r->majority_acc, r->seconds, r->n_params, aaren_threads());
+            r->test_acc, r->test_loss, r->majority_acc, r->seconds, r->n_params, aaren_threads(),
+            o->select_on_test ? "test" : "val", (double)o->lr, o->batch, (double)o->dropout);
 }
 
 /* Predicts a file with a trained classifier; prints accuracy and the confusion matrix. */
@@ -188,6 +194,10 @@ int cmd_classify(int argc, char **argv) {
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     o.allow_nonfinite = cli_flag(&a, "allow-nonfinite");
+    const char *sel = cli_get(&a, "select-on");
+    if (sel && strcmp(sel, "val") && strcmp(sel, "test"))
+        return cli_fail("classify", "--select-on '%s': expected val or test", sel), 2;
+    o.select_on_test = sel && !strcmp(sel, "test");
     aaren_classifier *c = aaren_classifier_new(&o, err, sizeof err);
     if (!c) return cli_fail("classify", "%s", err);
     const aaren_uea *te = aaren_classifier_test_data(c);
@@ -202,10 +212,15 @@ int cmd_classify(int argc, char **argv) {
     if (!rc && r.stopped) {
         printf("stopped after %ld steps as --stop-after asks; continue with --resume %s\n", io.stop_after, io.save);
     } else if (!rc) {
-        printf("split of TRAIN: %d training, %d validation cases (stratified, seed %llu)\n", r.n_train, r.n_val,
-               (unsigned long long)o.seed);
-        printf("test accuracy %.4f  loss %.4f   (majority class: %.4f)   val accuracy %.4f   best epoch %d of %d, %.1f s\n",
-               r.test_acc, r.test_loss, r.majority_acc, r.val_acc, r.best_epoch, r.epochs_run, r.seconds);
+        if (o.select_on_test)
+            printf("all %d TRAIN cases train; the epoch was chosen on TEST accuracy (--select-on test: optimistic)\n",
+                   r.n_train);
+        else
+            printf("split of TRAIN: %d training, %d validation cases (stratified, seed %llu)\n", r.n_train, r.n_val,
+                   (unsigned long long)o.seed);
+        printf("test accuracy %.4f  loss %.4f   (majority class: %.4f)   %s accuracy %.4f   best epoch %d of %d, %.1f s\n",
+               r.test_acc, r.test_loss, r.majority_acc, o.select_on_test ? "selecting (TEST)" : "val", r.val_acc,
+               r.best_epoch, r.epochs_run, r.seconds);
         print_confusion(c, m);
         const char *save = cli_get(&a, "save"), *conf = cli_get(&a, "confusion"), *csv = cli_get(&a, "results-csv");
         if (save) printf("saved %s\n", save);

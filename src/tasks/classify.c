@@ -128,8 +128,8 @@ static void split_train(aaren_classifier *c) {
             const int j = (int)(aaren_rng_uniform(&rng) * (double)(i + 1));
             const int t = members[i]; members[i] = members[j]; members[j] = t;
         }
-        int nv = (int)floor(c->o.val_frac * m + 0.5);
-        if (c->o.val_frac > 0 && m >= 2 && nv < 1) nv = 1;
+        int nv = c->o.select_on_test ? 0 : (int)floor(c->o.val_frac * m + 0.5);
+        if (!c->o.select_on_test && c->o.val_frac > 0 && m >= 2 && nv < 1) nv = 1;
         if (nv > m - 1) nv = m > 0 ? m - 1 : 0;
         for (int i = 0; i < m; i++) {
             if (i < nv) c->va[c->n_va++] = members[i];
@@ -336,6 +336,18 @@ static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen)
     return 0;
 }
 
+/* select_on_test: TEST accuracy decides (the Time-Series-Library's protocol). */
+static int fit_select_test(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
+    aaren_classifier *c = ctx;
+    double acc = NAN, loss = NAN;
+    if (evaluate(c, c->test, NULL, c->test->n_cases, c->test_map, &acc, &loss, NULL, NULL, NULL, err, errlen)) return -1;
+    ev->score = -acc;
+    ev->tie = loss;
+    aaren_fit_eval_add(ev, "TEST loss (selects)", loss);
+    aaren_fit_eval_add(ev, "TEST acc (selects)", acc);
+    return 0;
+}
+
 static int classifier_to_st(const aaren_classifier *c, aaren_st *st);
 static int fit_save(void *ctx, aaren_st *st) { return classifier_to_st(ctx, st); }
 
@@ -351,14 +363,15 @@ int aaren_classifier_run(aaren_classifier *c, aaren_classify_result *r, long *co
     r->n_test = c->test->n_cases;
     /* without a validation part the epoch's training loss decides */
     const aaren_fit_task t = {c, aaren_seqmodel_encoder(c->sm), c->opt, c->n_tr, fit_batch,
-                              c->n_va > 0 ? fit_validate : NULL, fit_save, "classify", 0};
+                              c->o.select_on_test ? fit_select_test : c->n_va > 0 ? fit_validate : NULL, fit_save,
+                              "classify", 0};
     const aaren_fit_options fo = aaren_fit_options_for(c->o.epochs, 0, c->max_batch, c->o.patience,
                                                        c->o.dropout, c->o.seed, 41, io);
     aaren_fit_result fr;
     if (aaren_fit(&t, &fo, &fr, err, errlen)) return -1;
     r->epochs_run = fr.epochs_run;
     r->best_epoch = fr.best_epoch;
-    r->val_acc = c->n_va > 0 ? -fr.best_score : NAN;
+    r->val_acc = c->n_va > 0 || c->o.select_on_test ? -fr.best_score : NAN;
     r->val_loss = fr.best_tie;
     r->stopped = fr.stopped;
     if (fr.stopped) return 0;

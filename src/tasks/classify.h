@@ -30,16 +30,19 @@ typedef struct {
     int batch, epochs, patience;
     float lr, dropout, clip, val_frac;
     uint64_t seed;
+    int select_on_test;          /* the Time-Series-Library's protocol, for comparison with its published
+                                  * figures only: no validation split (all of TRAIN trains) and the epoch is
+                                  * chosen on TEST accuracy, so the TEST figure is optimistic */
     int allow_nonfinite;         /* write non-finite predicted probabilities (else an error) */
     aaren_uea_limits limits;     /* classes and case length accepted from the files [the defaults] */
 } aaren_classify_options;
 
 /* Aaren d_model 64, 4 heads, 2 layers, d_ff 128; batch 16, 100 epochs, patience 15,
- * lr 1e-3, dropout 0.1, clip 4, val_frac 0.2, seed 1. */
+ * lr 1e-3, dropout 0.1, clip 4, val_frac 0.2, seed 1; selection on the validation split. */
 void aaren_classify_options_init(aaren_classify_options *o);
 
 typedef struct {
-    double val_acc, val_loss;    /* at the best epoch */
+    double val_acc, val_loss;    /* at the best epoch (select_on_test: TEST's, the figures that chose it) */
     double test_acc, test_loss;
     double majority_acc;         /* test accuracy of always answering the training part's most frequent class */
     int epochs_run, best_epoch;
