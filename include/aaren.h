@@ -338,6 +338,9 @@ AAREN_API void aaren_progress_finish(aaren_progress *p);
 /* MPI_Init when built with MPI and started by a launcher (mpirun); 0 or -1 */
 AAREN_API int aaren_dist_init(int *argc, char ***argv);
 AAREN_API void aaren_dist_finalize(void);
+/* A failed rank's way out: with more than one rank, MPI_Abort ends every rank of the job (none
+ * is left waiting in a collective) and mpirun exits non-zero; returns at once otherwise. */
+AAREN_API void aaren_dist_abort(int code);
 AAREN_API int aaren_dist_available(void);   /* 1 when built with MPI */
 AAREN_API int aaren_dist_rank(void);        /* 0 .. size - 1 (0 without MPI) */
 AAREN_API int aaren_dist_size(void);        /* processes (1 without MPI) */
@@ -442,6 +445,7 @@ typedef struct {
     double last_loss;      /* mean training loss of the last epoch, or of the last log_every steps */
     double seconds;        /* of this call */
     double tokens_per_s;   /* of this call's steps, as the task counts tokens */
+    double reduce_seconds; /* of this call, in the gradient and loss exchange across ranks (0 on one) */
     int stopped;           /* 1 when stop_after ended the call before the run's end */
 } aaren_fit_result;
 

@@ -7,15 +7,21 @@ Validation and test evaluation, split across the ranks and reduced, give one pro
 figures exactly on 2 and 3 ranks (splits whose batches the ranks do not divide evenly) for
 forecast, classify, events, train and rl train. The events loss weighs shards by their
 predicted events: a sharded batch has the one-piece loss and gradient norm.
+Faults: a bad data file on rank 1 alone (mpirun's colon syntax gives each rank its own
+arguments) ends the job non-zero with the rank named, not a hang; rank 1 killed by SIGKILL
+mid-run ends the job the same way, and its last checkpoint resumes on 2 ranks and on one
+process to the uninterrupted run's parameters, bit for bit.
 Skips (77) without an MPI build, mpirun or numpy."""
 import argparse
 import csv
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from pycheck import check, done, run, skip
 
@@ -40,6 +46,10 @@ TINY = ["--d-model", "8", "--n-heads", "2", "--n-layers", "1", "--d-ff", "16", "
 def tensors(path):
     t, _ = aaren_twin.load_safetensors(path)
     return t
+
+
+def tensors_meta(path):
+    return aaren_twin.load_safetensors(path)[1]
 
 
 def same(a, b):
@@ -86,7 +96,75 @@ def main():
     def solo(args):
         return run([a, "--threads", "1", *args], env=ENV)
 
+    def rank_pid(marker, rank):
+        """The pid of the aaren process of this rank whose command line holds marker, or None."""
+        for p in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
+                with open(f"/proc/{p}/environ", "rb") as f:
+                    env = f.read().split(b"\0")
+            except (OSError, ValueError):
+                continue
+            if os.path.basename(cmd[0]) == b"aaren" and marker.encode() in cmd and \
+                    f"OMPI_COMM_WORLD_RANK={rank}".encode() in env:
+                return int(p)
+        return None
+
+    def faults(d):
+        # (a) rank 1 alone is given a file it cannot read: the job ends, non-zero, naming rank 1
+        series = os.path.join(d, "fault.csv")
+        write_series(series)
+        fc = ["forecast", "--seq-len", "8", "--pred-len", "4", "--epochs", "2", "--batch", "16", *TINY]
+        missing = os.path.join(d, "missing.csv")
+        try:
+            r = subprocess.run([mpirun, "--oversubscribe", "-np", "1", a, "--threads", "1", *fc, "--data", series, ":",
+                                "-np", "1", a, "--threads", "1", *fc, "--data", missing],
+                               capture_output=True, text=True, env=dict(os.environ, **ENV), timeout=120)
+        except subprocess.TimeoutExpired:
+            r = subprocess.CompletedProcess([], 124, "", "timed out: a rank was left waiting")
+        check(r.returncode not in (0, 124) and "rank 1 of 2 failed" in r.stderr and "missing.csv" in r.stderr,
+              f"a bad file on rank 1 alone ends the job (exit {r.returncode}), naming the rank and the file: "
+              f"{[l for l in r.stderr.splitlines() if 'rank 1' in l or 'missing' in l][:2]}")
+
+        # (b) rank 1 killed mid-run; the last checkpoint resumes on 2 ranks and on 1 to the uninterrupted end
+        ck, whole = os.path.join(d, "killed.safetensors"), os.path.join(d, "uninterrupted.safetensors")
+        tr = ["train", "--steps", "600", "--batch", "8", "--tokens", "64", "--grad-shards", "2", "--deterministic-reduce",
+              *TINY]
+        p = subprocess.Popen([mpirun, "--oversubscribe", "-np", "2", a, "--threads", "1", *tr, "--save", ck,
+                              "--save-every", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, **ENV))
+        t0, killed = time.time(), None
+        while p.poll() is None and time.time() - t0 < 60 and killed is None:
+            if os.path.exists(ck):
+                pid = rank_pid(ck, 1)
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
+                    killed = pid
+            time.sleep(0.02)
+        try:
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            err += "\n(mpirun still running 60 s after the kill)"
+        at = tensors_meta(ck).get("fit.step", "?") if os.path.exists(ck) else "none"
+        check(killed is not None and p.returncode not in (0, None) and "rank 1" in err,
+              f"rank 1 killed (SIGKILL) at checkpoint step {at} of 600 ends the job (exit {p.returncode}) naming the "
+              f"rank: {[l.strip() for l in err.splitlines() if 'rank 1' in l][:1]}")
+        r0 = solo([*tr, "--save", whole])
+        ends = []
+        for n in (2, 1):
+            mine = os.path.join(d, f"resumed{n}.safetensors")
+            shutil.copy(ck, mine)
+            r = mpi(2, [*tr, "--save", mine, "--resume", mine]) if n == 2 else solo([*tr, "--save", mine, "--resume", mine])
+            ends.append(r.returncode == 0 and "resumed" in r.stdout and same(mine, whole))
+            check(r0.returncode == 0 and ends[-1] and at not in ("none", "?", "600"),
+                  f"killed at step {at}, resumed on {n} rank{'s' if n > 1 else ''}: the uninterrupted run's parameters, "
+                  f"bit for bit ({r.stderr.strip()[:200]})")
+
     with tempfile.TemporaryDirectory() as d:
+        faults(d)
         one, two = os.path.join(d, "one.safetensors"), os.path.join(d, "two.safetensors")
         train = ["train", "--steps", "12", "--batch", "8", "--tokens", "16", "--grad-shards", "2", "--deterministic-reduce",
                  *TINY]
@@ -169,7 +247,8 @@ def main():
               f"events: 3 shards have the one-piece loss and gradient norm at every step (worst relative {rel:.1e} "
               f"over {len(s0)} steps)")
         r = mpi(2, ["train", "--steps", "4", "--batch", "8", "--grad-shards", "3", *TINY])
-        check(r.returncode == 1 and "multiple of the ranks" in r.stderr, f"3 shards on 2 ranks: {r.stderr.strip()[:200]}")
+        check(r.returncode == 1 and "multiple of the ranks" in r.stderr,
+              f"3 shards on 2 ranks: {[l for l in r.stderr.splitlines() if 'multiple' in l][:1]}")
 
         # rl train: the action MSE (1024 windows, 128 batches) and 3 episodes (split 1, 2) on 2 ranks
         shared = os.environ.get("AAREN_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "shared"))

@@ -32,6 +32,7 @@ class _FitResult(ctypes.Structure):
                 ("best_score", ctypes.c_double), ("best_tie", ctypes.c_double), ("n_best", ctypes.c_int),
                 ("best_name", (ctypes.c_char * 32) * 6), ("best_value", ctypes.c_double * 6),
                 ("last_loss", ctypes.c_double), ("seconds", ctypes.c_double), ("tokens_per_s", ctypes.c_double),
+                ("reduce_seconds", ctypes.c_double),
                 ("stopped", ctypes.c_int)]
 
 

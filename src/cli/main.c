@@ -84,6 +84,13 @@ int main(int argc, char **argv) {
             }
             if (aaren_dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) return 1;
             const int rc = commands[c].run(argc - i - 1, argv + i + 1);
+            if (rc && aaren_dist_size() > 1) {
+                /* a failed rank must not leave the others waiting in a collective: its message
+                 * (above) and this line name it, and MPI_Abort ends the whole job */
+                fprintf(stderr, "aaren: rank %d of %d failed (exit %d); stopping all ranks\n", aaren_dist_rank(),
+                        aaren_dist_size(), rc);
+                aaren_dist_abort(rc);
+            }
             aaren_dist_finalize();
             return rc;
         }

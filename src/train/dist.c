@@ -1,5 +1,6 @@
 /* Data-parallel runs over MPI (see aaren.h, "more than one machine"). Built without MPI, one
  * process is the whole world and every call is a no-op or a copy. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aaren.h"
@@ -28,6 +29,24 @@ void aaren_dist_finalize(void) {
     MPI_Finalized(&down);
     if (up && !down) MPI_Finalize();
 #endif
+}
+
+void aaren_dist_abort(int code) {
+#ifdef AAREN_HAVE_MPI
+    int up = 0, down = 0;
+    MPI_Initialized(&up);
+    MPI_Finalized(&down);
+    if (up && !down) {
+        int n = 1;
+        MPI_Comm_size(MPI_COMM_WORLD, &n);
+        if (n > 1) {
+            fflush(stdout);
+            fflush(stderr);
+            MPI_Abort(MPI_COMM_WORLD, code);   /* ends every rank; mpirun exits non-zero */
+        }
+    }
+#endif
+    (void)code;
 }
 
 int aaren_dist_available(void) {

@@ -76,6 +76,7 @@ typedef struct {
     float *all;                 /* [shards, n] every shard's, gathered (deterministic reduce) */
     double *losses;             /* [3 * shards] losses, tokens and empty flags of this rank's, then all shards */
     long start;                 /* the step this call began at */
+    double reduce_s;            /* seconds in the exchange across ranks (losses, gradients) */
     aaren_progress prog;
     double t0;
     char *err;
@@ -305,8 +306,10 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
         f->losses[3 * j + 2] = rc == 1;
     }
     double *all_l = f->losses + 3 * (size_t)per;
+    double tr = aaren_now_s();
     if (aaren_dist_allgather_double(f->losses, 3 * (size_t)per, all_l))
         return aaren_errf(f->err, f->errlen, "%s: gathering the losses across ranks failed", t->name ? t->name : "fit");
+    if (f->ranks > 1) f->reduce_s += aaren_now_s() - tr;
     double tok_sum = 0;
     for (int k = 0; k < S; k++) tok_sum += all_l[3 * k + 1];
     if (t->weight_by_tokens && !(tok_sum > 0)) return 1;   /* every rank sees the same: no step anywhere */
@@ -324,6 +327,7 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
         }
     }
     memset(g, 0, n * sizeof(float));
+    tr = aaren_now_s();
     if (f->o->io.deterministic_reduce || f->ranks == 1) {
         if (aaren_dist_allgather(f->mine, (size_t)per * n, f->all))
             return aaren_errf(f->err, f->errlen, "%s: gathering the gradients across ranks failed", t->name ? t->name : "fit");
@@ -335,6 +339,7 @@ static int sharded_grads(fit_run *f, const long *idx, int B, double *loss, long 
         if (aaren_dist_allreduce_sum(g, n))
             return aaren_errf(f->err, f->errlen, "%s: summing the gradients across ranks failed", t->name ? t->name : "fit");
     }
+    if (f->ranks > 1) f->reduce_s += aaren_now_s() - tr;
     return 0;
 }
 
@@ -544,7 +549,14 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
                                    start, f.s.epoch, o->io.resume);
         }
         rc = t->n_train > 0 ? run_epochs(&f, r) : run_steps(&f, r);
-        if (o->io.progress && f.rank == 0) aaren_progress_finish(&f.prog);
+        if (o->io.progress && f.rank == 0) {
+            aaren_progress_finish(&f.prog);
+            const double el = aaren_now_s() - f.t0;
+            if (f.ranks > 1 && f.s.step > start && el > 0)
+                fprintf(o->io.progress, "exchange across %d ranks (%s): %.2f ms a step, %.1f%% of the time (rank 0, its wait "
+                        "for the others included)\n", f.ranks, o->io.deterministic_reduce ? "gather in rank order" : "all-reduce",
+                        1e3 * f.reduce_s / (double)(f.s.step - start), 100 * f.reduce_s / el);
+        }
     }
     if (f.log) fclose(f.log);
     r->steps = f.s.step;
@@ -558,5 +570,6 @@ int aaren_fit(const aaren_fit_task *t, const aaren_fit_options *o, aaren_fit_res
     free(f.block);
     r->seconds = aaren_now_s() - f.t0;
     r->tokens_per_s = r->seconds > 0 ? (double)f.tokens / r->seconds : 0;
+    r->reduce_seconds = f.reduce_s;
     return rc;
 }
