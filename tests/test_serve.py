@@ -4,8 +4,10 @@ streams batched into one call and equal to single steps; error statuses (400, 40
 413, 429) that leave other streams untouched; idle streams spilled to disk and loaded back
 equal to never spilled; durability: after kill -9 (with a torn record appended to the log)
 and after a clean stop, every answered step is there and the next output is what an
-uninterrupted server gives. Ports are picked by the server (--port 0). Skipped (77) when the
-build has no server."""
+uninterrupted server gives. Task models: each answer equals the tool's own (classify --predict,
+forecast --model --input, events --predict, rl act), durable across kill -9; decision models
+only where MuJoCo model files are there to make their data. Ports are picked by the server
+(--port 0). Skipped (77) when the build has no server."""
 import argparse
 import http.client
 import json
@@ -633,11 +635,150 @@ def task_events(aaren, tmp, rng):
         srv.stop()
 
 
+def decision_model(aaren, tmp, arch):
+    """A tiny decision model of hopper (data from `rl make-data`), or None with the reason."""
+    shared = os.environ.get("AAREN_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+    xml = os.path.join(shared, "data", "rl", "mujoco_xml")
+    data = os.path.join(tmp, "rl", "hopper-medium.hdf5")
+    if not os.path.exists(data):
+        if not os.path.exists(os.path.join(xml, "hopper.xml")):
+            return None, "no MuJoCo model files in " + xml
+        p = run([aaren, "rl", "make-data", "--env", "hopper", "--size", "500", "--train-episodes", "16", "--eval-episodes",
+                 "1", "--out", os.path.join(tmp, "rl"), "--xml-dir", xml, "--quiet"])
+        if p.returncode and ("no MuJoCo" in p.stderr or "no HDF5" in p.stderr):
+            return None, p.stderr.strip()[:200]
+        check(p.returncode == 0, f"decision: rl make-data ({p.stderr.strip()[:200]})")
+    model = os.path.join(tmp, f"decision_{arch}.safetensors")
+    p = run([aaren, "rl", "train", "--data", data, "--arch", arch, "--steps", "20", "--batch", "8", "--K", "4",
+             "--eval-episodes", "0", "--save", model] + TINY)
+    check(p.returncode == 0, f"decision ({arch}): rl train --save ({p.stderr.strip()[:200]})")
+    return model, None
+
+
+def episode_rows(rng, n, obs_dim):
+    """n steps: the reward of the previous action (0 first), then an observation."""
+    return [[0.0 if t == 0 else round(rng.gauss(1, 0.5), 4)] + [round(rng.gauss(0, 1), 4) for _ in range(obs_dim)]
+            for t in range(n)]
+
+
+def rl_act(aaren, tmp, model, rows_, target=None):
+    """`aaren rl act` on the episode rows: (returns-to-go, actions) per step."""
+    path, out = os.path.join(tmp, "episode.csv"), os.path.join(tmp, "actions.csv")
+    with open(path, "w") as f:
+        f.write("reward," + ",".join(f"o{i}" for i in range(len(rows_[0]) - 1)) + "\n")
+        f.write("".join(",".join(repr(v) for v in r) + "\n" for r in rows_))
+    p = run([aaren, "rl", "act", "--model", model, "--input", path, "--output", out] +
+            (["--target", str(target)] if target is not None else []))
+    if p.returncode:
+        raise RuntimeError(p.stderr)
+    got = csv_rows(out)[1:]
+    return [float(r[1]) for r in got], [[float(v) for v in r[2:]] for r in got]
+
+
+def task_decision(aaren, tmp, rng, arch):
+    """Each step's action (and return-to-go) equals `rl act` on the episode so far, episodes of
+    different targets stepped concurrently through one slot (batched, spilled and reloaded);
+    bad bodies are 400 and change nothing; kill -9 and restart keep the return-to-go; the
+    Transformer's KV cache holds three tokens per step."""
+    model, why = decision_model(aaren, tmp, arch)
+    if model is None:
+        print(f"decision ({arch}): not checked ({why})")
+        return
+    n = 10
+    eps = [episode_rows(rng, n, 11) for _ in range(3)]
+    targets = [None, 1500, -250.5]   # None: the model's default (hopper: 3600)
+    refs = [rl_act(aaren, tmp, model, e, tg) for e, tg in zip(eps, targets)]
+    args = ["--model", model, "--batch-wait-us", "3000", "--max-streams", "2"]   # three streams, two slots
+    srv = Server(aaren, args)
+    try:
+        st, js = srv.request("GET", "/v1/health")
+        check(st == 200 and js.get("task") == "decision" and js.get("input_width") == 12 and js.get("obs_dim") == 11
+              and js.get("act_dim") == 3 and js.get("env") == "hopper" and js.get("target_return") == 3600
+              and js.get("arch") == arch, f"decision ({arch}): /v1/health names the task, widths and target: {js}")
+        ids = [srv.create() if tg is None else srv.request("POST", "/v1/streams", {"target_return": tg})[1].get("id")
+               for tg in targets]
+        outs = [[[], []] for _ in eps]
+        barrier = threading.Barrier(len(eps))
+
+        def client(i):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+            for lo, hi in ((0, 1), (1, 4), (4, 5), (5, n)):
+                barrier.wait()
+                st, js = srv.step(ids[i], eps[i][lo:hi], conn=c)
+                outs[i][0] += js.get("returns_to_go", []) if st == 200 else [None] * (hi - lo)
+                outs[i][1] += js.get("actions", []) if st == 200 else [None] * (hi - lo)
+            c.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(len(eps))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(all(close(o[0], r[0], 1e-12) for o, r in zip(outs, refs)),
+              f"decision ({arch}): the returns-to-go (each stream's target less the rewards so far) equal rl act's")
+        worst_ = max((abs(x - y) for o, r in zip(outs, refs) for a, b in zip(o[1], r[1]) for x, y in zip(a or [9] * 3, b)),
+                     default=1.0)
+        check(all(len(o[1]) == n for o in outs) and worst_ <= 2e-5,
+              f"decision ({arch}): every action equals rl act on the episode so far, three episodes of different "
+              f"targets stepped concurrently through two slots (worst {worst_:.1e})")
+        check(srv.metric("aaren_batch_rows_max") > 1 and srv.metric("aaren_spills_total") > 0,
+              f"decision ({arch}): concurrent steps ran batched, and streams were spilled")
+        check(refs[0][1] != refs[1][1], f"decision ({arch}): the target return changes the actions")
+        sid = ids[0]
+        for body, what, want in (({"inputs": [[0.0] * 11]}, "a row without the reward", "takes 12"),
+                                 ({"inputs": [[0.0] * 13]}, "a row too long", "takes 12"),
+                                 (b'{"inputs": [[NaN' + b', 0' * 11 + b']]}', "NaN", "JSON"),
+                                 ({"inputs": [[0.0] * 12], "target_return": 5}, "a target on a step", "unknown member")):
+            st, js = srv.request("POST", f"/v1/streams/{sid}/step", body)
+            check(st == 400 and want in js.get("error", ""), f"decision ({arch}): {what} is 400: {js}")
+        for body, what, want in (({"target_return": "high"}, "a target that is not a number", "finite number"),
+                                 ({"target_return": 1e300}, "a huge target", "finite number"),
+                                 ({"target": 5}, "an unknown member", "unknown member"),
+                                 ([1, 2], "an array", "JSON object"),
+                                 (b"{", "malformed JSON", "malformed")):
+            st, js = srv.request("POST", "/v1/streams", body)
+            check(st == 400 and want in js.get("error", ""), f"decision ({arch}): a new stream with {what} is 400: {js}")
+        st, js = srv.request("GET", f"/v1/streams/{sid}")
+        check(st == 200 and js.get("position") == n and srv.metric("aaren_streams") == 3,
+              f"decision ({arch}): rejected requests changed nothing: {js}")
+    finally:
+        srv.stop()
+    # durability: 6 steps answered, kill -9, restart: the next action and return-to-go are the uninterrupted ones
+    sdir = os.path.join(tmp, f"state_decision_{arch}")
+    holder = {}
+
+    def steps(srv):
+        holder["id"] = srv.request("POST", "/v1/streams", {"target_return": 1500})[1]["id"]
+        return [(f"/v1/streams/{holder['id']}/step", {"inputs": eps[1][:6]})]
+
+    first = killed_after(aaren, ["--model", model, "--state-dir", sdir], steps)
+    srv = Server(aaren, ["--model", model, "--state-dir", sdir])
+    try:
+        st, js = srv.step(holder["id"], eps[1][6:8])
+        check(first[0][0] == 200 and st == 200 and js.get("position") == 8 and close(js.get("returns_to_go"), refs[1][0][6:8], 1e-12)
+              and close(js.get("actions"), refs[1][1][6:8], 2e-5),
+              f"decision ({arch}): after kill -9 and restart the episode goes on as uninterrupted (return-to-go kept)")
+    finally:
+        srv.stop()
+    if arch == "transformer":   # 3 tokens per step: a cache of 10 tokens holds 3 steps
+        srv = Server(aaren, ["--model", model, "--max-tokens", "10"])
+        try:
+            sid = srv.create()
+            st, js = srv.step(sid, eps[0][:4])
+            st2, js2 = srv.request("GET", f"/v1/streams/{sid}")
+            check(st == 409 and "three per step" in js.get("error", "") and js2.get("position") == 3,
+                  f"decision (transformer): the KV cache holds three tokens per step; the fourth step is 409: {js} {js2}")
+        finally:
+            srv.stop()
+
+
 def tasks(aaren, tmp, rng):
     for arch in ("aaren", "transformer"):
         task_classifier(aaren, tmp, rng, arch)
     task_forecaster(aaren, tmp)
     task_events(aaren, tmp, rng)
+    for arch in ("aaren", "transformer"):
+        task_decision(aaren, tmp, rng, arch)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,8 @@ static int read_row(char *p, const char *path, long line, double *v, int n, char
         char *comma = strchr(f, ',');
         if (comma) *comma = 0;
         if (got < n && aaren_parse_double(f, -1e30, 1e30, &v[got]))
-            return line_err(err, errlen, path, line, "column %d is '%.40s'; expected a finite number", got + 1, f);
+            return line_err(err, errlen, path, line, "column %d is '%.40s'; expected a finite number (at most 1e30 in magnitude)",
+                            got + 1, f);
         if (!comma) break;
         f = comma + 1;
     }
