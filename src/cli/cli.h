@@ -80,6 +80,8 @@ typedef struct {
 void cli_default(cli_defaults *d, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* arch, d-model, n-heads, n-layers, d-ff, norm and activation of c */
 void cli_default_config(cli_defaults *d, const aaren_config *c);
+/* epochs, patience, batch, lr, dropout and seed of an epoch-trained task's options */
+void cli_default_run(cli_defaults *d, int epochs, int patience, int batch, float lr, float dropout, uint64_t seed);
 void cli_print_help(const char *text, const cli_defaults *d);   /* on stdout */
 
 /* ---- helpers run without a shell (an argument vector, never a command string) ---- */

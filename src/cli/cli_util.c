@@ -290,6 +290,15 @@ static size_t placeholder_len(const char *open) {
     return len > 0 && open[1 + len] == '}' ? len : 0;
 }
 
+void cli_default_run(cli_defaults *d, int epochs, int patience, int batch, float lr, float dropout, uint64_t seed) {
+    cli_default(d, "epochs", "%d", epochs);
+    cli_default(d, "patience", "%d", patience);
+    cli_default(d, "batch", "%d", batch);
+    cli_default(d, "lr", "%g", (double)lr);
+    cli_default(d, "dropout", "%g", (double)dropout);
+    cli_default(d, "seed", "%llu", (unsigned long long)seed);
+}
+
 void cli_print_help(const char *text, const cli_defaults *d) {
     for (const char *s = text; *s;) {
         const char *open = strchr(s, '{');

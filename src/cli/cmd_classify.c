@@ -58,15 +58,10 @@ static void print_help(void) {
     cli_default(&d, "max-classes", "%d", o.limits.max_classes);
     cli_default(&d, "max-classes-ceil", "%d", (int)AAREN_UEA_CLASSES_CEIL);
     cli_default(&d, "max-len", "%ld", o.limits.max_len);
-    cli_default(&d, "epochs", "%d", o.epochs);
-    cli_default(&d, "patience", "%d", o.patience);
-    cli_default(&d, "batch", "%d", o.batch);
-    cli_default(&d, "lr", "%g", (double)o.lr);
-    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_default_run(&d, o.epochs, o.patience, o.batch, o.lr, o.dropout, o.seed);
     cli_default(&d, "clip", "%g", (double)o.clip);
     cli_default(&d, "val-frac", "%g", (double)o.val_frac);
     cli_default(&d, "select-on", "%s", o.select_on_test ? "test" : "val");
-    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
     cli_print_help(classify_help, &d);
 }
 

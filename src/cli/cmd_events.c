@@ -144,13 +144,8 @@ static void print_help(void) {
     cli_default(&d, "sin-seed", "%llu", (unsigned long long)so.seed);
     cli_default_config(&d, &o.enc);
     cli_default(&d, "components", "%d", o.K);
-    cli_default(&d, "epochs", "%d", o.epochs);
-    cli_default(&d, "patience", "%d", o.patience);
-    cli_default(&d, "batch", "%d", o.batch);
-    cli_default(&d, "lr", "%g", (double)o.lr);
-    cli_default(&d, "dropout", "%g", (double)o.dropout);
+    cli_default_run(&d, o.epochs, o.patience, o.batch, o.lr, o.dropout, o.seed);
     cli_default(&d, "clip", "%g", (double)o.clip);
-    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
     cli_default(&d, "max-events", "%ld", default_max_events);
     cli_print_help(events_help, &d);
 }

@@ -65,13 +65,8 @@ static void print_help(void) {
     cli_default(&d, "features", "%s", feature_names[o.ts.features]);
     cli_default(&d, "target", "%s", o.ts.target ? o.ts.target : "OT");
     cli_default_config(&d, &o.enc);
-    cli_default(&d, "epochs", "%d", o.epochs);
-    cli_default(&d, "patience", "%d", o.patience);
+    cli_default_run(&d, o.epochs, o.patience, o.batch, o.lr, o.dropout, o.seed);
     cli_default(&d, "steps-per-epoch", "%ld", o.steps_per_epoch);
-    cli_default(&d, "batch", "%d", o.batch);
-    cli_default(&d, "lr", "%g", (double)o.lr);
-    cli_default(&d, "dropout", "%g", (double)o.dropout);
-    cli_default(&d, "seed", "%llu", (unsigned long long)o.seed);
     cli_default(&d, "window", "%ld", default_window);
     cli_default(&d, "recipe", "%s", aaren_recipe_name(o.recipe));
     cli_default(&d, "patch-len", "%d", o.patch_len);
