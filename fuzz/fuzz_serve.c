@@ -10,8 +10,12 @@
  * {"inputs": ...} parses to the same floats, bit for bit. The task parser must return 0 with
  * finite numbers, the integer column integral within its range and strictly increasing dates,
  * or -1 with a one-line message; without an integer column and dates it accepts exactly what
- * the encoder parser accepts, with the same numbers (as float32). Also the id and token helpers
- * on the same bytes. */
+ * the encoder parser accepts, with the same numbers (as float32). The body of a new stream
+ * (aaren_serve_parse_create; a decision model's when bit 6 of byte 1 is set) must give 0 with
+ * a finite target of at most 1e12 in magnitude (only for a decision model) or none, or -1 with
+ * a one-line message; white space alone is the defaults, and an accepted target printed as
+ * {"target_return": %.17g} reads back to the same double. Also the id and token helpers on the
+ * same bytes. */
 #include "common.h"
 
 #include <math.h>
@@ -99,6 +103,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     free(tb);
     free(secs);
+    /* the body of a new stream */
+    const int decision = (data[1] & 0x40) != 0;
+    double target = 12345.0;
+    int given = -1;
+    err[0] = 0;
+    const int crc = aaren_serve_parse_create(body, n, decision, &target, &given, err, sizeof err);
+    FUZZ_ASSERT(crc == 0 || crc == -1);
+    size_t blank = 0;
+    while (blank < n && (body[blank] == ' ' || body[blank] == '\t' || body[blank] == '\r' || body[blank] == '\n')) blank++;
+    if (blank == n) FUZZ_ASSERT(crc == 0 && given == 0);
+    if (crc) {
+        FUZZ_ASSERT(err[0] != 0 && strchr(err, '\n') == NULL);
+    } else if (given) {
+        FUZZ_ASSERT(given == 1 && decision && isfinite(target) && fabs(target) <= 1e12);
+        char again[64];
+        const int len = snprintf(again, sizeof again, "{\"target_return\": %.17g}", target);
+        double t2 = 0;
+        int g2 = 0;
+        FUZZ_ASSERT(aaren_serve_parse_create(again, (size_t)len, 1, &t2, &g2, err, sizeof err) == 0 && g2 == 1 &&
+                    t2 == target);
+    } else {
+        FUZZ_ASSERT(given == 0 && target == 12345.0);
+    }
     /* the id parser and the token comparison on the same bytes */
     uint64_t id;
     if (aaren_serve_parse_id(body, n, &id) == 0) {
