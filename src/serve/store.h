@@ -14,7 +14,8 @@
  *   lock             held (flock) while a server uses the folder.
  * A stream state record (the server's, opaque here) is [position u64][the task's state: nothing
  * for an encoder or classifier, the last event's time for an event model, the window of dates and
- * rows for a forecaster][the encoder's stream state record, aaren_stream_get_state_one; none for
+ * rows for a forecaster, the return-to-go (a double) for a decision model, whose position counts
+ * steps of three encoder tokens][the encoder's stream state record, aaren_stream_get_state_one; none for
  * a forecaster].
  * A stream's acknowledged state is the one with the highest position among these; a delete
  * record removes it. Positions only grow, so that rule needs no timestamps.
