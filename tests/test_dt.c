@@ -224,6 +224,8 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
 }
 
 int main(void) {
+    /* the temporary folder first: check_tmp_path names files inside it */
+    if (!check_tmp_dir()) return check_skip("test_dt", "cannot make a temporary folder");
     aaren_d4rl d;
     make_data(&d, 12, 50);
     for (int arch = 0; arch < 2; arch++) {
