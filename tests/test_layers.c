@@ -1,5 +1,6 @@
-/* Every layer's backward against central finite differences in float64, the whole
- * two-layer stack of both architectures (pre- and post-norm) likewise, and the float32
+/* Every layer's backward against central finite differences in float64 (Aaren attention and
+ * blocks with the key and value projections as one product and as two, and the two against
+ * each other), the whole two-layer stack of both architectures (pre- and post-norm) likewise, and the float32
  * matrix product (BLAS when built in) against the portable loops. */
 #include <float.h>
 #include <math.h>
@@ -26,6 +27,8 @@ typedef struct {
 } lcase;
 
 static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
+
+static int g_fused;   /* setup gives Aaren attention kv and dkv: one key-value product */
 
 static void fill(double *x, size_t n, uint64_t *r, double scale) {
     for (size_t i = 0; i < n; i++) x[i] = scale * aaren_rng_normal(r);
@@ -68,6 +71,7 @@ static void setup(lcase *c, int kind, int B, int N, int D, int H, int F, int arc
     a->f1 = dalloc(nf); a->fa = dalloc(nf); c->w.gf = dalloc(nf);
     a->attn.s = dalloc(nh); a->attn.m = dalloc(nh); a->attn.u = dalloc(nh); c->w.attn.ds = dalloc(nh);
     c->w.attn.dqv = dalloc(D);
+    if (g_fused) { a->attn.kv = dalloc(M * (2 * D + 1)); c->w.attn.dkv = dalloc(M * (2 * D + 1)); }
     size_t ks = aaren_attn_scratch_len_f64(D / H, 0), kc = aaren_causal_attn_scratch_len_f64(N);
     c->kscr = dalloc(ks > kc ? ks : kc);
     aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_GELU, 1e-5, 0, 0};
@@ -82,7 +86,7 @@ static void teardown(lcase *c) {
                       a->y, c->w.g1, c->w.g2, c->w.g3, c->w.attn.datt, c->w.attn.dq, c->w.attn.dk,
                       c->w.attn.dv, a->attn.q, a->a_mean, a->a_rstd, a->h_mean, a->h_rstd, a->f_mean,
                       a->f_rstd, a->y_mean, a->y_rstd, a->f1, a->fa, c->w.gf, a->attn.s, a->attn.m,
-                      a->attn.u, c->w.attn.ds, c->w.attn.dqv};
+                      a->attn.u, c->w.attn.ds, c->w.attn.dqv, a->attn.kv, c->w.attn.dkv};
     for (size_t i = 0; i < sizeof ptrs / sizeof *ptrs; i++) free(ptrs[i]);
 }
 
@@ -182,6 +186,36 @@ static void check_layer(int kind, int B, int N, int D, int H, int F, int arch, i
     }
     free(an); free(anx);
     teardown(&c);
+}
+
+/* The key and value projections as one product (kv, dkv) against two (the unfused
+ * reference) on the same input: outputs, input and parameter gradients to 1e-12. */
+static void check_kv_fused(int B, int N, int D, int H) {
+    lcase f, u;
+    g_fused = 1;
+    setup(&f, K_AAREN_ATTN, B, N, D, H, 4, 0, 0, 991);
+    g_fused = 0;
+    setup(&u, K_AAREN_ATTN, B, N, D, H, 4, 0, 0, 991);
+    const int M = B * N;
+    aaren_attention_forward_f64(f.out, &f.a.attn, f.x, &f.p, B, N, D, H, AAREN_SCAN, f.kscr);
+    aaren_attention_backward_f64(f.dx, &f.g, f.G, &f.a.attn, &f.w.attn, f.x, &f.p, B, N, D, H, f.kscr);
+    aaren_attention_forward_unfused_f64(u.out, &u.a.attn, u.x, &u.p, B, N, D, H, AAREN_SCAN, u.kscr);
+    aaren_attention_backward_unfused_f64(u.dx, &u.g, u.G, &u.a.attn, &u.w.attn, u.x, &u.p, B, N, D, H, u.kscr);
+    double eo = 0, ex = 0, ep = 0, ek = 0;
+    for (size_t i = 0; i < f.nout; i++) eo = fmax(eo, fabs(f.out[i] - u.out[i]) / fmax(1, fabs(u.out[i])));
+    for (size_t i = 0; i < f.nx; i++) ex = fmax(ex, fabs(f.dx[i] - u.dx[i]) / fmax(1, fabs(u.dx[i])));
+    for (size_t i = 0; i < f.np; i++) ep = fmax(ep, fabs(f.gbuf[i] - u.gbuf[i]) / fmax(1, fabs(u.gbuf[i])));
+    /* the fused path really ran: kv holds the keys (columns 0..D-1) the reference put in k */
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < D; j++)
+            ek = fmax(ek, fabs(f.a.attn.kv[(size_t)i * (2 * D + 1) + j] - u.a.attn.k[(size_t)i * D + j]));
+    double gk = 0;
+    for (size_t i = 0; i < (size_t)D * D; i++) gk = fmax(gk, fabs(u.g.wk[i]));
+    CHECK(eo < 1e-12 && ex < 1e-12 && ep < 1e-12 && ek < 1e-12 && gk > 0,
+          "one key-value product (B=%d N=%d D=%d H=%d) against two: output %.3g, input gradient %.3g, "
+          "parameter gradients %.3g, keys %.3g (k_proj gradient max %.3g)", B, N, D, H, eo, ex, ep, ek, gk);
+    teardown(&f);
+    teardown(&u);
 }
 
 /* ---- the whole stack through the model API ---------------------------------------- */
@@ -350,6 +384,13 @@ int main(void) {
     for (int k = K_LINEAR; k <= K_FFN; k++) check_layer(k, 2, 3, 5, 1, 7, 0, 0, 0);
     check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0, 0);
     check_layer(K_AAREN_ATTN, 1, 1, 5, 1, 4, 0, 0, 0);
+    g_fused = 1;   /* the same layers with one key-value product */
+    check_layer(K_AAREN_ATTN, 2, 6, 6, 2, 4, 0, 0, 0);
+    check_layer(K_AAREN_ATTN, 1, 1, 5, 1, 4, 0, 0, 0);
+    for (int pre = 0; pre < 2; pre++) check_layer(K_BLOCK, 2, 4, 6, 3, 8, 0, pre, 0.3);
+    g_fused = 0;
+    check_kv_fused(2, 6, 6, 2);
+    check_kv_fused(3, 37, 24, 4);
     check_layer(K_CAUSAL_ATTN, 2, 6, 6, 2, 4, 1, 0, 0);
     check_layer(K_CAUSAL_ATTN, 1, 70, 4, 2, 4, 1, 0, 0);    /* more rows than one block of 64 */
     for (int arch = 0; arch < 2; arch++)

@@ -134,19 +134,29 @@ const char *bench_tok_label(long n, char *buf, size_t len) {
  * backward din[M, IN] += dout W and dW[OUT, IN] += dout^T in. Each is 2 M IN OUT FLOPs. */
 typedef struct {
     int in, out, din;   /* din: the input gradient is computed */
+    int useful;         /* output columns that count as FLOPs (Aaren's key-value product has
+                         * 2D + 1 columns, one of them x . k_proj.bias, never read) */
+    const char *what;
 } linear_shape;
 
-/* The linear layers of a sequence model (embed, encoder, head), forward order. */
+/* The linear layers of a sequence model (embed, encoder, head), forward order, as the library
+ * calls the product: Aaren's key and value projections are one product of 2D + 1 outputs
+ * (layers_decl.inc). */
 static int list_linears(const aaren_config *c, int d_in, int d_out, linear_shape *l) {
-    const int D = c->d_model, F = c->d_ff, proj = c->arch == AAREN_ARCH_AAREN ? 3 : 4;
+    const int D = c->d_model, F = c->d_ff;
     int n = 0;
-    l[n++] = (linear_shape){d_in, D, 0};
+    l[n++] = (linear_shape){d_in, D, 0, D, "embedding"};
     for (int i = 0; i < c->n_layers; i++) {
-        for (int j = 0; j < proj; j++) l[n++] = (linear_shape){D, D, 1};
-        l[n++] = (linear_shape){D, F, 1};
-        l[n++] = (linear_shape){F, D, 1};
+        if (c->arch == AAREN_ARCH_AAREN) {
+            l[n++] = (linear_shape){D, 2 * D + 1, 1, 2 * D, "key+value"};
+        } else {
+            for (int j = 0; j < 3; j++) l[n++] = (linear_shape){D, D, 1, D, j == 0 ? "query" : j == 1 ? "key" : "value"};
+        }
+        l[n++] = (linear_shape){D, D, 1, D, "out_proj"};
+        l[n++] = (linear_shape){D, F, 1, F, "ffn linear1"};
+        l[n++] = (linear_shape){F, D, 1, D, "ffn linear2"};
     }
-    l[n++] = (linear_shape){D, d_out, 1};
+    l[n++] = (linear_shape){D, d_out, 1, d_out, "head"};
     return n;
 }
 
@@ -155,7 +165,7 @@ static double linear_flops_per_token(const aaren_config *c, int d_in, int d_out)
     linear_shape l[6 * AAREN_MAX_LAYERS + 2];
     const int n = list_linears(c, d_in, d_out, l);
     double f = 0;
-    for (int i = 0; i < n; i++) f += 2.0 * l[i].in * l[i].out * (2 + l[i].din);
+    for (int i = 0; i < n; i++) f += 2.0 * l[i].in * l[i].useful * (2 + l[i].din);
     return f;
 }
 
@@ -179,7 +189,7 @@ static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_re
     memset(out, 0, sizeof(float) * big);
     memset(dw, 0, sizeof(float) * (size_t)wmax * wmax);
     g->flops = 0;
-    for (int i = 0; i < n; i++) g->flops += 2.0 * M * l[i].in * l[i].out * (2 + l[i].din);
+    for (int i = 0; i < n; i++) g->flops += 2.0 * M * l[i].in * l[i].useful * (2 + l[i].din);
     double fwd[MAX_REPS], din[MAX_REPS], dwt[MAX_REPS], tot[MAX_REPS], spent = 0;
     int k = -1;   /* pass -1 is the warm-up */
     while (k < 0 || more_reps(&o->gemm_rule, k, spent)) {
@@ -263,6 +273,56 @@ const char *bench_isa_name(void) {
 }
 
 static host_peak peak;   /* measured once per run, before the training section */
+
+/* ---- each product shape of a step (--shapes) ------------------------------------------
+ * Every distinct linear-layer shape of one training step at M rows, its three products
+ * (forward out = in W^T, input gradient din += dout W, weight gradient dW += dout^T in) each
+ * timed alone: best of 3 after a warm-up, GFLOP/s (useful columns only) and share of the
+ * host's peak. Shows which product shape holds the step back. */
+static void print_shapes(const bench_opts *o, const aaren_config *c, int M) {
+    linear_shape l[6 * AAREN_MAX_LAYERS + 2];
+    const int n = list_linears(c, o->d_io, o->d_io, l);
+    const double top = peak.gflops[1] > peak.gflops[0] ? peak.gflops[1] : peak.gflops[0];
+    printf("  %s, M = %d rows: shape [in -> out]   forward GF/s (of peak)  input grad          weight grad\n",
+           aaren_arch_name(c->arch), M);
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= l[j].in == l[i].in && l[j].out == l[i].out && l[j].din == l[i].din;
+        if (seen) continue;
+        const int in = l[i].in, out = l[i].out;
+        float *x = malloc(sizeof(float) * (size_t)M * in), *y = malloc(sizeof(float) * (size_t)M * out);
+        float *w = malloc(sizeof(float) * (size_t)in * out), *dw = calloc((size_t)in * out, sizeof(float));
+        float *dx = calloc((size_t)M * in, sizeof(float));
+        if (!x || !y || !w || !dw || !dx) {
+            printf("  %-14s [%d -> %d]: no memory\n", l[i].what, in, out);
+            free(x); free(y); free(w); free(dw); free(dx);
+            continue;
+        }
+        fill_normal(x, (size_t)M * in, o->seed + 21);
+        fill_normal(y, (size_t)M * out, o->seed + 22);
+        fill_normal(w, (size_t)in * out, o->seed + 23);
+        double best[3] = {1e30, 1e30, 1e30};
+        for (int k = -1; k < 3; k++) {
+            double t[4];
+            t[0] = aaren_now_s();
+            aaren_gemm(0, 1, M, out, in, 1, x, in, w, in, 1, y, out);
+            t[1] = aaren_now_s();
+            if (l[i].din) aaren_gemm(0, 0, M, in, out, 1, y, out, w, in, 1, dx, in);
+            t[2] = aaren_now_s();
+            aaren_gemm(1, 0, out, in, M, 1, y, out, x, in, 1, dw, in);
+            t[3] = aaren_now_s();
+            for (int p = 0; p < 3 && k >= 0; p++) if (t[p + 1] - t[p] < best[p]) best[p] = t[p + 1] - t[p];
+        }
+        const double f = 2.0 * M * in * l[i].useful;
+        char cell[3][40];
+        for (int p = 0; p < 3; p++) {
+            if (p == 1 && !l[i].din) snprintf(cell[p], sizeof cell[p], "-");
+            else snprintf(cell[p], sizeof cell[p], "%7.1f (%5.1f%%)", f / best[p] / 1e9, top > 0 ? 100 * f / best[p] / 1e9 / top : 0);
+        }
+        printf("  %-14s [%4d -> %4d]      %-22s %-19s %s\n", l[i].what, in, out, cell[0], cell[1], cell[2]);
+        free(x); free(y); free(w); free(dw); free(dx);
+    }
+}
 
 
 /* ---- the other kernels of a training step ---------------------------------------------
@@ -489,7 +549,8 @@ int bench_run_training(const bench_opts *o, train_section *ts, FILE *csv) {
            "  FLOPs/token = 3 x 2 x [L (P D^2 + 2 D F) + D d_in + D d_out] - 2 D d_in\n"
            "  (forward + backward = 3 x forward; the embedding needs no input gradient; P = 3\n"
            "  projections k, v, out for Aaren, whose query is projected once per step, P = 4 for\n"
-           "  the Transformer; the attention itself is not counted)\n"
+           "  the Transformer; the attention itself is not counted). Aaren's key and value are one\n"
+           "  product of 2D + 1 outputs (timed so; its unused column not counted as FLOPs)\n"
            "  L %d, D %d, F %d, d_in = d_out = %d: Aaren %.3f MFLOP/token, Transformer %.3f MFLOP/token\n",
            L, D, F, d, linear_flops_per_token(&ca, d, d) / 1e6, linear_flops_per_token(&ct, d, d) / 1e6);
     measure_peak(&peak);
@@ -566,6 +627,18 @@ int bench_run_training(const bench_opts *o, train_section *ts, FILE *csv) {
                 else
                     printf(" %9s %9s %9s %9s", "-", "-", "-", "-");
                 printf(" %8.2f\n", 1e3 * (phase ? r->opt_s : r->loss_s));
+            }
+    }
+    if (o->shapes) {
+        printf("\neach product shape of a step alone (--shapes): GFLOP/s of the useful columns, best of 3,\n"
+               "against the host peak %.1f GFLOP/s\n", peak.gflops[1] > peak.gflops[0] ? peak.gflops[1] : peak.gflops[0]);
+        for (int arch = 0; arch < 2; arch++)
+            for (int i = 0; i < o->n_ns; i++) {
+                const train_point *r = &ts->r[arch][i];
+                if (!r->ran) continue;
+                aaren_config cs = *c;
+                cs.arch = arch;
+                print_shapes(o, &cs, r->B * r->N);
             }
     }
     return 0;

@@ -38,6 +38,7 @@ typedef struct {
     aaren_model *ckpt;          /* --model, or NULL */
     const char *model_path;
     int quick, plot, parts;
+    int shapes;                 /* --shapes: every product shape of a step timed alone */
     int batch, n_ns, ns[MAX_NS];
     int d_io;                   /* d_in = d_out of the sequence model */
     long aaren_tokens;          /* Aaren stream length (a power of two) */

@@ -50,6 +50,8 @@ static const char *bench_help =
     "                         N = 64, 128, 256, streams to 64K; the targets are defined at\n"
     "                         full size, so the verdicts say so)\n"
     "  --parts LIST           which sections, comma-separated: train, stream, twin [all]\n"
+    "  --shapes               training: also time every product shape of a step alone (forward,\n"
+    "                         input and weight gradient) in GFLOP/s against the host's peak\n"
     "  --batch B              training batch [32; quick 8]\n"
     "  --tokens LIST          training lengths, comma-separated, up to 6 [256,1024,4096]\n"
     "  --stream-tokens N      Aaren stream length, a power of two [1048576; quick 65536]\n"
@@ -99,6 +101,7 @@ static int parse_opts(const cli_args *a, bench_opts *o) {
     memset(o, 0, sizeof *o);
     o->quick = cli_flag(a, "quick");
     o->plot = cli_flag(a, "plot");
+    o->shapes = cli_flag(a, "shapes");
     o->csv = cli_get(a, "csv");
     o->pydir_opt = cli_get(a, "python");
     o->model_path = cli_get(a, "model");
@@ -176,7 +179,7 @@ static const train_point *train_at(const train_section *ts, const bench_opts *o,
 int cmd_bench(int argc, char **argv) {
     static const char *const valued[] = {"model", "parts", "batch", "tokens", "stream-tokens", "budget", "csv",
                                          "python", "seed", NULL};
-    static const char *const flags[] = {"quick", "plot", NULL};
+    static const char *const flags[] = {"quick", "plot", "shapes", NULL};
     cli_args a;
     const int prc = cli_parse(&a, "bench", argc, argv, valued, flags);
     if (prc) { if (prc > 0) fputs(bench_help, stdout); return prc > 0 ? 0 : 2; }
