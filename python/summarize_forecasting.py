@@ -57,7 +57,10 @@ def patch_section(src):
            f"at most {r0.get('epochs', '?')} epochs of {r0.get('steps_per_epoch', '?')} steps, early stopping on "
            f"validation MSE (patience {r0.get('patience', '?')}). Learning rates tried for every seed: "
            f"{', '.join(f'{x:g}' for x in lrs)}; each seed keeps the rate with the lowest validation MSE, so the "
-           "test split never chooses. n is the number of seeds.", ""]
+           "test split never chooses. n is the number of seeds.", "",
+           "Machine: the 2-core AMD EPYC of the project's sessions. The first shards (2026-12-02) ran with one "
+           "thread at low priority while other engineers' builds and tests ran (load average 8 to 14), so the "
+           "seconds per run are not speed figures.", ""]
     for h in horizons:
         out += [f"### Horizon {h}", "",
                 "| data set | Aaren MSE | Transformer MSE | Aaren MAE | Transformer MAE | lr chosen (A / T) | "
