@@ -170,7 +170,9 @@ def test_summarize_forecasting_patch(tmp):
     # (arch, seed, lr, val, test): for seed 1 the lower validation MSE has the higher test MSE
     runs = [("aaren", 1, 0.001, 0.50, 0.40), ("aaren", 1, 0.0003, 0.60, 0.30),
             ("aaren", 2, 0.001, 0.70, 0.45), ("aaren", 2, 0.0003, 0.55, 0.42),
-            ("transformer", 1, 0.001, 0.52, 0.41), ("transformer", 2, 0.001, 0.53, 0.43)]
+            ("transformer", 1, 0.001, 0.52, 0.41), ("transformer", 1, 0.0003, 0.58, 0.50),
+            ("transformer", 2, 0.001, 0.53, 0.43), ("transformer", 2, 0.0003, 0.59, 0.51),
+            ("transformer", 3, 0.0003, 0.40, 0.20)]   # seed 3 has one rate of two: left out
     with open(patch, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(PATCH_FIELDS)
@@ -186,6 +188,7 @@ def test_summarize_forecasting_patch(tmp):
     check(row.startswith(f"| ETTh1 | {want_a} | {want_t} |"), f"the kept runs are chosen on validation: {row!r}")
     check("0.0003/0.001 / 0.001" in row, f"the learning rates kept are listed: {row!r}")
     check("not comparable yet" in text and "| 0.469 |" in text, "one horizon is not compared with the published average")
+    check("ETTh1 96 transformer seed 3" in text, "a seed without every learning rate is left out and named")
 
 
 def main():
