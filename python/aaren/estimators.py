@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-from ._lib import AarenError, ErrBuf, P, c_float_p, declare
+from ._lib import AarenError, Closable, ErrBuf, P, c_float_p, declare
 from .core import Config, config_dict, make_config
 from .tasks import Classifier
 
@@ -68,7 +68,7 @@ _tpp_stream_event = declare("aaren_tpp_stream_event", ctypes.c_int,
                             [P, ctypes.c_double, ctypes.c_int, ctypes.POINTER(_TppPrediction)] + _E)
 
 
-class _Handle:
+class _Handle(Closable):
     """Owns one library object and frees it once."""
 
     def __init__(self, h, free, what):
@@ -83,12 +83,6 @@ class _Handle:
         if self.h:
             self._free(self.h)
             self.h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 class _Estimator:

@@ -16,7 +16,7 @@ import ctypes
 import numpy as np
 import torch
 
-from ._lib import AarenError, ErrBuf, P, declare
+from ._lib import AarenError, Closable, ErrBuf, P, declare
 from .core import PATHS, Model, make_config
 
 _E = [ctypes.c_char_p, ctypes.c_size_t]
@@ -59,7 +59,7 @@ def _functions(kind, dtype):
     return _TABLES[key]
 
 
-class _Engine:
+class _Engine(Closable):
     """One C object of one precision behind a module (the encoder stack, or one attention
     layer): parameters copied in from the module before each forward; the activations of its
     last forward kept for backward."""
@@ -78,12 +78,6 @@ class _Engine:
         if self.h:
             self.f["free"](self.h)
             self.h = None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def ptr(self, t):
         return ctypes.cast(t.data_ptr(), self.ptr_t)
