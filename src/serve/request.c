@@ -24,16 +24,23 @@ static const char *printable(char *dst, size_t n, const char *s) {
     return dst;
 }
 
+/* The body as JSON, or NULL with "malformed JSON near byte N" in err; *end: where parsing stopped. */
+static cJSON *parse_json(const char *body, size_t len, const char **end, char *err, size_t errlen) {
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, end, 0);
+    if (!root) {
+        const size_t at = (*end && *end >= body && *end <= body + len) ? (size_t)(*end - body) : 0;
+        aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
+    }
+    return root;
+}
+
 int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
                              int *n_rows, char *err, size_t errlen) {
     *n_rows = 0;
     if (len == 0) return aaren_errf(err, errlen, "empty body; expected {\"inputs\": [[...], ...]}");
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!root) {
-        const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
-        return aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
-    }
+    cJSON *root = parse_json(body, len, &end, err, errlen);
+    if (!root) return -1;
     int rc = -1;
     const cJSON *inputs = NULL;
     for (const char *q = end; q && q < body + len; q++)
@@ -113,11 +120,8 @@ int aaren_serve_parse_task(const char *body, size_t len, const aaren_serve_task_
     if (len == 0) return aaren_errf(err, errlen, "empty body; expected {\"inputs\": [[...], ...]%s}",
                                     spec->dates ? ", \"dates\": [...]" : "");
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!root) {
-        const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
-        return aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
-    }
+    cJSON *root = parse_json(body, len, &end, err, errlen);
+    if (!root) return -1;
     int rc = -1;
     const cJSON *inputs = NULL, *dates = NULL;
     for (const char *q = end; q && q < body + len; q++)
@@ -210,11 +214,8 @@ int aaren_serve_parse_create(const char *body, size_t len, int decision, double 
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) i++;
     if (i == len) return 0;   /* no body: the defaults */
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!root) {
-        const size_t at = (end && end >= body && end <= body + len) ? (size_t)(end - body) : 0;
-        return aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
-    }
+    cJSON *root = parse_json(body, len, &end, err, errlen);
+    if (!root) return -1;
     int rc = -1;
     for (const char *q = end; q && q < body + len; q++)
         if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
