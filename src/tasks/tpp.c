@@ -411,20 +411,7 @@ void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out)
         const double last = d->time[d->off[s + 1] - 1];
         if (d->window_end > last) surv -= rate * (d->window_end - last);
     }
-    double nm;
-    long right;
-    aaren_tpp_mark_baseline(d, split, &nm, &right);
-    memset(out, 0, sizeof *out);
-    out->n_pred = cnt;
-    const double c = cnt ? (double)cnt : NAN;
-    out->nll_time = nt / c;
-    out->nll_mark = nm / c;
-    out->nll = out->nll_time + out->nll_mark;
-    out->ll_time = (surv - nt) / c;
-    out->ll = (surv - nt - nm) / c;
-    out->rmse = sqrt(se / c);
-    out->rmse_median = sqrt(se_med / c);
-    out->acc = d->n_marks > 0 ? right / c : NAN;
+    aaren_tpp_baseline_metrics(d, split, cnt, nt, surv, se, se_med, out);
 }
 
 int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_tpp_metrics *out, char *err,

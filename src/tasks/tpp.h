@@ -94,6 +94,11 @@ void aaren_tpp_hawkes(const aaren_events *d, const aaren_hawkes *h, int split, a
  * sum of -log p(mark) over the split's predicted events into *nll, right guesses of the most
  * frequent training mark into *right (both 0 when unmarked). */
 void aaren_tpp_mark_baseline(const aaren_events *d, int split, double *nll, long *right);
+/* A baseline's metrics from its sums over the split's cnt predicted events: time NLL nt, the
+ * survival terms surv (<= 0), squared errors of the mean and the median; the mark part from
+ * aaren_tpp_mark_baseline. */
+void aaren_tpp_baseline_metrics(const aaren_events *d, int split, long cnt, double nt, double surv, double se,
+                                double se_med, aaren_tpp_metrics *out);
 /* The accuracy of guessing that the next mark repeats the current one (the editor of a Wiki
  * page is often its previous editor) over the split's predicted events; NaN when unmarked. */
 double aaren_tpp_repeat_acc(const aaren_events *d, int split);

@@ -36,6 +36,25 @@ void aaren_tpp_mark_baseline(const aaren_events *d, int split, double *nll, long
     free(freq);
 }
 
+void aaren_tpp_baseline_metrics(const aaren_events *d, int split, long cnt, double nt, double surv, double se,
+                                double se_med, aaren_tpp_metrics *out) {
+    double nm;
+    long right;
+    aaren_tpp_mark_baseline(d, split, &nm, &right);
+    memset(out, 0, sizeof *out);
+    out->n_pred = cnt;
+    const double n = cnt ? (double)cnt : NAN;
+    out->nll_time = nt / n;
+    out->nll_mark = nm / n;
+    out->nll = out->nll_time + out->nll_mark;
+    out->ll_time = (surv - nt) / n;
+    out->ll = (surv - nt - nm) / n;
+    out->rmse = sqrt(se / n);
+    out->rmse_median = sqrt(se_med / n);
+    out->acc = d->n_marks > 0 ? right / n : NAN;
+}
+
+
 double aaren_tpp_repeat_acc(const aaren_events *d, int split) {
     if (d->n_marks <= 0 || !d->mark) return NAN;
     long n = 0, right = 0;
@@ -254,18 +273,5 @@ void aaren_tpp_hawkes(const aaren_events *d, const aaren_hawkes *h, int split, a
         }
         surv -= compensator(h, B, window_end(d, s) - d->time[d->off[s + 1] - 1]);
     }
-    double nm;
-    long right;
-    aaren_tpp_mark_baseline(d, split, &nm, &right);
-    memset(out, 0, sizeof *out);
-    out->n_pred = cnt;
-    const double n = cnt ? (double)cnt : NAN;
-    out->nll_time = nt / n;
-    out->nll_mark = nm / n;
-    out->nll = out->nll_time + out->nll_mark;
-    out->ll_time = (surv - nt) / n;
-    out->ll = (surv - nt - nm) / n;
-    out->rmse = sqrt(se / n);
-    out->rmse_median = sqrt(se_med / n);
-    out->acc = d->n_marks > 0 ? right / n : NAN;
+    aaren_tpp_baseline_metrics(d, split, cnt, nt, surv, se, se_med, out);
 }
