@@ -6,6 +6,7 @@
  *   aaren_classifier_load                   (aaren classify --model)
  *   aaren_tpp_load                          (aaren events --model)
  *   aaren_dt_load                           (aaren rl eval --model)
+ *   aaren_forecaster_load                   (aaren forecast --model, either recipe)
  * Each must either load or fail with a one-line message naming the file; what loaded must
  * hold a valid configuration and parameter blocks of the sizes it reports. (Running a
  * loaded model is not part of this harness: finite but huge weights may rightly give
@@ -15,6 +16,7 @@
 #include "aaren_io.h"
 #include "tasks/classify.h"
 #include "tasks/dt.h"
+#include "tasks/forecast.h"
 #include "tasks/tpp.h"
 
 #include <stdlib.h>
@@ -107,6 +109,19 @@ static void try_dt(const char *path) {
     aaren_dt_free(m);
 }
 
+static void try_forecaster(const char *path) {
+    char err[512] = "";
+    aaren_forecaster *f = aaren_forecaster_load(path, err, sizeof err);
+    if (!f) {
+        fuzz_check_message("aaren_forecaster_load", path, err);
+        return;
+    }
+    fuzz_note_loaded("aaren_forecaster_load", path);
+    FUZZ_ASSERT(aaren_forecaster_seq_len(f) >= 1 && aaren_forecaster_pred_len(f) >= 1 && aaren_forecaster_d_out(f) >= 1);
+    fuzz_touch(aaren_model_params(aaren_forecaster_encoder(f)), aaren_model_n_trainable(aaren_forecaster_encoder(f)));
+    aaren_forecaster_free(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > MAX_INPUT) return 0;
     const char *path = fuzz_put("input.safetensors", data, size);
@@ -115,5 +130,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     try_classifier(path);
     try_tpp(path);
     try_dt(path);
+    try_forecaster(path);
     return 0;
 }
