@@ -1,7 +1,10 @@
 /* Every layer's backward against central finite differences in float64 (Aaren attention and
  * blocks with the key and value projections as one product and as two, and the two against
- * each other), the whole two-layer stack of both architectures (pre- and post-norm) likewise, and the float32
- * matrix product (BLAS when built in) against the portable loops. */
+ * each other; the Transformer's attention and blocks with the query, key and value projections
+ * as one product and as three, likewise), the whole two-layer stack of both architectures (pre-
+ * and post-norm; the stack's blocks use the fused products) likewise, the float32 feed-forward
+ * (bias and activation in one pass) against float64, and the float32 matrix product (BLAS when
+ * built in) against the portable loops. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +31,8 @@ typedef struct {
 
 static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 
-static int g_fused;   /* setup gives Aaren attention kv and dkv: one key-value product */
+static int g_fused;   /* setup gives kv, dkv and qkv, dqkv: Aaren's one key-value product and
+                       * the Transformer's one query-key-value product */
 
 static void fill(double *x, size_t n, uint64_t *r, double scale) {
     for (size_t i = 0; i < n; i++) x[i] = scale * aaren_rng_normal(r);
@@ -71,7 +75,10 @@ static void setup(lcase *c, int kind, int B, int N, int D, int H, int F, int arc
     a->f1 = dalloc(nf); a->fa = dalloc(nf); c->w.gf = dalloc(nf);
     a->attn.s = dalloc(nh); a->attn.m = dalloc(nh); a->attn.u = dalloc(nh); c->w.attn.ds = dalloc(nh);
     c->w.attn.dqv = dalloc(D);
-    if (g_fused) { a->attn.kv = dalloc(M * (2 * D + 1)); c->w.attn.dkv = dalloc(M * (2 * D + 1)); }
+    if (g_fused) {   /* Aaren reads kv, the Transformer qkv */
+        a->attn.kv = dalloc(M * (2 * D + 1)); c->w.attn.dkv = dalloc(M * (2 * D + 1));
+        a->attn.qkv = dalloc(M * (3 * D + 2)); c->w.attn.dqkv = dalloc(M * (3 * D + 2));
+    }
     size_t ks = aaren_attn_scratch_len_f64(D / H, 0), kc = aaren_causal_attn_scratch_len_f64(N);
     c->kscr = dalloc(ks > kc ? ks : kc);
     aaren_block_shape_f64 sh = {B, N, D, H, F, arch, prenorm, AAREN_GELU, 1e-5, 0, 0};
@@ -86,7 +93,8 @@ static void teardown(lcase *c) {
                       a->y, c->w.g1, c->w.g2, c->w.g3, c->w.attn.datt, c->w.attn.dq, c->w.attn.dk,
                       c->w.attn.dv, a->attn.q, a->a_mean, a->a_rstd, a->h_mean, a->h_rstd, a->f_mean,
                       a->f_rstd, a->y_mean, a->y_rstd, a->f1, a->fa, c->w.gf, a->attn.s, a->attn.m,
-                      a->attn.u, c->w.attn.ds, c->w.attn.dqv, a->attn.kv, c->w.attn.dkv};
+                      a->attn.u, c->w.attn.ds, c->w.attn.dqv, a->attn.kv, c->w.attn.dkv, a->attn.qkv,
+                      c->w.attn.dqkv};
     for (size_t i = 0; i < sizeof ptrs / sizeof *ptrs; i++) free(ptrs[i]);
 }
 
@@ -216,6 +224,81 @@ static void check_kv_fused(int B, int N, int D, int H) {
           "parameter gradients %.3g, keys %.3g (k_proj gradient max %.3g)", B, N, D, H, eo, ex, ep, ek, gk);
     teardown(&f);
     teardown(&u);
+}
+
+/* The Transformer's query, key and value projections as one product (qkv, dqkv) against
+ * three (the unfused reference) on the same input: outputs (scan and naive paths), input and
+ * parameter gradients to 1e-12, and the fused path really ran (qkv holds q, k and v). */
+static void check_qkv_fused(int B, int N, int D, int H) {
+    lcase f, u;
+    g_fused = 1;
+    setup(&f, K_CAUSAL_ATTN, B, N, D, H, 4, 1, 0, 993);
+    g_fused = 0;
+    setup(&u, K_CAUSAL_ATTN, B, N, D, H, 4, 1, 0, 993);
+    const int M = B * N, W = 3 * D + 2;
+    double en = 0;
+    aaren_causal_attention_forward_f64(f.out, &f.a.attn, f.x, &f.p, B, N, D, H, AAREN_NAIVE, f.kscr);
+    aaren_causal_attention_forward_unfused_f64(u.out, &u.a.attn, u.x, &u.p, B, N, D, H, AAREN_NAIVE, u.kscr);
+    for (size_t i = 0; i < f.nout; i++) en = fmax(en, fabs(f.out[i] - u.out[i]) / fmax(1, fabs(u.out[i])));
+    aaren_causal_attention_forward_f64(f.out, &f.a.attn, f.x, &f.p, B, N, D, H, AAREN_SCAN, f.kscr);
+    aaren_causal_attention_backward_f64(f.dx, &f.g, f.G, &f.a.attn, &f.w.attn, f.x, &f.p, B, N, D, H, f.kscr);
+    aaren_causal_attention_forward_unfused_f64(u.out, &u.a.attn, u.x, &u.p, B, N, D, H, AAREN_SCAN, u.kscr);
+    aaren_causal_attention_backward_unfused_f64(u.dx, &u.g, u.G, &u.a.attn, &u.w.attn, u.x, &u.p, B, N, D, H, u.kscr);
+    double eo = 0, ex = 0, ep = 0, eq = 0;
+    for (size_t i = 0; i < f.nout; i++) eo = fmax(eo, fabs(f.out[i] - u.out[i]) / fmax(1, fabs(u.out[i])));
+    for (size_t i = 0; i < f.nx; i++) ex = fmax(ex, fabs(f.dx[i] - u.dx[i]) / fmax(1, fabs(u.dx[i])));
+    for (size_t i = 0; i < f.np; i++) ep = fmax(ep, fabs(f.gbuf[i] - u.gbuf[i]) / fmax(1, fabs(u.gbuf[i])));
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < D; j++) {
+            const double *r = f.a.attn.qkv + (size_t)i * W;
+            const size_t at = (size_t)i * D + j;
+            eq = fmax(eq, fabs(r[j] - u.a.attn.q[at]));
+            eq = fmax(eq, fabs(r[D + 1 + j] - u.a.attn.k[at]));
+            eq = fmax(eq, fabs(r[2 * D + 2 + j] - u.a.attn.v[at]));
+        }
+    double gq = 0, gb = 0;
+    for (size_t i = 0; i < (size_t)D * D; i++) gq = fmax(gq, fabs(u.g.wq[i]));
+    for (int i = 0; i < D; i++) gb = fmax(gb, fabs(u.g.bk[i]) + fabs(u.g.bq[i]));
+    CHECK(eo < 1e-12 && en < 1e-12 && ex < 1e-12 && ep < 1e-12 && eq < 1e-12 && gq > 0 && gb > 0,
+          "one query-key-value product (B=%d N=%d D=%d H=%d) against three: output %.3g (naive path %.3g), "
+          "input gradient %.3g, parameter gradients %.3g, q/k/v %.3g (q_proj gradient max %.3g, "
+          "q/k bias %.3g)", B, N, D, H, eo, en, ex, ep, eq, gq, gb);
+    teardown(&f);
+    teardown(&u);
+}
+
+/* The feed-forward's float32 forward (bias and activation in one pass; GELU through the
+ * vectorised kernel on pieces of 256 of a row) against the float64 layer, at widths around
+ * the piece edge. */
+static void check_ffn_f32(void) {
+    const int widths[] = {7, 255, 256, 257, 300, 520};
+    for (int a = 0; a < 2; a++)
+        for (size_t iw = 0; iw < sizeof widths / sizeof *widths; iw++) {
+            const int M = 5, D = 6, F = widths[iw], act = a ? AAREN_RELU : AAREN_GELU;
+            const size_t np = 2 * (size_t)D * F + F + D;
+            double *pd = dalloc(np), *xd = dalloc((size_t)M * D), *od = dalloc((size_t)M * D);
+            double *f1d = dalloc((size_t)M * F), *fad = dalloc((size_t)M * F);
+            float *pf = malloc(sizeof(float) * np), *xf = malloc(sizeof(float) * M * D), *of = malloc(sizeof(float) * M * D);
+            float *f1f = malloc(sizeof(float) * M * F), *faf = malloc(sizeof(float) * M * F);
+            uint64_t r = 31 + iw;
+            fill(pd, np, &r, 0.5);
+            fill(xd, (size_t)M * D, &r, 1.0);
+            for (size_t i = 0; i < np; i++) { pf[i] = (float)pd[i]; pd[i] = pf[i]; }
+            for (int i = 0; i < M * D; i++) { xf[i] = (float)xd[i]; xd[i] = xf[i]; }
+            aaren_block_params_f64 bd = {0};
+            aaren_block_params bf = {0};
+            bd.w1 = pd; bd.b1 = pd + (size_t)D * F; bd.w2 = bd.b1 + F; bd.b2 = bd.w2 + (size_t)D * F;
+            bf.w1 = pf; bf.b1 = pf + (size_t)D * F; bf.w2 = bf.b1 + F; bf.b2 = bf.w2 + (size_t)D * F;
+            aaren_ffn_forward_f64(od, f1d, fad, xd, &bd, M, D, F, act);
+            aaren_ffn_forward(of, f1f, faf, xf, &bf, M, D, F, act);
+            double e = 0, ea = 0;
+            for (int i = 0; i < M * D; i++) e = fmax(e, fabs(of[i] - od[i]) / fmax(1, fabs(od[i])));
+            for (int i = 0; i < M * F; i++) ea = fmax(ea, fabs(faf[i] - fad[i]) / fmax(1, fabs(fad[i])));
+            CHECK(e < 1e-4 && ea < 1e-5, "float32 feed-forward (%s, F=%d) against float64: output %.3g, "
+                  "activation %.3g", a ? "relu" : "gelu", F, e, ea);
+            free(pd); free(xd); free(od); free(f1d); free(fad);
+            free(pf); free(xf); free(of); free(f1f); free(faf);
+        }
 }
 
 /* ---- the whole stack through the model API ---------------------------------------- */
@@ -393,6 +476,14 @@ int main(void) {
     check_kv_fused(3, 37, 24, 4);
     check_layer(K_CAUSAL_ATTN, 2, 6, 6, 2, 4, 1, 0, 0);
     check_layer(K_CAUSAL_ATTN, 1, 70, 4, 2, 4, 1, 0, 0);    /* more rows than one block of 64 */
+    g_fused = 1;   /* the same with one query-key-value product, and Transformer blocks with it */
+    check_layer(K_CAUSAL_ATTN, 2, 6, 6, 2, 4, 1, 0, 0);
+    check_layer(K_CAUSAL_ATTN, 1, 70, 4, 2, 4, 1, 0, 0);
+    for (int pre = 0; pre < 2; pre++) check_layer(K_BLOCK, 2, 4, 6, 3, 8, 1, pre, 0.3);
+    g_fused = 0;
+    check_qkv_fused(2, 6, 6, 2);
+    check_qkv_fused(2, 70, 24, 4);
+    check_ffn_f32();
     for (int arch = 0; arch < 2; arch++)
         for (int pre = 0; pre < 2; pre++) {
             check_layer(K_BLOCK, 2, 4, 6, 3, 8, arch, pre, 0);

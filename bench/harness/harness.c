@@ -135,13 +135,14 @@ const char *bench_tok_label(long n, char *buf, size_t len) {
 typedef struct {
     int in, out, din;   /* din: the input gradient is computed */
     int useful;         /* output columns that count as FLOPs (Aaren's key-value product has
-                         * 2D + 1 columns, one of them x . k_proj.bias, never read) */
+                         * 2D + 1 columns, one of them x . k_proj.bias, never read; the
+                         * Transformer's query-key-value product 3D + 2, two never read) */
     const char *what;
 } linear_shape;
 
 /* The linear layers of a sequence model (embed, encoder, head), forward order, as the library
- * calls the product: Aaren's key and value projections are one product of 2D + 1 outputs
- * (layers_decl.inc). */
+ * calls the product: Aaren's key and value projections are one product of 2D + 1 outputs, the
+ * Transformer's query, key and value projections one of 3D + 2 (layers_decl.inc). */
 static int list_linears(const aaren_config *c, int d_in, int d_out, linear_shape *l) {
     const int D = c->d_model, F = c->d_ff;
     int n = 0;
@@ -150,7 +151,7 @@ static int list_linears(const aaren_config *c, int d_in, int d_out, linear_shape
         if (c->arch == AAREN_ARCH_AAREN) {
             l[n++] = (linear_shape){D, 2 * D + 1, 1, 2 * D, "key+value"};
         } else {
-            for (int j = 0; j < 3; j++) l[n++] = (linear_shape){D, D, 1, D, j == 0 ? "query" : j == 1 ? "key" : "value"};
+            l[n++] = (linear_shape){D, 3 * D + 2, 1, 3 * D, "query+key+value"};
         }
         l[n++] = (linear_shape){D, D, 1, D, "out_proj"};
         l[n++] = (linear_shape){D, F, 1, F, "ffn linear1"};
@@ -294,7 +295,7 @@ static void print_shapes(const bench_opts *o, const aaren_config *c, int M) {
         float *w = malloc(sizeof(float) * (size_t)in * out), *dw = calloc((size_t)in * out, sizeof(float));
         float *dx = calloc((size_t)M * in, sizeof(float));
         if (!x || !y || !w || !dw || !dx) {
-            printf("  %-14s [%d -> %d]: no memory\n", l[i].what, in, out);
+            printf("  %-16s [%d -> %d]: no memory\n", l[i].what, in, out);
             free(x); free(y); free(w); free(dw); free(dx);
             continue;
         }
@@ -319,7 +320,7 @@ static void print_shapes(const bench_opts *o, const aaren_config *c, int M) {
             if (p == 1 && !l[i].din) snprintf(cell[p], sizeof cell[p], "-");
             else snprintf(cell[p], sizeof cell[p], "%7.1f (%5.1f%%)", f / best[p] / 1e9, top > 0 ? 100 * f / best[p] / 1e9 / top : 0);
         }
-        printf("  %-14s [%4d -> %4d]      %-22s %-19s %s\n", l[i].what, in, out, cell[0], cell[1], cell[2]);
+        printf("  %-16s [%4d -> %4d]    %-22s %-19s %s\n", l[i].what, in, out, cell[0], cell[1], cell[2]);
         free(x); free(y); free(w); free(dw); free(dx);
     }
 }
