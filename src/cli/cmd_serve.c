@@ -67,15 +67,21 @@ static const char *serve_help =
     "  --max-connections N  open connections (default 16384)\n"
     "  --max-tokens N     Transformer: KV-cache capacity per stream in tokens (default 1024)\n"
     "  --wal-limit-mb N   compact the write-ahead log when it passes N MiB (default 64)\n"
-    "  --step-threads N   threads of the batched steps (default 1: the HTTP thread keeps a core; an\n"
+    "  --step-threads N   threads of the batched steps (default 1: the HTTP threads keep the cores; an\n"
     "                     idle step thread spins between the short parallel parts of a step)\n"
+    "  --http-threads N   HTTP polling threads, each reading, parsing and answering its share of the\n"
+    "                     connections (default 2)\n"
+    "  --connection-memory N  bytes of memory per open connection for its request headers and\n"
+    "                     buffers (default 8192; bodies are read through it in pieces; headers\n"
+    "                     that do not fit are answered 431)\n"
     "  --quiet            print only the listening address\n"
     "Stops on SIGINT or SIGTERM after answering what it holds.\n";
 
 int cmd_serve(int argc, char **argv) {
     static const char *const valued[] = {"model", "host", "port", "state-dir", "max-streams", "max-total", "token", "token-file",
                                          "max-body", "max-rows", "max-batch", "batch-wait-us", "max-queue",
-                                         "max-connections", "max-tokens", "wal-limit-mb", "step-threads", NULL};
+                                         "max-connections", "max-tokens", "wal-limit-mb", "step-threads", "http-threads",
+                                         "connection-memory", NULL};
     static const char *const flags[] = {"quiet", NULL};
     cli_args a;
     const int prc = cli_parse(&a, "serve", argc, argv, valued, flags);
@@ -98,7 +104,7 @@ int cmd_serve(int argc, char **argv) {
     if (o.token && !*o.token) return cli_fail("serve", "--token must not be empty"), 2;
     if (o.token && cli_get(&a, "token-file")) return cli_fail("serve", "give --token or --token-file, not both"), 2;
     o.quiet = cli_flag(&a, "quiet");
-    long port, ms, mt, mb, mr, mbat, wait, mq, mc, mtok, wal, sth;
+    long port, ms, mt, mb, mr, mbat, wait, mq, mc, mtok, wal, sth, hth, cmem;
     if (cli_int(&a, "port", o.port, 0, 65535, &port) || cli_int(&a, "max-streams", o.max_streams, 1, 1000000, &ms) ||
         cli_int(&a, "max-total", o.max_total, 1, 100000000, &mt) ||
         cli_int(&a, "max-body", o.max_body, 64, 1L << 30, &mb) || cli_int(&a, "max-rows", o.max_rows, 1, 1000000, &mr) ||
@@ -108,7 +114,9 @@ int cmd_serve(int argc, char **argv) {
         cli_int(&a, "max-connections", o.max_connections, 1, 1000000, &mc) ||
         cli_int(&a, "max-tokens", o.max_tokens, 1, 100000000, &mtok) ||
         cli_int(&a, "wal-limit-mb", o.wal_limit >> 20, 1, 1 << 20, &wal) ||
-        cli_int(&a, "step-threads", o.step_threads, 1, 1024, &sth))
+        cli_int(&a, "step-threads", o.step_threads, 1, 1024, &sth) ||
+        cli_int(&a, "http-threads", o.http_threads, 1, 64, &hth) ||
+        cli_int(&a, "connection-memory", o.conn_memory, 4096, 1L << 24, &cmem))
         return 2;
     o.port = (int)port;
     o.max_streams = (int)ms;
@@ -122,6 +130,8 @@ int cmd_serve(int argc, char **argv) {
     o.max_tokens = mtok;
     o.wal_limit = wal << 20;
     o.step_threads = (int)sth;
+    o.http_threads = (int)hth;
+    o.conn_memory = cmem;
     static char secret[4096];   /* the --token-file secret, wiped before returning */
     char err[1024];
     if (cli_get(&a, "token-file")) {

@@ -33,6 +33,8 @@ typedef struct {
     int max_connections;     /* open HTTP connections */
     long wal_limit;          /* bytes of write-ahead log before it is compacted */
     int step_threads;        /* OpenMP threads of the worker's batched steps */
+    int http_threads;        /* libmicrohttpd polling threads (epoll each), sharing the connections */
+    long conn_memory;        /* bytes of libmicrohttpd's memory pool per connection */
     int quiet;               /* no start-up lines beyond the listening address */
 } aaren_serve_options;
 

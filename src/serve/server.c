@@ -1,8 +1,9 @@
 /* aaren serve: the HTTP daemon, the stream table and the batching worker.
  *
- * Threads: libmicrohttpd's polling thread reads requests, parses their JSON, answers what
- * needs no stream (health, metrics, errors) and formats answers; one worker thread owns the
- * stream table and the batch stream object. A request that touches a stream is queued for the
+ * Threads: libmicrohttpd's polling threads (--http-threads, each with its own epoll set and its
+ * share of the connections) read requests, parse their JSON, answer what needs no stream
+ * (health, metrics, errors) and format answers; one worker thread owns the stream table and the
+ * batch stream object. A request that touches a stream is queued for the
  * worker and its connection suspended. The worker takes everything queued (waiting up to
  * batch_wait_us for more when the queue is short), runs the steps of different streams as the
  * rows of one aaren_stream_step_some call per round (a request of R rows takes R rounds),
@@ -56,7 +57,8 @@ static const int err_codes[] = {400, 401, 404, 405, 409, 413, 429, 500, 503};
 typedef struct req {
     struct req *next;
     struct MHD_Connection *conn;
-    int kind, phase, orphan;
+    int kind, orphan;
+    _Atomic int phase;          /* P_*: read by on_completed without the lock */
     uint64_t id;
     int status;                 /* set when answered */
     char msg[320];              /* error message */
@@ -137,7 +139,8 @@ typedef struct {
     pthread_cond_t cv;
     req *q_head, *q_tail;
     int q_len, stop;
-    req *free_reqs;             /* polling thread only */
+    req *free_reqs;             /* requests for reuse, under fl_mu (the polling threads) */
+    pthread_mutex_t fl_mu;
     struct MHD_Daemon *daemon;
     int broken;                 /* the log could not be written: nothing more is accepted */
     /* metrics */
@@ -658,15 +661,25 @@ static req *run_group(server *sv, req *list) {
         if (w) rc = serve_store_snapshot_commit(sv->store, w, err, sizeof err) || rc;
         if (rc) fprintf(stderr, "aaren serve: compaction failed (the log keeps growing): %s\n", err);
     }
-    /* answers */
+    /* answers: marked done under one lock (not one per request: the polling threads queue under
+     * it), then the connections resumed outside it (libmicrohttpd takes its own locks). A
+     * suspended connection is not polled, so it cannot complete before it is resumed. */
+    req *orphans = NULL, *resume = NULL;
+    pthread_mutex_lock(&sv->mu);
     for (req *r = answered, *nx; r; r = nx) {
         nx = r->next;
-        pthread_mutex_lock(&sv->mu);
-        const int orphan = r->orphan;
         r->phase = P_DONE;
-        pthread_mutex_unlock(&sv->mu);
-        if (orphan) req_free(r);
-        else MHD_resume_connection(r->conn);
+        if (r->orphan) { r->next = orphans; orphans = r; }
+        else { r->next = resume; resume = r; }
+    }
+    pthread_mutex_unlock(&sv->mu);
+    for (req *r = orphans, *nx; r; r = nx) {
+        nx = r->next;
+        req_free(r);
+    }
+    for (req *r = resume, *nx; r; r = nx) {
+        nx = r->next;
+        MHD_resume_connection(r->conn);
     }
     return defer_h;
 #undef DEFER
@@ -738,9 +751,11 @@ static void req_free(req *r) {
 }
 
 static req *req_get(server *sv) {
+    pthread_mutex_lock(&sv->fl_mu);
     req *r = sv->free_reqs;
     if (r) sv->free_reqs = r->next;
-    else if (!(r = calloc(1, sizeof *r))) return NULL;
+    pthread_mutex_unlock(&sv->fl_mu);
+    if (!r && !(r = calloc(1, sizeof *r))) return NULL;
     r->next = NULL;
     r->kind = K_NONE;
     r->phase = P_RECEIVING;
@@ -753,8 +768,10 @@ static req *req_get(server *sv) {
 }
 
 static void req_put(server *sv, req *r) {
+    pthread_mutex_lock(&sv->fl_mu);
     r->next = sv->free_reqs;
     sv->free_reqs = r;
+    pthread_mutex_unlock(&sv->fl_mu);
 }
 
 static void count_error(server *sv, int status) {
@@ -777,13 +794,21 @@ static void json_string(char *out, size_t cap, const char *s) {
     out[o] = 0;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *c, int status, const char *text, size_t len, const char *type) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+/* text is copied, except with keep set: then it must stay as it is until the request is
+ * completed (a request's own answer buffer, reused only after on_completed). */
+static enum MHD_Result send_text_keep(struct MHD_Connection *c, int status, const char *text, size_t len, const char *type,
+                                      int keep) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)text, keep ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     const enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return rc;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, int status, const char *text, size_t len, const char *type) {
+    return send_text_keep(c, status, text, len, type, 0);
 }
 
 static enum MHD_Result send_error(server *sv, struct MHD_Connection *c, int status, const char *msg) {
@@ -1038,7 +1063,7 @@ static enum MHD_Result answer(server *sv, struct MHD_Connection *c, req *r) {
         while (b < N_LAT && dt > lat_bounds[b]) b++;
         atomic_fetch_add(&sv->lat_count[b], 1);
         atomic_fetch_add(&sv->lat_sum_us, (unsigned long long)(dt * 1e6));
-        return send_text(c, 200, r->text, r->text_len, "application/json");
+        return send_text_keep(c, 200, r->text, r->text_len, "application/json", 1);   /* no copy */
     }
     }
 }
@@ -1151,24 +1176,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             }
         }
         pthread_mutex_lock(&sv->mu);
-        if (sv->stop) {
-            pthread_mutex_unlock(&sv->mu);
-            r->phase = P_DONE;
-            return send_error(sv, c, 503, "the server is stopping");
-        }
-        if (sv->q_len >= sv->o.max_queue) {
-            pthread_mutex_unlock(&sv->mu);
-            r->phase = P_DONE;
-            return send_error(sv, c, 429, "over capacity: too many requests waiting (--max-queue)");
-        }
+        const int stopping = sv->stop, full = sv->q_len >= sv->o.max_queue;
+        pthread_mutex_unlock(&sv->mu);
+        if (stopping) { r->phase = P_DONE; return send_error(sv, c, 503, "the server is stopping"); }
+        if (full) { r->phase = P_DONE; return send_error(sv, c, 429, "over capacity: too many requests waiting (--max-queue)"); }
+        /* suspended before it is queued (the worker resumes it), but outside the queue's lock:
+         * suspending is a system call, which the worker and the other polling thread would
+         * wait for */
         r->phase = P_QUEUED;
         r->next = NULL;
+        MHD_suspend_connection(c);
+        pthread_mutex_lock(&sv->mu);
+        if (sv->stop) {   /* the worker may be gone: answered here, on resuming */
+            pthread_mutex_unlock(&sv->mu);
+            r->phase = P_DONE;
+            set_error(r, 503, "the server is stopping");
+            MHD_resume_connection(c);
+            return MHD_YES;
+        }
         if (sv->q_tail) sv->q_tail->next = r; else sv->q_head = r;
         sv->q_tail = r;
-        sv->q_len++;
-        if (sv->q_len == 1 || sv->q_len == sv->o.max_batch) pthread_cond_signal(&sv->cv);
-        MHD_suspend_connection(c);
+        const int wake = ++sv->q_len == 1 || sv->q_len == sv->o.max_batch;
         pthread_mutex_unlock(&sv->mu);
+        if (wake) pthread_cond_signal(&sv->cv);
         return MHD_YES;
     }
     return answer(sv, c, r);   /* P_DONE: the worker has run it */
@@ -1181,10 +1211,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     req *r = *con_cls;
     if (!r) return;
     *con_cls = NULL;
-    pthread_mutex_lock(&sv->mu);
-    const int queued = r->phase == P_QUEUED;
-    if (queued) r->orphan = 1;   /* the worker frees it */
-    pthread_mutex_unlock(&sv->mu);
+    /* a queued request's connection is suspended, which libmicrohttpd does not complete while
+     * the worker runs; the lock only for that case */
+    int queued = atomic_load(&r->phase) == P_QUEUED;
+    if (queued) {
+        pthread_mutex_lock(&sv->mu);
+        queued = r->phase == P_QUEUED;
+        if (queued) r->orphan = 1;   /* the worker frees it */
+        pthread_mutex_unlock(&sv->mu);
+    }
     if (!queued) req_put(sv, r);
 }
 
@@ -1205,6 +1240,8 @@ void aaren_serve_defaults(aaren_serve_options *o) {
     o->max_connections = 16384;
     o->wal_limit = 64L << 20;
     o->step_threads = 1;
+    o->http_threads = 2;
+    o->conn_memory = 8192;
 }
 
 /* Recovery: the newest state of each stream, kept in memory until placed. */
@@ -1493,6 +1530,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     }
     sv->n_free_slots = o->max_streams;
     pthread_mutex_init(&sv->mu, NULL);
+    pthread_mutex_init(&sv->fl_mu, NULL);
     pthread_cond_init(&sv->cv, NULL);
 
     /* start-up report: memory of the model and of each stream */
@@ -1565,7 +1603,9 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, sv, MHD_OPTION_SOCK_ADDR, addr,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv, MHD_OPTION_CONNECTION_LIMIT,
                                   (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_END);
+                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_THREAD_POOL_SIZE,
+                                  (unsigned)o->http_threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o->conn_memory,
+                                  MHD_OPTION_END);
     if (!sv->daemon) {
         aaren_errf(err, errlen, "cannot listen on %s port %d (in use, or not an address of this machine)", o->host, o->port);
         rc = -1;
@@ -1598,6 +1638,7 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     }
     server_free(sv);
     pthread_mutex_destroy(&sv->mu);
+    pthread_mutex_destroy(&sv->fl_mu);
     pthread_cond_destroy(&sv->cv);
     return rc;
 }
