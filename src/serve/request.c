@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,14 +25,86 @@ static const char *printable(char *dst, size_t n, const char *s) {
     return dst;
 }
 
+/* cJSON's nodes come from a per-thread arena while a body is parsed: a step of one row of 128
+ * numbers is 131 nodes, which malloc and free one by one (and cJSON_Delete walks) cost about a
+ * tenth of a request's time. The allocation hooks are process-wide, but only a thread inside
+ * parse_json uses its arena: everything else (and a body too big for the arena, from where it
+ * overflows) gets malloc and free. A tree is parsed and dropped by one thread (json_drop). */
+enum { ARENA_BYTES = 65536 };
+typedef struct {
+    unsigned char *mem;
+    size_t used;
+    int active, spilled;
+} json_arena;
+static _Thread_local json_arena *tls_arena;
+static pthread_key_t arena_key;
+static int arena_key_ok;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void arena_free(void *p) {
+    json_arena *a = p;
+    free(a->mem);
+    free(a);
+}
+
+static void *json_alloc(size_t n) {
+    json_arena *a = tls_arena;
+    if (a && a->active) {
+        const size_t need = (n + 15) & ~(size_t)15;
+        if (need <= ARENA_BYTES - a->used) {
+            void *p = a->mem + a->used;
+            a->used += need;
+            return p;
+        }
+        a->spilled = 1;
+    }
+    return malloc(n);
+}
+
+static void json_dealloc(void *p) {
+    const json_arena *a = tls_arena;
+    if (a && (unsigned char *)p >= a->mem && (unsigned char *)p < a->mem + ARENA_BYTES) return;   /* dropped whole */
+    free(p);
+}
+
+static void hooks_init(void) {
+    cJSON_Hooks h = {json_alloc, json_dealloc};
+    cJSON_InitHooks(&h);
+    arena_key_ok = !pthread_key_create(&arena_key, arena_free);   /* else arenas are not made */
+}
+
+/* This thread's arena, made on first use; NULL when it cannot be (plain malloc then). */
+static json_arena *arena_get(void) {
+    if (tls_arena || !arena_key_ok) return tls_arena;
+    json_arena *a = calloc(1, sizeof *a);
+    if (a && (a->mem = aligned_alloc(16, ARENA_BYTES)) && !pthread_setspecific(arena_key, a)) return tls_arena = a;
+    if (a) free(a->mem);
+    free(a);
+    return NULL;
+}
+
 /* The body as JSON, or NULL with "malformed JSON near byte N" in err; *end: where parsing stopped. */
 static cJSON *parse_json(const char *body, size_t len, const char **end, char *err, size_t errlen) {
+    pthread_once(&hooks_once, hooks_init);
+    json_arena *a = arena_get();
+    if (a) {
+        a->used = 0;
+        a->spilled = 0;
+        a->active = 1;
+    }
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, end, 0);
+    if (a) a->active = 0;
     if (!root) {
         const size_t at = (*end && *end >= body && *end <= body + len) ? (size_t)(*end - body) : 0;
         aaren_errf(err, errlen, "malformed JSON near byte %zu", at);
     }
     return root;
+}
+
+/* Drops a tree of parse_json: nothing to do when it lies wholly in the arena. */
+static void json_drop(cJSON *root) {
+    const json_arena *a = tls_arena;
+    if (!a || a->spilled) cJSON_Delete(root);
 }
 
 int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_rows, float **buf, size_t *cap,
@@ -99,7 +172,7 @@ int aaren_serve_parse_inputs(const char *body, size_t len, int width, int max_ro
     *n_rows = n;
     rc = 0;
 out:
-    cJSON_Delete(root);
+    json_drop(root);
     return rc;
 }
 
@@ -203,7 +276,7 @@ int aaren_serve_parse_task(const char *body, size_t len, const aaren_serve_task_
     *n_rows = n;
     rc = 0;
 out:
-    cJSON_Delete(root);
+    json_drop(root);
     return rc;
 }
 
@@ -244,7 +317,7 @@ int aaren_serve_parse_create(const char *body, size_t len, int decision, double 
     }
     rc = 0;
 out:
-    cJSON_Delete(root);
+    json_drop(root);
     return rc;
 }
 
@@ -280,17 +353,38 @@ int aaren_serve_put_float(char *p, float v) {
     /* q: the 9 significant digits, d ~ q 10^(k - 8). q is within half a unit of its last digit of
      * d (plus a few 1e-16 relative from the scaling), far inside half a float32 spacing (at
      * least 3e-8 relative), so the decimal reads back to v. */
-    int k = (int)floor(log10(d));
+    /* k = floor(log10 d): d = m 2^e2 with m in [0.5, 1) puts it at floor((e2 - 1) log10 2) or one
+     * more (log10 is a fifth of the time otherwise); a wrong guess is corrected below */
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e2 = (int)((bits >> 23) & 0xffu) - 126;   /* a normal float: the exponent field */
+    if (e2 == -126) frexp(d, &e2);                /* a subnormal one */
+    int k = (e2 - 1) * 78913;                     /* 78913 / 2^18 = log10 2 to 6e-7, exact enough for |e2| < 1000 */
+    k = k >= 0 ? k >> 18 : -((-k + (1 << 18) - 1) >> 18);   /* floor(k / 2^18) */
+    if (k < 63 && d >= pow10_tab[k + 1 + 64]) k++;
     long long q = 0;
     for (int tries = 0; tries < 3; tries++) {
-        q = llround(d * pow10_tab[8 - k + 64]);
+        /* llround for x >= 1 (x + 0.5 is exact below 2^52, or rounds to the same integer),
+         * inline instead of a library call */
+        q = (long long)(d * pow10_tab[8 - k + 64] + 0.5);
         if (q >= 1000000000LL) k++;
         else if (q < 100000000LL) k--;
         else break;
     }
     if (q >= 1000000000LL) { q = 100000000LL; k++; }   /* rounded up to the next power of ten */
+    /* the nine digits two at a time, in 32-bit arithmetic (q < 10^9) */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char dig[9];
-    for (int i = 8; i >= 0; i--) { dig[i] = (char)('0' + q % 10); q /= 10; }
+    uint32_t u = (uint32_t)q;
+    for (int i = 7; i >= 1; i -= 2) {
+        const uint32_t t = u % 100;
+        u /= 100;
+        dig[i] = pairs[2 * t];
+        dig[i + 1] = pairs[2 * t + 1];
+    }
+    dig[0] = (char)('0' + u);
     int nd = 9;
     while (nd > 1 && dig[nd - 1] == '0') nd--;
     if (k >= 0 && k < 9) {   /* dddd or dd.dd */
