@@ -1,12 +1,16 @@
 /* Load and fault client for aaren serve (scripts/load_test.sh runs it). Loopback only.
  *
- *   serve_load --port P --streams N --seconds S [--hostile K] [--acked FILE]
+ *   serve_load --port P --streams N --seconds S [--hostile K] [--acked FILE] [--width W] [--episode E]
  *   serve_load --port P --verify FILE --model M.safetensors
  *   serve_load --port P --memory N [--steps T]
  *
  * Load: N connections, one stream each (POST /v1/streams), then each steps its stream with one
- * row per request, back to back, for S seconds (one epoll thread). Inputs are rows of a fixed
- * table (row (7 s + t) mod 64 for stream s at position t) so bodies are formatted once.
+ * row per request, back to back, for S seconds (one epoll thread), over one kept-alive
+ * connection each. Inputs are rows of a fixed table of W numbers (default 128, the bench
+ * model's d_model; a task model's input_width, e.g. 12 for a hopper decision model: reward and
+ * 11 observations), row (7 s + t) mod 64 for stream s at position t, so bodies are formatted
+ * once. With --episode E a stream at position E is deleted and a new one made (a decision
+ * model's episode ends at 1000 steps).
  * Prints steps/s, p50 / p99 latency, and the server's resident memory before the streams and
  * at the end (from /v1/metrics). K more connections send hostile requests all the while
  * (malformed JSON, wrong width, non-finite numbers, unknown streams, oversized bodies) and
@@ -26,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +50,14 @@ enum { TABLE = 64, MAXD = 1024 };
 
 typedef struct {
     int fd, kind;           /* kind 0: a stream; 1: hostile */
-    int stage;              /* 0 create, 1 step */
+    int stage;              /* 0 create, 1 step, 2 delete (the episode is over) */
+    int episodes;           /* streams this connection made before its current one */
     int idx;                /* stream number */
     char id[17];
     long pos;               /* last answered position */
-    char *out;              /* request being sent */
-    size_t out_len, out_off;
+    char *out;              /* request being sent (the buffer kept from one request to the next) */
+    size_t out_len, out_off, out_cap;
+    int watch_out;          /* EPOLLOUT in the interest set */
     char in[65536];
     size_t in_len;
     double t_send;
@@ -65,6 +72,7 @@ static double now_s(void) {
 }
 
 static int D = 128, port = 8080;
+static long episode;   /* --episode: steps after which a stream is deleted and a new one made (0: never) */
 static char *bodies[TABLE];
 static size_t body_len[TABLE];
 static float table[TABLE][MAXD];
@@ -103,8 +111,12 @@ static void set_request(conn *c, const char *method, const char *path, const cha
     const int h = snprintf(head, sizeof head,
                            "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                            method, path, blen);
-    free(c->out);
-    c->out = malloc((size_t)h + blen);
+    if ((size_t)h + blen > c->out_cap) {
+        free(c->out);
+        c->out_cap = (size_t)h + blen + 256;
+        c->out = malloc(c->out_cap);
+        if (!c->out) { fprintf(stderr, "serve_load: out of memory\n"); exit(1); }
+    }
     memcpy(c->out, head, (size_t)h);
     if (blen) memcpy(c->out + h, body, blen);
     c->out_len = (size_t)h + blen;
@@ -131,7 +143,8 @@ static int response(conn *c, int *status, const char **body, size_t *blen) {
 
 static int ep = -1;
 
-/* Writes what the socket takes now; watches for writability only while bytes are left. */
+/* Writes what the socket takes now; watches for writability only while bytes are left (the
+ * interest set changed only when that changes: one system call less per request). */
 static int flush_out(conn *c, uint32_t key) {
     while (c->out_off < c->out_len) {
         const ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
@@ -139,7 +152,10 @@ static int flush_out(conn *c, uint32_t key) {
         if (w < 0 && errno == EAGAIN) break;
         return -1;
     }
-    struct epoll_event ev = {.events = EPOLLIN | (c->out_off < c->out_len ? EPOLLOUT : 0), .data.u32 = key};
+    const int want = c->out_off < c->out_len;
+    if (want == c->watch_out) return 0;
+    c->watch_out = want;
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.u32 = key};
     return epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -226,6 +242,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
         if (c->fd < 0) { fprintf(stderr, "serve_load: connect %d failed: %s\n", i, strerror(errno)); return 1; }
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)i};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+        c->watch_out = 1;
         if (c->kind) hostile_request(c);
         else set_request(c, "POST", "/v1/streams", NULL, 0);
         if (flush_out(c, (uint32_t)i)) { fprintf(stderr, "serve_load: send %d failed\n", i); return 1; }
@@ -243,26 +260,50 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
         for (int e = 0; e < k; e++) {
             conn *c = &cs[evs[e].data.u32];
             if (c->dead) continue;
-            if (c->out_off < c->out_len && flush_out(c, evs[e].data.u32)) goto died;
-            for (;;) {
-                const ssize_t r = read(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len);
-                if (r == 0) goto died;
-                if (r < 0) { if (errno == EAGAIN) break; goto died; }
-                c->in_len += (size_t)r;
-            }
-            int status;
+            int status, whole = 0, closed = 0;
             const char *body;
             size_t blen;
-            if (!response(c, &status, &body, &blen)) continue;
-            if (c->kind) {   /* hostile: 4xx expected; the server may close after 413 */
-                if (status >= 400 && status < 500) hostile_ok++; else hostile_bad++;
-                if (status == 413 || strstr(c->in, "Connection: close")) {
+            /* a hostile connection may be closed by the server in the middle of a body it refuses
+             * (413 on the Content-Length): its answer is read, then a new connection made */
+            if (c->out_off < c->out_len && flush_out(c, evs[e].data.u32)) {
+                if (!c->kind) goto died;
+                closed = 1;
+            }
+            for (;;) {   /* until the answer is whole (no read to EAGAIN after it) or no more bytes */
+                const ssize_t r = read(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len);
+                if (r > 0) {
+                    c->in_len += (size_t)r;
+                    if ((whole = response(c, &status, &body, &blen))) break;
+                    continue;
+                }
+                if (r < 0 && errno == EAGAIN) break;
+                if (!c->kind) goto died;
+                closed = 1;
+                break;
+            }
+            if (c->kind) {   /* hostile: 4xx expected */
+                if (whole) {
+                    if (status >= 400 && status < 500) hostile_ok++; else hostile_bad++;
+                    if (status == 413 || strstr(c->in, "Connection: close")) closed = 1;
+                }
+                if (!whole && !closed) continue;
+                if (closed) {
                     close(c->fd);
                     c->fd = connect_one();
                     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)(c - cs)};
                     if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev)) goto died;
+                    c->watch_out = 1;
                 }
                 hostile_request(c);
+                if (flush_out(c, evs[e].data.u32)) c->out_off = c->out_len;   /* closed again: its next event reconnects */
+                continue;
+            }
+            if (!whole) continue;
+            if (c->stage == 2) {   /* the old episode deleted: a new stream */
+                if (status != 200) { bad_status++; fprintf(stderr, "serve_load: delete answered %d\n", status); goto died; }
+                c->stage = 0;
+                c->episodes++;
+                set_request(c, "POST", "/v1/streams", NULL, 0);
                 if (flush_out(c, evs[e].data.u32)) goto died;
                 continue;
             }
@@ -271,7 +312,8 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
                 if (status != 201 || !p) { bad_status++; goto died; }
                 memcpy(c->id, p + 6, 16);
                 c->stage = 1;
-                created++;
+                c->pos = 0;
+                if (!c->episodes) created++;
             } else {
                 if (status != 200) { bad_status++; fprintf(stderr, "serve_load: step answered %d: %.*s\n", status, (int)blen, body); goto died; }
                 const char *p = strstr(body + (blen > 40 ? blen - 40 : 0), "\"position\":");
@@ -279,7 +321,14 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
                 steps++;
                 if (t_steps > 0 && n_lat < max_lat) lat[n_lat++] = now_s() - c->t_send;
             }
-            step_request(c);
+            if (episode > 0 && c->stage == 1 && c->pos >= episode) {   /* a decision model's episode is over */
+                char path[64];
+                snprintf(path, sizeof path, "/v1/streams/%s", c->id);
+                set_request(c, "DELETE", path, NULL, 0);
+                c->stage = 2;
+            } else {
+                step_request(c);
+            }
             if (flush_out(c, evs[e].data.u32)) goto died;
             continue;
         died:
@@ -410,13 +459,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--acked")) acked = argv[i + 1];
         else if (!strcmp(argv[i], "--verify")) verify_path = argv[i + 1];
         else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
-        else if (!strcmp(argv[i], "--d-model")) D = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--d-model") || !strcmp(argv[i], "--width")) D = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--episode")) episode = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--check")) max_check = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--memory")) mem = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
         else { fprintf(stderr, "serve_load: unknown option %s\n", argv[i]); return 2; }
     }
     if (D < 1 || D > MAXD || n < 1 || seconds <= 0 || seconds > 600) { fprintf(stderr, "serve_load: bad options\n"); return 2; }
+    signal(SIGPIPE, SIG_IGN);   /* a write to a connection the server closed fails with EPIPE instead */
     struct rlimit rl;
     if (!getrlimit(RLIMIT_NOFILE, &rl)) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
     if (verify_path) {

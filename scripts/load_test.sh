@@ -14,6 +14,13 @@
 # per stream without the connections (serve_load --memory: streams made one after another over
 # short connections, each stepped T tokens): Aaren 10,000 streams x 1 token and 1,000 x 100,
 # the Transformer 1,000 x 100 (its KV cache per token), written to results/serve_memory.csv.
+# A decision model of the same size (rl make-data and rl train on a tiny budget: the load does
+# not depend on the weights) at each count too, one step (three encoder tokens) per request,
+# each stream a new episode after 1000 steps; skipped with a message where the build has no
+# MuJoCo or the model files are missing.
+#
+# The servers' spill folders go to the run's temporary folder ($TMPDIR), so a server killed
+# with SIGKILL leaves nothing behind in /tmp. About 6 minutes on an idle 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-4}
@@ -25,6 +32,7 @@ aaren=$build/aaren
 client=$build/serve_load
 [ -x "$aaren" ] && [ -x "$client" ] || { echo "load_test.sh: build $build first (aaren, serve_load)" >&2; exit 2; }
 work=$(mktemp -d /tmp/aaren_load.XXXXXX)
+export TMPDIR=$work
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -33,6 +41,18 @@ for arch in aaren transformer; do
   "$aaren" init --arch $arch --d-model 128 --n-heads 4 --n-layers 3 --d-ff 512 --seed 1 \
     --output "$work/$arch.safetensors" >/dev/null
 done
+# the decision model (hopper: rows of a reward and 11 observations)
+decision=""
+xml=${AAREN_MUJOCO_XML:-../shared/data/rl/mujoco_xml}
+if "$aaren" rl make-data --env hopper --size 500 --train-episodes 16 --eval-episodes 1 --out "$work/rl" \
+     --xml-dir "$xml" --quiet >"$work/rl.log" 2>&1 &&
+   "$aaren" rl train --data "$work/rl/hopper-medium.hdf5" --arch aaren --d-model 128 --n-heads 4 --n-layers 3 \
+     --d-ff 512 --steps 1 --batch 8 --K 4 --eval-episodes 0 --quiet --save "$work/decision.safetensors" \
+     >>"$work/rl.log" 2>&1; then
+  decision=$work/decision.safetensors
+else
+  echo "load_test.sh: no decision model rows: $(tail -n 1 "$work/rl.log")"
+fi
 
 # start_server LOG ARGS...: sets server_pid and port
 start_server() {
@@ -52,13 +72,14 @@ stop_server() { kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid
 
 csv=$work/serve_load.csv
 echo "arch,durable,streams,steps,seconds,steps_per_s,p50_ms,p99_ms,rss_before_mib,rss_after_mib,rss_per_stream_b" >"$csv"
-point() {   # arch durable n: one measurement on a fresh server
-  local arch=$1 durable=$2 n=$3 extra=()
+point() {   # arch durable n: one measurement on a fresh server (arch decision: the decision model)
+  local arch=$1 durable=$2 n=$3 extra=() load=()
   [ "$durable" = 1 ] && extra=(--state-dir "$work/state_$n") && rm -rf "$work/state_$n"
   [ "$arch" = transformer ] && extra+=(--max-tokens 256)
+  [ "$arch" = decision ] && load=(--width 12 --episode 1000)
   start_server "$work/server.log" --model "$work/$arch.safetensors" --max-streams $((n > 1024 ? n : 1024)) "${extra[@]}"
   local line
-  line=$(timeout $((secs + 300)) "$client" --port "$port" --streams "$n" --seconds "$secs")
+  line=$(timeout $((secs + 300)) "$client" --port "$port" --streams "$n" --seconds "$secs" "${load[@]}")
   stop_server
   echo "$arch durable=$durable $line"
   echo "$line" | awk -v a="$arch" -v d="$durable" '{printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", a, d, $2, $4, $6, $8, $10, $12, $14, $16, $18}' >>"$csv"
@@ -68,6 +89,9 @@ for arch in aaren transformer; do
   for n in "${counts[@]}"; do point $arch 0 "$n"; done
 done
 for n in "${counts[@]}"; do [ "$n" -le 1000 ] && point aaren 1 "$n"; done
+if [ -n "$decision" ]; then
+  for n in "${counts[@]}"; do point decision 0 "$n"; done
+fi
 
 echo "== crash test: kill -9 under load with --state-dir"
 rm -rf "$work/crash"
@@ -119,12 +143,13 @@ import matplotlib.pyplot as plt
 from atomic_save import save_figure
 rows = list(csv.DictReader(open(sys.argv[1])))
 fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-for arch, durable, style in (("aaren", "0", "o-"), ("transformer", "0", "s-"), ("aaren", "1", "o--")):
+for arch, durable, style in (("aaren", "0", "o-"), ("transformer", "0", "s-"), ("aaren", "1", "o--"),
+                             ("decision", "0", "^-")):
     r = [x for x in rows if x["arch"] == arch and x["durable"] == durable]
     if not r:
         continue
     n = [int(x["streams"]) for x in r]
-    label = arch + (" --state-dir" if durable == "1" else "")
+    label = (arch if arch != "decision" else "decision (aaren, 3 tokens a step)") + (" --state-dir" if durable == "1" else "")
     ax[0].plot(n, [float(x["steps_per_s"]) for x in r], style, label=label)
     m = [(k, float(x["rss_after_mib"])) for k, x in zip(n, r) if float(x["rss_after_mib"]) > 0]   # not when it stopped early
     ax[1].plot([k for k, _ in m], [v for _, v in m], style, label=label)
