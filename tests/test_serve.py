@@ -15,6 +15,7 @@ import math
 import os
 import random
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -124,7 +125,17 @@ def main():
     probe = run([aaren, "serve", "--model", "/nonexistent.safetensors", "--port", "0"])
     if "no server" in probe.stderr:
         skip(NAME, "this build has no server")
+    # One temporary folder for everything, removed at the end whatever happens; the servers'
+    # spill folders go inside it too (TMPDIR), as a server killed with SIGKILL leaves its own.
     tmp = tempfile.mkdtemp(prefix="aaren_serve_")
+    os.environ["TMPDIR"] = tmp
+    try:
+        return serve_tests(aaren, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def serve_tests(aaren, tmp):
     D = 16
     models = {}
     for arch in ("aaren", "transformer"):
