@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-openmp-dev libmujoco-dev libhdf5-dev libmicrohttpd-dev libcjson-dev
       python3-numpy python3-torch python3-matplotlib python3-h5py python3-pytest python3-sklearn python3-pandas clang libclang-rt-14-dev
-      libopenmpi-dev openmpi-bin)
+      libopenmpi-dev openmpi-bin libsimde-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -17,5 +17,11 @@ const char *aaren_gemm_backend(void) {
 #else
 #define AAREN_BACKEND_NAME "portable loops (no BLAS)"
 #endif
-    return aaren_x86_avx2_fma() ? AAREN_BACKEND_NAME "; one-row products: AVX2+FMA" : AAREN_BACKEND_NAME;
+    /* the vector kernels' path in use (isa.c; AAREN_ISA=scalar|avx2|avx512 chooses) */
+#define AAREN_VECTOR_KERNELS "; vector kernels (one-row products, GELU, LayerNorm): "
+    switch (aaren_isa()) {
+    case AAREN_ISA_AVX512: return AAREN_BACKEND_NAME AAREN_VECTOR_KERNELS "AVX-512F";
+    case AAREN_ISA_AVX2: return AAREN_BACKEND_NAME AAREN_VECTOR_KERNELS "AVX2+FMA";
+    default: return AAREN_BACKEND_NAME AAREN_VECTOR_KERNELS "portable";
+    }
 }

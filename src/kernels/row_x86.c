@@ -1,9 +1,10 @@
 /* One row against a row-major matrix, c[j] = alpha * a . B[j, :] + beta * c[j], with AVX2
- * and FMA (float32 only). This is the shape of every linear layer on a single streamed
+ * and FMA, and with AVX-512F (row_avx512.inc) (float32 only). This is the shape of every linear layer on a single streamed
  * token; the portable loop in gemm.inc compiles to 4-wide SSE without FMA in a generic
  * x86-64 build, which makes the step compute-bound. The function is compiled for AVX2
  * whatever the build flags and chosen at run time only when the CPU has AVX2 and FMA, so
  * the same binary still runs on older x86-64 CPUs and other architectures build without it.
+ * The AVX-512F version likewise (isa.c picks the path, cached; AAREN_ISA forces one).
  * Summation order: 16 lanes per row (two 8-wide accumulators), then a fixed tree; results
  * differ from the portable loop by float rounding only. */
 #include "kernels.h"
@@ -11,14 +12,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
 #include <immintrin.h>
 
-int aaren_x86_avx2_fma(void) {
-    static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return have;
-}
+int aaren_x86_avx2_fma(void) { return aaren_isa_supported(AAREN_ISA_AVX2); }
 
 __attribute__((target("avx2,fma")))
 static inline __m128 sum4_avx2(__m256 s0, __m256 s1, __m256 s2, __m256 s3) {
@@ -87,10 +81,28 @@ void aaren_row_times_rows_avx2(int N, int K, float alpha, const float *a, const 
     for (; j < N; j++) c[j] = alpha * dot_avx2(K, a, B + (size_t)j * ldb) + (beta == 0 ? 0 : beta * c[j]);
 }
 
+#ifndef AAREN_NO_AVX512
+#define AVX512_TARGET __attribute__((target("avx512f")))
+#include "row_avx512.inc"
+#undef AVX512_TARGET
+
+void aaren_row_times_rows_avx512(int N, int K, float alpha, const float *a, const float *B, int ldb,
+                                 float beta, float *c) {
+    row512_times_rows(N, K, alpha, a, B, ldb, beta, c);
+}
+#endif
+
 #else
 int aaren_x86_avx2_fma(void) { return 0; }
 void aaren_row_times_rows_avx2(int N, int K, float alpha, const float *a, const float *B, int ldb,
                                float beta, float *c) {
+    (void)N; (void)K; (void)alpha; (void)a; (void)B; (void)ldb; (void)beta; (void)c;
+}
+#endif
+
+#if !(defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)) || defined(AAREN_NO_AVX512)
+void aaren_row_times_rows_avx512(int N, int K, float alpha, const float *a, const float *B, int ldb,
+                                 float beta, float *c) {
     (void)N; (void)K; (void)alpha; (void)a; (void)B; (void)ldb; (void)beta; (void)c;
 }
 #endif

@@ -1,8 +1,11 @@
 /* GELU in float32, 0.5 x (1 + erf(x / sqrt 2)), with an erf of our own that vectorises
  * (libm's erff is a scalar call per value: it was half of a training step's forward time).
  * CMake compiles this file with -fno-trapping-math (it changes no result: it lets the
- * compiler evaluate both sides of the selects below in vector lanes); on x86-64 an AVX2 +
- * FMA version is chosen at run time when the CPU has them.
+ * compiler evaluate both sides of the selects below in vector lanes); on x86-64 the same
+ * loops compiled for AVX2 + FMA and for AVX-512F, the path chosen at run time (aaren_isa:
+ * the best the CPU has, or AAREN_ISA's).
+ * The gradient, d GELU / dx = y / x + x phi(x) (y = GELU(x), phi the Gaussian density; 1/2
+ * at x = 0), likewise, with exp_f32 below in place of libm's scalar expf.
  *
  * erf_f32: absolute error at most 1.6e-7 on [-12, 12] (checked against double erf in
  * test_layers; libm's erff: 3e-8):
@@ -16,6 +19,26 @@
 #include <string.h>
 #include "kernels/kernels.h"
 #include "layers/layers.h"
+
+/* e^y for y <= 0, as in erf_f32's tail; 0 below -80 (e^-80 = 1.8e-35: the gradient's term
+ * x phi(x) is then below 1e-33). A nan y gives 0: the gradient is nan through y / x. */
+static inline float exp_f32(float y0) {
+    const float y = y0 >= -80.0f ? (y0 <= 0.0f ? y0 : 0.0f) : -80.0f;
+    const float nf = (y * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
+    const float r = (y - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
+    float e = 1.0f / 720;
+    e = e * r + 1.0f / 120;
+    e = e * r + 1.0f / 24;
+    e = e * r + 1.0f / 6;
+    e = e * r + 0.5f;
+    e = e * r + 1.0f;
+    e = e * r + 1.0f;
+    const int32_t bits = ((int32_t)nf + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    const float v = e * two_n;
+    return y0 >= -80.0f ? v : 0.0f;
+}
 
 static inline float erf_f32(float x) {
     const float a = fabsf(x), u = a * a;
@@ -60,23 +83,81 @@ static inline float erf_f32(float x) {
     return x < 0 ? -v : v;
 }
 
-void aaren_gelu_f32_portable(float *restrict out, const float *restrict in, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erf_f32(in[i] * 0.70710678118654752f));
+/* the loops every path compiles: out = GELU(in + b), and d *= GELU'(x + b) given
+ * y = GELU(x + b); b [n] may be NULL (no bias) */
+#define GELU_LOOP(out, in, b, n)                                                                   \
+    do {                                                                                           \
+        if (b)                                                                                     \
+            for (size_t i = 0; i < (n); i++) {                                                     \
+                const float x = (in)[i] + (b)[i];                                                  \
+                (out)[i] = 0.5f * x * (1.0f + erf_f32(x * 0.70710678118654752f));                 \
+            }                                                                                      \
+        else                                                                                       \
+            for (size_t i = 0; i < (n); i++)                                                       \
+                (out)[i] = 0.5f * (in)[i] * (1.0f + erf_f32((in)[i] * 0.70710678118654752f));       \
+    } while (0)
+static inline float gelu_grad_f32(float x, float y) {
+    return (x != 0 ? y / x : 0.5f) + x * 0.39894228040143267794f * exp_f32(-0.5f * x * x);
 }
+#define GELU_GRAD_LOOP(d, in, b, out, n)                                                           \
+    do {                                                                                           \
+        if (b)                                                                                     \
+            for (size_t i = 0; i < (n); i++) (d)[i] *= gelu_grad_f32((in)[i] + (b)[i], (out)[i]);  \
+        else                                                                                       \
+            for (size_t i = 0; i < (n); i++) (d)[i] *= gelu_grad_f32((in)[i], (out)[i]);           \
+    } while (0)
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
-__attribute__((target("avx2,fma")))
-static void gelu_avx2(float *restrict out, const float *restrict in, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erf_f32(in[i] * 0.70710678118654752f));
-}
-#endif
-
-void aaren_gelu_f32(float *out, const float *in, size_t n) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
-    if (aaren_x86_avx2_fma()) {
-        gelu_avx2(out, in, n);
-        return;
+/* one function per path and kernel: NAME_portable, NAME_avx2, NAME_avx512 */
+#define GELU_KERNELS(SUFFIX, TARGET)                                                               \
+    TARGET static void gelu_##SUFFIX(float *restrict out, const float *restrict in,                \
+                                      const float *restrict b, size_t n) {                         \
+        GELU_LOOP(out, in, b, n);                                                                  \
+    }                                                                                              \
+    TARGET static void gelu_grad_##SUFFIX(float *restrict d, const float *restrict in,             \
+                                          const float *restrict b, const float *restrict out,      \
+                                          size_t n) {                                              \
+        GELU_GRAD_LOOP(d, in, b, out, n);                                                          \
     }
+
+GELU_KERNELS(portable, )
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AAREN_NO_X86_KERNELS)
+#define HAVE_X86_GELU 1
+GELU_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+#ifndef AAREN_NO_AVX512
+#define HAVE_AVX512_GELU 1
+GELU_KERNELS(avx512, __attribute__((target("avx512f"))))
 #endif
-    aaren_gelu_f32_portable(out, in, n);
+#endif
+
+void aaren_gelu_f32_portable(float *out, const float *in, size_t n) { gelu_portable(out, in, NULL, n); }
+
+void aaren_bias_gelu_f32_isa(int isa, float *out, const float *in, const float *b, size_t n) {
+#ifdef HAVE_AVX512_GELU
+    if (isa == AAREN_ISA_AVX512) { gelu_avx512(out, in, b, n); return; }
+#endif
+#ifdef HAVE_X86_GELU
+    if (isa == AAREN_ISA_AVX2) { gelu_avx2(out, in, b, n); return; }
+#endif
+    (void)isa;
+    gelu_portable(out, in, b, n);
+}
+
+void aaren_gelu_f32(float *out, const float *in, size_t n) { aaren_bias_gelu_f32_isa(aaren_isa(), out, in, NULL, n); }
+void aaren_bias_gelu_f32(float *out, const float *in, const float *b, size_t n) {
+    aaren_bias_gelu_f32_isa(aaren_isa(), out, in, b, n);
+}
+
+void aaren_gelu_grad_f32_isa(int isa, float *d, const float *in, const float *b, const float *out, size_t n) {
+#ifdef HAVE_AVX512_GELU
+    if (isa == AAREN_ISA_AVX512) { gelu_grad_avx512(d, in, b, out, n); return; }
+#endif
+#ifdef HAVE_X86_GELU
+    if (isa == AAREN_ISA_AVX2) { gelu_grad_avx2(d, in, b, out, n); return; }
+#endif
+    (void)isa;
+    gelu_grad_portable(d, in, b, out, n);
+}
+
+void aaren_gelu_grad_f32(float *d, const float *in, const float *b, const float *out, size_t n) {
+    aaren_gelu_grad_f32_isa(aaren_isa(), d, in, b, out, n);
 }

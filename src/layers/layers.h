@@ -13,6 +13,17 @@
  * max(1, |x|)); out and in must not overlap. aaren_act_forward uses it for float32. */
 void aaren_gelu_f32(float *out, const float *in, size_t n);
 void aaren_gelu_f32_portable(float *out, const float *in, size_t n);   /* without the AVX2 path (tests) */
+/* out [n] = GELU(in + b), b [n] (may be NULL: no bias): the bias and the activation in one
+ * pass; out must not overlap in or b. */
+void aaren_bias_gelu_f32(float *out, const float *in, const float *b, size_t n);
+/* d [n] *= GELU'(in + b) given out = GELU(in + b) (the float32 kernel's value; b may be
+ * NULL): the activation's backward in place, vectorised likewise (its own exp in place of
+ * libm's scalar expf; error <= 3e-7 max(1, |x|) against double); d must not overlap the
+ * others. The _isa variants take the instruction-set path explicitly (kernels.h: aaren_isa;
+ * it must be supported). */
+void aaren_gelu_grad_f32(float *d, const float *in, const float *b, const float *out, size_t n);
+void aaren_bias_gelu_f32_isa(int isa, float *out, const float *in, const float *b, size_t n);
+void aaren_gelu_grad_f32_isa(int isa, float *d, const float *in, const float *b, const float *out, size_t n);
 
 #undef AAREN_F64
 #include "kernels/precision.h"

@@ -1,0 +1,264 @@
+/* The float32 vector kernels on every instruction-set path this host has (portable,
+ * AVX2 + FMA, AVX-512F; kernels.h: aaren_isa), each against double at every vector-width
+ * edge: lengths 0..70 (around the multiples of 8 and 16 and the 32-element unrolling) and
+ * 127..129, inputs at odd offsets (unaligned), matrix rows at odd strides, and nothing
+ * written outside the output. A path the host lacks is reported as skipped by name (the
+ * test passes only for the paths it ran, and says which); AAREN_ISA's parsing is checked
+ * through aaren_isa_set and the dispatch (aaren_gemm, aaren_gelu_f32, LayerNorm) against
+ * the _isa variants. The AVX-512 one-row product's source is also run on emulated
+ * intrinsics where the host lacks AVX-512 (test_isa_emul). */
+#define _POSIX_C_SOURCE 200809L   /* setenv */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "base/rng.h"
+#include "kernels/kernels.h"
+#include "layers/layers.h"
+
+#define GUARD 8   /* floats after every output that must stay untouched */
+static const float SENTINEL = -12345.5f;
+
+static int lengths(int *L) {   /* 0..70 and 127..129 */
+    int n = 0;
+    for (int i = 0; i <= 70; i++) L[n++] = i;
+    for (int i = 127; i <= 129; i++) L[n++] = i;
+    return n;
+}
+
+static void guard_set(float *p) { for (int g = 0; g < GUARD; g++) p[g] = SENTINEL; }
+static int guard_ok(const float *p) {
+    for (int g = 0; g < GUARD; g++) if (p[g] != SENTINEL) return 0;
+    return 1;
+}
+
+/* c[j] = alpha a . B[j, :] + beta c[j] against double; a at an odd offset, rows of B at an
+ * odd stride, N and K over every edge */
+static void check_row_product(int isa) {
+    uint64_t r = 11;
+    int L[80];
+    const int nl = lengths(L), maxk = 129, ldb = maxk + 3;
+    const int Ns[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33};
+    float *abuf = malloc(sizeof(float) * (maxk + 1)), *B = malloc(sizeof(float) * 40 * ldb);
+    float c[40 + GUARD];
+    for (int i = 0; i <= maxk; i++) abuf[i] = (float)aaren_rng_normal(&r);
+    for (int i = 0; i < 40 * ldb; i++) B[i] = (float)aaren_rng_normal(&r);
+    const float *a = abuf + 1;
+    double worst = 0;
+    int where_n = 0, where_k = 0;
+    for (size_t in = 0; in < sizeof Ns / sizeof Ns[0]; in++)
+        for (int ik = 0; ik < nl; ik++) {
+            const int N = Ns[in], K = L[ik];
+            for (int beta = 0; beta < 2; beta++) {
+                for (int j = 0; j < N; j++) c[j] = 0.25f * (float)j - 1;
+                guard_set(c + N);
+                aaren_row_times_rows_f32_isa(isa, N, K, 0.75f, a, B + 1, ldb, beta ? 0.5f : 0.0f, c);
+                CHECK(guard_ok(c + N), "%s one-row product N=%d K=%d: wrote past c[N-1]", aaren_isa_name(isa), N, K);
+                for (int j = 0; j < N; j++) {
+                    double ref = 0, mag = 0;
+                    for (int k = 0; k < K; k++) {
+                        const double t = (double)a[k] * B[1 + (size_t)j * ldb + k];
+                        ref += t;
+                        mag += fabs(t);
+                    }
+                    const double c0 = 0.25 * j - 1;
+                    ref = 0.75 * ref + (beta ? 0.5 * c0 : 0.0);
+                    const double e = fabs(c[j] - ref) / (0.75 * mag + (beta ? 0.5 * fabs(c0) : 0.0) + 1e-30);
+                    if (e > worst) { worst = e; where_n = N; where_k = K; }
+                }
+            }
+        }
+    /* float32 sums of K <= 129 terms, each rounded: a few ulps of the sum of magnitudes */
+    CHECK(worst < 2e-6, "%s one-row product: relative error %.3g at N=%d K=%d", aaren_isa_name(isa), worst,
+          where_n, where_k);
+    free(abuf);
+    free(B);
+}
+
+/* LayerNorm row forward (y, mean, rstd) and backward (dx +=) against double, x with a large
+ * mean (the two-pass variance must not cancel), at an odd offset */
+static void check_layernorm(int isa) {
+    uint64_t r = 12;
+    int L[80];
+    const int nl = lengths(L), maxc = 129;
+    float *xb = malloc(sizeof(float) * (maxc + 3)), *w = malloc(sizeof(float) * maxc), *b = malloc(sizeof(float) * maxc);
+    float *dy = malloc(sizeof(float) * (maxc + 1)), *y = malloc(sizeof(float) * (maxc + GUARD));
+    float *dx = malloc(sizeof(float) * (maxc + GUARD));
+    for (int i = 0; i < maxc + 3; i++) xb[i] = 3.0f + (float)aaren_rng_normal(&r);
+    for (int i = 0; i < maxc; i++) { w[i] = 1 + 0.5f * (float)aaren_rng_normal(&r); b[i] = 0.3f * (float)aaren_rng_normal(&r); }
+    for (int i = 0; i <= maxc; i++) dy[i] = (float)aaren_rng_normal(&r);
+    const float *x = xb + 3;
+    double wf = 0, wb = 0;
+    int at_f = 0, at_b = 0;
+    for (int il = 0; il < nl; il++) {
+        const int C = L[il];
+        if (C == 0) continue;   /* a row has at least one element */
+        float mean = 0, rstd = 0;
+        guard_set(y + C);
+        aaren_layernorm_row_f32_isa(isa, y, &mean, &rstd, x, w, b, C, 1e-5f);
+        CHECK(guard_ok(y + C), "%s LayerNorm C=%d: wrote past y[C-1]", aaren_isa_name(isa), C);
+        double mu = 0, var = 0;
+        for (int c = 0; c < C; c++) mu += x[c];
+        mu /= C;
+        for (int c = 0; c < C; c++) var += (x[c] - mu) * (x[c] - mu);
+        var /= C;
+        const double rs = 1 / sqrt(var + 1e-5);
+        double e = fabs(mean - mu) / (fabs(mu) + 1) + fabs(rstd - rs) / rs;
+        for (int c = 0; c < C; c++) {
+            const double xh = (x[c] - mu) * rs, ref = xh * w[c] + b[c];
+            e = fmax(e, fabs(y[c] - ref) / (fabs(xh * w[c]) + fabs(b[c]) + 1));
+        }
+        if (e > wf) { wf = e; at_f = C; }
+        /* backward from the float mean and rstd (as the layer saves them) */
+        for (int c = 0; c < C; c++) dx[c] = 0.5f * (float)c - 2;
+        guard_set(dx + C);
+        aaren_layernorm_row_backward_f32_isa(isa, dx, dy, x, mean, rstd, w, C);
+        CHECK(guard_ok(dx + C), "%s LayerNorm backward C=%d: wrote past dx[C-1]", aaren_isa_name(isa), C);
+        double sa = 0, sb = 0, scale = 0;
+        for (int c = 0; c < C; c++) {
+            const double wd = (double)w[c] * dy[c], xh = ((double)x[c] - mean) * rstd;
+            sa += wd;
+            sb += wd * xh;
+            scale += fabs(wd) * (1 + fabs(xh));
+        }
+        sa /= C;
+        sb /= C;
+        scale = scale / C * rstd;
+        for (int c = 0; c < C; c++) {
+            const double xh = ((double)x[c] - mean) * rstd, d0 = 0.5 * c - 2;
+            const double ref = d0 + rstd * ((double)w[c] * dy[c] - sa - xh * sb);
+            const double eb = fabs(dx[c] - ref) / (fabs(d0) + rstd * fabs((double)w[c] * dy[c]) + scale + 1e-30);
+            if (eb > wb) { wb = eb; at_b = C; }
+        }
+    }
+    CHECK(wf < 3e-6, "%s LayerNorm row: relative error %.3g at C=%d", aaren_isa_name(isa), wf, at_f);
+    CHECK(wb < 3e-6, "%s LayerNorm row backward: relative error %.3g at C=%d", aaren_isa_name(isa), wb, at_b);
+    free(xb); free(w); free(b); free(dy); free(y); free(dx);
+}
+
+static double gelu_d(double x) { return 0.5 * x * (1 + erf(x / sqrt(2.0))); }
+static double gelu_grad_d(double x) { return 0.5 * (1 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) * 0.39894228040143267794; }
+
+/* GELU(x + b) and d *= GELU'(x + b) against double: every length and offset (with and
+ * without a bias), then a dense grid over [-12, 12] and values a diverging model makes */
+static void check_gelu(int isa) {
+    uint64_t r = 13;
+    int L[80];
+    const int nl = lengths(L);
+    enum { MAXN = 129 };
+    float xb[MAXN + 3], bias[MAXN], y[MAXN + GUARD], d[MAXN + GUARD];
+    for (int i = 0; i < MAXN + 3; i++) xb[i] = 3.0f * (float)aaren_rng_normal(&r);
+    for (int i = 0; i < MAXN; i++) bias[i] = (float)aaren_rng_normal(&r);
+    double wf = 0, wg = 0;
+    for (int with_b = 0; with_b < 2; with_b++)
+        for (int off = 0; off < 3; off++)
+            for (int il = 0; il < nl; il++) {
+                const int n = L[il];
+                const float *x = xb + off, *b = with_b ? bias : NULL;
+                guard_set(y + n);
+                aaren_bias_gelu_f32_isa(isa, y, x, b, (size_t)n);
+                CHECK(guard_ok(y + n), "%s GELU n=%d: wrote past y[n-1]", aaren_isa_name(isa), n);
+                for (int i = 0; i < n; i++) d[i] = 1.0f + 0.01f * (float)i;
+                guard_set(d + n);
+                aaren_gelu_grad_f32_isa(isa, d, x, b, y, (size_t)n);
+                CHECK(guard_ok(d + n), "%s GELU gradient n=%d: wrote past d[n-1]", aaren_isa_name(isa), n);
+                for (int i = 0; i < n; i++) {
+                    const float xf = with_b ? x[i] + b[i] : x[i];
+                    const double xd = xf, s = fmax(1.0, fabs(xd));
+                    wf = fmax(wf, fabs(y[i] - gelu_d(xd)) / s);
+                    wg = fmax(wg, fabs(d[i] - (1.0 + 0.01 * i) * gelu_grad_d(xd)) / ((1.0 + 0.01 * i) * s));
+                }
+            }
+    CHECK(wf <= 2e-7, "%s GELU at the length edges: error %.3g (relative to max(1, |x|))", aaren_isa_name(isa), wf);
+    CHECK(wg <= 5e-7, "%s GELU gradient at the length edges: error %.3g", aaren_isa_name(isa), wg);
+    /* dense grid */
+    const int n = 240001;
+    float *x = malloc(sizeof(float) * n), *yy = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+    for (int i = 0; i < n; i++) { x[i] = -12.0f + 24.0f * (float)i / (float)(n - 1); g[i] = 1; }
+    aaren_bias_gelu_f32_isa(isa, yy, x, NULL, (size_t)n);
+    aaren_gelu_grad_f32_isa(isa, g, x, NULL, yy, (size_t)n);
+    double ef = 0, eg = 0, at_f = 0, at_g = 0;
+    for (int i = 0; i < n; i++) {
+        const double s = fmax(1.0, fabs((double)x[i]));
+        const double e1 = fabs(yy[i] - gelu_d(x[i])) / s, e2 = fabs(g[i] - gelu_grad_d(x[i])) / s;
+        if (e1 > ef) { ef = e1; at_f = x[i]; }
+        if (e2 > eg) { eg = e2; at_g = x[i]; }
+    }
+    CHECK(ef <= 2e-7, "%s GELU on [-12, 12]: error %.3g at x = %.7g", aaren_isa_name(isa), ef, at_f);
+    CHECK(eg <= 5e-7, "%s GELU gradient on [-12, 12]: error %.3g at x = %.7g", aaren_isa_name(isa), eg, at_g);
+    printf("  %-9s GELU error %.2g, gradient error %.2g (relative to max(1, |x|), against double)\n",
+           aaren_isa_name(isa), ef, eg);
+    free(x); free(yy); free(g);
+    /* nan, infinities and huge values among ordinary ones, at every lane position */
+    const float odd[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f, 1e30f, -1e30f, 0.0f, -0.0f, 1e-30f};
+    float xs[67], ys[67], gs[67];
+    for (int shift = 0; shift < 17; shift++) {
+        for (int i = 0; i < 67; i++) {
+            xs[i] = (i + shift) % 5 == 0 ? odd[(i / 5) % 10] : 0.37f * (float)(i - 30);
+            gs[i] = 1;
+        }
+        aaren_bias_gelu_f32_isa(isa, ys, xs, NULL, 67);
+        aaren_gelu_grad_f32_isa(isa, gs, xs, NULL, ys, 67);
+        for (int i = 0; i < 67; i++) {
+            const double xd = xs[i], ref = gelu_d(xd);
+            const int ok = isnan(ref) ? isnan(ys[i])
+                                      : (double)ys[i] == (double)(float)ref || fabs(ys[i] - ref) <= 2e-7 * fmax(1.0, fabs(xd));
+            CHECK(ok, "%s GELU at %.9g among other values: %.9g vs %.9g", aaren_isa_name(isa), xd, (double)ys[i], ref);
+            if (isfinite(xd) && fabs(xd) < 1e19) {   /* beyond, x^2 overflows double's meaning */
+                const double gr = gelu_grad_d(xd);
+                CHECK(fabs(gs[i] - gr) <= 5e-7 * fmax(1.0, fabs(xd)), "%s GELU gradient at %.9g: %.9g vs %.9g",
+                      aaren_isa_name(isa), xd, (double)gs[i], gr);
+            } else if (isnan(xd)) {
+                CHECK(isnan(gs[i]), "%s GELU gradient at nan: %.9g, not nan", aaren_isa_name(isa), (double)gs[i]);
+            }
+        }
+    }
+}
+
+/* the dispatched entry points take the path aaren_isa_set chose */
+static void check_dispatch(int isa) {
+    CHECK(aaren_isa_set(isa) == 0 && aaren_isa() == isa, "aaren_isa_set(%s) not taken", aaren_isa_name(isa));
+    uint64_t r = 14;
+    float a[37], B[5 * 37], c1[5], c2[5], x[37], y1[37], y2[37], w[37], b[37];
+    float m1, m2, s1, s2;
+    for (int i = 0; i < 37; i++) { a[i] = x[i] = (float)aaren_rng_normal(&r); w[i] = 1; b[i] = 0; }
+    for (int i = 0; i < 5 * 37; i++) B[i] = (float)aaren_rng_normal(&r);
+    aaren_gemm(0, 1, 1, 5, 37, 1, a, 37, B, 37, 0, c1, 5);
+    aaren_row_times_rows_f32_isa(isa, 5, 37, 1, a, B, 37, 0, c2);
+    CHECK(!memcmp(c1, c2, sizeof c1), "%s: aaren_gemm's one-row product is not that path's", aaren_isa_name(isa));
+    aaren_gelu_f32(y1, x, 37);
+    aaren_bias_gelu_f32_isa(isa, y2, x, NULL, 37);
+    CHECK(!memcmp(y1, y2, sizeof y1), "%s: aaren_gelu_f32 is not that path's", aaren_isa_name(isa));
+    aaren_layernorm_forward(y1, &m1, &s1, x, w, b, 1, 37, 1e-5f);
+    aaren_layernorm_row_f32_isa(isa, y2, &m2, &s2, x, w, b, 37, 1e-5f);
+    CHECK(!memcmp(y1, y2, sizeof y1) && m1 == m2 && s1 == s2, "%s: aaren_layernorm_forward is not that path's",
+          aaren_isa_name(isa));
+}
+
+int main(void) {
+    /* AAREN_ISA is read at the first call: the portable path, which every host has */
+    setenv("AAREN_ISA", "scalar", 1);
+    CHECK(aaren_isa() == AAREN_ISA_SCALAR, "AAREN_ISA=scalar: the path in use is %s", aaren_isa_name(aaren_isa()));
+    const int best = aaren_isa_supported(AAREN_ISA_AVX512) ? AAREN_ISA_AVX512
+                   : aaren_isa_supported(AAREN_ISA_AVX2)   ? AAREN_ISA_AVX2 : AAREN_ISA_SCALAR;
+    int ran = 0;
+    printf("test_isa: the CPU's best path is %s\n", aaren_isa_name(best));
+    for (int isa = AAREN_ISA_SCALAR; isa <= AAREN_ISA_AVX512; isa++) {
+        if (!aaren_isa_supported(isa)) {
+            printf("test_isa: %s path SKIPPED: this CPU or build lacks it (not tested here)\n", aaren_isa_name(isa));
+            CHECK(aaren_isa_set(isa) == -1, "aaren_isa_set(%s) accepted a path the CPU lacks", aaren_isa_name(isa));
+            continue;
+        }
+        printf("test_isa: %s path\n", aaren_isa_name(isa));
+        check_row_product(isa);
+        check_layernorm(isa);
+        check_gelu(isa);
+        check_dispatch(isa);
+        ran++;
+    }
+    CHECK(aaren_isa_set(7) == -1 && aaren_isa_set(-1) == -1, "aaren_isa_set accepted an unknown path");
+    aaren_isa_set(best);
+    printf("test_isa: %d of 3 paths run\n", ran);
+    return check_done("test_isa");
+}
