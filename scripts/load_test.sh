@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load and fault test of `aaren serve` (loopback only, bounded: SECONDS per point, a few
-# minutes in all). Writes results/serve_load.csv and results/serve.png.
+# minutes in all). Writes results/serve_load.csv and results/serve.png (to $AAREN_LOAD_RESULTS
+# instead when set, for a trial run). $AAREN_BUILD names the build folder (default build-s).
 #
 #   scripts/load_test.sh [SECONDS] [STREAM COUNTS...]      # default: 4 s; 1 100 1000 10000
 #
@@ -131,10 +132,11 @@ mem_point aaren 10000 1
 mem_point aaren 1000 100
 mem_point transformer 1000 100
 
-mkdir -p results
-cp "$mem" results/serve_memory.csv.tmp && mv results/serve_memory.csv.tmp results/serve_memory.csv
-cp "$csv" results/serve_load.csv.tmp && mv results/serve_load.csv.tmp results/serve_load.csv
-/usr/bin/python3 - results/serve_load.csv results/serve.png <<'EOF'
+out=${AAREN_LOAD_RESULTS:-results}   # another folder for a trial run that must not replace the recorded figures
+mkdir -p "$out"
+cp "$mem" "$out/serve_memory.csv.tmp" && mv "$out/serve_memory.csv.tmp" "$out/serve_memory.csv"
+cp "$csv" "$out/serve_load.csv.tmp" && mv "$out/serve_load.csv.tmp" "$out/serve_load.csv"
+/usr/bin/python3 - "$out/serve_load.csv" "$out/serve.png" <<'EOF'
 import csv, sys
 sys.path.insert(0, "python")
 import matplotlib
@@ -158,5 +160,5 @@ for a, t in zip(ax, ("steps/s through HTTP", "server resident memory (MiB)")):
 fig.tight_layout()
 save_figure(fig, sys.argv[2], dpi=110)
 EOF
-echo "wrote results/serve_load.csv, results/serve_memory.csv and results/serve.png"
+echo "wrote $out/serve_load.csv, $out/serve_memory.csv and $out/serve.png"
 [ $verdict = 0 ] && echo "load_test.sh: crash and hostile checks passed" || { echo "load_test.sh: a check FAILED"; exit 1; }
