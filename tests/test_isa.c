@@ -16,6 +16,7 @@
 #include "base/rng.h"
 #include "kernels/kernels.h"
 #include "layers/layers.h"
+#include "model/model.h"
 
 #define GUARD 8   /* floats after every output that must stay untouched */
 static const float SENTINEL = -12345.5f;
@@ -216,6 +217,74 @@ static void check_gelu(int isa) {
     }
 }
 
+/* the layers that call these kernels, float32 against float64 on the same inputs (the path
+ * set by aaren_isa_set): the feed-forward's forward and backward (bias + GELU, GELU's gradient
+ * at f1 + b1) and LayerNorm's backward, at widths around the lane edges */
+static void check_layers_f32(int isa) {
+    const int widths[] = {1, 7, 15, 16, 17, 33, 130};
+    for (size_t iw = 0; iw < sizeof widths / sizeof *widths; iw++) {
+        const int M = 3, D = 5, F = widths[iw];
+        const size_t np = 2 * (size_t)D * F + F + D;
+        uint64_t r = 41 + iw;
+        double *pd = calloc(np, sizeof(double)), *gd = calloc(np, sizeof(double));
+        float *pf = calloc(np, sizeof(float)), *gf = calloc(np, sizeof(float));
+        double xd[3 * 5], od[3 * 5], dod[3 * 5], dxd[3 * 5], *f1d = calloc((size_t)M * F, sizeof(double));
+        double *fad = calloc((size_t)M * F, sizeof(double)), *dfad = calloc((size_t)M * F, sizeof(double));
+        float xf[3 * 5], of[3 * 5], dof[3 * 5], dxf[3 * 5], *f1f = calloc((size_t)M * F, sizeof(float));
+        float *faf = calloc((size_t)M * F, sizeof(float)), *dfaf = calloc((size_t)M * F, sizeof(float));
+        for (size_t i = 0; i < np; i++) pd[i] = pf[i] = (float)(0.5 * aaren_rng_normal(&r));
+        for (int i = 0; i < M * D; i++) {
+            xd[i] = xf[i] = (float)aaren_rng_normal(&r);
+            dod[i] = dof[i] = (float)aaren_rng_normal(&r);
+            dxd[i] = dxf[i] = 0;
+        }
+        aaren_block_params_f64 bd = {0}, bgd = {0};
+        aaren_block_params bf = {0}, bgf = {0};
+        bd.w1 = pd; bd.b1 = pd + (size_t)D * F; bd.w2 = bd.b1 + F; bd.b2 = bd.w2 + (size_t)D * F;
+        bf.w1 = pf; bf.b1 = pf + (size_t)D * F; bf.w2 = bf.b1 + F; bf.b2 = bf.w2 + (size_t)D * F;
+        bgd.w1 = gd; bgd.b1 = gd + (size_t)D * F; bgd.w2 = bgd.b1 + F; bgd.b2 = bgd.w2 + (size_t)D * F;
+        bgf.w1 = gf; bgf.b1 = gf + (size_t)D * F; bgf.w2 = bgf.b1 + F; bgf.b2 = bgf.w2 + (size_t)D * F;
+        aaren_ffn_forward_f64(od, f1d, fad, xd, &bd, M, D, F, AAREN_GELU);
+        aaren_ffn_forward(of, f1f, faf, xf, &bf, M, D, F, AAREN_GELU);
+        aaren_ffn_backward_f64(dxd, &bgd, dod, xd, f1d, fad, dfad, &bd, M, D, F, AAREN_GELU);
+        aaren_ffn_backward(dxf, &bgf, dof, xf, f1f, faf, dfaf, &bf, M, D, F, AAREN_GELU);
+        double e = 0, eg = 0, sg = 0, sx = 0;
+        for (int i = 0; i < M * D; i++) { e = fmax(e, fabs(of[i] - od[i]) / fmax(1, fabs(od[i]))); sx = fmax(sx, fabs(dxd[i])); }
+        for (size_t i = 0; i < np; i++) sg = fmax(sg, fabs(gd[i]));
+        for (size_t i = 0; i < np; i++) eg = fmax(eg, fabs(gf[i] - gd[i]));
+        for (int i = 0; i < M * D; i++) eg = fmax(eg, fabs(dxf[i] - dxd[i]) * sg / fmax(sx, 1e-30));
+        CHECK(e < 1e-5 && eg < 1e-5 * fmax(1, sg), "%s float32 feed-forward (GELU, F=%d) against float64: output %.3g, "
+              "gradients %.3g (scale %.3g)", aaren_isa_name(isa), F, e, eg, sg);
+        free(pd); free(gd); free(pf); free(gf); free(f1d); free(fad); free(dfad); free(f1f); free(faf); free(dfaf);
+    }
+    /* LayerNorm backward [M, C], both precisions from the float32 forward's mean and rstd */
+    for (size_t iw = 0; iw < sizeof widths / sizeof *widths; iw++) {
+        const int M = 3, C = widths[iw];
+        uint64_t r = 51 + iw;
+        float *xf = malloc(sizeof(float) * M * C), *yf = malloc(sizeof(float) * M * C), *dyf = malloc(sizeof(float) * M * C);
+        float *dxf = calloc((size_t)M * C, sizeof(float)), *wf = malloc(sizeof(float) * C), *bf = malloc(sizeof(float) * C);
+        float *dwf = calloc(C, sizeof(float)), *dbf = calloc(C, sizeof(float)), mf[3], rf[3];
+        double *xd = malloc(sizeof(double) * M * C), *dyd = malloc(sizeof(double) * M * C), *dxd = calloc((size_t)M * C, sizeof(double));
+        double *wd = malloc(sizeof(double) * C), *dwd = calloc(C, sizeof(double)), *dbd = calloc(C, sizeof(double)), md[3], rd[3];
+        for (int i = 0; i < M * C; i++) {
+            xd[i] = xf[i] = 2.0f + (float)aaren_rng_normal(&r);
+            dyd[i] = dyf[i] = (float)aaren_rng_normal(&r);
+        }
+        for (int c = 0; c < C; c++) { wd[c] = wf[c] = 1 + 0.3f * (float)aaren_rng_normal(&r); bf[c] = 0.1f; }
+        aaren_layernorm_forward(yf, mf, rf, xf, wf, bf, M, C, 1e-5f);
+        for (int i = 0; i < M; i++) { md[i] = mf[i]; rd[i] = rf[i]; }
+        aaren_layernorm_backward(dxf, dwf, dbf, dyf, xf, mf, rf, wf, M, C);
+        aaren_layernorm_backward_f64(dxd, dwd, dbd, dyd, xd, md, rd, wd, M, C);
+        double e = 0, s = 0;
+        for (int i = 0; i < M * C; i++) { e = fmax(e, fabs(dxf[i] - dxd[i])); s = fmax(s, fabs(dxd[i])); }
+        for (int c = 0; c < C; c++) { e = fmax(e, fabs(dwf[c] - dwd[c])); s = fmax(s, fabs(dwd[c])); }
+        CHECK(e <= 1e-5 * fmax(s, 1e-3), "%s float32 LayerNorm backward (C=%d) against float64: %.3g (scale %.3g)",
+              aaren_isa_name(isa), C, e, s);
+        free(xf); free(yf); free(dyf); free(dxf); free(wf); free(bf); free(dwf); free(dbf);
+        free(xd); free(dyd); free(dxd); free(wd); free(dwd); free(dbd);
+    }
+}
+
 /* the dispatched entry points take the path aaren_isa_set chose */
 static void check_dispatch(int isa) {
     CHECK(aaren_isa_set(isa) == 0 && aaren_isa() == isa, "aaren_isa_set(%s) not taken", aaren_isa_name(isa));
@@ -254,7 +323,8 @@ int main(void) {
         check_row_product(isa);
         check_layernorm(isa);
         check_gelu(isa);
-        check_dispatch(isa);
+        check_dispatch(isa);   /* sets the path for what follows */
+        check_layers_f32(isa);
         ran++;
     }
     CHECK(aaren_isa_set(7) == -1 && aaren_isa_set(-1) == -1, "aaren_isa_set accepted an unknown path");

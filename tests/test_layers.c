@@ -268,8 +268,8 @@ static void check_qkv_fused(int B, int N, int D, int H) {
 }
 
 /* The feed-forward's float32 forward (bias and activation in one pass; GELU through the
- * vectorised kernel on pieces of 256 of a row) against the float64 layer, at widths around
- * the piece edge. */
+ * vectorised kernel, which adds the bias) against the float64 layer, at widths around 256
+ * and others (test_isa: forward and backward on every instruction-set path). */
 static void check_ffn_f32(void) {
     const int widths[] = {7, 255, 256, 257, 300, 520};
     for (int a = 0; a < 2; a++)
