@@ -79,6 +79,13 @@ static void test_grads(int arch, const aaren_d4rl *d) {
                             4 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D, 5 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D,
                             6 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D, 6 * (size_t)D + D * (NO + NA) + 1000 * (size_t)D + NA * D};
     const char *names[11] = {"W_R", "b_R", "W_s", "b_s", "W_a", "b_a", "T", "ln.w", "ln.b", "W_head", "b_head"};
+    /* dt.h's layout (which dt_stream.c reads too) is the one written out above */
+    size_t lay[AAREN_DT_TENSORS + 1];
+    const size_t total = aaren_dt_layout(D, NO, NA, lay);
+    int same = total == ne && total == off[10] + NA + 2 * NO && lay[AAREN_DT_MEAN] == off[10] + NA &&
+               lay[AAREN_DT_STD] == off[10] + NA + NO;
+    for (int s = 0; s < 11; s++) same &= lay[s] == off[s];
+    CHECK(same, "aaren_dt_layout differs from the documented layout (total %zu, extra block %zu)", total, ne);
     int worst_seg = -1;
     double worst = 0;
     for (int s = 0; s < 11; s++) {

@@ -67,23 +67,33 @@ void aaren_dt_free(aaren_dt *m) {
     free(m);
 }
 
-static size_t extra_len(int D, int no, int na) {
-    return 2 * (size_t)D + (size_t)D * no + D + (size_t)D * na + D + (size_t)AAREN_DT_MAX_EP_LEN * D + 2 * (size_t)D +
-           (size_t)na * D + na + 2 * (size_t)no;
+size_t aaren_dt_layout(int D, int no, int na, size_t off[AAREN_DT_TENSORS + 1]) {
+    const size_t sizes[AAREN_DT_TENSORS] = {D, D, (size_t)D * no, D, (size_t)D * na, D, (size_t)AAREN_DT_MAX_EP_LEN * D,
+                                           D, D, (size_t)na * D, na, no, no};
+    off[0] = 0;
+    for (int i = 0; i < AAREN_DT_TENSORS; i++) off[i + 1] = off[i] + sizes[i];
+    return off[AAREN_DT_TENSORS];
 }
 
-static void carve(aaren_dt *m, float *p, float **v) {
-    const int D = m->D;
-    const size_t sizes[] = {D, D, (size_t)D * m->no, D, (size_t)D * m->na, D, (size_t)AAREN_DT_MAX_EP_LEN * D, D, D,
-                            (size_t)m->na * D, m->na, m->no, m->no};
-    for (int i = 0; i < 13; i++) { v[i] = p; p += sizes[i]; }
+static size_t extra_len(int D, int no, int na) {
+    size_t off[AAREN_DT_TENSORS + 1];
+    return aaren_dt_layout(D, no, na, off);
+}
+
+/* v[i]: tensor i of the task's block p (parameters or their gradients). */
+static void carve(const aaren_dt *m, float *p, float **v) {
+    size_t off[AAREN_DT_TENSORS + 1];
+    aaren_dt_layout(m->D, m->no, m->na, off);
+    for (int i = 0; i < AAREN_DT_TENSORS; i++) v[i] = p + off[i];
 }
 
 static void views(aaren_dt *m) {
-    float *v[13];
+    float *v[AAREN_DT_TENSORS];
     carve(m, aaren_model_extra(m->enc), v);
-    m->Wr = v[0]; m->br = v[1]; m->Ws = v[2]; m->bs = v[3]; m->Wa = v[4]; m->ba = v[5]; m->T = v[6];
-    m->lnw = v[7]; m->lnb = v[8]; m->Wh = v[9]; m->bh = v[10]; m->mean = v[11]; m->std = v[12];
+    m->Wr = v[AAREN_DT_WR]; m->br = v[AAREN_DT_BR]; m->Ws = v[AAREN_DT_WS]; m->bs = v[AAREN_DT_BS];
+    m->Wa = v[AAREN_DT_WA]; m->ba = v[AAREN_DT_BA]; m->T = v[AAREN_DT_T]; m->lnw = v[AAREN_DT_LNW];
+    m->lnb = v[AAREN_DT_LNB]; m->Wh = v[AAREN_DT_WH]; m->bh = v[AAREN_DT_BH]; m->mean = v[AAREN_DT_MEAN];
+    m->std = v[AAREN_DT_STD];
 }
 
 /* The working block for max_B sequences of max_N tokens (and the encoder's activations). */
@@ -253,9 +263,9 @@ static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, i
     const int D = m->D, na = m->na;
     float *gWh = NULL, *gbh = NULL;
     if (grad) {
-        float *v[13];
+        float *v[AAREN_DT_TENSORS];
         carve(m, aaren_model_extra_grads(m->enc), v);
-        gWh = v[9]; gbh = v[10];
+        gWh = v[AAREN_DT_WH]; gbh = v[AAREN_DT_BH];
         memset(m->dh, 0, sizeof(float) * (size_t)B * N * D);
     }
     double se = 0;
@@ -283,23 +293,23 @@ static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, i
 /* dL/d(tokens) into the embedding parameters (dxn holds dL/d(encoder input)). */
 static void embed_backward(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
     const int D = m->D;
-    float *v[13];
+    float *v[AAREN_DT_TENSORS];
     carve(m, aaren_model_extra_grads(m->enc), v);
     float *gx = m->dh;   /* reused: dL/dx before the embedding norm */
     memset(gx, 0, sizeof(float) * (size_t)B * N * D);
-    aaren_layernorm_backward(gx, v[7], v[8], m->dxn, m->x, m->lnm, m->lnr, m->lnw, B * N, D);
+    aaren_layernorm_backward(gx, v[AAREN_DT_LNW], v[AAREN_DT_LNB], m->dxn, m->x, m->lnm, m->lnr, m->lnw, B * N, D);
     float *sn = m->ztmp;
     for (int b = 0; b < B; b++)
         for (int i = 0; i < m->len[b]; i++) {
             const long row = m->row0[b] + i;
             const float *g = gx + ((size_t)b * N + 3 * i) * D;
-            float *gT = v[6] + (size_t)clamp_ts(m->ts0[b] + i) * D;
+            float *gT = v[AAREN_DT_T] + (size_t)clamp_ts(m->ts0[b] + i) * D;
             const float r = m->rtg[row] / m->o.rtg_scale;
             const float *obs = d->observations + (size_t)row * m->no;
             for (int k = 0; k < m->no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
-            embed_grad(v[0], v[1], gT, g, &r, 1, D);
-            embed_grad(v[2], v[3], gT, g + D, sn, m->no, D);
-            embed_grad(v[4], v[5], gT, g + 2 * D, d->actions + (size_t)row * m->na, m->na, D);
+            embed_grad(v[AAREN_DT_WR], v[AAREN_DT_BR], gT, g, &r, 1, D);
+            embed_grad(v[AAREN_DT_WS], v[AAREN_DT_BS], gT, g + D, sn, m->no, D);
+            embed_grad(v[AAREN_DT_WA], v[AAREN_DT_BA], gT, g + 2 * D, d->actions + (size_t)row * m->na, m->na, D);
         }
 }
 

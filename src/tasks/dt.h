@@ -54,6 +54,15 @@ aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen);
 int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen);
 void aaren_dt_free(aaren_dt *m);
 aaren_model *aaren_dt_encoder(const aaren_dt *m);
+/* The task's own parameters (the encoder's extra block, saved as the tensor dt.params): these
+ * tensors back to back, in this order: W_R [D, 1], b_R [D], W_s [D, obs_dim], b_s [D], W_a
+ * [D, act_dim], b_a [D], T [AAREN_DT_MAX_EP_LEN, D], the embedding norm's weight and bias [D],
+ * W_h [act_dim, D], b_h [act_dim], then the observation mean and std [obs_dim] (not trained). */
+enum { AAREN_DT_WR, AAREN_DT_BR, AAREN_DT_WS, AAREN_DT_BS, AAREN_DT_WA, AAREN_DT_BA, AAREN_DT_T, AAREN_DT_LNW,
+       AAREN_DT_LNB, AAREN_DT_WH, AAREN_DT_BH, AAREN_DT_MEAN, AAREN_DT_STD, AAREN_DT_TENSORS };
+/* Offsets of those tensors for width D and obs_dim, act_dim: off[i] is where tensor i starts,
+ * off[AAREN_DT_TENSORS] the block's length (also returned). */
+size_t aaren_dt_layout(int D, int obs_dim, int act_dim, size_t off[AAREN_DT_TENSORS + 1]);
 aaren_env_kind aaren_dt_env(const aaren_dt *m);
 int aaren_dt_K(const aaren_dt *m);
 

@@ -38,23 +38,24 @@ int aaren_dt_stream_spec_get(const char *path, const aaren_dt *m, aaren_dt_strea
     s->rtg_scale = (float)scale;   /* as aaren_dt_load keeps it */
     s->ln_eps = cf->ln_eps;
     s->target = aaren_dt_default_target(aaren_dt_env(m));
-    /* the extra block's layout (dt.c): Wr, br, Ws, bs, Wa, ba, T, ln w, ln b, Wh, bh, mean, std */
-    const size_t sizes[13] = {D, D, D * (size_t)no, D, D * (size_t)na, D, (size_t)AAREN_DT_MAX_EP_LEN * D, D, D,
-                              (size_t)na * D, (size_t)na, (size_t)no, (size_t)no};
-    const float *v[13], *p = aaren_model_extra(enc);
-    size_t total = 0;
-    for (int i = 0; i < 13; i++) { v[i] = p + total; total += sizes[i]; }
+    /* the task's parameter block as dt.h lays it out */
+    size_t off[AAREN_DT_TENSORS + 1];
+    const size_t total = aaren_dt_layout((int)D, s->obs_dim, s->act_dim, off);
     if (total != aaren_model_n_extra(enc))
         return aaren_file_err(err, errlen, path, "the decision model holds %zu task parameters; %d observations and %d "
                               "actions at width %zu make %zu", aaren_model_n_extra(enc), s->obs_dim, s->act_dim, D, total);
-    s->Wr = v[0]; s->br = v[1]; s->Ws = v[2]; s->bs = v[3]; s->Wa = v[4]; s->ba = v[5]; s->T = v[6];
-    s->lnw = v[7]; s->lnb = v[8]; s->Wh = v[9]; s->bh = v[10]; s->mean = v[11]; s->std = v[12];
+    const float *p = aaren_model_extra(enc);
+    s->Wr = p + off[AAREN_DT_WR]; s->br = p + off[AAREN_DT_BR]; s->Ws = p + off[AAREN_DT_WS]; s->bs = p + off[AAREN_DT_BS];
+    s->Wa = p + off[AAREN_DT_WA]; s->ba = p + off[AAREN_DT_BA]; s->T = p + off[AAREN_DT_T];
+    s->lnw = p + off[AAREN_DT_LNW]; s->lnb = p + off[AAREN_DT_LNB]; s->Wh = p + off[AAREN_DT_WH];
+    s->bh = p + off[AAREN_DT_BH]; s->mean = p + off[AAREN_DT_MEAN]; s->std = p + off[AAREN_DT_STD];
     return 0;
 }
 
 static int clamp_ts(long t) { return t < 0 ? 0 : t >= AAREN_DT_MAX_EP_LEN ? AAREN_DT_MAX_EP_LEN - 1 : (int)t; }
 
-/* One token x [D] = W v + b + T[ts] (v [n]), summed in dt.c's order. */
+/* One token x [D] = W v + b + T[ts] (v [n]), summed in the order of dt.c's prediction path
+ * (step_tokens), so that a stream gives the parallel model's actions. */
 static void embed(float *x, const float *W, const float *b, const float *v, int n, const float *Trow, int D) {
     for (int j = 0; j < D; j++) {
         const float *w = W + (size_t)j * n;
