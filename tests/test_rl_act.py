@@ -8,6 +8,7 @@ tests/test_serve.py. Needs MuJoCo model files and HDF5 for the training data (el
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 from pycheck import check, done, run, skip
@@ -35,6 +36,13 @@ def main():
     if not os.path.exists(os.path.join(xml, "hopper.xml")):
         skip(NAME, f"no MuJoCo model files in {xml}")
     tmp = tempfile.mkdtemp(prefix="aaren_rl_act_")
+    try:
+        return act_tests(aaren, xml, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def act_tests(aaren, xml, tmp):
     p = run([aaren, "rl", "make-data", "--env", "hopper", "--size", "500", "--train-episodes", "16", "--eval-episodes", "1",
              "--out", tmp, "--xml-dir", xml, "--quiet"])
     if p.returncode and ("no MuJoCo" in p.stderr or "no HDF5" in p.stderr):
