@@ -3,7 +3,8 @@
  *      bound set by the matrix products of their linear layers (timed here, same shapes);
  *   2. streaming, one token at a time: latency, resident memory and stream state against
  *      position, cumulative time to N tokens, and a batch of streams against single steps;
- *   3. the PyTorch twin of the same Aaren model (python/bench_twin.py). */
+ *   3. the PyTorch twin of the same Aaren model (python/bench_twin.py);
+ *   4. decision models: one update of the offline-RL recipe against its products' bound. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <math.h>
@@ -23,6 +24,7 @@
 #include "kernels/kernels.h"
 #include "layers/layers.h"
 #include "base/rng.h"
+#include "tasks/dt.h"
 
 /* "aaren bench: message" on stderr; returns 1. */
 static int bench_fail(const char *fmt, ...) AAREN_PRINTF(1, 2);
@@ -171,12 +173,15 @@ static double linear_flops_per_token(const aaren_config *c, int d_in, int d_out)
 }
 
 
-/* Times the products of one training step on M rows (median of passes). */
-static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_result *g) {
-    linear_shape l[6 * AAREN_MAX_LAYERS + 2];
-    const int n = list_linears(c, o->d_io, o->d_io, l);
-    int wmax = 1;
-    for (int i = 0; i < n; i++) { if (l[i].in > wmax) wmax = l[i].in; if (l[i].out > wmax) wmax = l[i].out; }
+/* Times the products l[0..n) of one training step, product i on rows[i] rows (median of
+ * passes): forward in order, then the input gradients and the weight gradients in reverse. */
+static int time_products(const bench_opts *o, const linear_shape *l, int n, const int *rows, gemm_result *g) {
+    int wmax = 1, M = 1;
+    for (int i = 0; i < n; i++) {
+        if (l[i].in > wmax) wmax = l[i].in;
+        if (l[i].out > wmax) wmax = l[i].out;
+        if (rows[i] > M) M = rows[i];
+    }
     const size_t big = (size_t)M * wmax;
     float *in = malloc(sizeof(float) * big), *dout = malloc(sizeof(float) * big), *out = malloc(sizeof(float) * big);
     float *w = malloc(sizeof(float) * (size_t)wmax * wmax), *dw = malloc(sizeof(float) * (size_t)wmax * wmax);
@@ -190,19 +195,19 @@ static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_re
     memset(out, 0, sizeof(float) * big);
     memset(dw, 0, sizeof(float) * (size_t)wmax * wmax);
     g->flops = 0;
-    for (int i = 0; i < n; i++) g->flops += 2.0 * M * l[i].in * l[i].useful * (2 + l[i].din);
+    for (int i = 0; i < n; i++) g->flops += 2.0 * rows[i] * l[i].in * l[i].useful * (2 + l[i].din);
     double fwd[MAX_REPS], din[MAX_REPS], dwt[MAX_REPS], tot[MAX_REPS], spent = 0;
     int k = -1;   /* pass -1 is the warm-up */
     while (k < 0 || more_reps(&o->gemm_rule, k, spent)) {
         const double t0 = aaren_now_s();
         for (int i = 0; i < n; i++)
-            aaren_gemm(0, 1, M, l[i].out, l[i].in, 1, in, l[i].in, w, l[i].in, 1, out, l[i].out);
+            aaren_gemm(0, 1, rows[i], l[i].out, l[i].in, 1, in, l[i].in, w, l[i].in, 1, out, l[i].out);
         const double t1 = aaren_now_s();
         for (int i = n - 1; i >= 0; i--)
-            if (l[i].din) aaren_gemm(0, 0, M, l[i].in, l[i].out, 1, dout, l[i].out, w, l[i].in, 1, out, l[i].in);
+            if (l[i].din) aaren_gemm(0, 0, rows[i], l[i].in, l[i].out, 1, dout, l[i].out, w, l[i].in, 1, out, l[i].in);
         const double t2 = aaren_now_s();
         for (int i = n - 1; i >= 0; i--)
-            aaren_gemm(1, 0, l[i].out, l[i].in, M, 1, dout, l[i].out, in, l[i].in, 1, dw, l[i].in);
+            aaren_gemm(1, 0, l[i].out, l[i].in, rows[i], 1, dout, l[i].out, in, l[i].in, 1, dw, l[i].in);
         const double t3 = aaren_now_s();
         if (k >= 0) {
             fwd[k] = t1 - t0; din[k] = t2 - t1; dwt[k] = t3 - t2; tot[k] = t3 - t0;
@@ -217,6 +222,15 @@ static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_re
     g->dw_s = median(dwt, k);
     free(in); free(dout); free(out); free(w); free(dw);
     return 0;
+}
+
+/* Times the products of one training step of the sequence model on M rows. */
+static int gemm_bound(const bench_opts *o, const aaren_config *c, int M, gemm_result *g) {
+    linear_shape l[6 * AAREN_MAX_LAYERS + 2];
+    int rows[6 * AAREN_MAX_LAYERS + 2];
+    const int n = list_linears(c, o->d_io, o->d_io, l);
+    for (int i = 0; i < n; i++) rows[i] = M;
+    return time_products(o, l, n, rows, g);
 }
 
 /* ---- the host's peak ------------------------------------------------------------------
@@ -651,6 +665,152 @@ int bench_run_training(const bench_opts *o, train_section *ts, FILE *csv) {
                 cs.arch = arch;
                 print_shapes(o, &cs, r->B * r->N);
             }
+    }
+    return 0;
+}
+
+/* ---- 4. decision models --------------------------------------------------------------------
+ * One update of `aaren rl train` (aaren_dt_update: draw the windows, embed, forward with
+ * dropout, MSE on the actions, backward, clip, AdamW) at the sizes of the offline-RL recipe
+ * (aaren_dt_options_init, as scripts/reproduce_rl.sh runs it), on a synthetic data set of
+ * halfcheetah's sizes. The bound: the update's matrix products alone on their own shapes: the
+ * encoder's linear layers on B 3K rows, the three token embeddings (1, obs_dim, act_dim -> D)
+ * and the action head (D -> act_dim) on B K rows each. */
+enum { DT_OBS = 17, DT_ACT = 6, DT_EP_LEN = 1000, DT_EPISODES = 1000 };
+
+/* The decision model's products: the embeddings first, the encoder's, then the head. */
+static int list_dt_linears(const aaren_config *c, int B, int K, linear_shape *l, int *rows) {
+    linear_shape enc[6 * AAREN_MAX_LAYERS + 2];
+    const int ne = list_linears(c, c->d_model, c->d_model, enc), D = c->d_model;
+    int n = 0;
+    const int ins[3] = {1, DT_OBS, DT_ACT};
+    const char *what[3] = {"return embedding", "state embedding", "action embedding"};
+    for (int j = 0; j < 3; j++) { rows[n] = B * K; l[n++] = (linear_shape){ins[j], D, 0, D, what[j]}; }
+    for (int i = 1; i < ne - 1; i++) { rows[n] = B * 3 * K; l[n++] = enc[i]; }   /* without the sequence model's embed and head */
+    rows[n] = B * K;
+    l[n++] = (linear_shape){D, DT_ACT, 1, DT_ACT, "action head"};
+    return n;
+}
+
+/* Episodes of DT_EP_LEN steps: observations uniform with unit variance, actions uniform in
+ * (-1, 1), rewards uniform in (0, 2) (their values do not change the work of an update). */
+static int make_dt_data(aaren_d4rl *d, uint64_t seed) {
+    if (aaren_d4rl_alloc(d, (long)DT_EPISODES * DT_EP_LEN, DT_OBS, DT_ACT, 0)) return -1;
+    uint64_t r = seed * 7919 + 5;
+    for (size_t i = 0; i < (size_t)d->n * DT_OBS; i++) d->observations[i] = (float)((2 * aaren_rng_uniform(&r) - 1) * 1.7320508);
+    for (size_t i = 0; i < (size_t)d->n * DT_ACT; i++) d->actions[i] = (float)(2 * aaren_rng_uniform(&r) - 1);
+    for (long i = 0; i < d->n; i++) {
+        d->rewards[i] = (float)(2 * aaren_rng_uniform(&r));
+        d->timeouts[i] = (i + 1) % DT_EP_LEN == 0;
+    }
+    aaren_d4rl_split(d);
+    return 0;
+}
+
+static int dt_config(const bench_opts *o, int arch, const aaren_d4rl *d, dt_point *r) {
+    char err[512] = "";
+    memset(r, 0, sizeof *r);
+    aaren_dt_options dto;
+    aaren_dt_options_init(&dto);
+    dto.enc.arch = arch;
+    dto.seed = o->seed;
+    r->B = dto.batch;
+    r->K = dto.K;
+    r->N = 3 * dto.K;
+    aaren_dt *m = aaren_dt_new(d, AAREN_ENV_HALFCHEETAH, &dto, err, sizeof err);
+    if (!m) return bench_fail("decision model (%s): %s", aaren_arch_name(arch), err);
+    uint64_t rng = o->seed * 0x9E3779B97F4A7C15ull + 101;
+    double t[MAX_REPS], ph[AAREN_DT_PHASES][MAX_REPS], spent = 0;
+    long step = 0;
+    int k = 0, rc = 0;
+    if (isnan(aaren_dt_update(m, d, &rng, step++, NULL, err, sizeof err))) rc = -1;   /* warm-up */
+    const double cpu0 = cpu_now();
+    while (!rc && more_reps(&o->train_rule, k, spent)) {
+        double p[AAREN_DT_PHASES];
+        const double t0 = aaren_now_s();
+        if (isnan(aaren_dt_update(m, d, &rng, step++, p, err, sizeof err))) { rc = -1; break; }
+        t[k] = aaren_now_s() - t0;
+        for (int j = 0; j < AAREN_DT_PHASES; j++) ph[j][k] = p[j];
+        spent += t[k++];
+    }
+    if (rc) {
+        aaren_dt_free(m);
+        return bench_fail("decision model (%s): %s", aaren_arch_name(arch), err);
+    }
+    r->cpu_share = (cpu_now() - cpu0) / (spent * aaren_threads());
+    r->reps = k;
+    r->step_s = median(t, k);
+    r->tps = (double)r->B * r->N / r->step_s;
+    for (int j = 0; j < AAREN_DT_PHASES; j++) r->phase_s[j] = median(ph[j], k);
+    aaren_dt_free(m);
+    linear_shape l[6 * AAREN_MAX_LAYERS + 6];
+    int rows[6 * AAREN_MAX_LAYERS + 6];
+    const int n = list_dt_linears(&dto.enc, r->B, r->K, l, rows);
+    if (time_products(o, l, n, rows, &r->gemm)) return bench_fail("decision model: no memory to time the products");
+    r->frac = r->gemm.step_s / r->step_s;
+    const double top = peak.gflops[1] > peak.gflops[0] ? peak.gflops[1] : peak.gflops[0];
+    r->frac_peak = top > 0 ? r->gemm.flops / r->step_s / (top * 1e9) : 0;
+    r->ran = 1;
+    return 0;
+}
+
+int bench_run_dt(const bench_opts *o, dt_section *ds, FILE *csv) {
+    memset(ds, 0, sizeof *ds);
+    aaren_dt_options dto;
+    aaren_dt_options_init(&dto);
+    const aaren_config *c = &dto.enc;
+    printf("\n== 4. decision models: one update of 'aaren rl train' (aaren_dt_update: draw the windows, embed,\n"
+           "   forward with dropout, MSE on the actions, backward, clip, AdamW)\n");
+    printf("model: the offline-RL recipe (scripts/reproduce_rl.sh's defaults): K %d steps (%d tokens), batch %d windows,\n"
+           "  d_model %d, %d head%s, %d layers, d_ff %d, %s-norm, %s, dropout %g, AdamW with clipping at %g\n",
+           dto.K, 3 * dto.K, dto.batch, c->d_model, c->n_heads, c->n_heads > 1 ? "s" : "", c->n_layers, c->d_ff,
+           aaren_norm_name(c->norm), c->activation == AAREN_RELU ? "ReLU" : "GELU", (double)dto.dropout, (double)dto.clip);
+    printf("data: synthetic, halfcheetah's sizes (%d observations, %d actions), %d episodes of %d steps (windows\n"
+           "  that reach an episode's end are shorter, padded as in training)\n", DT_OBS, DT_ACT, DT_EPISODES, DT_EP_LEN);
+    printf("bound: the update's matrix products alone on their own shapes (aaren_gemm; forward, input and\n"
+           "  weight gradients; median of passes): the encoder's linear layers on B x 3K = %d rows, the\n"
+           "  return, state and action embeddings (1, %d, %d -> %d, no input gradient) and the action head\n"
+           "  (%d -> %d) on B x K = %d rows each. tokens/s counts B x 3K tokens per update.\n",
+           dto.batch * 3 * dto.K, DT_OBS, DT_ACT, c->d_model, c->d_model, DT_ACT, dto.batch * dto.K);
+    if (peak.gflops[0] <= 0) measure_peak(&peak);
+    aaren_d4rl d;
+    if (make_dt_data(&d, o->seed)) return bench_fail("decision model: no memory for the data set");
+    printf("\n%-12s %5s %3s %4s %10s %11s %11s %8s %9s %7s %5s\n", "arch", "batch", "K", "reps", "update ms", "tokens/s",
+           "bound tok/s", "of bound", "GEMM GF/s", "of peak", "cpu%");
+    fflush(stdout);
+    int rc = 0;
+    for (int arch = 0; arch < 2 && !rc; arch++) {
+        dt_point *r = &ds->r[arch];
+        if ((rc = dt_config(o, arch, &d, r))) break;
+        printf("%-12s %5d %3d %4d %10.2f %11.0f %11.0f %7.1f%% %9.1f %6.1f%% %4.0f%%\n", aaren_arch_name(arch), r->B, r->K,
+               r->reps, 1e3 * r->step_s, r->tps, (double)r->B * r->N / r->gemm.step_s, 100 * r->frac,
+               r->gemm.flops / r->gemm.step_s / 1e9, 100 * r->frac_peak, 100 * r->cpu_share);
+        if (r->cpu_share < 0.9) {
+            printf("%-12s   note: the run had %.0f%% of its %d CPUs: another load interfered; figures pessimistic\n", "",
+                   100 * r->cpu_share, aaren_threads());
+            interfered++;
+        }
+        fflush(stdout);
+        if (csv)
+            fprintf(csv, "%s,%d,%d,%d,%.4f,%.1f,%.1f,%.4f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f\n",
+                    aaren_arch_name(arch), r->B, r->K, r->reps, 1e3 * r->step_s, r->tps,
+                    (double)r->B * r->N / r->gemm.step_s, r->frac, r->gemm.flops / r->gemm.step_s / 1e9,
+                    1e3 * r->gemm.step_s, 1e3 * r->phase_s[0], 1e3 * r->phase_s[1], 1e3 * r->phase_s[2],
+                    1e3 * r->phase_s[3], 1e3 * r->phase_s[4], 1e3 * r->phase_s[5], 1e3 * r->gemm.fwd_s,
+                    1e3 * (r->gemm.din_s + r->gemm.dw_s), r->frac_peak, r->cpu_share);
+    }
+    aaren_d4rl_free(&d);
+    if (rc) return 1;
+    printf("\nwhere an update's time goes (ms, medians over the timed updates): the phases of aaren_dt_update\n"
+           "(AdamW includes zeroing the gradients) beside the update's products timed alone (GEMM fwd: every\n"
+           "forward product, embeddings and head included; GEMM bwd: every input and weight gradient)\n");
+    printf("%-12s %10s %9s %9s %9s %9s %9s %9s %9s\n", "arch", "draw+embed", "forward", "head+loss", "backward",
+           "emb.back", "AdamW", "GEMM fwd", "GEMM bwd");
+    for (int arch = 0; arch < 2; arch++) {
+        const dt_point *r = &ds->r[arch];
+        printf("%-12s %10.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", aaren_arch_name(arch), 1e3 * r->phase_s[0],
+               1e3 * r->phase_s[1], 1e3 * r->phase_s[2], 1e3 * r->phase_s[3], 1e3 * r->phase_s[4], 1e3 * r->phase_s[5],
+               1e3 * r->gemm.fwd_s, 1e3 * (r->gemm.din_s + r->gemm.dw_s));
     }
     return 0;
 }

@@ -13,7 +13,7 @@
 #define MAX_POINTS 32       /* grid points of a stream (powers of two) */
 #define N_INPUTS 4096       /* distinct random tokens, cycled while streaming */
 
-enum { PART_TRAIN = 1, PART_STREAM = 2, PART_TWIN = 4 };
+enum { PART_TRAIN = 1, PART_STREAM = 2, PART_TWIN = 4, PART_DT = 8 };
 
 typedef struct {
     double step_s, fwd_s, din_s, dw_s;   /* medians over the timed passes */
@@ -122,10 +122,28 @@ typedef struct {
     char why[256];      /* when not run */
 } twin_result;
 
+/* One update of a decision model (tasks/dt.h, aaren_dt_update) at the offline-RL recipe's sizes. */
+typedef struct {
+    int ran;
+    int B, K, N, reps;          /* windows, steps per window, tokens per window (3 K) */
+    double step_s, tps;         /* median seconds per update; tokens (B N, padding included) per second */
+    double phase_s[6];          /* medians: draw + embed, forward, head + loss, backward, embedding backward, AdamW */
+    double cpu_share;
+    gemm_result gemm;           /* the update's products timed alone */
+    double frac, frac_peak;     /* of the bound; the products' FLOPs per second against the host's peak */
+} dt_point;
+
+typedef struct {
+    dt_point r[2];              /* Aaren, Transformer */
+} dt_section;
+
 /* 1. training: Aaren and the Transformer at every length of o->ns (CSV rows into csv when not
  * NULL). 2. streaming: both architectures one token at a time. 0, or 1 after printing why. */
 int bench_run_training(const bench_opts *o, train_section *ts, FILE *csv);
 int bench_run_streaming(const bench_opts *o, stream_section *ss, FILE *csv);
+/* 4. decision models: one update of each architecture at the offline-RL recipe's sizes against
+ * the bound of its products (CSV rows into csv when not NULL). 0, or 1 after printing why. */
+int bench_run_dt(const bench_opts *o, dt_section *ds, FILE *csv);
 /* 3. the PyTorch twin on the first twin_ns lengths of ns (never fails: tw->why says what was
  * not measured). */
 int bench_run_twin(const bench_opts *o, twin_result *tw, int twin_ns, const int *ns);

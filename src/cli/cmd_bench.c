@@ -42,14 +42,21 @@ static const char *bench_help =
     "   aaren_stream_step_batch against 32 single-stream steps.\n"
     "3. the PyTorch twin (python/bench_twin.py via " CLI_PYTHON ", same thread count): training\n"
     "   tokens/s of its scan path at N = 256 and 1024 and streaming latency of its step path,\n"
-    "   with the BLAS torch loaded (a loud warning if it is the reference BLAS).\n\n"
+    "   with the BLAS torch loaded (a loud warning if it is the reference BLAS).\n"
+    "4. decision models (--parts dt only; not in the default): one update of 'aaren rl train' at\n"
+    "   the offline-RL recipe's sizes (K 20, batch 64, d_model 128, 1 head, 3 layers, d_ff 512,\n"
+    "   pre-norm, dropout 0.1; synthetic data of halfcheetah's sizes), both architectures: ms\n"
+    "   per update, tokens/s and the share of the bound set by the update's own products (the\n"
+    "   encoder's, the three embeddings' and the action head's, timed alone), then the\n"
+    "   update's phases. Target: >= 60% of that bound, as for the training step.\n\n"
     "options:\n"
     "  --model F.safetensors  the encoder shape of this checkpoint (its weights for its own\n"
     "                         architecture; the other architecture gets the same shape)\n"
     "  --quick                small sizes and few repetitions: seconds, not minutes (batch 8,\n"
     "                         N = 64, 128, 256, streams to 64K; the targets are defined at\n"
     "                         full size, so the verdicts say so)\n"
-    "  --parts LIST           which sections, comma-separated: train, stream, twin [all]\n"
+    "  --parts LIST           which sections, comma-separated: train, stream, twin, dt\n"
+    "                         [train,stream,twin]\n"
     "  --shapes               training: also time every product shape of a step alone (forward,\n"
     "                         input and weight gradient) in GFLOP/s against the host's peak\n"
     "  --batch B              training batch [32; quick 8]\n"
@@ -57,8 +64,9 @@ static const char *bench_help =
     "  --stream-tokens N      Aaren stream length, a power of two [1048576; quick 65536]\n"
     "  --budget S             seconds the Transformer stream may take [200; quick 5]\n"
     "  --csv PREFIX           write PREFIX_train.csv (one row per configuration: step, bound,\n"
-    "                         phases, memory, CPU share) and PREFIX_stream.csv (one row per\n"
-    "                         power of two of tokens: cumulative s, us/token, RSS, state)\n"
+    "                         phases, memory, CPU share), PREFIX_stream.csv (one row per\n"
+    "                         power of two of tokens: cumulative s, us/token, RSS, state) and\n"
+    "                         PREFIX_dt.csv (one row per architecture: update, bound, phases)\n"
     "  --plot                 draw PREFIX_stream.png (memory and cumulative time against tokens)\n"
     "                         with python/plot_bench.py; needs --csv and matplotlib\n"
     "  --python DIR           folder of bench_twin.py and plot_bench.py [found next to the\n"
@@ -77,7 +85,8 @@ static int parse_parts(const char *v, int *parts) {
         if (!strcmp(tok, "train")) *parts |= PART_TRAIN;
         else if (!strcmp(tok, "stream")) *parts |= PART_STREAM;
         else if (!strcmp(tok, "twin")) *parts |= PART_TWIN;
-        else return cli_fail("bench", "--parts: unknown part '%s' (expected train, stream, twin)", tok), -1;
+        else if (!strcmp(tok, "dt")) *parts |= PART_DT;
+        else return cli_fail("bench", "--parts: unknown part '%s' (expected train, stream, twin, dt)", tok), -1;
     }
     return *parts ? 0 : (cli_fail("bench", "--parts: no part given"), -1);
 }
@@ -187,26 +196,34 @@ int cmd_bench(int argc, char **argv) {
     bench_opts o;
     if (parse_opts(&a, &o)) return 2;
 
-    aaren_writer *w_train = NULL, *w_stream = NULL;   /* the CSVs land when the run ends */
-    FILE *csv_train = NULL, *csv_stream = NULL;
-    char path_train[1024], path_stream[1024], err[1024];
+    aaren_writer *w_train = NULL, *w_stream = NULL, *w_dt = NULL;   /* the CSVs land when the run ends */
+    FILE *csv_train = NULL, *csv_stream = NULL, *csv_dt = NULL;
+    char path_train[1024], path_stream[1024], path_dt[1024], err[1024];
     if (o.csv) {
         snprintf(path_train, sizeof path_train, "%s_train.csv", o.csv);
         snprintf(path_stream, sizeof path_stream, "%s_stream.csv", o.csv);
+        snprintf(path_dt, sizeof path_dt, "%s_dt.csv", o.csv);
         int bad = 0;
         if ((o.parts & PART_TRAIN) && !(w_train = aaren_writer_open(path_train, err, sizeof err))) bad = 1;
         else if ((o.parts & PART_STREAM) && !(w_stream = aaren_writer_open(path_stream, err, sizeof err))) bad = 1;
+        else if ((o.parts & PART_DT) && !(w_dt = aaren_writer_open(path_dt, err, sizeof err))) bad = 1;
         if (bad) {
             aaren_writer_abort(w_train);
+            aaren_writer_abort(w_stream);
             aaren_model_free(o.ckpt);
             return cli_fail("bench", "%s", err);
         }
         if (w_train) csv_train = aaren_writer_file(w_train);
         if (w_stream) csv_stream = aaren_writer_file(w_stream);
+        if (w_dt) csv_dt = aaren_writer_file(w_dt);
         if (csv_train)
             fprintf(csv_train, "arch,batch,tokens,reps,step_ms,tokens_per_s,bound_tokens_per_s,fraction_of_bound,"
                                "gemm_gflops,gemm_ms,forward_ms,loss_ms,backward_ms,adamw_ms,gemm_forward_ms,"
                                "gemm_backward_ms,memory_bytes,cpu_share,fraction_of_peak\n");
+        if (csv_dt)
+            fprintf(csv_dt, "arch,batch,K,reps,update_ms,tokens_per_s,bound_tokens_per_s,fraction_of_bound,gemm_gflops,"
+                            "gemm_ms,draw_embed_ms,forward_ms,head_loss_ms,backward_ms,embed_backward_ms,adamw_ms,"
+                            "gemm_forward_ms,gemm_backward_ms,fraction_of_peak,cpu_share\n");
         if (csv_stream)
             fprintf(csv_stream, "arch,tokens,cumulative_s,us_per_token_median,us_per_token_mean,rss_bytes,"
                                 "state_bytes,measured\n");
@@ -228,8 +245,9 @@ int cmd_bench(int argc, char **argv) {
     char source[1100];
     if (o.model_path) snprintf(source, sizeof source, "%s", o.model_path);
     else snprintf(source, sizeof source, "random weights (seed %llu)", (unsigned long long)o.seed);
-    printf("model:    %s: d_model %d, %d heads, %d layers, d_ff %d, %s-norm, %s\n", source, c->d_model, c->n_heads, c->n_layers, c->d_ff,
-           aaren_norm_name(c->norm), c->activation == AAREN_RELU ? "ReLU" : "GELU");
+    if (o.parts & ~PART_DT)   /* the decision models' section prints its own */
+        printf("model:    %s: d_model %d, %d heads, %d layers, d_ff %d, %s-norm, %s\n", source, c->d_model, c->n_heads,
+               c->n_layers, c->d_ff, aaren_norm_name(c->norm), c->activation == AAREN_RELU ? "ReLU" : "GELU");
     printf("method:   clock_gettime(CLOCK_MONOTONIC); one warm-up, then the median of K runs\n"
            "          (K >= %d and >= %.2g s timed; at least %d and about %.0f s at most for long runs)\n",
            o.train_rule.min_reps, o.train_rule.budget_s, o.train_rule.hard_min, o.train_rule.long_s);
@@ -237,29 +255,35 @@ int cmd_bench(int argc, char **argv) {
 
     train_section *ts = calloc(1, sizeof *ts);
     stream_section *ss = calloc(1, sizeof *ss);
+    dt_section *ds = calloc(1, sizeof *ds);
     twin_result tw;
     memset(&tw, 0, sizeof tw);
-    if (!ts || !ss) {
-        free(ts); free(ss); aaren_model_free(o.ckpt);
+    if (!ts || !ss || !ds) {
+        free(ts); free(ss); free(ds); aaren_model_free(o.ckpt);
         aaren_writer_abort(w_train);
         aaren_writer_abort(w_stream);
+        aaren_writer_abort(w_dt);
         return cli_fail("bench", "out of memory");
     }
     const double t_run = aaren_now_s();
     int rc = 0;
     if (o.parts & PART_TRAIN) rc = bench_run_training(&o, ts, csv_train);
     if (!rc && (o.parts & PART_STREAM)) rc = bench_run_streaming(&o, ss, csv_stream);
+    if (!rc && (o.parts & PART_DT)) rc = bench_run_dt(&o, ds, csv_dt);
     if (rc) {
         aaren_writer_abort(w_train);
         aaren_writer_abort(w_stream);
+        aaren_writer_abort(w_dt);
     } else {
         int bad = w_train && aaren_writer_commit(w_train, err, sizeof err);
         if (bad) aaren_writer_abort(w_stream);
         else bad = w_stream && aaren_writer_commit(w_stream, err, sizeof err);
+        if (bad) aaren_writer_abort(w_dt);
+        else bad = w_dt && aaren_writer_commit(w_dt, err, sizeof err);
         if (bad) rc = cli_fail("bench", "%s", err);
     }
     if (!rc && (o.parts & PART_TWIN)) bench_run_twin(&o, &tw, o.n_ns < 2 ? o.n_ns : 2, o.ns);
-    if (rc) { free(ts); free(ss); aaren_model_free(o.ckpt); return 1; }
+    if (rc) { free(ts); free(ss); free(ds); aaren_model_free(o.ckpt); return 1; }
 
     /* ---- comparisons and verdicts ---- */
     verdicts v;
@@ -340,6 +364,16 @@ int cmd_bench(int argc, char **argv) {
         if (tw.blas_reference == 1)
             printf("WARNING: torch runs on the REFERENCE BLAS: the twin comparison is meaningless\n");
     }
+    if (o.parts & PART_DT)
+        for (int arch = 0; arch < 2; arch++) {
+            const dt_point *r = &ds->r[arch];
+            char what[96];
+            snprintf(what, sizeof what, "decision model (%s) update >= 60%% of its GEMM bound", aaren_arch_name(arch));
+            if (r->ran)
+                verdict(&v, r->frac >= 0.6, what, "%.1f%% (%.1f ms per update, %.0f tokens/s)", 100 * r->frac,
+                        1e3 * r->step_s, r->tps);
+            else verdict(&v, -1, what, "not run");
+        }
     printf("\nrun time %.0f s; load average at the end %.2f\n", aaren_now_s() - t_run, bench_load_average());
     if (bench_interfered())
         printf("WARNING: %d measurement(s) had under 90%% of the CPU time they asked for (cpu%% columns):\n"
@@ -367,6 +401,7 @@ int cmd_bench(int argc, char **argv) {
     }
     free(ts);
     free(ss);
+    free(ds);
     aaren_model_free(o.ckpt);
     return 0;
 }

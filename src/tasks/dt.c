@@ -32,6 +32,7 @@ struct aaren_dt {
     int *ts0;                         /* [max_B] time step of the first row */
     void *block;
     float *rtg;                       /* [n] returns-to-go of the training data (set while training) */
+    const float *rtg_of;              /* the rewards they were summed from (aaren_dt_update reuses them) */
 };
 
 void aaren_dt_options_init(aaren_dt_options *o) {
@@ -322,7 +323,9 @@ static long count_rows(const aaren_dt *m, int B) {
 /* Returns-to-go of every row of d (sums of the rewards to the end of its episode). */
 static int set_rtg(aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
     free(m->rtg);
+    m->rtg_of = NULL;
     if (!(m->rtg = malloc(sizeof(float) * (size_t)d->n))) return aaren_errf(err, errlen, "rl: out of memory");
+    m->rtg_of = d->rewards;
     for (long e = 0; e < d->n_episodes; e++) {
         double s = 0;
         for (long i = d->ep_start[e + 1] - 1; i >= d->ep_start[e]; i--) { s += d->rewards[i]; m->rtg[i] = (float)s; }
@@ -339,15 +342,22 @@ static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t 
 }
 
 /* Forward (dropout drop, NULL: none) and backward on the windows already drawn: returns the
- * mean squared action error; the gradients get its derivative added. */
-static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, const aaren_dropout *drop, char *err, size_t errlen) {
+ * mean squared action error; the gradients get its derivative added. t (NULL: not timed)
+ * gets the clock after each of the five phases (aaren_dt_update). */
+static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, const aaren_dropout *drop, double *t, char *err,
+                         size_t errlen) {
     const int N = 3 * m->K;
     const long count = count_rows(m, B);
     build_batch(m, d, B, N);
+    if (t) t[0] = aaren_now_s();
     if (aaren_model_forward_train(m->enc, m->h, m->xn, B, N, AAREN_SCAN, drop, err, errlen)) return NAN;
+    if (t) t[1] = aaren_now_s();
     const double se = head(m, d, B, N, count, 1);
+    if (t) t[2] = aaren_now_s();
     if (aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) return NAN;
+    if (t) t[3] = aaren_now_s();
     embed_backward(m, d, B, N);
+    if (t) t[4] = aaren_now_s();
     return se / ((double)count * m->na);
 }
 
@@ -363,7 +373,7 @@ double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 5;
     draw_windows(m, d, m->o.batch, &rng);
     aaren_model_zero_grad(m->enc);
-    return batch_loss(m, d, m->o.batch, NULL, err, errlen);
+    return batch_loss(m, d, m->o.batch, NULL, NULL, err, errlen);
 }
 
 /* What the engine's hooks see: the model and its data. */
@@ -379,7 +389,7 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aar
     const aaren_d4rl *d = ((fit_ctx *)ctx)->d;
     (void)idx;
     draw_windows(m, d, B, rng);
-    *loss = batch_loss(m, d, B, drop, err, errlen);
+    *loss = batch_loss(m, d, B, drop, NULL, err, errlen);
     *tokens = 3 * count_rows(m, B);
     return isnan(*loss) && err[0] ? -1 : 0;
 }
@@ -395,6 +405,29 @@ int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, cha
     const aaren_fit_options fo = aaren_fit_options_for(0, m->o.steps, m->o.batch, 0, m->o.dropout, m->o.seed, 101, io);
     aaren_fit_result fr;
     return aaren_fit(&t, &fo, &fr, err, errlen);
+}
+
+double aaren_dt_update(aaren_dt *m, const aaren_d4rl *d, uint64_t *rng, long step, double *phase_s, char *err,
+                       size_t errlen) {
+    if (can_train(m, d, err, errlen) || (m->rtg_of != d->rewards && set_rtg(m, d, err, errlen))) return NAN;
+    if (errlen) err[0] = 0;
+    /* as the engine's step (train/fit.c, one_step): zero, the task's batch, AdamW */
+    double t[7];
+    t[0] = aaren_now_s();
+    aaren_model_zero_grad(m->enc);
+    const double tz = aaren_now_s();
+    const aaren_dropout drop = {m->o.dropout, m->o.seed * 1000003ull + (uint64_t)step};
+    draw_windows(m, d, m->o.batch, rng);
+    const double loss = batch_loss(m, d, m->o.batch, &drop, t + 1, err, errlen);
+    if (isnan(loss)) return NAN;
+    aaren_adamw_step(m->opt, aaren_model_params(m->enc), aaren_model_grads(m->enc));
+    t[6] = aaren_now_s();
+    if (phase_s) {
+        for (int i = 0; i < AAREN_DT_PHASES; i++) phase_s[i] = t[i + 1] - t[i];
+        phase_s[0] -= tz - t[0];
+        phase_s[AAREN_DT_PHASES - 1] += tz - t[0];
+    }
+    return loss;
 }
 
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen) {

@@ -72,6 +72,17 @@ int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, cha
 /* Gradients (into the encoder's gradient block) of the mean squared action error on one
  * batch drawn with seed, without dropout and without a step; returns the loss (for tests). */
 double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char *err, size_t errlen);
+/* One update as aaren_dt_train's engine makes it at step `step` (0-based; warm-up and dropout
+ * follow it): zero the gradients, draw the windows with *rng, forward with the options'
+ * dropout, loss, backward, clip and AdamW. For benchmarks: phase_s (NULL: not timed) gets the
+ * seconds of its AAREN_DT_PHASES phases: drawing and embedding the windows, the encoder's
+ * forward, the action head and loss, the encoder's backward, the embeddings' backward, the
+ * optimizer (zeroing the gradients included). The data's returns-to-go are summed on the first
+ * call with d and kept for the next ones with the same d. Returns the loss; NaN with a message
+ * on error. */
+enum { AAREN_DT_PHASES = 6 };
+double aaren_dt_update(aaren_dt *m, const aaren_d4rl *d, uint64_t *rng, long step, double *phase_s, char *err,
+                       size_t errlen);
 /* The mean squared action error on n_windows windows of d drawn with seed (no dropout). */
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen);
 
