@@ -230,6 +230,59 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
     aaren_dt_free(m);
 }
 
+/* The batched training path (the windows' tokens and the action head as products over all
+ * steps, padding after short windows) against the prediction path, one history at a time:
+ * the windows aaren_dt_action_mse draws (its documented rule, redone here: a uniform row, up
+ * to K steps to its episode's end), each step's action predicted from the window up to it.
+ * The encoder is causal, so the two mean squared errors agree up to float rounding. */
+static void test_batch_vs_predict(int arch, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch);
+    char err[512] = "";
+    aaren_dt *m = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
+    CHECK(m != NULL, "new: %s", err);
+    if (!m) return;
+    const int n_windows = 40, K = o.K;   /* 40 > batch 16: three batches drawn in sequence */
+    const uint64_t seed = 21;
+    const double mse = aaren_dt_action_mse(m, d, n_windows, seed, err, sizeof err);
+    CHECK(isfinite(mse), "action_mse: %s", err);
+    float *rtg = malloc(sizeof(float) * (size_t)d->n);
+    for (long e = 0; e < d->n_episodes; e++) {
+        double acc = 0;
+        for (long i = d->ep_start[e + 1] - 1; i >= d->ep_start[e]; i--) { acc += d->rewards[i]; rtg[i] = (float)acc; }
+    }
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 7;
+    double se = 0;
+    long rows = 0, short_windows = 0;
+    int ts[64];
+    float out[NA];
+    for (int w = 0; w < n_windows; w++) {
+        long row = (long)(aaren_rng_uniform(&rng) * (double)d->n);
+        if (row >= d->n) row = d->n - 1;
+        long e = 0;
+        while (d->ep_start[e + 1] <= row) e++;
+        const long end = d->ep_start[e + 1];
+        const int len = (int)(end - row < K ? end - row : K);
+        short_windows += len < K;
+        for (int i = 0; i < len; i++) ts[i] = (int)(row - d->ep_start[e]) + i;
+        for (int L = 1; L <= len; L++) {
+            CHECK(!aaren_dt_predict(m, rtg + row, d->observations + (size_t)row * NO, d->actions + (size_t)row * NA, ts, L,
+                                    out, err, sizeof err), "predict: %s", err);
+            for (int a = 0; a < NA; a++) {
+                const double er = out[a] - d->actions[(size_t)(row + L - 1) * NA + a];
+                se += er * er;
+            }
+            rows++;
+        }
+    }
+    const double ref = se / ((double)rows * NA);
+    CHECK(fabs(mse - ref) <= 1e-5 * ref, "%s: batched action MSE %.9g, one history at a time %.9g", aaren_arch_name(arch),
+          mse, ref);
+    printf("%s: the batched training path's action MSE %.7g = the prediction path's %.7g (%ld windows of %d, %ld short)\n",
+           aaren_arch_name(arch), mse, ref, (long)n_windows, K, short_windows);
+    free(rtg);
+    aaren_dt_free(m);
+}
+
 int main(void) {
     /* the temporary folder first: check_tmp_path names files inside it */
     if (!check_tmp_dir()) return check_skip("test_dt", "cannot make a temporary folder");
@@ -237,6 +290,7 @@ int main(void) {
     make_data(&d, 12, 50);
     for (int arch = 0; arch < 2; arch++) {
         test_grads(arch, &d);
+        test_batch_vs_predict(arch, &d);
         test_learns_and_streams(arch, &d);
     }
     aaren_d4rl_free(&d);

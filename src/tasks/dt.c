@@ -27,6 +27,9 @@ struct aaren_dt {
     float *x, *xn, *h, *dh, *dxn;     /* [max_B, max_N, D] */
     float *lnm, *lnr;                 /* [max_B * max_N] */
     float *ztmp;                      /* [max(no, na) + D] */
+    /* a batch's steps as matrices, S = max_B x ceil(max_N / 3) rows (padding rows zero) */
+    float *sv, *av;                   /* [S, no] normalised states, [S, na] actions */
+    float *y, *dz;                    /* [S, na] the head's actions, dL/d(pre-activation) */
     int *len;                         /* [max_B] window steps */
     long *row0;                       /* [max_B] first data row */
     int *ts0;                         /* [max_B] time step of the first row */
@@ -101,7 +104,8 @@ static void views(aaren_dt *m) {
 static int reserve(aaren_dt *m, int max_B, int max_N, int grads, char *err, size_t errlen) {
     if (aaren_model_reserve(m->enc, max_B, max_N, grads, err, errlen)) return -1;
     const size_t bnd = (size_t)max_B * max_N * m->D, bn = (size_t)max_B * max_N;
-    const size_t floats = 5 * bnd + 2 * bn + (size_t)(m->no > m->na ? m->no : m->na) + m->D;
+    const size_t rows = (size_t)max_B * ((max_N + 2) / 3);
+    const size_t floats = 5 * bnd + 2 * bn + (size_t)(m->no > m->na ? m->no : m->na) + m->D + rows * (m->no + 3 * (size_t)m->na);
     void *b = malloc(sizeof(float) * floats + (sizeof(long) + 2 * sizeof(int)) * (size_t)max_B);
     if (!b) return aaren_errf(err, errlen, "rl: out of memory for %d x %d tokens", max_B, max_N);
     free(m->block);
@@ -119,6 +123,10 @@ static int reserve(aaren_dt *m, int max_B, int max_N, int grads, char *err, size
     m->lnm = p; p += bn;
     m->lnr = p; p += bn;
     m->ztmp = p; p += (m->no > m->na ? m->no : m->na) + m->D;
+    m->sv = p; p += rows * m->no;
+    m->av = p; p += rows * m->na;
+    m->y = p; p += rows * m->na;
+    m->dz = p; p += rows * m->na;
     m->len = (int *)p;
     m->ts0 = m->len + max_B;
     return 0;
@@ -192,16 +200,6 @@ static void embed(float *x, const float *W, const float *b, const float *v, int 
     }
 }
 
-/* Gradients of one token: gW += g v^T, gb += g, gT[ts] += g. */
-static void embed_grad(float *gW, float *gb, float *gT, const float *g, const float *v, int n, int D) {
-    for (int j = 0; j < D; j++) {
-        float *w = gW + (size_t)j * n;
-        for (int k = 0; k < n; k++) w[k] += g[j] * v[k];
-        gb[j] += g[j];
-        gT[j] += g[j];
-    }
-}
-
 static int clamp_ts(long t) { return t < 0 ? 0 : t >= AAREN_DT_MAX_EP_LEN ? AAREN_DT_MAX_EP_LEN - 1 : (int)t; }
 
 /* The three tokens of one step into x [3, D] (the action token only when act != NULL). */
@@ -216,18 +214,37 @@ static void step_tokens(const aaren_dt *m, float *x, float rtg, const float *obs
     if (act) embed(x + 2 * D, m->Wa, m->ba, act, m->na, Trow, D);
 }
 
-/* Tokens of the batch's windows (len, row0, ts0 set) from data d; N = 3 max_len. */
+/* Tokens of the batch's windows (len, row0, ts0 set) from data d; N = 3 K. Step i of window b
+ * is row b K + i of the step matrices sv, av and its tokens rows 3 i .. 3 i + 2 of sequence b,
+ * so that the state tokens of the batch are one matrix of B K rows with row stride 3 D (and
+ * likewise the action tokens): x = b + T[t] (+ W_R r), then the state and action embeddings
+ * as two products over all steps. Padding: zero tokens and zero step rows. */
 static void build_batch(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
-    const int D = m->D;
+    const int D = m->D, K = N / 3, no = m->no, na = m->na;
     for (int b = 0; b < B; b++) {
         float *x = m->x + (size_t)b * N * D;
         for (int i = 0; i < m->len[b]; i++) {
             const long row = m->row0[b] + i;
-            step_tokens(m, x + (size_t)3 * i * D, m->rtg[row], d->observations + (size_t)row * m->no,
-                        d->actions + (size_t)row * m->na, m->ts0[b] + i);
+            const float r = m->rtg[row] / m->o.rtg_scale;
+            const float *Trow = m->T + (size_t)clamp_ts(m->ts0[b] + i) * D;
+            float *xr = x + (size_t)3 * i * D, *xs = xr + D, *xa = xs + D;
+            for (int j = 0; j < D; j++) {
+                xr[j] = m->br[j] + Trow[j] + m->Wr[j] * r;
+                xs[j] = m->bs[j] + Trow[j];
+                xa[j] = m->ba[j] + Trow[j];
+            }
+            const float *obs = d->observations + (size_t)row * no;
+            float *sn = m->sv + ((size_t)b * K + i) * no;
+            for (int k = 0; k < no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
+            memcpy(m->av + ((size_t)b * K + i) * na, d->actions + (size_t)row * na, sizeof(float) * na);
         }
         memset(x + (size_t)3 * m->len[b] * D, 0, sizeof(float) * (size_t)(N - 3 * m->len[b]) * D);
+        memset(m->sv + ((size_t)b * K + m->len[b]) * no, 0, sizeof(float) * (size_t)(K - m->len[b]) * no);
+        memset(m->av + ((size_t)b * K + m->len[b]) * na, 0, sizeof(float) * (size_t)(K - m->len[b]) * na);
     }
+    /* x_s += sn W_s^T, x_a += a W_a^T over the B K steps (padding: + 0) */
+    aaren_gemm(0, 1, B * K, D, no, 1, m->sv, no, m->Ws, no, 1, m->x + D, 3 * D);
+    aaren_gemm(0, 1, B * K, D, na, 1, m->av, na, m->Wa, na, 1, m->x + 2 * D, 3 * D);
     aaren_layernorm_forward(m->xn, m->lnm, m->lnr, m->x, m->lnw, m->lnb, B * N, D, m->o.enc.ln_eps);
 }
 
@@ -258,59 +275,71 @@ static void act_head(const aaren_dt *m, const float *h, float *out) {
     }
 }
 
-/* Action head over the batch's state tokens: returns the summed squared error; with grad,
- * writes dh (zero elsewhere) and the head's gradients for the loss sum / count. */
+/* Action head over the batch's state tokens (after build_batch): returns the summed squared
+ * error; with grad, writes dh (zero elsewhere) and the head's gradients for the loss sum / count.
+ * The state tokens' outputs are the matrix h + D of B K rows with stride 3 D: one product for
+ * the pre-activations, one for dh and one for W_h's gradient. */
 static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, int grad) {
-    const int D = m->D, na = m->na;
-    float *gWh = NULL, *gbh = NULL;
-    if (grad) {
-        float *v[AAREN_DT_TENSORS];
-        carve(m, aaren_model_extra_grads(m->enc), v);
-        gWh = v[AAREN_DT_WH]; gbh = v[AAREN_DT_BH];
-        memset(m->dh, 0, sizeof(float) * (size_t)B * N * D);
-    }
+    const int D = m->D, na = m->na, K = N / 3;
+    const float *hs = m->h + D;   /* [B K, D], row stride 3 D */
+    aaren_gemm(0, 1, B * K, na, D, 1, hs, 3 * D, m->Wh, D, 0, m->y, na);
     double se = 0;
     const float scale = 2.0f / (float)(count * na);
     for (int b = 0; b < B; b++)
-        for (int i = 0; i < m->len[b]; i++) {
-            const size_t tok = (size_t)b * N + 3 * i + 1;
-            const float *h = m->h + tok * D, *target = d->actions + (size_t)(m->row0[b] + i) * na;
-            float *y = m->ztmp;   /* [na] */
-            act_head(m, h, y);
+        for (int i = 0; i < K; i++) {
+            float *y = m->y + ((size_t)b * K + i) * na, *dz = m->dz + ((size_t)b * K + i) * na;
+            if (i >= m->len[b]) {   /* padding: no loss */
+                memset(dz, 0, sizeof(float) * na);
+                continue;
+            }
+            const float *target = d->actions + (size_t)(m->row0[b] + i) * na;
             for (int a = 0; a < na; a++) {
-                const float *w = m->Wh + (size_t)a * D;
+                y[a] = tanhf(y[a] + m->bh[a]);
                 const float e = y[a] - target[a];
                 se += (double)e * e;
-                if (!grad) continue;
-                const float dz = scale * e * (1 - y[a] * y[a]);
-                float *dhr = m->dh + tok * D, *gw = gWh + (size_t)a * D;
-                for (int j = 0; j < D; j++) { dhr[j] += dz * w[j]; gw[j] += dz * h[j]; }
-                gbh[a] += dz;
+                dz[a] = scale * e * (1 - y[a] * y[a]);
             }
         }
+    if (grad) {
+        float *v[AAREN_DT_TENSORS];
+        carve(m, aaren_model_extra_grads(m->enc), v);
+        memset(m->dh, 0, sizeof(float) * (size_t)B * N * D);
+        aaren_gemm(0, 0, B * K, D, na, 1, m->dz, na, m->Wh, D, 0, m->dh + D, 3 * D);
+        aaren_gemm(1, 0, na, D, B * K, 1, m->dz, na, hs, 3 * D, 1, v[AAREN_DT_WH], D);
+        for (size_t r = 0; r < (size_t)B * K; r++)
+            for (int a = 0; a < na; a++) v[AAREN_DT_BH][a] += m->dz[r * na + a];
+    }
     return se;
 }
 
-/* dL/d(tokens) into the embedding parameters (dxn holds dL/d(encoder input)). */
-static void embed_backward(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
-    const int D = m->D;
+/* dL/d(tokens) into the embedding parameters (dxn holds dL/d(encoder input); build_batch's
+ * step matrices still hold the batch): W_s and W_a as products over the B K steps, the rest
+ * step by step. */
+static void embed_backward(aaren_dt *m, int B, int N) {
+    const int D = m->D, K = N / 3;
     float *v[AAREN_DT_TENSORS];
     carve(m, aaren_model_extra_grads(m->enc), v);
     float *gx = m->dh;   /* reused: dL/dx before the embedding norm */
     memset(gx, 0, sizeof(float) * (size_t)B * N * D);
     aaren_layernorm_backward(gx, v[AAREN_DT_LNW], v[AAREN_DT_LNB], m->dxn, m->x, m->lnm, m->lnr, m->lnw, B * N, D);
-    float *sn = m->ztmp;
+    /* padding steps have zero rows in sv, av: they add nothing */
+    aaren_gemm(1, 0, D, m->no, B * K, 1, gx + D, 3 * D, m->sv, m->no, 1, v[AAREN_DT_WS], m->no);
+    aaren_gemm(1, 0, D, m->na, B * K, 1, gx + 2 * D, 3 * D, m->av, m->na, 1, v[AAREN_DT_WA], m->na);
+    float *gWr = v[AAREN_DT_WR], *gbr = v[AAREN_DT_BR], *gbs = v[AAREN_DT_BS], *gba = v[AAREN_DT_BA];
     for (int b = 0; b < B; b++)
         for (int i = 0; i < m->len[b]; i++) {
-            const long row = m->row0[b] + i;
-            const float *g = gx + ((size_t)b * N + 3 * i) * D;
+            const float *gr = gx + ((size_t)b * N + 3 * i) * D, *gs = gr + D, *ga = gs + D;
             float *gT = v[AAREN_DT_T] + (size_t)clamp_ts(m->ts0[b] + i) * D;
-            const float r = m->rtg[row] / m->o.rtg_scale;
-            const float *obs = d->observations + (size_t)row * m->no;
-            for (int k = 0; k < m->no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
-            embed_grad(v[AAREN_DT_WR], v[AAREN_DT_BR], gT, g, &r, 1, D);
-            embed_grad(v[AAREN_DT_WS], v[AAREN_DT_BS], gT, g + D, sn, m->no, D);
-            embed_grad(v[AAREN_DT_WA], v[AAREN_DT_BA], gT, g + 2 * D, d->actions + (size_t)row * m->na, m->na, D);
+            const float r = m->rtg[m->row0[b] + i] / m->o.rtg_scale;
+            for (int j = 0; j < D; j++) {
+                gWr[j] += gr[j] * r;
+                gbr[j] += gr[j];
+                gbs[j] += gs[j];
+                gba[j] += ga[j];
+                gT[j] += gr[j];
+                gT[j] += gs[j];
+                gT[j] += ga[j];
+            }
         }
 }
 
@@ -356,7 +385,7 @@ static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, const aaren_dr
     if (t) t[2] = aaren_now_s();
     if (aaren_model_backward(m->enc, m->dxn, m->dh, err, errlen)) return NAN;
     if (t) t[3] = aaren_now_s();
-    embed_backward(m, d, B, N);
+    embed_backward(m, B, N);
     if (t) t[4] = aaren_now_s();
     return se / ((double)count * m->na);
 }
