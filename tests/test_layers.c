@@ -365,26 +365,29 @@ static void check_gemm(void) {
                   aaren_gemm_backend(), d, s);
         }
     free(A); free(B); free(C1); free(C2);
-    /* a tall, narrow product: a band of rows a thread (aaren_gemm_row_split) and the BLAS's
-     * own threads, each against the portable loops */
-    const int TM = 1100, TN = 40, TK = 50, lda = TK + 3, ldc = TN + 5;
-    float *TA = malloc(sizeof(float) * TM * lda), *TB = malloc(sizeof(float) * TK * (TN + 2) * 2);
-    float *T1 = malloc(sizeof(float) * TM * ldc), *T2 = malloc(sizeof(float) * TM * ldc);
-    for (int i = 0; i < TM * lda; i++) TA[i] = (float)aaren_rng_normal(&r);
-    for (int i = 0; i < TK * (TN + 2) * 2; i++) TB[i] = (float)aaren_rng_normal(&r);
+    /* a step's product shapes: tall (forward, input gradient) and a long sum with A
+     * transposed (weight gradient), each as bands of rows a thread (aaren_gemm_row_split) and
+     * with the BLAS's own threads, against the portable loops */
+    float *TA = malloc(sizeof(float) * 1103 * 153), *TB = malloc(sizeof(float) * 1100 * 42 * 2);
+    float *T1 = malloc(sizeof(float) * 1100 * 45), *T2 = malloc(sizeof(float) * 1100 * 45);
+    for (int i = 0; i < 1103 * 153; i++) TA[i] = (float)aaren_rng_normal(&r);
+    for (int i = 0; i < 1100 * 42 * 2; i++) TB[i] = (float)aaren_rng_normal(&r);
     const int was = aaren_gemm_row_split(-1);
-    for (int split = 0; split < 2; split++)
-        for (int tb = 0; tb < 2; tb++) {
-            const int ldb = (tb ? TK : TN) + 2;
-            aaren_gemm_row_split(split);
-            for (int i = 0; i < TM * ldc; i++) T1[i] = T2[i] = (float)(i % 97) / 50;
-            aaren_gemm(0, tb, TM, TN, TK, 0.5f, TA, lda, TB, ldb, 0.25f, T1, ldc);
-            aaren_gemm_portable(0, tb, TM, TN, TK, 0.5f, TA, lda, TB, ldb, 0.25f, T2, ldc);
-            double d = 0, sc = 0;
-            for (int i = 0; i < TM * ldc; i++) { d = fmax(d, fabs(T1[i] - T2[i])); sc = fmax(sc, fabs(T2[i])); }
-            CHECK(d <= 1e-5 * sc, "tall gemm %d x %d x %d tb=%d, row split %s (%d threads): %s vs portable differ "
-                  "by %.3g (scale %.3g)", TM, TN, TK, tb, split ? "on" : "off", aaren_threads(), aaren_gemm_backend(), d, sc);
-        }
+    for (int ta = 0; ta < 2; ta++)
+        for (int split = 0; split < 2; split++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int TM = ta ? 150 : 1100, TN = 40, TK = ta ? 1100 : 50;
+                const int lda = (ta ? TM : TK) + 3, ldb = (tb ? TK : TN) + 2, ldc = TN + 5;
+                aaren_gemm_row_split(split);
+                for (int i = 0; i < TM * ldc; i++) T1[i] = T2[i] = (float)(i % 97) / 50;
+                aaren_gemm(ta, tb, TM, TN, TK, 0.5f, TA, lda, TB, ldb, 0.25f, T1, ldc);
+                aaren_gemm_portable(ta, tb, TM, TN, TK, 0.5f, TA, lda, TB, ldb, 0.25f, T2, ldc);
+                double d = 0, sc = 0;
+                for (int i = 0; i < TM * ldc; i++) { d = fmax(d, fabs(T1[i] - T2[i])); sc = fmax(sc, fabs(T2[i])); }
+                CHECK(d <= 1e-5 * sc, "gemm %d x %d x %d ta=%d tb=%d, row bands %s (%d threads): %s vs portable "
+                      "differ by %.3g (scale %.3g)", TM, TN, TK, ta, tb, split ? "on" : "off", aaren_threads(),
+                      aaren_gemm_backend(), d, sc);
+            }
     aaren_gemm_row_split(was);
     free(TA); free(TB); free(T1); free(T2);
 }

@@ -316,8 +316,8 @@ static void print_shapes(const bench_opts *o, const aaren_config *c, int M) {
         fill_normal(x, (size_t)M * in, o->seed + 21);
         fill_normal(y, (size_t)M * out, o->seed + 22);
         fill_normal(w, (size_t)in * out, o->seed + 23);
-        /* as the library calls them (row bands a thread for forward and input gradient, see
-         * aaren_gemm_row_split), then the same products with the BLAS's own threads */
+        /* as the library calls them (row bands a thread, see aaren_gemm_row_split), then the
+         * same products with the BLAS's own threads */
         const int split = aaren_gemm_row_split(-1);
         for (int v = 0; v < 1 + split; v++) {
             aaren_gemm_row_split(v == 0 ? split : 0);
@@ -329,18 +329,18 @@ static void print_shapes(const bench_opts *o, const aaren_config *c, int M) {
                 t[1] = aaren_now_s();
                 if (l[i].din) aaren_gemm(0, 0, M, in, out, 1, y, out, w, in, 1, dx, in);
                 t[2] = aaren_now_s();
-                if (v == 0) aaren_gemm(1, 0, out, in, M, 1, y, out, x, in, 1, dw, in);
+                aaren_gemm(1, 0, out, in, M, 1, y, out, x, in, 1, dw, in);
                 t[3] = aaren_now_s();
                 for (int p = 0; p < 3 && k >= 0; p++) if (t[p + 1] - t[p] < best[p]) best[p] = t[p + 1] - t[p];
             }
             const double f = 2.0 * M * in * l[i].useful;
             char cell[3][40];
             for (int p = 0; p < 3; p++) {
-                if ((p == 1 && !l[i].din) || (p == 2 && v)) snprintf(cell[p], sizeof cell[p], "-");
+                if (p == 1 && !l[i].din) snprintf(cell[p], sizeof cell[p], "-");
                 else snprintf(cell[p], sizeof cell[p], "%7.1f (%5.1f%%)", f / best[p] / 1e9, top > 0 ? 100 * f / best[p] / 1e9 / top : 0);
             }
             if (v == 0) printf("  %-16s [%4d -> %4d]    %-22s %-19s %s\n", l[i].what, in, out, cell[0], cell[1], cell[2]);
-            else printf("    BLAS's threads instead       %-22s %s\n", cell[0], cell[1]);
+            else printf("    BLAS's threads instead       %-22s %-19s %s\n", cell[0], cell[1], cell[2]);
         }
         aaren_gemm_row_split(split);
         free(x); free(y); free(w); free(dw); free(dx);
@@ -655,8 +655,8 @@ int bench_run_training(const bench_opts *o, train_section *ts, FILE *csv) {
     }
     if (o->shapes) {
         printf("\neach product shape of a step alone (--shapes): GFLOP/s of the useful columns, best of 3,\n"
-               "against the host peak %.1f GFLOP/s; forward and input gradient as the library runs them\n"
-               "(a band of rows a thread, aaren_gemm) and below, when that split is on, with the BLAS's own threads\n", peak.gflops[1] > peak.gflops[0] ? peak.gflops[1] : peak.gflops[0]);
+               "against the host peak %.1f GFLOP/s; each product as the library runs it (a band of rows a\n"
+               "thread, aaren_gemm) and below, when that split is on, with the BLAS's own threads\n", peak.gflops[1] > peak.gflops[0] ? peak.gflops[1] : peak.gflops[0]);
         for (int arch = 0; arch < 2; arch++)
             for (int i = 0; i < o->n_ns; i++) {
                 const train_point *r = &ts->r[arch][i];

@@ -21,10 +21,11 @@ const char *aaren_gemm_backend(void);
  * for j < N. aaren_x86_avx2_fma() is 1 when this CPU has AVX2 and FMA and the build has the
  * x86 kernels (x86-64 gcc/clang; -DAAREN_NO_X86_KERNELS leaves them out); aaren_gemm and
  * the float32 GELU use them by themselves. */
-/* Tall, narrow products in aaren_gemm (A not transposed, M >= 256 rows a thread, N and K at
- * most 1024: a step's linear layers and their input gradients) run as one band of C's rows
- * per thread, each a single-threaded BLAS call, in place of the BLAS's own threading (BLAS
- * builds with OpenMP threads). aaren_gemm_row_split(0) turns that off, (1) on (the default),
+/* The products of a step's linear layers in aaren_gemm run as one band of C's rows per
+ * thread, each a single-threaded BLAS call, in place of the BLAS's own threading (BLAS builds
+ * with OpenMP threads): forward and input gradients (A not transposed, M >= 256 rows a thread,
+ * N and K at most 1024) and weight gradients (A transposed, 64 rows a thread <= M <= 1024,
+ * N <= 1024, a sum over K >= 256 a thread). aaren_gemm_row_split(0) turns that off, (1) on (the default),
  * (-1) only asks; returns the setting before the call. For benchmarks and tests: not while
  * products run on other threads. */
 int aaren_gemm_row_split(int on);
