@@ -42,10 +42,10 @@ static void make(problem *p, int B, int H, int N, int dh, int kind, uint64_t see
     for (size_t i = 0; i < p->ns; i++) {
         double x = 0;
         switch (kind) {
-        case SC_RANDOM: x = 3 * aaren_rng_normal(&r); break;
+        case SC_RANDOM: x = 3 * (float)aaren_rng_normal(&r); break;
         case SC_WIDE: x = (2 * aaren_rng_uniform(&r) - 1) * 1e4; break;
         case SC_EQUAL: x = 0.75; break;
-        case SC_MASKED: x = aaren_rng_uniform(&r) < 0.3 ? -INFINITY : aaren_rng_normal(&r); break;
+        case SC_MASKED: x = aaren_rng_uniform(&r) < 0.3 ? -INFINITY : (float)aaren_rng_normal(&r); break;
         }
         p->s[i] = (float)x;
         p->sd[i] = p->s[i];
@@ -53,8 +53,8 @@ static void make(problem *p, int B, int H, int N, int dh, int kind, uint64_t see
     /* masked: make the first token of the first sequence masked too (o = 0 there) */
     if (kind == SC_MASKED) { p->s[0] = -INFINITY; p->sd[0] = -INFINITY; }
     for (size_t i = 0; i < p->nv; i++) {
-        p->v[i] = (float)aaren_rng_normal(&r); p->vd[i] = p->v[i];
-        p->g[i] = (float)aaren_rng_normal(&r); p->gd[i] = p->g[i];
+        p->v[i] = (float)(float)aaren_rng_normal(&r); p->vd[i] = p->v[i];
+        p->g[i] = (float)(float)aaren_rng_normal(&r); p->gd[i] = p->g[i];
     }
 }
 
@@ -175,7 +175,52 @@ static void fd_check(int N, int dh, int kind) {
     destroy(&p);
 }
 
+/* The Transformer's blocked causal attention keeps causality with a non-finite token: a NaN
+ * or inf in the value of token j (inside a 64-row block) leaves every earlier row finite and
+ * equal to the naive path, forward and, in the backward's dS, the earlier rows' gradients. */
+static void causal_nonfinite(float bad) {
+    const int B = 1, H = 2, N = 100, dh = 4, D = H * dh, j = 70;
+    const size_t n = (size_t)B * N * D;
+    float *q = malloc(n * sizeof *q), *k = malloc(n * sizeof *k), *v = malloc(n * sizeof *v);
+    float *o = malloc(n * sizeof *o), *on = malloc(n * sizeof *on), *g = malloc(n * sizeof *g);
+    float *dq = malloc(n * sizeof *dq), *dk = malloc(n * sizeof *dk), *dv = malloc(n * sizeof *dv);
+    float *lse = malloc((size_t)B * H * N * sizeof *lse);
+    float *scr = malloc(aaren_causal_attn_scratch_len(N) * sizeof *scr);
+    uint64_t r = 99;
+    for (size_t i = 0; i < n; i++) {
+        q[i] = (float)aaren_rng_normal(&r);
+        k[i] = (float)aaren_rng_normal(&r);
+        v[i] = (float)aaren_rng_normal(&r);
+        g[i] = (float)aaren_rng_normal(&r);
+    }
+    v[(size_t)j * D + 1] = bad;   /* head 0, token j */
+    aaren_causal_attn_forward(o, lse, q, k, v, B, H, N, dh, scr);
+    aaren_causal_attn_naive(on, q, k, v, B, H, N, dh);
+    double worst = 0;
+    int finite_before = 1, bad_after = 1;
+    for (int t = 0; t < N; t++)
+        for (int c = 0; c < dh; c++) {   /* head 0 */
+            const float a = o[(size_t)t * D + c], b = on[(size_t)t * D + c];
+            if (t < j) {
+                finite_before &= isfinite(a) != 0;
+                if (isfinite(a)) worst = fmax(worst, fabs((double)a - b));
+            } else if (c == 1) bad_after &= !isfinite(a);
+        }
+    CHECK(finite_before && worst < 1e-5, "causal attention, value %g at token %d: rows before it finite (%d) "
+          "and equal to naive (worst %.3g)", (double)bad, j, finite_before, worst);
+    CHECK(bad_after, "causal attention, value %g at token %d: rows from it on see it", (double)bad, j);
+    aaren_causal_attn_backward(dq, dk, dv, g, q, k, v, o, lse, B, H, N, dh, scr);
+    int dq_before = 1;
+    for (int t = 0; t < j; t++)
+        for (int c = 0; c < dh; c++) dq_before &= isfinite(dq[(size_t)t * D + c]) != 0;
+    CHECK(dq_before, "causal attention backward, value %g at token %d: query gradients of earlier rows finite",
+          (double)bad, j);
+    free(q); free(k); free(v); free(o); free(on); free(g); free(dq); free(dk); free(dv); free(lse); free(scr);
+}
+
 int main(void) {
+    causal_nonfinite(NAN);
+    causal_nonfinite(INFINITY);
     const int Ns[] = {1, 2, 3, 1000};
     for (int k = 0; k < 4; k++)
         for (int i = 0; i < 4; i++) parity(2, 3, Ns[i], 5, k, 1000 + k * 10 + i);
