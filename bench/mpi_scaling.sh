@@ -8,8 +8,10 @@
 # ranks computes half of it). Prints the method and the machine; exit 0 whatever the figures.
 #
 # usage: bench/mpi_scaling.sh [--aaren PATH] [--tokens N] [--batch B] [--steps K] [--reduce allreduce|deterministic]
+#                             [--transport tcp|shm]   (tcp: loopback TCP, as the tests use; shm: Open MPI's
+#                             shared memory between ranks of one machine, its own default there)
 set -euo pipefail
-aaren=build/aaren tokens=1024 batch=8 steps=6 reduce=allreduce
+aaren=build/aaren tokens=1024 batch=8 steps=6 reduce=allreduce transport=tcp
 while [ $# -gt 0 ]; do
   case "$1" in
     --aaren) aaren=$2; shift 2 ;;
@@ -17,7 +19,8 @@ while [ $# -gt 0 ]; do
     --batch) batch=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --reduce) reduce=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --transport) transport=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "mpi_scaling.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -27,14 +30,16 @@ case "$reduce" in allreduce) extra=() ;; deterministic) extra=(--deterministic-r
 "$aaren" --version | grep -q "mpi: yes" || { echo "mpi_scaling.sh: $aaren was built without MPI" >&2; exit 1; }
 command -v mpirun >/dev/null || { echo "mpi_scaling.sh: mpirun not found (Debian openmpi-bin)" >&2; exit 1; }
 # loopback only; Open MPI refuses root without these two
-export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
+case "$transport" in tcp) btl=self,tcp ;; shm) btl=self,vader ;;
+  *) echo "mpi_scaling.sh: --transport '$transport': expected tcp or shm" >&2; exit 2 ;; esac
+export OMPI_MCA_btl=$btl OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 model=(--arch aaren --d-model 128 --n-heads 4 --n-layers 3 --d-ff 512 --dropout 0)
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(mpirun --version | head -1)"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); other processes share these cores when the load is above 0"
 echo "method: aaren --threads 1 train ${model[*]} --tokens $tokens --batch $batch --steps $steps (global batch; P ranks each"
-echo "        compute $batch/P sequences), default --grad-shards (one per rank), reduce: $reduce; tokens/s over the run's"
+echo "        compute $batch/P sequences), default --grad-shards (one per rank), reduce: $reduce, transport: $transport ($btl); tokens/s over the run's"
 echo "        steps (the engine's count, first step included); exchange: the engine's timer on rank 0"
 declare -A tps ex
 for P in 1 2; do
