@@ -61,23 +61,10 @@ static inline float erf_f32(float x) {
     q = q * s - 0.94286288178619071f;
     q = q * s - 5.2937194603822109f;
     q = q * s - 7.6404654410128057f;
-    /* y in [-80, 0] keeps 2^n a normal number and the integer conversion below defined: a
-     * nan q (from a nan x; the result is then nan through x itself) gives -80. For
+    /* exp_f32 keeps q in [-80, 0]: a nan q (from a nan x; the result is then nan through x
+     * itself) or one below -80 gives mid = 1 in float32, as erfc is below 1e-35 there. For
      * 1 < |x| < 3.9375, q is already inside (log erfc there lies in [-17, -1.8]). */
-    const float y = q >= -80.0f ? (q <= 0.0f ? q : 0.0f) : -80.0f;
-    const float nf = (y * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
-    const float r = (y - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
-    float e = 1.0f / 720;
-    e = e * r + 1.0f / 120;
-    e = e * r + 1.0f / 24;
-    e = e * r + 1.0f / 6;
-    e = e * r + 0.5f;
-    e = e * r + 1.0f;
-    e = e * r + 1.0f;
-    const int32_t bits = ((int32_t)nf + 127) << 23;
-    float two_n;
-    memcpy(&two_n, &bits, sizeof two_n);
-    const float mid = 1.0f - e * two_n;
+    const float mid = 1.0f - exp_f32(q);
     const float big = a < 3.9375f ? mid : 1.0f;
     const float v = a <= 1.0f ? small : big;
     return x < 0 ? -v : v;
