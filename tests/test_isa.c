@@ -4,7 +4,7 @@
  * 127..129, inputs at odd offsets (unaligned), matrix rows at odd strides, and nothing
  * written outside the output. A path the host lacks is reported as skipped by name (the
  * test passes only for the paths it ran, and says which); AAREN_ISA's parsing is checked
- * through aaren_isa_set and the dispatch (aaren_gemm, aaren_gelu_f32, LayerNorm) against
+ * through aaren_isa_set and the dispatch (aaren_gemm, aaren_gelu_f32, LayerNorm, the softmax) against
  * the _isa variants. The AVX-512 one-row product's source is also run on emulated
  * intrinsics where the host lacks AVX-512 (test_isa_emul). */
 #define _POSIX_C_SOURCE 200809L   /* setenv */
@@ -285,6 +285,66 @@ static void check_layers_f32(int isa) {
     }
 }
 
+/* the categorical's NLL and its gradient against double: every length 1..70 and 127..129
+ * plus the Wiki head's 8,227, logits at odd offsets and of several spreads (the sum's
+ * lanes, its tail and exp_f32's whole range), the label at every end; nothing written past
+ * dz; a nan or an infinity anywhere gives nan. Errors are relative to 1 + |log sum exp|:
+ * float32's rounding of it (an ulp of 180 is 1.5e-5) moves every probability that much. */
+static void check_softmax(int isa) {
+    uint64_t r = 15;
+    int L[80];
+    const int nl = lengths(L);
+    enum { MAXC = 8227 };
+    float *zb = malloc(sizeof(float) * (MAXC + 1)), *dz = malloc(sizeof(float) * (MAXC + GUARD));
+    double worst_nll = 0, worst_dz = 0;
+    int at_nll = 0, at_dz = 0;
+    const float spreads[] = {0.01f, 1.0f, 8.0f, 60.0f};
+    for (int il = 0; il <= nl; il++) {
+        const int C = il < nl ? L[il] : MAXC;
+        if (C < 1) continue;
+        for (size_t is = 0; is < sizeof spreads / sizeof spreads[0]; is++) {
+            float *z = zb + 1;
+            for (int k = 0; k < C; k++) z[k] = spreads[is] * (float)aaren_rng_normal(&r) + 3.0f;
+            const int labels[3] = {0, C / 2, C - 1};
+            for (int li = 0; li < 3; li++) {
+                const int label = labels[li];
+                guard_set(dz + C);
+                const float nll = aaren_softmax_nll_f32_isa(isa, z, C, label, dz);
+                CHECK(guard_ok(dz + C), "%s softmax C=%d: wrote past dz[C-1]", aaren_isa_name(isa), C);
+                double m = z[0], S = 0;
+                for (int k = 1; k < C; k++) m = fmax(m, z[k]);
+                for (int k = 0; k < C; k++) S += exp((double)z[k] - m);
+                const double lse = m + log(S), ref = lse - z[label];
+                const double e = fabs(nll - ref) / (1 + fabs(lse));
+                if (e > worst_nll) { worst_nll = e; at_nll = C; }
+                for (int k = 0; k < C; k++) {
+                    const double p = exp((double)z[k] - lse) - (k == label);
+                    const double ed = fabs(dz[k] - p) / (1 + fabs(lse));   /* lse's float32 rounding */
+                    if (ed > worst_dz) { worst_dz = ed; at_dz = C; }
+                }
+                const float nll2 = aaren_softmax_nll_f32_isa(isa, z, C, label, NULL);
+                CHECK(nll2 == nll, "%s softmax C=%d: the NLL without dz (%.9g) differs from with it (%.9g)",
+                      aaren_isa_name(isa), C, nll2, nll);
+            }
+        }
+        /* a nan or an infinity at the first, a middle and the last logit */
+        const float bad[3] = {NAN, INFINITY, -INFINITY};
+        for (int b = 0; b < 3; b++)
+            for (int w = 0; w < 3; w++) {
+                float *z = zb + 1;
+                for (int k = 0; k < C; k++) z[k] = (float)aaren_rng_normal(&r);
+                z[w == 0 ? 0 : w == 1 ? C / 2 : C - 1] = bad[b];
+                const float nll = aaren_softmax_nll_f32_isa(isa, z, C, 0, dz);
+                CHECK(isnan(nll) && isnan(dz[C - 1]) && isnan(dz[0]), "%s softmax C=%d: a %g logit gave NLL %g, not nan",
+                      aaren_isa_name(isa), C, bad[b], nll);
+            }
+    }
+    CHECK(worst_nll < 2e-6, "%s softmax NLL: relative error %.3g at C=%d", aaren_isa_name(isa), worst_nll, at_nll);
+    CHECK(worst_dz < 2e-7, "%s softmax gradient: error %.3g (relative to 1 + |lse|) at C=%d", aaren_isa_name(isa), worst_dz, at_dz);
+    printf("test_isa: %s softmax NLL worst relative error %.2g, gradient %.2g\n", aaren_isa_name(isa), worst_nll, worst_dz);
+    free(zb); free(dz);
+}
+
 /* the dispatched entry points take the path aaren_isa_set chose */
 static void check_dispatch(int isa) {
     CHECK(aaren_isa_set(isa) == 0 && aaren_isa() == isa, "aaren_isa_set(%s) not taken", aaren_isa_name(isa));
@@ -303,6 +363,8 @@ static void check_dispatch(int isa) {
     aaren_layernorm_row_f32_isa(isa, y2, &m2, &s2, x, w, b, 37, 1e-5f);
     CHECK(!memcmp(y1, y2, sizeof y1) && m1 == m2 && s1 == s2, "%s: aaren_layernorm_forward is not that path's",
           aaren_isa_name(isa));
+    const float n1 = aaren_softmax_nll(x, 37, 5, y1), n2 = aaren_softmax_nll_f32_isa(isa, x, 37, 5, y2);
+    CHECK(n1 == n2 && !memcmp(y1, y2, sizeof y1), "%s: aaren_softmax_nll is not that path's", aaren_isa_name(isa));
 }
 
 int main(void) {
@@ -323,6 +385,7 @@ int main(void) {
         check_row_product(isa);
         check_layernorm(isa);
         check_gelu(isa);
+        check_softmax(isa);
         check_dispatch(isa);   /* sets the path for what follows */
         check_layers_f32(isa);
         ran++;

@@ -12,33 +12,13 @@
  *   |x| <= 1:          x P(x^2), P of degree 6, least-squares fit to erf(x)/x (fit error 1.3e-9);
  *   1 < |x| < 3.9375:  1 - exp(Q(|x| - 2.46875)), Q of degree 9 fitted to log erfc (5e-9);
  *   beyond:            +-1 (erfc(3.9375) = 2.4e-8, below half an ulp of 1).
- * exp: n = round(y / ln 2) by adding and subtracting 1.5 * 2^23, r = y - n ln 2 with ln 2 in
- * two parts, a degree-6 Taylor polynomial of e^r (|r| <= ln 2 / 2), times 2^n from its bits. */
+ * exp_f32: layers/exp_f32.h. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "kernels/kernels.h"
 #include "layers/layers.h"
-
-/* e^y for y <= 0, as in erf_f32's tail; 0 below -80 (e^-80 = 1.8e-35: the gradient's term
- * x phi(x) is then below 1e-33). A nan y gives 0: the gradient is nan through y / x. */
-static inline float exp_f32(float y0) {
-    const float y = y0 >= -80.0f ? (y0 <= 0.0f ? y0 : 0.0f) : -80.0f;
-    const float nf = (y * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
-    const float r = (y - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
-    float e = 1.0f / 720;
-    e = e * r + 1.0f / 120;
-    e = e * r + 1.0f / 24;
-    e = e * r + 1.0f / 6;
-    e = e * r + 0.5f;
-    e = e * r + 1.0f;
-    e = e * r + 1.0f;
-    const int32_t bits = ((int32_t)nf + 127) << 23;
-    float two_n;
-    memcpy(&two_n, &bits, sizeof two_n);
-    const float v = e * two_n;
-    return y0 >= -80.0f ? v : 0.0f;
-}
+#include "layers/exp_f32.h"
 
 static inline float erf_f32(float x) {
     const float a = fabsf(x), u = a * a;

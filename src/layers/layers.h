@@ -24,6 +24,10 @@ void aaren_bias_gelu_f32(float *out, const float *in, const float *b, size_t n);
 void aaren_gelu_grad_f32(float *d, const float *in, const float *b, const float *out, size_t n);
 void aaren_bias_gelu_f32_isa(int isa, float *out, const float *in, const float *b, size_t n);
 void aaren_gelu_grad_f32_isa(int isa, float *d, const float *in, const float *b, const float *out, size_t n);
+/* The categorical's NLL, log sum exp(z) - z[label], and dz [C] = softmax(z) - onehot(label)
+ * (dz may be NULL), vectorised with exp_f32 (softmax_f32.c); nan for a nan or infinite logit.
+ * aaren_softmax_nll (float32) calls it with aaren_isa(); the _f64 reference is libm's. */
+float aaren_softmax_nll_f32_isa(int isa, const float *z, int C, int label, float *dz);
 
 #undef AAREN_F64
 #include "kernels/precision.h"
