@@ -433,6 +433,11 @@ typedef struct {
     uint64_t seed;         /* example order, dropout masks and the task's draws */
     uint64_t order_salt;   /* mixed into the seed of the example order (tasks differ) */
     aaren_fit_io io;
+    /* Runs of steps (n_train == 0) only; NULL: none. Called with the task's ctx after every
+     * optimizer step with the steps done so far (a resumed run counts from its start); nonzero
+     * ends the run with its message. For evaluations during training: it must change neither
+     * the model nor the optimizer, and the engine's random state is not its to draw from. */
+    int (*after_step)(void *ctx, long step, char *err, size_t errlen);
 } aaren_fit_options;
 
 typedef struct {

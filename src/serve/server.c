@@ -102,7 +102,7 @@ typedef struct {
     aaren_forecaster *fc;
     aaren_dt *dt;               /* decision model, and what its streams need of it */
     aaren_dt_stream_spec dts;
-    int tps;                    /* encoder tokens per step: 3 for a decision model, else 1 */
+    int tps;                    /* encoder tokens per step: 3 for a decision model (2 without return tokens), else 1 */
     int in_w, out_w;            /* numbers of an input row; doubles of an output row (task models) */
     int C, L, H, c_out, cols;   /* classes or marks; forecaster: lookback, horizon, outputs, columns */
     size_t E;                   /* task state bytes per stream, beside the encoder's */
@@ -480,10 +480,11 @@ static int task_step(server *sv, int n, char *err, size_t errlen) {
         return m ? aaren_forecaster_forecast_windows(sv->fc, sv->Wraw, sv->Wsecs, m, sv->Pr, err, errlen) : 0;
     }
     case AAREN_KIND_DECISION: {
-        /* three tokens per step: return-to-go, observation (its output gives the action), action */
+        /* three tokens per step: return-to-go (not for a model without them), observation (its
+         * output gives the action), action */
         float *mu = (float *)sv->LT, *rs = mu + n, *sn = (float *)sv->Wraw;   /* scratch */
         aaren_dt_stream_tokens(&sv->dts, n, sv->T, sv->Xin, sv->NB, sv->X, sv->Z, mu, rs, sn);
-        if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen) ||
+        if ((!sv->dts.no_returns && aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen)) ||
             aaren_stream_step_some(sv->bs, sv->idx, n, sv->Z, sv->Y, err, errlen))
             return -1;
         aaren_dt_stream_actions(&sv->dts, n, sv->Y, sv->NB, sv->Pr, sv->X, mu, rs);
@@ -592,7 +593,7 @@ static req *run_group(server *sv, req *list) {
             const stream_rec *rec = &sv->recs[find_rec(sv, r->id)];
             if (sv->bs && !sv->aar && (rec->pos + 1) * sv->tps > cap) {
                 set_error(r, 409, "the stream's KV cache is full at %ld tokens (--max-tokens)%s; %d of %d rows were applied",
-                          cap, sv->tps > 1 ? ", three per step" : "", r->done, r->n_rows);
+                          cap, sv->tps == 3 ? ", three per step" : sv->tps == 2 ? ", two per step" : "", r->done, r->n_rows);
                 continue;
             }
             if (sv->kind == AAREN_KIND_DECISION && rec->pos >= AAREN_DT_MAX_EP_LEN) {
@@ -1443,7 +1444,7 @@ static int load_task(server *sv, char *err, size_t errlen) {
             break;
         }
         sv->m = aaren_dt_encoder(sv->dt);
-        sv->tps = 3;
+        sv->tps = sv->dts.no_returns ? 2 : 3;
         sv->in_w = 1 + sv->dts.obs_dim;   /* the reward of the previous action, the observation */
         sv->out_w = sv->dts.act_dim + 1;  /* the action, the return-to-go it was conditioned on */
         sv->E = sizeof(double);           /* the return-to-go */

@@ -12,6 +12,7 @@ struct aaren_dt {
     aaren_dt_options o;
     aaren_env_kind env;
     int no, na, D, K;
+    int tps;                          /* tokens per step: 3, or 2 without return tokens (o.no_returns) */
     aaren_model *enc;
     aaren_adamw *opt;                 /* NULL for a loaded model */
     /* views into the encoder's extra parameter block */
@@ -27,7 +28,7 @@ struct aaren_dt {
     float *x, *xn, *h, *dh, *dxn;     /* [max_B, max_N, D] */
     float *lnm, *lnr;                 /* [max_B * max_N] */
     float *ztmp;                      /* [max(no, na) + D] */
-    /* a batch's steps as matrices, S = max_B x ceil(max_N / 3) rows (padding rows zero) */
+    /* a batch's steps as matrices, S = max_B x ceil(max_N / tps) rows (padding rows zero) */
     float *sv, *av;                   /* [S, no] normalised states, [S, na] actions */
     float *y, *dz;                    /* [S, na] the head's actions, dL/d(pre-activation) */
     int *len;                         /* [max_B] window steps */
@@ -52,11 +53,13 @@ void aaren_dt_options_init(aaren_dt_options *o) {
     o->dropout = 0.1f;
     o->rtg_scale = 1000.0f;
     o->seed = 1;
+    o->no_returns = 0;
 }
 
 aaren_model *aaren_dt_encoder(const aaren_dt *m) { return m->enc; }
 aaren_env_kind aaren_dt_env(const aaren_dt *m) { return m->env; }
 int aaren_dt_K(const aaren_dt *m) { return m->K; }
+int aaren_dt_no_returns(const aaren_dt *m) { return m->o.no_returns; }
 
 const char *aaren_dt_mode_name(int mode) {
     return mode == AAREN_DT_RECOMPUTE ? "window-recompute" : mode == AAREN_DT_STREAMS ? "window-streams" : "full-stream";
@@ -104,7 +107,7 @@ static void views(aaren_dt *m) {
 static int reserve(aaren_dt *m, int max_B, int max_N, int grads, char *err, size_t errlen) {
     if (aaren_model_reserve(m->enc, max_B, max_N, grads, err, errlen)) return -1;
     const size_t bnd = (size_t)max_B * max_N * m->D, bn = (size_t)max_B * max_N;
-    const size_t rows = (size_t)max_B * ((max_N + 2) / 3);
+    const size_t rows = (size_t)max_B * (((size_t)max_N + m->tps - 1) / m->tps);
     const size_t floats = 5 * bnd + 2 * bn + (size_t)(m->no > m->na ? m->no : m->na) + m->D + rows * (m->no + 3 * (size_t)m->na);
     void *b = malloc(sizeof(float) * floats + (sizeof(long) + 2 * sizeof(int)) * (size_t)max_B);
     if (!b) return aaren_errf(err, errlen, "rl: out of memory for %d x %d tokens", max_B, max_N);
@@ -145,6 +148,8 @@ static aaren_dt *alloc_model(const aaren_dt_options *o, aaren_env_kind env, int 
     m->na = na;
     m->D = o->enc.d_model;
     m->K = o->K;
+    m->o.no_returns = o->no_returns != 0;
+    m->tps = m->o.no_returns ? 2 : 3;
     if (!(m->enc = aaren_model_new_ext(&o->enc, extra_len(m->D, no, na), err, errlen))) { free(m); return NULL; }
     views(m);
     return m;
@@ -154,7 +159,7 @@ aaren_dt *aaren_dt_new(const aaren_d4rl *d, aaren_env_kind env, const aaren_dt_o
     if (d->n < 1 || d->n_episodes < 1) { aaren_errf(err, errlen, "rl: the data set is empty"); return NULL; }
     aaren_dt *m = alloc_model(o, env, d->obs_dim, d->act_dim, err, errlen);
     if (!m) return NULL;
-    if (reserve(m, o->batch, 3 * o->K, 1, err, errlen)) { aaren_dt_free(m); return NULL; }
+    if (reserve(m, o->batch, m->tps * o->K, 1, err, errlen)) { aaren_dt_free(m); return NULL; }
     aaren_model_init(m->enc, o->seed);
     /* embeddings and head like PyTorch's Linear (U(+-1/sqrt(fan_in))), the time-step table
      * N(0, 0.02^2) as in GPT-2, the embedding norm (1, 0) */
@@ -202,34 +207,40 @@ static void embed(float *x, const float *W, const float *b, const float *v, int 
 
 static int clamp_ts(long t) { return t < 0 ? 0 : t >= AAREN_DT_MAX_EP_LEN ? AAREN_DT_MAX_EP_LEN - 1 : (int)t; }
 
-/* The three tokens of one step into x [3, D] (the action token only when act != NULL). */
+/* The tokens of one step into x [tps, D]: return-to-go (not without return tokens), state,
+ * action (only when act != NULL). */
 static void step_tokens(const aaren_dt *m, float *x, float rtg, const float *obs, const float *act, int ts) {
     const int D = m->D;
     float *sn = m->ztmp;
     const float r = rtg / m->o.rtg_scale;
     const float *Trow = m->T + (size_t)clamp_ts(ts) * D;
-    embed(x, m->Wr, m->br, &r, 1, Trow, D);
+    if (m->tps == 3) {
+        embed(x, m->Wr, m->br, &r, 1, Trow, D);
+        x += D;
+    }
     for (int k = 0; k < m->no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
-    embed(x + D, m->Ws, m->bs, sn, m->no, Trow, D);
-    if (act) embed(x + 2 * D, m->Wa, m->ba, act, m->na, Trow, D);
+    embed(x, m->Ws, m->bs, sn, m->no, Trow, D);
+    if (act) embed(x + D, m->Wa, m->ba, act, m->na, Trow, D);
 }
 
-/* Tokens of the batch's windows (len, row0, ts0 set) from data d; N = 3 K. Step i of window b
- * is row b K + i of the step matrices sv, av and its tokens rows 3 i .. 3 i + 2 of sequence b,
- * so that the state tokens of the batch are one matrix of B K rows with row stride 3 D (and
- * likewise the action tokens): x = b + T[t] (+ W_R r), then the state and action embeddings
- * as two products over all steps. Padding: zero tokens and zero step rows. */
+/* Tokens of the batch's windows (len, row0, ts0 set) from data d; N = tps K. Step i of window b
+ * is row b K + i of the step matrices sv, av and its tokens rows tps i .. tps i + tps - 1 of
+ * sequence b, so that the state tokens of the batch are one matrix of B K rows with row stride
+ * tps D (and likewise the action tokens): x = b + T[t] (+ W_R r), then the state and action
+ * embeddings as two products over all steps. Padding: zero tokens and zero step rows. Without
+ * return tokens (tps = 2) a step is its state and action tokens only. */
 static void build_batch(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
-    const int D = m->D, K = N / 3, no = m->no, na = m->na;
+    const int D = m->D, tps = m->tps, K = N / tps, no = m->no, na = m->na, so = (tps - 2) * D;
     for (int b = 0; b < B; b++) {
         float *x = m->x + (size_t)b * N * D;
         for (int i = 0; i < m->len[b]; i++) {
             const long row = m->row0[b] + i;
             const float r = m->rtg[row] / m->o.rtg_scale;
             const float *Trow = m->T + (size_t)clamp_ts(m->ts0[b] + i) * D;
-            float *xr = x + (size_t)3 * i * D, *xs = xr + D, *xa = xs + D;
+            float *xr = x + (size_t)tps * i * D, *xs = xr + so, *xa = xs + D;
+            if (tps == 3)
+                for (int j = 0; j < D; j++) xr[j] = m->br[j] + Trow[j] + m->Wr[j] * r;
             for (int j = 0; j < D; j++) {
-                xr[j] = m->br[j] + Trow[j] + m->Wr[j] * r;
                 xs[j] = m->bs[j] + Trow[j];
                 xa[j] = m->ba[j] + Trow[j];
             }
@@ -238,13 +249,13 @@ static void build_batch(aaren_dt *m, const aaren_d4rl *d, int B, int N) {
             for (int k = 0; k < no; k++) sn[k] = (obs[k] - m->mean[k]) / m->std[k];
             memcpy(m->av + ((size_t)b * K + i) * na, d->actions + (size_t)row * na, sizeof(float) * na);
         }
-        memset(x + (size_t)3 * m->len[b] * D, 0, sizeof(float) * (size_t)(N - 3 * m->len[b]) * D);
+        memset(x + (size_t)tps * m->len[b] * D, 0, sizeof(float) * (size_t)(N - tps * m->len[b]) * D);
         memset(m->sv + ((size_t)b * K + m->len[b]) * no, 0, sizeof(float) * (size_t)(K - m->len[b]) * no);
         memset(m->av + ((size_t)b * K + m->len[b]) * na, 0, sizeof(float) * (size_t)(K - m->len[b]) * na);
     }
     /* x_s += sn W_s^T, x_a += a W_a^T over the B K steps (padding: + 0) */
-    aaren_gemm(0, 1, B * K, D, no, 1, m->sv, no, m->Ws, no, 1, m->x + D, 3 * D);
-    aaren_gemm(0, 1, B * K, D, na, 1, m->av, na, m->Wa, na, 1, m->x + 2 * D, 3 * D);
+    aaren_gemm(0, 1, B * K, D, no, 1, m->sv, no, m->Ws, no, 1, m->x + so, tps * D);
+    aaren_gemm(0, 1, B * K, D, na, 1, m->av, na, m->Wa, na, 1, m->x + so + D, tps * D);
     aaren_layernorm_forward(m->xn, m->lnm, m->lnr, m->x, m->lnw, m->lnb, B * N, D, m->o.enc.ln_eps);
 }
 
@@ -280,9 +291,9 @@ static void act_head(const aaren_dt *m, const float *h, float *out) {
  * The state tokens' outputs are the matrix h + D of B K rows with stride 3 D: one product for
  * the pre-activations, one for dh and one for W_h's gradient. */
 static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, int grad) {
-    const int D = m->D, na = m->na, K = N / 3;
-    const float *hs = m->h + D;   /* [B K, D], row stride 3 D */
-    aaren_gemm(0, 1, B * K, na, D, 1, hs, 3 * D, m->Wh, D, 0, m->y, na);
+    const int D = m->D, na = m->na, tps = m->tps, K = N / tps, so = (tps - 2) * D;
+    const float *hs = m->h + so;   /* [B K, D], row stride tps D */
+    aaren_gemm(0, 1, B * K, na, D, 1, hs, tps * D, m->Wh, D, 0, m->y, na);
     double se = 0;
     const float scale = 2.0f / (float)(count * na);
     for (int b = 0; b < B; b++)
@@ -304,8 +315,8 @@ static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, i
         float *v[AAREN_DT_TENSORS];
         carve(m, aaren_model_extra_grads(m->enc), v);
         memset(m->dh, 0, sizeof(float) * (size_t)B * N * D);
-        aaren_gemm(0, 0, B * K, D, na, 1, m->dz, na, m->Wh, D, 0, m->dh + D, 3 * D);
-        aaren_gemm(1, 0, na, D, B * K, 1, m->dz, na, hs, 3 * D, 1, v[AAREN_DT_WH], D);
+        aaren_gemm(0, 0, B * K, D, na, 1, m->dz, na, m->Wh, D, 0, m->dh + so, tps * D);
+        aaren_gemm(1, 0, na, D, B * K, 1, m->dz, na, hs, tps * D, 1, v[AAREN_DT_WH], D);
         for (size_t r = 0; r < (size_t)B * K; r++)
             for (int a = 0; a < na; a++) v[AAREN_DT_BH][a] += m->dz[r * na + a];
     }
@@ -316,27 +327,32 @@ static double head(aaren_dt *m, const aaren_d4rl *d, int B, int N, long count, i
  * step matrices still hold the batch): W_s and W_a as products over the B K steps, the rest
  * step by step. */
 static void embed_backward(aaren_dt *m, int B, int N) {
-    const int D = m->D, K = N / 3;
+    const int D = m->D, tps = m->tps, K = N / tps, so = (tps - 2) * D;
     float *v[AAREN_DT_TENSORS];
     carve(m, aaren_model_extra_grads(m->enc), v);
     float *gx = m->dh;   /* reused: dL/dx before the embedding norm */
     memset(gx, 0, sizeof(float) * (size_t)B * N * D);
     aaren_layernorm_backward(gx, v[AAREN_DT_LNW], v[AAREN_DT_LNB], m->dxn, m->x, m->lnm, m->lnr, m->lnw, B * N, D);
     /* padding steps have zero rows in sv, av: they add nothing */
-    aaren_gemm(1, 0, D, m->no, B * K, 1, gx + D, 3 * D, m->sv, m->no, 1, v[AAREN_DT_WS], m->no);
-    aaren_gemm(1, 0, D, m->na, B * K, 1, gx + 2 * D, 3 * D, m->av, m->na, 1, v[AAREN_DT_WA], m->na);
+    aaren_gemm(1, 0, D, m->no, B * K, 1, gx + so, tps * D, m->sv, m->no, 1, v[AAREN_DT_WS], m->no);
+    aaren_gemm(1, 0, D, m->na, B * K, 1, gx + so + D, tps * D, m->av, m->na, 1, v[AAREN_DT_WA], m->na);
     float *gWr = v[AAREN_DT_WR], *gbr = v[AAREN_DT_BR], *gbs = v[AAREN_DT_BS], *gba = v[AAREN_DT_BA];
     for (int b = 0; b < B; b++)
         for (int i = 0; i < m->len[b]; i++) {
-            const float *gr = gx + ((size_t)b * N + 3 * i) * D, *gs = gr + D, *ga = gs + D;
+            const float *gs = gx + ((size_t)b * N + (size_t)tps * i) * D + so, *ga = gs + D;
             float *gT = v[AAREN_DT_T] + (size_t)clamp_ts(m->ts0[b] + i) * D;
-            const float r = m->rtg[m->row0[b] + i] / m->o.rtg_scale;
+            if (tps == 3) {   /* the return token (W_R and b_R get no gradient without it) */
+                const float *gr = gs - D;
+                const float r = m->rtg[m->row0[b] + i] / m->o.rtg_scale;
+                for (int j = 0; j < D; j++) {
+                    gWr[j] += gr[j] * r;
+                    gbr[j] += gr[j];
+                    gT[j] += gr[j];
+                }
+            }
             for (int j = 0; j < D; j++) {
-                gWr[j] += gr[j] * r;
-                gbr[j] += gr[j];
                 gbs[j] += gs[j];
                 gba[j] += ga[j];
-                gT[j] += gr[j];
                 gT[j] += gs[j];
                 gT[j] += ga[j];
             }
@@ -375,7 +391,7 @@ static int check_data(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t 
  * gets the clock after each of the five phases (aaren_dt_update). */
 static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, const aaren_dropout *drop, double *t, char *err,
                          size_t errlen) {
-    const int N = 3 * m->K;
+    const int N = m->tps * m->K;
     const long count = count_rows(m, B);
     build_batch(m, d, B, N);
     if (t) t[0] = aaren_now_s();
@@ -392,7 +408,7 @@ static double batch_loss(aaren_dt *m, const aaren_d4rl *d, int B, const aaren_dr
 
 static int can_train(const aaren_dt *m, const aaren_d4rl *d, char *err, size_t errlen) {
     if (!m->opt) return aaren_errf(err, errlen, "rl: a loaded model is for evaluation, not training");
-    if (!m->grads || m->max_B < m->o.batch || m->max_N < 3 * m->K)
+    if (!m->grads || m->max_B < m->o.batch || m->max_N < m->tps * m->K)
         return aaren_errf(err, errlen, "rl: the model was re-reserved for prediction only");
     return check_data(m, d, err, errlen);
 }
@@ -409,7 +425,15 @@ double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char
 typedef struct {
     aaren_dt *m;
     const aaren_d4rl *d;
+    long every;                       /* > 0: call `after` after every this many updates */
+    aaren_dt_step_fn after;
+    void *after_ctx;
 } fit_ctx;
+
+static int fit_after_step(void *ctx, long step, char *err, size_t errlen) {
+    const fit_ctx *fc = ctx;
+    return fc->every > 0 && fc->after && step % fc->every == 0 ? fc->after(fc->after_ctx, fc->m, step, err, errlen) : 0;
+}
 
 /* The engine's batch (aaren_fit): windows drawn from the engine's random state. */
 static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
@@ -419,7 +443,7 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aar
     (void)idx;
     draw_windows(m, d, B, rng);
     *loss = batch_loss(m, d, B, drop, NULL, err, errlen);
-    *tokens = 3 * count_rows(m, B);
+    *tokens = m->tps * count_rows(m, B);
     return isnan(*loss) && err[0] ? -1 : 0;
 }
 
@@ -427,11 +451,17 @@ static int dt_to_st(const aaren_dt *m, aaren_st *st);
 static int fit_save(void *ctx, aaren_st *st) { return dt_to_st(((fit_ctx *)ctx)->m, st); }
 
 int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, char *err, size_t errlen) {
+    return aaren_dt_train_every(m, d, io, 0, NULL, NULL, err, errlen);
+}
+
+int aaren_dt_train_every(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, long every, aaren_dt_step_fn after,
+                         void *ctx, char *err, size_t errlen) {
     if (can_train(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return -1;
     if (errlen) err[0] = 0;
-    fit_ctx fc = {m, d};
+    fit_ctx fc = {m, d, every, after, ctx};
     const aaren_fit_task t = {&fc, m->enc, m->opt, 0, fit_batch, NULL, fit_save, "rl", 0};
-    const aaren_fit_options fo = aaren_fit_options_for(0, m->o.steps, m->o.batch, 0, m->o.dropout, m->o.seed, 101, io);
+    aaren_fit_options fo = aaren_fit_options_for(0, m->o.steps, m->o.batch, 0, m->o.dropout, m->o.seed, 101, io);
+    fo.after_step = fit_after_step;
     aaren_fit_result fr;
     return aaren_fit(&t, &fo, &fr, err, errlen);
 }
@@ -461,7 +491,7 @@ double aaren_dt_update(aaren_dt *m, const aaren_d4rl *d, uint64_t *rng, long ste
 
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen) {
     if (check_data(m, d, err, errlen) || set_rtg(m, d, err, errlen)) return NAN;
-    const int N = 3 * m->K;
+    const int N = m->tps * m->K;
     if (m->max_N < N) { aaren_errf(err, errlen, "rl: the model was re-reserved for longer histories"); return NAN; }
     uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 7;
     /* under MPI each rank takes its part of the batches (every rank draws them all, so the
@@ -492,18 +522,20 @@ double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint
 
 /* The encoder's tensors, the task's parameters and dt.* metadata. */
 static int dt_to_st(const aaren_dt *m, aaren_st *st) {
-    char v[6][48];
+    char v[7][48];
     snprintf(v[0], 48, "%d", m->K);
     snprintf(v[1], 48, "%d", m->no);
     snprintf(v[2], 48, "%d", m->na);
     snprintf(v[3], 48, "%.9g", m->o.rtg_scale);
     snprintf(v[4], 48, "%s", aaren_env_name(m->env));
     snprintf(v[5], 48, "%d", AAREN_DT_MAX_EP_LEN);
+    snprintf(v[6], 48, "%d", m->o.no_returns);
     const int64_t shape[1] = {(int64_t)aaren_model_n_extra(m->enc)};
     return aaren_model_to_st(m->enc, st) || !aaren_st_put(st, "dt.params", 1, shape, aaren_model_extra(m->enc)) ||
            aaren_st_set_meta(st, "dt.K", v[0]) || aaren_st_set_meta(st, "dt.obs_dim", v[1]) ||
            aaren_st_set_meta(st, "dt.act_dim", v[2]) || aaren_st_set_meta(st, "dt.rtg_scale", v[3]) ||
-           aaren_st_set_meta(st, "dt.env", v[4]) || aaren_st_set_meta(st, "dt.max_ep_len", v[5]) ? -1 : 0;
+           aaren_st_set_meta(st, "dt.env", v[4]) || aaren_st_set_meta(st, "dt.max_ep_len", v[5]) ||
+           aaren_st_set_meta(st, "dt.no_returns", v[6]) ? -1 : 0;
 }
 
 int aaren_dt_save(const aaren_dt *m, const char *path, char *err, size_t errlen) {
@@ -522,11 +554,12 @@ aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen) {
     if (aaren_st_read(path, &st, err, errlen)) return NULL;
     aaren_dt *m = NULL;
     aaren_model *enc = aaren_model_from_st(&st, path, err, errlen);
-    long K, no, na, mel;
+    long K, no, na, mel, nr = 0;
     double rtg_scale;
     const char *env = aaren_st_meta(&st, "dt.env"), *rs = aaren_st_meta(&st, "dt.rtg_scale");
     const char *ks = aaren_st_meta(&st, "dt.K"), *os = aaren_st_meta(&st, "dt.obs_dim");
     const char *as = aaren_st_meta(&st, "dt.act_dim"), *ms = aaren_st_meta(&st, "dt.max_ep_len");
+    const char *ns = aaren_st_meta(&st, "dt.no_returns");   /* absent (older files): with return tokens */
     const aaren_tensor *t = aaren_st_find(&st, "dt.params");
     if (!enc) goto out;
     if (!ks || !os || !as || !ms || !env || aaren_env_kind_from_name(env) < 0 || !rs || !t) {
@@ -538,13 +571,15 @@ aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen) {
         aaren_meta_long(path, "dt.obs_dim", os, 1, 100000, &no, err, errlen) ||
         aaren_meta_long(path, "dt.act_dim", as, 1, 100000, &na, err, errlen) ||
         aaren_meta_long(path, "dt.max_ep_len", ms, AAREN_DT_MAX_EP_LEN, AAREN_DT_MAX_EP_LEN, &mel, err, errlen) ||
-        aaren_meta_double(path, "dt.rtg_scale", rs, 1e-30, 1e30, &rtg_scale, err, errlen))
+        aaren_meta_double(path, "dt.rtg_scale", rs, 1e-30, 1e30, &rtg_scale, err, errlen) ||
+        (ns && aaren_meta_long(path, "dt.no_returns", ns, 0, 1, &nr, err, errlen)))
         goto out;
     aaren_dt_options o;
     aaren_dt_options_init(&o);
     o.enc = *aaren_model_config(enc);
     o.K = (int)K;
     o.rtg_scale = (float)rtg_scale;
+    o.no_returns = (int)nr;
     if (!(m = alloc_model(&o, (aaren_env_kind)aaren_env_kind_from_name(env), (int)no, (int)na, err, errlen))) goto out;
     if (t->ndim != 1 || (size_t)t->numel != aaren_model_n_extra(m->enc)) {
         aaren_file_err(err, errlen, path, "dt.params holds %lld values; the model needs %zu", (long long)t->numel,
@@ -555,7 +590,7 @@ aaren_dt *aaren_dt_load(const char *path, char *err, size_t errlen) {
     }
     memcpy(aaren_model_params(m->enc), aaren_model_params(enc), sizeof(float) * aaren_model_n_params(enc));
     memcpy(aaren_model_extra(m->enc), t->data, sizeof(float) * (size_t)t->numel);
-    if (reserve(m, 1, 3 * m->K, 0, err, errlen)) { aaren_dt_free(m); m = NULL; }
+    if (reserve(m, 1, m->tps * m->K, 0, err, errlen)) { aaren_dt_free(m); m = NULL; }
 out:
     aaren_model_free(enc);
     aaren_st_free(&st);
@@ -564,10 +599,19 @@ out:
 
 /* ---- prediction ----------------------------------------------------------------------- */
 
+aaren_dt *aaren_dt_copy_for_eval(const aaren_dt *m, char *err, size_t errlen) {
+    aaren_dt *c = alloc_model(&m->o, m->env, m->no, m->na, err, errlen);
+    if (!c) return NULL;
+    memcpy(aaren_model_params(c->enc), aaren_model_params(m->enc), sizeof(float) * aaren_model_n_params(m->enc));
+    memcpy(aaren_model_extra(c->enc), aaren_model_extra(m->enc), sizeof(float) * aaren_model_n_extra(m->enc));
+    if (reserve(c, 1, c->tps * c->K, 0, err, errlen)) { aaren_dt_free(c); return NULL; }
+    return c;
+}
+
 int aaren_dt_reserve(aaren_dt *m, int L, char *err, size_t errlen) {
     if (L < 1 || L > AAREN_DT_MAX_EP_LEN) return aaren_errf(err, errlen, "rl: histories hold 1 to %d steps", AAREN_DT_MAX_EP_LEN);
-    if (3 * L <= m->max_N) return 0;
-    return reserve(m, 1, 3 * L, 0, err, errlen);
+    if (m->tps * L <= m->max_N) return 0;
+    return reserve(m, 1, m->tps * L, 0, err, errlen);
 }
 
 /* Action at the last state token of the tokens x [n, D] (one sequence) into out [na]. */
@@ -581,12 +625,12 @@ static int predict_tokens(aaren_dt *m, int n, float *out, char *err, size_t errl
 
 int aaren_dt_predict(aaren_dt *m, const float *rtg, const float *obs, const float *act, const int *timesteps, int L,
                      float *out, char *err, size_t errlen) {
-    if (L < 1 || 3 * L - 1 > m->max_N) return aaren_errf(err, errlen, "rl: a history of %d steps does not fit (reserve first)", L);
+    if (L < 1 || m->tps * L - 1 > m->max_N) return aaren_errf(err, errlen, "rl: a history of %d steps does not fit (reserve first)", L);
     const int D = m->D;
     for (int i = 0; i < L; i++)
-        step_tokens(m, m->x + (size_t)3 * i * D, rtg[i], obs + (size_t)i * m->no,
+        step_tokens(m, m->x + (size_t)m->tps * i * D, rtg ? rtg[i] : 0, obs + (size_t)i * m->no,
                     i + 1 < L ? act + (size_t)i * m->na : NULL, timesteps[i]);
-    return predict_tokens(m, 3 * L - 1, out, err, errlen);
+    return predict_tokens(m, m->tps * L - 1, out, err, errlen);
 }
 
 struct aaren_dt_agent {
@@ -637,19 +681,19 @@ aaren_dt_agent *aaren_dt_agent_new(aaren_dt *m, int mode, char *err, size_t errl
     a->h_act = p; p += (size_t)K * m->na;
     a->h_ts = (int *)p;
     if (mode != AAREN_DT_RECOMPUTE) {
-        a->s = aaren_stream_new_batch(m->enc, a->n_streams, 3L * AAREN_DT_MAX_EP_LEN, 1, err, errlen);
+        a->s = aaren_stream_new_batch(m->enc, a->n_streams, (long)m->tps * AAREN_DT_MAX_EP_LEN, 1, err, errlen);
         if (!a->s) { aaren_dt_agent_free(a); return NULL; }
         a->bytes = aaren_stream_alloc_bytes(a->s) + sizeof(float) * floats;
     } else {
         /* the activations of one window, no gradients (a model reserved for training gives that up here) */
-        if ((m->grads || m->max_B > 1 || m->max_N > 3 * K) && reserve(m, 1, 3 * K, 0, err, errlen)) {
+        if ((m->grads || m->max_B > 1 || m->max_N > m->tps * K) && reserve(m, 1, m->tps * K, 0, err, errlen)) {
             aaren_dt_agent_free(a);
             return NULL;
         }
         size_t pa, g, acts;
         aaren_model_memory(m->enc, &pa, &g, &acts);
         a->bytes = sizeof(float) * ((size_t)K * (1 + m->no + m->na)) + sizeof(int) * (size_t)K +
-                   sizeof(float) * (5 * (size_t)3 * K * D + 2 * (size_t)3 * K) + acts;
+                   sizeof(float) * (5 * (size_t)m->tps * K * D + 2 * (size_t)m->tps * K) + acts;
     }
     return a;
 }
@@ -691,10 +735,10 @@ int aaren_dt_agent_act(aaren_dt_agent *a, const float *obs, float *action, char 
     } else {
         if (a->mode == AAREN_DT_STREAMS && aaren_stream_reset_one(a->s, (int)(a->t % K))) return aaren_errf(err, errlen, "rl: stream reset");
         step_tokens(m, m->x, (float)a->rtg, obs, NULL, (int)a->t);
-        memcpy(a->tok, m->x, sizeof(float) * D);
-        if (feed(a, err, errlen)) return -1;
-        memcpy(a->tok, m->x + D, sizeof(float) * D);
-        if (feed(a, err, errlen)) return -1;
+        for (int k = 0; k < m->tps - 1; k++) {   /* the return-to-go token (not without them), the state token */
+            memcpy(a->tok, m->x + (size_t)k * D, sizeof(float) * D);
+            if (feed(a, err, errlen)) return -1;
+        }
         /* the stream whose window starts max(0, t - K + 1) */
         const int j = a->mode == AAREN_DT_STREAMS ? (int)((a->t + 1) % K) : 0;
         act_head(m, a->y + (size_t)j * D, action);

@@ -9,6 +9,12 @@
  * embedding norm). The encoder is causal; the action a_t is predicted from the encoder's
  * output at the s_t token as tanh(W_h h + b_h). Loss: the mean squared action error.
  *
+ * Behaviour cloning (options.no_returns, the baseline): the same network without the R_t
+ * tokens, so a step is (s_t, a_t), K steps 2 K tokens, the action still from the s_t token's
+ * output; W_R and b_R stay in the parameter block (one layout) but take no part. Training,
+ * prediction, every agent and aaren_dt_stream_* take that layout from the model (its
+ * checkpoint records it as dt.no_returns = 1), and ignore any target return.
+ *
  * Training windows: a data row is drawn uniformly (so trajectories come in proportion to
  * their length) and the window is up to K steps from there to the trajectory's end. Short
  * windows are padded AFTER their tokens: the encoder is causal, so padding never reaches a
@@ -40,6 +46,9 @@ typedef struct {
     float lr, weight_decay, clip, dropout;   /* [1e-4, 1e-4, 0.25, 0.1] */
     float rtg_scale;         /* [1000] */
     uint64_t seed;           /* [1] */
+    int no_returns;          /* 1: behaviour cloning, the same network without return-to-go tokens
+                                (a step is its state and action tokens, K steps 2 K tokens; the
+                                action still from the state token's output) [0] */
 } aaren_dt_options;
 
 void aaren_dt_options_init(aaren_dt_options *o);
@@ -65,10 +74,23 @@ enum { AAREN_DT_WR, AAREN_DT_BR, AAREN_DT_WS, AAREN_DT_BS, AAREN_DT_WA, AAREN_DT
 size_t aaren_dt_layout(int D, int obs_dim, int act_dim, size_t off[AAREN_DT_TENSORS + 1]);
 aaren_env_kind aaren_dt_env(const aaren_dt *m);
 int aaren_dt_K(const aaren_dt *m);
+/* 1 for a behaviour-cloning model (no return tokens: its actions ignore any target return). */
+int aaren_dt_no_returns(const aaren_dt *m);
 
 /* Runs the model's steps of training on d (the data it was made for) through aaren_fit
  * (checkpoints, resume, log and progress as io says; NULL: silent). Returns 0 or -1. */
 int aaren_dt_train(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, char *err, size_t errlen);
+/* As aaren_dt_train, and after every `every` updates (every > 0; counted from the run's start,
+ * so a resumed run keeps the count) calls after(ctx, m, updates done, err, errlen); nonzero
+ * ends training with its message. `after` must leave m unchanged (evaluate a copy made with
+ * aaren_dt_copy_for_eval): the training draws its own random state, so the weights at the end
+ * are those of the run without the calls, bit for bit. */
+typedef int (*aaren_dt_step_fn)(void *ctx, const aaren_dt *m, long updates, char *err, size_t errlen);
+int aaren_dt_train_every(aaren_dt *m, const aaren_d4rl *d, const aaren_fit_io *io, long every, aaren_dt_step_fn after,
+                         void *ctx, char *err, size_t errlen);
+/* A copy of m's weights for evaluation (activations for one window, no gradients, no
+ * optimizer): agents made from it leave m as it was. Free with aaren_dt_free. */
+aaren_dt *aaren_dt_copy_for_eval(const aaren_dt *m, char *err, size_t errlen);
 /* Gradients (into the encoder's gradient block) of the mean squared action error on one
  * batch drawn with seed, without dropout and without a step; returns the loss (for tests). */
 double aaren_dt_batch_grad(aaren_dt *m, const aaren_d4rl *d, uint64_t seed, char *err, size_t errlen);
@@ -86,7 +108,8 @@ double aaren_dt_update(aaren_dt *m, const aaren_d4rl *d, uint64_t *rng, long ste
 /* The mean squared action error on n_windows windows of d drawn with seed (no dropout). */
 double aaren_dt_action_mse(aaren_dt *m, const aaren_d4rl *d, int n_windows, uint64_t seed, char *err, size_t errlen);
 
-/* Actions from the parallel model: history of L steps (rtg [L] raw returns-to-go, obs
+/* Actions from the parallel model: history of L steps (rtg [L] raw returns-to-go (not read,
+ * and may be NULL, for a model without return tokens), obs
  * [L, obs_dim] raw observations, act [L - 1, act_dim], timesteps [L]); writes the action
  * for step L - 1 into out [act_dim]. L <= the reserved tokens / 3 + 1 (K for a trained model;
  * aaren_dt_reserve raises it). */

@@ -38,6 +38,7 @@ int aaren_dt_stream_spec_get(const char *path, const aaren_dt *m, aaren_dt_strea
     s->rtg_scale = (float)scale;   /* as aaren_dt_load keeps it */
     s->ln_eps = cf->ln_eps;
     s->target = aaren_dt_default_target(aaren_dt_env(m));
+    s->no_returns = aaren_dt_no_returns(m);
     /* the task's parameter block as dt.h lays it out */
     size_t off[AAREN_DT_TENSORS + 1];
     const size_t total = aaren_dt_layout((int)D, s->obs_dim, s->act_dim, off);

@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include "tasks/dt.h"
 
-/* The target return `aaren rl eval` conditions on when none is given, per environment. */
+/* The target return `aaren rl eval` conditions on when none is given, per environment: the
+ * original Decision Transformer paper's (hopper 3600, halfcheetah 12000, walker2d 5000,
+ * ant 6000; the one table of them). */
 double aaren_dt_default_target(aaren_env_kind env);
 
 /* What the streamed model needs: sizes, and views of the parameters inside the model. */
@@ -21,6 +23,8 @@ typedef struct {
     int obs_dim, act_dim, d_model;
     float rtg_scale, ln_eps;
     double target;           /* aaren_dt_default_target of the model's environment */
+    int no_returns;          /* 1: a behaviour-cloning model: no return-to-go token (step only the
+                                observation and action tokens; xr is computed but not used) */
     const float *Wr, *br, *Ws, *bs, *Wa, *ba, *T, *lnw, *lnb, *Wh, *bh, *mean, *std;
 } aaren_dt_stream_spec;
 

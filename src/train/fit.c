@@ -481,6 +481,7 @@ static int run_steps(fit_run *f, aaren_fit_result *r) {
     while (s->step < o->steps) {
         if (one_step(f, NULL, o->batch)) return -1;
         if (maybe_save(f)) return -1;
+        if (o->after_step && o->after_step(f->t->ctx, s->step, f->err, f->errlen)) return -1;
         if (o->io.log_every > 0 && (s->step % o->io.log_every == 0 || s->step == o->steps)) {
             r->last_loss = s->sum / (double)s->count;
             s->sum = 0;
