@@ -5,7 +5,11 @@
  *    error (far below the actions' variance);
  *  - the agents give the actions of the parallel model over the same history: recompute and
  *    the K-stream window over the last K steps, the full stream over the whole history;
- *  - a checkpoint round trip predicts the same actions; bad checkpoints are refused. */
+ *  - a checkpoint round trip predicts the same actions; bad checkpoints are refused;
+ *  - all of the above also for the behaviour-cloning model (no return tokens, 2 tokens a
+ *    step), whose actions do not change with the target return while the decision model's do;
+ *  - evaluating copies of the model during training (aaren_dt_train_every) leaves training
+ *    as it was: the final weights equal those of the run without it, bit for bit. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -44,9 +48,10 @@ static void make_data(aaren_d4rl *d, int episodes, int len) {
     aaren_d4rl_split(d);
 }
 
-static aaren_dt_options small_options(int arch) {
+static aaren_dt_options small_options(int arch, int bc) {
     aaren_dt_options o;
     aaren_dt_options_init(&o);
+    o.no_returns = bc;
     o.enc.arch = arch;
     o.enc.d_model = 32;
     o.enc.n_heads = 2;
@@ -59,8 +64,12 @@ static aaren_dt_options small_options(int arch) {
     return o;
 }
 
-static void test_grads(int arch, const aaren_d4rl *d) {
-    aaren_dt_options o = small_options(arch);
+static const char *model_name(int arch, int bc) {
+    return bc ? (arch == AAREN_ARCH_AAREN ? "aaren (BC)" : "transformer (BC)") : aaren_arch_name(arch);
+}
+
+static void test_grads(int arch, int bc, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch, bc);
     o.batch = 4;
     char err[512] = "";
     aaren_dt *m = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
@@ -105,15 +114,20 @@ static void test_grads(int arch, const aaren_d4rl *d) {
         }
     }
     CHECK(worst < 0.05, "%s: task-parameter gradients vs central differences: worst relative %.3g (%s)",
-          aaren_arch_name(arch), worst, worst_seg >= 0 ? names[worst_seg] : "-");
+          model_name(arch, bc), worst, worst_seg >= 0 ? names[worst_seg] : "-");
     printf("%s: gradients of the embeddings, norm and head match central differences (worst relative %.2g)\n",
-           aaren_arch_name(arch), worst);
+           model_name(arch, bc), worst);
+    if (bc) {   /* without return tokens W_R and b_R take no part */
+        double g_r = 0;
+        for (size_t i = 0; i < 2 * (size_t)D; i++) g_r = fmax(g_r, fabs(g0[i]));
+        CHECK(g_r == 0, "%s: W_R, b_R gradients %.3g (expected none)", model_name(arch, bc), g_r);
+    }
     free(g0);
     aaren_dt_free(m);
 }
 
-static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
-    aaren_dt_options o = small_options(arch);
+static void test_learns_and_streams(int arch, int bc, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch, bc);
     o.steps = 400;
     o.lr = 1e-3f;
     o.warmup = 20;
@@ -129,14 +143,15 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
     for (long i = 0; i < d->n; i++) for (int a = 0; a < NA; a++) mean[a] += d->actions[i * NA + a] / d->n;
     for (long i = 0; i < d->n; i++) for (int a = 0; a < NA; a++) var += pow(d->actions[i * NA + a] - mean[a], 2) / ((double)d->n * NA);
     CHECK(after < 0.05 * var && after < before, "%s: behaviour cloning action MSE %.4g (before %.4g, action variance %.4g)",
-          aaren_arch_name(arch), after, before, var);
-    printf("%s: behaviour cloning: action MSE %.4f -> %.4f (action variance %.4f)\n", aaren_arch_name(arch), before, after, var);
+          model_name(arch, bc), after, before, var);
+    printf("%s: behaviour cloning: action MSE %.4f -> %.4f (action variance %.4f)\n", model_name(arch, bc), before, after, var);
 
     /* a checkpoint predicts what the model predicts */
     const char *path = check_tmp_path("dt.safetensors");
     CHECK(aaren_dt_save(m, path, err, sizeof err) == 0, "save: %s", err);
     aaren_dt *l = aaren_dt_load(path, err, sizeof err);
     CHECK(l != NULL, "load: %s", err);
+    CHECK(!l || aaren_dt_no_returns(l) == bc, "%s: the checkpoint records the return tokens' absence", model_name(arch, bc));
     /* a history of L steps from the data, with returns-to-go counting down from a target */
     enum { L = 40 };
     float rtg[L], obs[L * NO], act[3][L * NA], a1[NA], a2[NA];
@@ -181,12 +196,40 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
     for (int mode = 0; mode < 3; mode++) {
         if (!ag[mode]) continue;
         CHECK(worst[mode] < 2e-4, "%s %s agent vs the parallel model over %d steps: worst action difference %.3g",
-              aaren_arch_name(arch), aaren_dt_mode_name(mode), L, worst[mode]);
+              model_name(arch, bc), aaren_dt_mode_name(mode), L, worst[mode]);
         printf("%s %s agent = parallel model over the same history (worst difference %.2g over %d steps)\n",
-               aaren_arch_name(arch), aaren_dt_mode_name(mode), worst[mode], L);
+               model_name(arch, bc), aaren_dt_mode_name(mode), worst[mode], L);
         aaren_dt_agent_free(ag[mode]);
     }
     CHECK(worst_load == 0, "a loaded checkpoint predicts the same actions (worst %.3g)", worst_load);
+    /* the target return: every agent of a BC model (the loaded one too) acts the same whatever
+     * the target; a decision model's actions change with it */
+    for (int which = 0; which < 2; which++) {
+        aaren_dt *mm = which ? l : m;
+        for (int mode = 0; mode < 3 && mm; mode++) {
+            if (arch != AAREN_ARCH_AAREN && mode == AAREN_DT_STREAMS) continue;
+            aaren_dt_agent *g = aaren_dt_agent_new(mm, mode, err, sizeof err);
+            CHECK(g != NULL, "agent: %s", err);
+            if (!g) continue;
+            static float acts[2][12][NA];
+            for (int k = 0; k < 2; k++) {
+                aaren_dt_agent_reset(g, k ? -500.0 : 30.0);
+                for (int t = 0; t < 12; t++) {
+                    CHECK(aaren_dt_agent_act(g, d->observations + (size_t)(200 + t) * NO, acts[k][t], err, sizeof err) == 0 &&
+                          aaren_dt_agent_reward(g, 0.7, err, sizeof err) == 0, "act: %s", err);
+                }
+            }
+            double diff = 0;
+            for (int t = 0; t < 12; t++) for (int a = 0; a < NA; a++) diff = fmax(diff, fabs(acts[0][t][a] - acts[1][t][a]));
+            if (bc) CHECK(diff == 0, "%s %s%s: the actions change with the target (by %.3g)", model_name(arch, bc),
+                          aaren_dt_mode_name(mode), which ? " (loaded)" : "", diff);
+            else CHECK(diff > 1e-4, "%s %s%s: the actions do not change with the target (%.3g)", model_name(arch, bc),
+                       aaren_dt_mode_name(mode), which ? " (loaded)" : "", diff);
+            if (!which) printf("%s %s: targets 30 and -500 give actions %.3g apart%s\n", model_name(arch, bc),
+                               aaren_dt_mode_name(mode), diff, bc ? " (BC: none expected)" : "");
+            aaren_dt_agent_free(g);
+        }
+    }
     aaren_dt_free(l);
     /* every number of the dt.* metadata is read strictly */
     {
@@ -235,8 +278,8 @@ static void test_learns_and_streams(int arch, const aaren_d4rl *d) {
  * the windows aaren_dt_action_mse draws (its documented rule, redone here: a uniform row, up
  * to K steps to its episode's end), each step's action predicted from the window up to it.
  * The encoder is causal, so the two mean squared errors agree up to float rounding. */
-static void test_batch_vs_predict(int arch, const aaren_d4rl *d) {
-    aaren_dt_options o = small_options(arch);
+static void test_batch_vs_predict(int arch, int bc, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch, bc);
     char err[512] = "";
     aaren_dt *m = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
     CHECK(m != NULL, "new: %s", err);
@@ -275,12 +318,74 @@ static void test_batch_vs_predict(int arch, const aaren_d4rl *d) {
         }
     }
     const double ref = se / ((double)rows * NA);
-    CHECK(fabs(mse - ref) <= 1e-5 * ref, "%s: batched action MSE %.9g, one history at a time %.9g", aaren_arch_name(arch),
+    CHECK(fabs(mse - ref) <= 1e-5 * ref, "%s: batched action MSE %.9g, one history at a time %.9g", model_name(arch, bc),
           mse, ref);
     printf("%s: the batched training path's action MSE %.7g = the prediction path's %.7g (%ld windows of %d, %ld short)\n",
-           aaren_arch_name(arch), mse, ref, (long)n_windows, K, short_windows);
+           model_name(arch, bc), mse, ref, (long)n_windows, K, short_windows);
     free(rtg);
     aaren_dt_free(m);
+}
+
+/* What the hook below saw: the update counts it was called at. */
+typedef struct {
+    long calls[16];
+    int n;
+    const float *obs;
+} hook_log;
+
+/* An evaluation during training as `aaren rl train --eval-every` makes one: a copy of the
+ * weights, every agent mode the architecture has, a few steps each. */
+static int eval_hook(void *ctx, const aaren_dt *m, long updates, char *err, size_t errlen) {
+    hook_log *h = ctx;
+    if (h->n < 16) h->calls[h->n] = updates;
+    h->n++;
+    aaren_dt *c = aaren_dt_copy_for_eval(m, err, errlen);
+    if (!c) return -1;
+    const int aar = aaren_model_config(aaren_dt_encoder(c))->arch == AAREN_ARCH_AAREN;
+    for (int mode = 0; mode < 3; mode++) {
+        if (!aar && mode == AAREN_DT_STREAMS) continue;
+        aaren_dt_agent *g = aaren_dt_agent_new(c, mode, err, errlen);
+        if (!g) { aaren_dt_free(c); return -1; }
+        aaren_dt_agent_reset(g, 25);
+        float act[NA];
+        for (int t = 0; t < 8; t++)
+            if (aaren_dt_agent_act(g, h->obs + (size_t)t * NO, act, err, errlen) || aaren_dt_agent_reward(g, 0.5, err, errlen)) {
+                aaren_dt_agent_free(g);
+                aaren_dt_free(c);
+                return -1;
+            }
+        aaren_dt_agent_free(g);
+    }
+    aaren_dt_free(c);
+    return 0;
+}
+
+static void test_eval_during_training(int arch, int bc, const aaren_d4rl *d) {
+    aaren_dt_options o = small_options(arch, bc);
+    o.steps = 30;
+    o.warmup = 5;   /* dropout stays on (0.1): its masks follow the step */
+    char err[512] = "";
+    aaren_dt *a = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err), *b = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
+    CHECK(a && b, "new: %s", err);
+    if (!a || !b) { aaren_dt_free(a); aaren_dt_free(b); return; }
+    hook_log h = {{0}, 0, d->observations};
+    CHECK(aaren_dt_train(a, d, NULL, err, sizeof err) == 0, "train: %s", err);
+    CHECK(aaren_dt_train_every(b, d, NULL, 7, eval_hook, &h, err, sizeof err) == 0, "train with evaluations: %s", err);
+    CHECK(h.n == 4 && h.calls[0] == 7 && h.calls[1] == 14 && h.calls[2] == 21 && h.calls[3] == 28,
+          "%s: evaluations after 7, 14, 21, 28 of 30 updates (got %d calls, first %ld)", model_name(arch, bc), h.n, h.calls[0]);
+    aaren_model *ea = aaren_dt_encoder(a), *eb = aaren_dt_encoder(b);
+    const int same = !memcmp(aaren_model_params(ea), aaren_model_params(eb), sizeof(float) * aaren_model_n_params(ea)) &&
+                     !memcmp(aaren_model_extra(ea), aaren_model_extra(eb), sizeof(float) * aaren_model_n_extra(ea));
+    /* and a run that moved at all (the comparison is not between two untouched models) */
+    aaren_dt *c = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
+    const int moved = c && memcmp(aaren_model_params(aaren_dt_encoder(c)), aaren_model_params(ea), sizeof(float) * aaren_model_n_params(ea));
+    CHECK(same && moved, "%s: final weights with evaluations every 7 updates equal those without: %s (trained: %d)",
+          model_name(arch, bc), same ? "yes" : "no", moved);
+    printf("%s: evaluating copies after 7, 14, 21, 28 updates leaves the 30-update run's weights bit-identical\n",
+           model_name(arch, bc));
+    aaren_dt_free(a);
+    aaren_dt_free(b);
+    aaren_dt_free(c);
 }
 
 int main(void) {
@@ -288,11 +393,13 @@ int main(void) {
     if (!check_tmp_dir()) return check_skip("test_dt", "cannot make a temporary folder");
     aaren_d4rl d;
     make_data(&d, 12, 50);
-    for (int arch = 0; arch < 2; arch++) {
-        test_grads(arch, &d);
-        test_batch_vs_predict(arch, &d);
-        test_learns_and_streams(arch, &d);
-    }
+    for (int bc = 0; bc < 2; bc++)
+        for (int arch = 0; arch < 2; arch++) {
+            test_grads(arch, bc, &d);
+            test_batch_vs_predict(arch, bc, &d);
+            test_learns_and_streams(arch, bc, &d);
+            test_eval_during_training(arch, bc, &d);
+        }
     aaren_d4rl_free(&d);
     check_tmp_cleanup();
     return check_done("test_dt");

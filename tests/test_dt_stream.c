@@ -3,7 +3,9 @@
  * object (slots in a shuffled order, three aaren_stream_step_some calls per step) give the
  * actions of the full-stream agent (aaren_dt_agent) run on each episode alone, and those of
  * the parallel model over the whole history so far (aaren_dt_predict); the spec reads the
- * model's sizes from its checkpoint and refuses a file that is not a decision model. */
+ * model's sizes from its checkpoint and refuses a file that is not a decision model. The same
+ * for a behaviour-cloning model (no return tokens: two steps per episode step, the
+ * return-to-go token not fed; the spec says so). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@ static void make_data(aaren_d4rl *d) {
     aaren_d4rl_split(d);
 }
 
-static void run_arch(int arch, const aaren_d4rl *d) {
+static void run_arch(int arch, int bc, const aaren_d4rl *d) {
     char err[512] = "";
     aaren_dt_options o;
     aaren_dt_options_init(&o);
@@ -40,6 +42,7 @@ static void run_arch(int arch, const aaren_d4rl *d) {
     o.K = 4;
     o.rtg_scale = 50;
     o.seed = 9 + (uint64_t)arch;
+    o.no_returns = bc;
     aaren_dt *made = aaren_dt_new(d, AAREN_ENV_HOPPER, &o, err, sizeof err);
     CHECK(made != NULL, "arch %d: model: %s", arch, err);
     if (!made) return;
@@ -51,6 +54,7 @@ static void run_arch(int arch, const aaren_d4rl *d) {
     if (!m) { remove(path); return; }
     aaren_dt_stream_spec s;
     CHECK(aaren_dt_stream_spec_get(path, m, &s, err, sizeof err) == 0, "arch %d: spec: %s", arch, err);
+    CHECK(s.no_returns == bc, "arch %d bc %d: the spec's no_returns is %d", arch, bc, s.no_returns);
     CHECK(s.obs_dim == NO && s.act_dim == NA && s.d_model == 16 && s.rtg_scale == 50 && s.target == 3600,
           "arch %d: the spec's sizes, scale and hopper's target: %d %d %d %g %g", arch, s.obs_dim, s.act_dim, s.d_model,
           (double)s.rtg_scale, s.target);
@@ -95,7 +99,7 @@ static void run_arch(int arch, const aaren_d4rl *d) {
             ts[e] = t;
         }
         aaren_dt_stream_tokens(&s, EPS, rtg, ob, ts, xr, xs, mu, rs, sn);
-        int ok = aaren_stream_step_some(bs, slot_of, EPS, xr, y, err, sizeof err) == 0 &&
+        int ok = (s.no_returns || aaren_stream_step_some(bs, slot_of, EPS, xr, y, err, sizeof err) == 0) &&
                  aaren_stream_step_some(bs, slot_of, EPS, xs, y, err, sizeof err) == 0;
         aaren_dt_stream_actions(&s, EPS, y, ts, act, xr, mu, rs);
         ok = ok && aaren_stream_step_some(bs, slot_of, EPS, xr, y, err, sizeof err) == 0;
@@ -103,7 +107,8 @@ static void run_arch(int arch, const aaren_d4rl *d) {
         for (int e = 0; e < EPS; e++)
             for (int a = 0; a < NA; a++) worst = fmax(worst, fabs((double)act[e * NA + a] - ref[e][t][a]));
         for (int e = 0; e < EPS; e++)
-            CHECK(aaren_stream_position_one(bs, slot_of[e]) == 3L * (t + 1), "arch %d: three tokens per step", arch);
+            CHECK(aaren_stream_position_one(bs, slot_of[e]) == (bc ? 2L : 3L) * (t + 1), "arch %d: %s tokens per step", arch,
+                  bc ? "two" : "three");
     }
     /* reference 2: the parallel model over the whole history of episode 1 at every step */
     CHECK(aaren_dt_reserve(m, LEN, err, sizeof err) == 0, "arch %d: reserve: %s", arch, err);
@@ -121,7 +126,7 @@ static void run_arch(int arch, const aaren_d4rl *d) {
             for (int a = 0; a < NA; a++) worst_par = fmax(worst_par, fabs((double)out[a] - ref[1][t][a]));
         }
     }
-    CHECK(worst <= 2e-6, "arch %d: batched streams give the full-stream agent's actions (worst %.2e)", arch, worst);
+    CHECK(worst <= 2e-6, "arch %d bc %d: batched streams give the full-stream agent's actions (worst %.2e)", arch, bc, worst);
     CHECK(worst_par <= 2e-5, "arch %d: ... and those of the parallel model over the history (worst %.2e)", arch, worst_par);
     /* a non-trivial check: the targets change the actions */
     double spread = 0;
@@ -146,7 +151,8 @@ int main(void) {
     make_data(&d);
     CHECK(aaren_dt_default_target(AAREN_ENV_HALFCHEETAH) == 12000 && aaren_dt_default_target(AAREN_ENV_ANT) == 6000,
           "default targets");
-    for (int arch = 0; arch < 2; arch++) run_arch(arch, &d);
+    for (int bc = 0; bc < 2; bc++)
+        for (int arch = 0; arch < 2; arch++) run_arch(arch, bc, &d);
     aaren_d4rl_free(&d);
     check_tmp_cleanup();
     return check_done("test_dt_stream");
