@@ -3,7 +3,11 @@
 mode that applies (Transformer: window-recompute; Aaren: window-streams and full-stream),
 append them to the results CSV, and a saved model evaluated again with `rl eval` gives the
 same returns (evaluation is deterministic for a seed), with the Aaren window run through
-recompute and streams agreeing. Skips (77) without MuJoCo, HDF5 or the model files."""
+recompute and streams agreeing. Then a run with several targets (data-best, paper, a
+number) and --eval-every (curve rows every 10 updates; the weights equal the run's without it,
+bit for bit), the behaviour-cloning baseline (--no-returns: one evaluation, target 'none',
+rl eval ignores the target), and a results CSV of the older layout refused. Skips (77)
+without MuJoCo, HDF5 or the model files."""
 import argparse
 import csv
 import os
@@ -87,6 +91,46 @@ def main():
             ta, tb = pycheck_tensors(full), pycheck_tensors(part)
             same = ta.keys() == tb.keys() and all(ta[k] == tb[k] for k in ta)
         check(same, f"rl train: stopped and resumed equals the whole run, bit for bit ({r2.stderr.strip()[:200]})")
+        # several targets, a learning curve and the behaviour-cloning baseline (issue 21)
+        info = run([a, "rl", "info", "--data", data])
+        best = float(re.search(r"return_max: ([-\d.]+)", info.stdout).group(1))
+        curve_csv = os.path.join(d, "curve.csv")
+        cur, bc = os.path.join(d, "curve.safetensors"), os.path.join(d, "bc.safetensors")
+        r3 = run([a, *base, "--save", cur, "--eval-every", "10", "--curve-episodes", "1", "--eval-episodes", "2",
+                  "--target", "data-best,paper,700", "--results-csv", curve_csv])
+        check(r3.returncode == 0, f"rl train --eval-every --target list runs ({r3.stderr.strip()[:200]})")
+        same = r1.returncode == 0 and r3.returncode == 0 and pycheck_tensors(full) == pycheck_tensors(cur)
+        check(same, "rl train: evaluating every 10 updates leaves the trained weights bit-identical")
+        with open(curve_csv) as f:
+            rows = list(csv.DictReader(f))
+        curve = [(r["updates_at"], r["target_kind"], r["mode"]) for r in rows if r["updates_at"]]
+        final = [r for r in rows if not r["updates_at"]]
+        want = [(str(u), k, m) for u in (10, 20, 30) for k in ("data-best", "paper", "number") for m in ("window-streams", "full-stream")]
+        check(curve == want and all(r["episodes"] == "1" and r["eval_every"] == "10" for r in rows if r["updates_at"]),
+              f"a curve row per 10 updates, target and mode ({len(curve)} rows)")
+        kinds = {r["target_kind"]: float(r["target"]) for r in final}
+        check(len(final) == 6 and all(r["episodes"] == "2" and r["model"] == "dt" for r in final)
+              and abs(kinds.get("data-best", 0) - best) < 1e-3 * max(1, abs(best)) and kinds.get("paper") == 3600
+              and kinds.get("number") == 700, f"final rows per target: {kinds} (data best {best})")
+        r4 = run([a, "rl", "train", "--data", data, "--arch", "transformer", "--no-returns", "--save", bc,
+                  "--results-csv", curve_csv, "--target", "data-best,paper"] + small[:-7] + ["--seed", "3", "--xml-dir", xml, "--quiet"])
+        check(r4.returncode == 0, f"rl train --no-returns runs ({r4.stderr.strip()[:200]})")
+        with open(curve_csv) as f:
+            rows = list(csv.DictReader(f))
+        bcr = [r for r in rows if r["model"] == "bc"]
+        check(len(bcr) == 1 and bcr[0]["target"] == "none" and bcr[0]["target_kind"] == "none",
+              f"a BC run evaluates once, without a target ({[(r['target'], r['target_kind']) for r in bcr]})")
+        ev = [results(run([a, "rl", "eval", "--model", bc, "--episodes", "1", "--target", t, "--xml-dir", xml]).stdout)
+              for t in ("10", "5000")]
+        rm = [e.get("window-recompute", {}).get("return_mean") for e in ev]
+        check(rm[0] is not None and rm[0] == rm[1] and ev[0]["window-recompute"].get("target") == "none",
+              f"rl eval: a BC model ignores the target (returns {rm})")
+        old = os.path.join(d, "old.csv")
+        with open(old, "w") as f:
+            f.write("env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean\n")
+        r5 = run([a, *base, "--results-csv", old, "--eval-episodes", "1"])
+        check(r5.returncode == 2 and "old.csv" in r5.stderr and "target_kind" in r5.stderr,
+              f"a results CSV of the older layout is refused naming it ({r5.stderr.strip()[:200]})")
 
 
 def pycheck_tensors(path):
