@@ -191,6 +191,58 @@ def test_summarize_forecasting_patch(tmp):
     check("ETTh1 96 transformer seed 3" in text, "a seed without every learning rate is left out and named")
 
 
+def test_summarize_forecasting_v2(tmp):
+    """Recipe 1 trained properly (v2): found beside the v1 CSV under its own name (left out when
+    absent), per seed the learning rate of the lowest validation MSE kept, the v1 average over
+    the same horizons beside it, Exchange read against repeating the last value, and a seed
+    without every rate named."""
+    d = os.path.join(tmp, "v2")
+    os.makedirs(d)
+    paper, v2, md = (os.path.join(d, n) for n in ("forecasting_runs.csv", "forecasting_v2_runs.csv", "f.md"))
+    with open(paper, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(PATCH_FIELDS)
+        for arch, seed, test in [("aaren", 1, 0.60), ("aaren", 2, 0.70), ("transformer", 1, 0.65)]:
+            w.writerow(["exchange_rate.csv", "M", 96, 96, arch, 64, 4, 2, 128, seed, 3, 2, 0.5, test, test / 2, 0.081,
+                        0.2, 30, 1000, 1, "paper", 0, 0, 0.001, 32, 300, 0, 0.1, 10, 3])
+    script = os.path.join(os.path.dirname(__file__), "..", "python", "summarize_forecasting.py")
+    r = subprocess.run([sys.executable, script, paper, md], capture_output=True, text=True)
+    check(r.returncode == 0 and "(v2)" not in open(md).read(), f"no v2 section without its CSV ({r.stderr[-300:]})")
+    # (arch, seed, lr, val, test): seed 1's lowest validation MSE is not its lowest test MSE
+    runs = [("aaren", 1, 0.0001, 0.30, 0.070), ("aaren", 1, 0.0003, 0.20, 0.090), ("aaren", 1, 0.001, 0.40, 0.060),
+            ("aaren", 2, 0.0001, 0.25, 0.075), ("aaren", 2, 0.0003, 0.35, 0.050), ("aaren", 2, 0.001, 0.45, 0.040),
+            ("transformer", 1, 0.0001, 0.30, 0.085), ("transformer", 1, 0.0003, 0.31, 0.010),
+            ("transformer", 1, 0.001, 0.32, 0.020),
+            ("transformer", 2, 0.0003, 0.10, 0.010)]   # seed 2 has one rate of three: left out
+    with open(v2, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(PATCH_FIELDS)
+        for arch, seed, lr, val, test in runs:
+            w.writerow(["exchange_rate.csv", "M", 96, 96, arch, 128, 8, 2, 256, seed, 4, 1, val, test, test / 2, 0.081,
+                        0.2, 90, 423336, 1, "paper", 0, 0, lr, 32, 0, 1, 0.1, 10, 3])
+    r = subprocess.run([sys.executable, script, paper, md], capture_output=True, text=True)
+    check(r.returncode == 0, f"summarize_forecasting.py with a v2 CSV beside ({r.stderr.strip()[-300:]})")
+    text = open(md).read() if r.returncode == 0 else ""
+    check("## Recipe 1 trained properly (v2)" in text, "the v2 CSV beside the v1 CSV is found")
+    check("d_model 128, 8 heads" in text and "0.0001, 0.0003, 0.001" in text and "a full pass" in text,
+          "the settings are read from the CSV")
+    row = next((l for l in text.splitlines() if l.startswith("| exchange_rate | 0.0")), "")
+    a, t = (0.090 + 0.075) / 2, 0.085
+    check(row.startswith(f"| exchange_rate | {mean_std([0.090, 0.075])} | {mean_std([0.085])} |"),
+          f"the kept runs are chosen on validation: {row!r}")
+    check("| 0.0001/0.0003 / 0.0001 | 0.081 | 423,336 / 423,336 | 90 / 90 |" in row, f"rates, naive, params, s: {row!r}")
+    avg = f"| exchange_rate | 96 | {a:.3f} | {t:.3f} | {0.65:.3f} | {0.65:.3f} | PatchTST 0.367 (not comparable yet) |"
+    check(avg in text, f"the v2 average beside v1's: {avg!r}")
+    want = (f"horizon 96: repeating the last value 0.081, Aaren {a:.3f} does not beat it, "
+            f"the Transformer {t:.3f} does not beat it")
+    check(want in text, f"Exchange against repeating the last value: {want!r}")
+    check("exchange_rate 96 transformer seed 2" in text, "a seed without every learning rate is left out and named")
+    other = os.path.join(tmp, "elsewhere.csv")
+    os.rename(v2, other)
+    r = subprocess.run([sys.executable, script, paper, md, "--v2", other], capture_output=True, text=True)
+    check(r.returncode == 0 and "(v2)" in open(md).read(), "--v2 names the v2 CSV anywhere")
+
+
 def main():
     test_mean_std()
     test_versus()
@@ -199,6 +251,7 @@ def main():
         test_summarize_rl(tmp)
         test_summarize_rl_context(tmp)
         test_summarize_forecasting_patch(tmp)
+        test_summarize_forecasting_v2(tmp)
     return done("test_summaries")
 
 
