@@ -6,7 +6,7 @@ same returns (evaluation is deterministic for a seed), with the Aaren window run
 recompute and streams agreeing. Then a run with several targets (data-best, paper, a
 number) and --eval-every (curve rows every 10 updates; the weights equal the run's without it,
 bit for bit), the behaviour-cloning baseline (--no-returns: one evaluation, target 'none',
-rl eval ignores the target), and a results CSV of the older layout refused. Skips (77)
+rl eval ignores the target), and a results CSV of the older layout taking plain runs only. Skips (77)
 without MuJoCo, HDF5 or the model files."""
 import argparse
 import csv
@@ -125,12 +125,20 @@ def main():
         rm = [e.get("window-recompute", {}).get("return_mean") for e in ev]
         check(rm[0] is not None and rm[0] == rm[1] and ev[0]["window-recompute"].get("target") == "none",
               f"rl eval: a BC model ignores the target (returns {rm})")
+        # a CSV of the older layout (no model, target_kind, ... columns) takes plain runs in its layout only
         old = os.path.join(d, "old.csv")
+        head = ("env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean,return_std,score,length,step_us,"
+                "agent_bytes,train_s,action_mse,threads\n")
         with open(old, "w") as f:
-            f.write("env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean\n")
+            f.write(head)
         r5 = run([a, *base, "--results-csv", old, "--eval-episodes", "1"])
-        check(r5.returncode == 2 and "old.csv" in r5.stderr and "target_kind" in r5.stderr,
-              f"a results CSV of the older layout is refused naming it ({r5.stderr.strip()[:200]})")
+        with open(old) as f:
+            lines = f.read().splitlines()
+        check(r5.returncode == 0 and len(lines) == 3 and all(len(x.split(",")) == 19 for x in lines),
+              f"a plain run appends to an older-layout CSV in its layout ({r5.stderr.strip()[:200]})")
+        r6 = run([a, *base, "--results-csv", old, "--eval-episodes", "1", "--target", "paper,700"])
+        check(r6.returncode == 2 and "old.csv" in r6.stderr and "older layout" in r6.stderr,
+              f"... and refuses a run with several targets, naming the file ({r6.stderr.strip()[:200]})")
 
 
 def pycheck_tensors(path):

@@ -41,7 +41,8 @@ static const char *train_help =
     "  --results-csv FILE  append one row per evaluation (created with a header; columns model\n"
     "                      dt|bc, target_kind paper|data-best|number|none, updates_at (empty for\n"
     "                      the final evaluation), eval_every, curve_episodes after the older ones;\n"
-    "                      a file in the older layout is refused)\n"
+    "                      a file of the older layout, without them, takes runs of one target, with\n"
+    "                      return tokens and without --eval-every only, in its layout)\n"
     "  --quiet             no progress lines\n"
     CLI_HDF5_OPTIONS_HELP CLI_FIT_HELP;
 
@@ -141,7 +142,7 @@ static void print_train_help(void) {
 typedef struct {
     const char *csv;
     long steps, eval_every, curve_episodes;
-    int batch;
+    int batch, old_layout;   /* old_layout: the CSV exists without the columns from model on */
     double train_s, mse;
 } run_info;
 
@@ -149,34 +150,49 @@ static const char results_header[] =
     "env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean,return_std,score,length,step_us,agent_bytes,"
     "train_s,action_mse,threads,model,target_kind,updates_at,eval_every,curve_episodes\n";
 
-/* A results CSV that exists must have this layout (rows of the older one, without target_kind,
- * would not line up with its header). 0, or 2 after a message. */
-static int check_results_csv(const char *path) {
+/* The columns up to threads: the whole header of the older layout. */
+static const size_t old_header_len = sizeof "env,data,arch,mode,seed,steps,batch,K,target,episodes,return_mean,return_std,score,"
+                                            "length,step_us,agent_bytes,train_s,action_mse,threads" - 1;
+
+/* A results CSV that exists has this layout, or the older one (columns up to threads), which
+ * takes rows of runs with one target, return tokens and no curve (as before), in its layout.
+ * *old gets 1 for that layout. 0, or 2 after a message. */
+static int check_results_csv(const char *path, int plain_run, int *old) {
+    *old = 0;
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) return 0;
     char line[8192] = "";
     const int got = fgets(line, sizeof line, f) != NULL;
     fclose(f);
-    if (got && strncmp(line, results_header, strlen(results_header) - 1))
-        return cli_fail("rl train", "%s: its header is not this command's (%.*s...); an older layout without "
-                        "target_kind, updates_at and the rest? Give a new --results-csv file", path, 60, line), 2;
-    return 0;
+    if (!got || !strncmp(line, results_header, strlen(results_header) - 1)) return 0;
+    const size_t hl = strcspn(line, "\r\n");
+    if (!strncmp(line, results_header, old_header_len) && (hl == old_header_len || !strcmp(line + old_header_len, ",options\n") ||
+                                                          !strncmp(line + old_header_len, ",options\r", 9))) {
+        if (plain_run) { *old = 1; return 0; }
+        return cli_fail("rl train", "%s: the older layout (no model, target_kind, updates_at columns) takes runs with one "
+                        "target, return tokens and no --eval-every only; give a new --results-csv file", path), 2;
+    }
+    return cli_fail("rl train", "%s: its header is not the results layout (%.*s...); give a new --results-csv file", path,
+                    60, line), 2;
 }
 
 static int append_row(const run_info *ri, const aaren_dt *m, int mode, const char *data, long seed, double target,
                       const char *kind, long updates_at, int episodes, const aaren_dt_eval *ev) {
-    char err[1024], tv[48], ua[32];
-    if (aaren_dt_no_returns(m)) snprintf(tv, sizeof tv, "none");
-    else snprintf(tv, sizeof tv, "%.10g", target);
-    if (updates_at >= 0) snprintf(ua, sizeof ua, "%ld", updates_at);
-    else ua[0] = 0;
+    char err[1024], tv[48], more[160] = "";
+    const int bc = aaren_dt_no_returns(m);
+    if (bc) snprintf(tv, sizeof tv, "none");
+    else snprintf(tv, sizeof tv, ri->old_layout ? "%g" : "%.10g", target);   /* the older layout: as it was written */
+    if (!ri->old_layout) {   /* the newer columns: model, target_kind, updates_at (empty: final), eval_every, curve_episodes */
+        char ua[32] = "";
+        if (updates_at >= 0) snprintf(ua, sizeof ua, "%ld", updates_at);
+        snprintf(more, sizeof more, ",%s,%s,%s,%ld,%ld", bc ? "bc" : "dt", bc ? "none" : kind, ua, ri->eval_every,
+                 ri->curve_episodes);
+    }
     if (cli_append_row(ri->csv, err, sizeof err, results_header,
-            "%s,%s,%s,%s,%ld,%ld,%d,%d,%s,%d,%.3f,%.3f,%.3f,%.1f,%.2f,%zu,%.1f,%.6f,%d,%s,%s,%s,%ld,%ld\n",
-            aaren_env_name(aaren_dt_env(m)), data, aaren_arch_name(aaren_model_config(aaren_dt_encoder(m))->arch),
-            aaren_dt_mode_name(mode), seed, ri->steps, ri->batch, aaren_dt_K(m), tv, episodes, ev->ret_mean, ev->ret_std,
-            ev->score_mean, ev->len_mean, ev->step_us, ev->agent_bytes, ri->train_s, ri->mse, aaren_threads(),
-            aaren_dt_no_returns(m) ? "bc" : "dt", aaren_dt_no_returns(m) ? "none" : kind, ua, ri->eval_every,
-            ri->curve_episodes))
+            "%s,%s,%s,%s,%ld,%ld,%d,%d,%s,%d,%.3f,%.3f,%.3f,%.1f,%.2f,%zu,%.1f,%.6f,%d%s\n", aaren_env_name(aaren_dt_env(m)),
+            data, aaren_arch_name(aaren_model_config(aaren_dt_encoder(m))->arch), aaren_dt_mode_name(mode), seed, ri->steps,
+            ri->batch, aaren_dt_K(m), tv, episodes, ev->ret_mean, ev->ret_std, ev->score_mean, ev->len_mean, ev->step_us,
+            ev->agent_bytes, ri->train_s, ri->mse, aaren_threads(), more))
         return cli_fail("rl train", "%s", err);
     return 0;
 }
@@ -261,7 +277,11 @@ int cmd_rl_dt_train(int argc, char **argv) {
         return 2;
     o.steps = steps; o.batch = (int)batch; o.K = (int)K; o.warmup = warmup; o.seed = (uint64_t)seed;
     o.no_returns = cli_flag(&a, "no-returns");
-    if (check_results_csv(cli_get(&a, "results-csv"))) return 2;
+    const char *tspec = cli_get(&a, "target");
+    int old_layout;
+    if (check_results_csv(cli_get(&a, "results-csv"), !o.no_returns && eval_every == 0 && (!tspec || !strchr(tspec, ',')),
+                          &old_layout))
+        return 2;
     aaren_fit_io io;
     if (cli_int(&a, "log-every", steps / 20 > 0 ? steps / 20 : 1, 1, 100000000, &log_every) || cli_fit_io(&a, &io)) return 2;
     io.log_every = log_every;
@@ -294,7 +314,8 @@ int cmd_rl_dt_train(int argc, char **argv) {
                 aaren_threads());
     /* the Transformer over its recomputed window; Aaren over the same window as streams, and the whole episode */
     const unsigned modes = o.enc.arch == AAREN_ARCH_AAREN ? 1u << AAREN_DT_STREAMS | 1u << AAREN_DT_FULL : 1u << AAREN_DT_RECOMPUTE;
-    run_info ri = {cli_get(&a, "results-csv"), steps, eval_every, eval_every > 0 ? curve_episodes : 0, o.batch, 0, NAN};
+    run_info ri = {cli_get(&a, "results-csv"), steps, eval_every, eval_every > 0 ? curve_episodes : 0, o.batch, old_layout,
+                   0, NAN};
     const double t0 = aaren_now_s();
     curve_ctx cc = {modes, (int)curve_episodes, &targets, seed, cli_get(&a, "xml-dir"), data_name, &ri, t0, 0};
     rc = aaren_dt_train_every(m, &d, &io, eval_every, curve_point, &cc, err, sizeof err);
