@@ -11,11 +11,25 @@
 #        [--seeds "1 2 3 4 5"] [--steps 1000] [--episodes 10] [--data-dir rl_data]
 #        [--data "hopper-medium-replay walker2d-medium"] [--K 20] [--batch 64]
 #        [--runs results/rl_runs.csv] [--shard I/N] [--no-summary]
+#        [--targets "data-best,paper"] [--bc] [--eval-every N] [--curve-episodes K]
 #
 # --data names the data sets (environment-set) instead of every --envs x --sets pair.
 # --K and --batch change the context and the batch (scripts/reproduce_rl_context.sh uses them,
 # with its own --runs CSV); a run is identified by environment, data set, architecture, seed,
 # steps, batch and K. The summary (results/rl.md) is written only from the default CSV.
+#
+# Issue 21's protocol (these options need the newer CSV layout, so their runs go to
+# results/rl_protocol_runs.csv unless --runs says otherwise, summarised in results/rl-protocol.md):
+#   --targets LIST     target returns of every run, each evaluated on its own (rl train --target:
+#                      numbers, data-best = the data set's best episode return, paper = the
+#                      Decision Transformer paper's target) [paper]
+#   --bc               adds the behaviour-cloning baseline as the arch value bc (the Transformer
+#                      network without return tokens, rl train --no-returns); --archs may also
+#                      name bc, and bc-aaren (the Aaren network without return tokens)
+#   --eval-every N     a learning curve: every target evaluated every N updates with
+#   --curve-episodes K episodes [10] (rows with updates_at)
+# A run is then identified by environment, data set, arch, seed, steps, batch, K, episodes,
+# eval-every, curve episodes and the targets: it is done when its final rows hold every target.
 #
 # Model and optimiser (both architectures): the minimal Decision Transformer's settings,
 # context K = 20 steps, 3 blocks, width 128, one head, d_ff 512, pre-norm, dropout 0.1,
@@ -36,7 +50,11 @@ summary=1
 names=
 K=20
 batch=64
-runs=results/rl_runs.csv
+runs=
+targets=paper
+bc=0
+eval_every=0
+curve_episodes=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --envs) envs="$2"; shift 2 ;;
@@ -52,10 +70,41 @@ while [ $# -gt 0 ]; do
     --batch) batch="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --no-summary) summary=0; shift ;;
+    --targets) targets="$2"; shift 2 ;;
+    --bc) bc=1; shift ;;
+    --eval-every) eval_every="$2"; shift 2 ;;
+    --curve-episodes) curve_episodes="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 si="${shard%/*}"; sn="${shard#*/}"
+if [ "$bc" = 1 ] && [[ " $archs " != *" bc "* ]]; then archs="$archs bc"; fi
+# the older CSV layout takes runs of one paper/number target with return tokens and no curve only
+protocol=0
+if [ "$targets" != paper ] || [ "$eval_every" != 0 ] || [[ " $archs " == *" bc"* ]]; then protocol=1; fi
+if [ -z "$runs" ]; then
+  runs=results/rl_runs.csv; [ "$protocol" = 1 ] && runs=results/rl_protocol_runs.csv
+fi
+curve_k=0; [ "$eval_every" != 0 ] && curve_k="$curve_episodes"
+# run_done RUNS ENV SET ARCH MODEL LASTMODE SEED: the run's final rows (newer layout) hold every target
+run_done() {
+  awk -F, -v env="$2" -v set="$3" -v arch="$4" -v model="$5" -v mode="$6" -v seed="$7" -v steps="$steps" \
+      -v batch="$batch" -v K="$K" -v eps="$episodes" -v every="$eval_every" -v ck="$curve_k" -v targets="$targets" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; if (!("target_kind" in c)) exit 1; next }
+    $c["env"] == env && $c["data"] == set && $c["arch"] == arch && $c["model"] == model && $c["mode"] == mode &&
+    $c["seed"] == seed && $c["steps"] == steps && $c["batch"] == batch && $c["K"] == K && $c["episodes"] == eps &&
+    $c["updates_at"] == "" && $c["eval_every"] == every && $c["curve_episodes"] == ck {
+      have[$c["target_kind"]] = 1; have["number:" ($c["target"] + 0)] = 1 }
+    END {
+      if (model == "bc") exit !("none" in have)
+      n = split(targets, t, ",")
+      for (i = 1; i <= n; i++) {
+        k = t[i]; if (k != "paper" && k != "data-best") k = "number:" (t[i] + 0)
+        if (!(k in have)) exit 1
+      }
+      exit 0
+    }' "$1"
+}
 mkdir -p "$(dirname "$runs")" "$data_dir"
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
@@ -68,12 +117,24 @@ i=0
 for name in $names; do
   env="${name%%-*}"; set="${name#*-}"
   for arch in $archs; do
+    # bc: the Transformer network without return tokens; bc-aaren: the Aaren one
+    net="$arch"; model=dt; extra=()
+    case "$arch" in
+      aaren|transformer) ;;
+      bc) net=transformer; model=bc; extra=(--no-returns) ;;
+      bc-aaren) net=aaren; model=bc; extra=(--no-returns) ;;
+      *) echo "unknown arch $arch (aaren, transformer, bc, bc-aaren)" >&2; exit 2 ;;
+    esac
     for seed in $seeds; do
       mine=$(( i % sn == si )); i=$((i + 1))
       [ "$mine" = 1 ] || continue
       # done when the run's last row is there (Aaren writes window-streams, then full-stream)
-      last=window-recompute; [ "$arch" = aaren ] && last=full-stream
-      if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps,$batch,$K," "$runs"; then continue; fi
+      last=window-recompute; [ "$net" = aaren ] && last=full-stream
+      if [ "$protocol" = 0 ]; then
+        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps,$batch,$K," "$runs"; then continue; fi
+      elif [ -f "$runs" ] && run_done "$runs" "$env" "$set" "$net" "$model" "$last" "$seed"; then
+        continue
+      fi
       data="$data_dir/$env-$set.hdf5"
       # one shard makes a missing data set while the others wait for it
       ( flock 9
@@ -82,12 +143,20 @@ for name in $names; do
           "$bin" rl make-data --env "$env" --out "$data_dir" --seed 0 --xml-dir "$xml" --quiet
         fi ) 9> "$data_dir/.$env.lock"
       echo "== $env $set $arch seed $seed ($steps updates, K $K, batch $batch)"
-      "$bin" rl train --data "$data" --arch "$arch" --seed "$seed" --steps "$steps" --K "$K" --batch "$batch" \
-        --eval-episodes "$episodes" \
+      proto=()
+      if [ "$protocol" = 1 ]; then
+        proto=(--target "$targets" "${extra[@]}")
+        [ "$eval_every" != 0 ] && proto+=(--eval-every "$eval_every" --curve-episodes "$curve_episodes")
+      fi
+      "$bin" rl train --data "$data" --arch "$net" --seed "$seed" --steps "$steps" --K "$K" --batch "$batch" \
+        --eval-episodes "$episodes" "${proto[@]}" \
         --xml-dir "$xml" --quiet --results-csv "$runs" | grep -E "^(trained|result):" | sed 's/ train_s=.*//'
     done
   done
 done
 if [ "$summary" = 1 ] && [ "$runs" = results/rl_runs.csv ]; then
   /usr/bin/python3 python/summarize_rl.py "$runs" results/rl.md
+fi
+if [ "$summary" = 1 ] && [ "$runs" = results/rl_protocol_runs.csv ]; then
+  /usr/bin/python3 python/summarize_rl.py "$runs" results/rl-protocol.md
 fi
