@@ -1,6 +1,10 @@
 """Writes the offline-RL table (D4RL normalised score, mean ± std over seeds, Decision
 Transformer and Decision Aaren side by side) from the runs CSV of scripts/reproduce_rl.sh.
+A CSV of the newer layout (issue 21's protocol: columns model, target_kind, updates_at, ...)
+gets a table per target kind with the behaviour-cloning baseline beside the decision models,
+and a learning-curve table (score against updates), each from the rows that exist.
 usage: summarize_rl.py RUNS.csv OUT.md"""
+import csv
 import os
 import platform
 import statistics
@@ -98,7 +102,113 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+# issue 21's protocol: columns (arch, mode, model) of the tables, when rows exist for them
+PROTO_COLS = [("transformer", "window-recompute", "dt", "Decision Transformer"),
+              ("aaren", "window-streams", "dt", "Decision Aaren (window)"),
+              ("aaren", "full-stream", "dt", "Decision Aaren (whole episode)"),
+              ("transformer", "window-recompute", "bc", "BC (Transformer network)"),
+              ("aaren", "window-streams", "bc", "BC (Aaren network, window)"),
+              ("aaren", "full-stream", "bc", "BC (Aaren network, whole episode)")]
+KIND_TEXT = {"paper": "the Decision Transformer paper's target (hopper 3600, halfcheetah 12000, walker2d 5000, ant 6000)",
+             "data-best": "the best episode return in the data set",
+             "number": "a target given as a number"}
+
+
+def is_protocol(src):
+    with open(src, newline="") as f:
+        return "target_kind" in (next(csv.reader(f), []) or [])
+
+
+def protocol(src, dst):
+    """The summary of a CSV in the newer layout (model, target_kind, updates_at, ...)."""
+    g = read_groups(src, "env", "data", "arch", "mode", "model", "target_kind", "target", "updates_at", "steps")
+    rows = [r for v in g.values() for r in v]
+    final = [r for r in rows if not r["updates_at"]]
+    curve = [r for r in rows if r["updates_at"]]
+    seeds = sorted({int(r["seed"]) for r in rows})
+    threads = sorted({r["threads"] for r in rows})
+    steps = sorted({int(r["steps"]) for r in rows})
+    data = data_scores(os.path.join(os.path.dirname(os.path.abspath(src)), "rl-data.md"))
+
+    def cell(env, ds, st, kind, a, m, model, src_rows):
+        """Scores of one table cell: a BC model's rows have no target (kind none)."""
+        return [float(r["score"]) for r in src_rows if r["env"] == env and r["data"] == ds and int(r["steps"]) == st
+                and r["arch"] == a and r["mode"] == m and r["model"] == model and (model == "bc" or r["target_kind"] == kind)]
+
+    out = ["# Offline RL on issue 21's protocol: target returns, behaviour cloning, learning curves", "",
+           f"Produced by `bash scripts/reproduce_rl.sh` with `--targets`, `--bc` and `--eval-every` (every evaluation is "
+           f"a row of `{os.path.basename(src)}`: model `dt` or `bc`, the target and its kind, `updates_at` for a "
+           "learning curve's point, empty for the final evaluation). Model, optimiser and data sets as in `rl.md`; the "
+           "behaviour-cloning baseline (BC) is the same network without return-to-go tokens (per step the state and "
+           "action tokens, the action from the state token), trained and evaluated the same way, without a target. "
+           f"Seeds: {', '.join(map(str, seeds))}; cells give the D4RL normalised score, mean ± sample std over seeds "
+           "(n seeds).", "",
+           f"Machine (read when this table was written): {platform.machine()} {platform.system()}, {cpu_name()}, "
+           f"{os.cpu_count()} cores, OpenBLAS; threads per run: {' or '.join(threads)} (the CSV's `threads`).", ""]
+    kinds = [k for k in ("data-best", "paper", "number") if any(r["target_kind"] == k for r in final)]
+    have_bc = [c for c in PROTO_COLS if c[2] == "bc" and any(r["model"] == "bc" and r["arch"] == c[0] and r["mode"] == c[1]
+                                                           for r in final)]
+    dt_cols = [c for c in PROTO_COLS if c[2] == "dt"]
+    for kind in kinds or (["none"] if have_bc else []):
+        eps = sorted({r["episodes"] for r in final if r["target_kind"] == kind or r["model"] == "bc"})
+        title = f"## Target: {KIND_TEXT[kind]}" if kind != "none" else "## Behaviour cloning"
+        out += [title, "", f"Final evaluation after each run's updates, {' or '.join(eps)} episodes per run. "
+                "*target*: the mean target return of the row's runs; *data*: the normalised score of the data set's own "
+                "mean return (`rl-data.md`).", ""]
+        cols = (dt_cols if kind != "none" else []) + have_bc
+        out += ["| data set | updates | " + " | ".join(c[3] for c in cols) + " | data | DT published | target |",
+                "|---|---|" + "---|" * len(cols) + "---|---|---|"]
+        for env in ENVS:
+            for ds in SETS:
+                for st in steps:
+                    cells = [cell(env, ds, st, kind, a, m, model, final) for a, m, model, _ in cols]
+                    if not any(cells[:len(cols) - len(have_bc)] if kind != "none" else cells):
+                        continue
+                    tg = [float(r["target"]) for r in final if r["env"] == env and r["data"] == ds and
+                          int(r["steps"]) == st and r["target_kind"] == kind and r["model"] == "dt"]
+                    tgt = f"{statistics.mean(tg):.0f}" if tg else "-"
+                    out.append(f"| {env}-{ds} | {st} | " + " | ".join(mean_std(c, 1) for c in cells) +
+                               f" | {data.get(f'{env}-{ds}', '-')} | {PUBLISHED_DT.get((env, ds), 'not reported')} | {tgt} |")
+        out.append("")
+    if final:
+        out += ["*DT published*: the Decision Transformer paper (Chen et al. 2021, arXiv 2106.01345, Table 2: D4RL v2 "
+                "data sets, 100,000 updates, mean ± std over 3 seeds, conditioned on its own targets); it has no Ant rows. "
+                "Our data sets are rebuilt, not D4RL's: a reference, not a like-for-like comparison.", ""]
+    if curve:
+        out += ["## Learning curves", "",
+                "Score against updates: every target evaluated on a copy of the weights every `--eval-every` updates "
+                f"(episodes a point: {' or '.join(sorted({r['episodes'] for r in curve}))}; training is the same run, to "
+                "the bit, as without these evaluations). Mean ± sample std over seeds (n seeds).", ""]
+        ccols = [c for c in PROTO_COLS if any(r["arch"] == c[0] and r["mode"] == c[1] and r["model"] == c[2] for r in curve)]
+        ckinds = [k for k in ("data-best", "paper", "number") if any(r["target_kind"] == k for r in curve)] or ["none"]
+        for env in ENVS:
+            for ds in SETS:
+                for st in steps:
+                    for kind in ckinds:
+                        sub = [r for r in curve if r["env"] == env and r["data"] == ds and int(r["steps"]) == st]
+                        if not any(r["model"] == "dt" and r["target_kind"] == kind for r in sub) and kind != "none":
+                            continue
+                        if not sub:
+                            continue
+                        label = f"target {kind}" if kind != "none" else "no target"
+                        out += [f"{env}-{ds}, {st} updates a run, {label}" + (" (BC: no target)" if any(
+                                    c[2] == "bc" for c in ccols) and kind != "none" else "") + ":", "",
+                                "| updates | " + " | ".join(c[3] for c in ccols) + " |", "|---|" + "---|" * len(ccols)]
+                        for u in sorted({int(r["updates_at"]) for r in sub}):
+                            at = [r for r in sub if int(r["updates_at"]) == u]
+                            out.append(f"| {u} | " + " | ".join(mean_std(cell(env, ds, st, kind, a, m, model, at), 1)
+                                                                 for a, m, model, _ in ccols) + " |")
+                        out.append("")
+    missing = [f"{e}-{d}" for e in ENVS for d in SETS if not any(r["env"] == e and r["data"] == d for r in rows)]
+    if rows and missing:
+        out += [f"No runs in this CSV: {', '.join(missing)}.", ""]
+    write_md(dst, out)
+
+
 def main(src, dst):
+    if is_protocol(src):
+        protocol(src, dst)
+        return
     g = read_groups(src, "env", "data", "arch", "mode")
     steps = sorted({r["steps"] for rows in g.values() for r in rows})
     seeds = sorted({int(r["seed"]) for rows in g.values() for r in rows})
