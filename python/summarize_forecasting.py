@@ -158,9 +158,9 @@ def v2_section(src, v1):
            f"MSE (patience {setting('patience')}). Learning rates tried for every seed: "
            f"{', '.join(f'{x:g}' for x in lrs)}; each seed keeps the rate with the lowest validation MSE, so the "
            "test split never chooses. n is the number of seeds.", "",
-           "Seconds are wall-clock time per run (training, validation every epoch, the test split once), one "
-           f"thread per run (threads in the CSV: {setting('threads')}) at low priority beside other work, so they "
-           "are indicative, not speed figures.", ""]
+           "Seconds are wall-clock time per run (training, validation every epoch, the test split once) with "
+           f"{setting('threads')} thread(s) per run at low priority (`nice`), beside whatever else the machine ran "
+           "(see `results/README.md`), so they are indicative, not speed figures.", ""]
     for h in horizons:
         out += [f"### Horizon {h} (v2)", "",
                 "| data set | Aaren MSE | Transformer MSE | Aaren MAE | Transformer MAE | lr chosen (A / T) | "
