@@ -6,7 +6,7 @@ equal to never spilled; durability: after kill -9 (with a torn record appended t
 and after a clean stop, every answered step is there and the next output is what an
 uninterrupted server gives. Task models: each answer equals the tool's own (classify --predict,
 forecast --model --input, events --predict, rl act), durable across kill -9; decision models
-only where MuJoCo model files are there to make their data. Ports are picked by the server
+(and the behaviour-cloning one, which ignores the target) only where MuJoCo model files are there to make their data. Ports are picked by the server
 (--port 0). Skipped (77) when the build has no server."""
 import argparse
 import http.client
@@ -783,6 +783,38 @@ def task_decision(aaren, tmp, rng, arch):
             srv.stop()
 
 
+def task_decision_bc(aaren, tmp, rng, arch):
+    """A behaviour-cloning decision model (rl train --no-returns): the server steps two tokens a
+    step, its actions equal rl act's, and neither depends on the stream's target return."""
+    model, why = decision_model(aaren, tmp, arch)
+    if model is None:
+        print(f"decision BC ({arch}): not checked ({why})")
+        return
+    data, bc = os.path.join(tmp, "rl", "hopper-medium.hdf5"), os.path.join(tmp, f"decision_bc_{arch}.safetensors")
+    p = run([aaren, "rl", "train", "--data", data, "--arch", arch, "--no-returns", "--steps", "20", "--batch", "8", "--K", "4",
+             "--eval-episodes", "0", "--save", bc] + TINY)
+    check(p.returncode == 0, f"decision BC ({arch}): rl train --no-returns --save ({p.stderr.strip()[:200]})")
+    n = 8
+    ep = episode_rows(rng, n, 11)
+    refs = [rl_act(aaren, tmp, bc, ep, tg) for tg in (1500, -250.5)]
+    check(refs[0][1] == refs[1][1], f"decision BC ({arch}): rl act's actions do not depend on the target")
+    srv = Server(aaren, ["--model", bc])
+    try:
+        outs = []
+        for tg in (1500, -250.5):
+            st, js = srv.request("POST", "/v1/streams", {"target_return": tg})
+            sid = js.get("id")
+            st, js = srv.step(sid, ep)
+            outs.append(js.get("actions", []) if st == 200 else [])
+            st, js = srv.request("GET", f"/v1/streams/{sid}")
+            check(st == 200 and js.get("position") == n, f"decision BC ({arch}): the stream is at step {n}: {js}")
+        worst_ = max((abs(x - y) for o in outs for a, b in zip(o, refs[0][1]) for x, y in zip(a, b)), default=1.0)
+        check(all(len(o) == n for o in outs) and worst_ <= 2e-5 and outs[0] == outs[1],
+              f"decision BC ({arch}): the server's actions equal rl act's whatever the target (worst {worst_:.1e})")
+    finally:
+        srv.stop()
+
+
 def tasks(aaren, tmp, rng):
     for arch in ("aaren", "transformer"):
         task_classifier(aaren, tmp, rng, arch)
@@ -790,6 +822,7 @@ def tasks(aaren, tmp, rng):
     task_events(aaren, tmp, rng)
     for arch in ("aaren", "transformer"):
         task_decision(aaren, tmp, rng, arch)
+        task_decision_bc(aaren, tmp, rng, arch)
 
 
 if __name__ == "__main__":
