@@ -254,8 +254,9 @@ def main(src, dst):
             "the larger of the two seed stds; each data set with the difference of mean scores, Aaren minus "
             "Transformer): " + reading(g, data),
             "", "Every score is far below the published DT figures, which come from D4RL's data and 100x more "
-            "updates; at 1000 updates the models are close to behaviour cloning, and return conditioning shows "
-            "where a score beats the data's own mean. The whole-episode agent conditions Aaren on a context up to "
+            "updates. This grid has no behaviour-cloning baseline, so it cannot say how close these scores are to "
+            "cloning the data (that baseline is part of the protocol in `rl-protocol.md`); the Data column gives the "
+            "normalised score of the data's own mean return, the one reference this grid has. The whole-episode agent conditions Aaren on a context up to "
             "50x longer than the 20-step windows it was trained on: the constant memory makes that affordable, but "
             "the model was never trained on such contexts, the likely reason it falls behind the window on most data sets.",
             "", "## Inference cost during evaluation", "",
