@@ -1,6 +1,6 @@
 /* Load and fault client for aaren serve (scripts/load_test.sh runs it). Loopback only.
  *
- *   serve_load --port P --streams N --seconds S [--hostile K] [--acked FILE] [--width W] [--episode E]
+ *   serve_load --port P --streams N --seconds S [--rate R] [--hostile K] [--acked FILE] [--width W] [--episode E]
  *   serve_load --port P --verify FILE --model M.safetensors
  *   serve_load --port P --memory N [--steps T]
  *
@@ -11,6 +11,12 @@
  * 11 observations), row (7 s + t) mod 64 for stream s at position t, so bodies are formatted
  * once. With --episode E a stream at position E is deleted and a new one made (a decision
  * model's episode ends at 1000 steps).
+ * With --rate R the load is open: R steps/s offered in all, stream s sending its k-th step at
+ * t0 + (s + k N) / R (evenly interleaved, each stream every N / R s), or as soon as its previous
+ * answer arrives when that is later; latency counts from the scheduled time, so a server that
+ * falls behind is charged for the wait (no coordinated omission). Without it each stream sends
+ * its next step the moment the previous answer arrives (closed loop: the server's saturation,
+ * where the mean latency is N / (steps/s) by Little's law).
  * Prints steps/s, p50 / p99 latency, and the server's resident memory before the streams and
  * at the end (from /v1/metrics). K more connections send hostile requests all the while
  * (malformed JSON, wrong width, non-finite numbers, unknown streams, oversized bodies) and
@@ -60,7 +66,9 @@ typedef struct {
     int watch_out;          /* EPOLLOUT in the interest set */
     char in[65536];
     size_t in_len;
-    double t_send;
+    double t_send;          /* when the request was sent, or (--rate) when it was due */
+    long k_next;            /* --rate: the number of this stream's next scheduled step */
+    int waiting;            /* --rate: in the heap, waiting for its time */
     int hostile_i;
     int dead;
 } conn;
@@ -77,6 +85,37 @@ static char *bodies[TABLE];
 static size_t body_len[TABLE];
 static float table[TABLE][MAXD];
 static char *hostile_bodies[6];
+static double rate;    /* --rate: steps/s offered in all (0: closed loop) */
+
+/* --rate: a binary min-heap of the streams waiting for their next step's time */
+static conn **heap;
+static int heap_n;
+
+static void heap_push(conn *c) {
+    int i = heap_n++;
+    while (i > 0 && heap[(i - 1) / 2]->t_send > c->t_send) {
+        heap[i] = heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    heap[i] = c;
+    c->waiting = 1;
+}
+
+static conn *heap_pop(void) {
+    conn *top = heap[0], *last = heap[--heap_n];
+    int i = 0;
+    for (;;) {
+        int j = 2 * i + 1;
+        if (j >= heap_n) break;
+        if (j + 1 < heap_n && heap[j + 1]->t_send < heap[j]->t_send) j++;
+        if (heap[j]->t_send >= last->t_send) break;
+        heap[i] = heap[j];
+        i = j;
+    }
+    if (heap_n > 0) heap[i] = last;
+    top->waiting = 0;
+    return top;
+}
 
 static void make_table(void) {
     for (int r = 0; r < TABLE; r++) {
@@ -166,6 +205,20 @@ static void step_request(conn *c) {
     set_request(c, "POST", path, bodies[r], body_len[r]);
 }
 
+/* --rate: sends c's next step now if its time has come (latency from that time), or queues it */
+static int schedule_step(conn *c, double t0, int n, uint32_t key) {
+    const double due = t0 + ((double)c->idx + (double)c->k_next * n) / rate;
+    c->k_next++;
+    if (due > now_s()) {
+        c->t_send = due;
+        heap_push(c);
+        return 0;
+    }
+    step_request(c);
+    c->t_send = due;
+    return flush_out(c, key);
+}
+
 static void hostile_request(conn *c) {
     static char big[2000000];   /* over the default --max-body: 413 */
     if (!big[0]) { memset(big, '[', sizeof big - 1); big[sizeof big - 1] = 0; }
@@ -234,6 +287,9 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
     long n_lat = 0, steps = 0, bad_status = 0, hostile_ok = 0, hostile_bad = 0;
     const double rss0 = metric("aaren_resident_memory_bytes");
     ep = epoll_create1(0);
+    heap = malloc((size_t)total * sizeof *heap);
+    heap_n = 0;
+    if (!cs || !lat || !heap) { fprintf(stderr, "serve_load: out of memory\n"); return 1; }
     for (int i = 0; i < total; i++) {
         conn *c = &cs[i];
         c->idx = i;
@@ -253,10 +309,32 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
     struct epoll_event evs[1024];
     while (alive > 0) {
         const double t = now_s();
-        if (created == n && t_steps == 0) { t_steps = t; steps_at_start = steps; }
+        if (created == n && t_steps == 0) {
+            t_steps = t;
+            steps_at_start = steps;
+            for (int i = 0; rate > 0 && i < n; i++)   /* the streams parked until all exist */
+                if (cs[i].waiting == 2 && !cs[i].dead) {
+                    cs[i].waiting = 0;
+                    if (schedule_step(&cs[i], t_steps, n, (uint32_t)i)) { server_died = 1; break; }
+                }
+        }
         if (t_steps > 0 && t - t_steps > seconds) break;
         if (t - t_begin > seconds + 120) { fprintf(stderr, "serve_load: gave up waiting\n"); break; }
-        const int k = epoll_wait(ep, evs, 1024, 100);
+        int timeout_ms = 100;
+        if (rate > 0) {   /* send what is due; sleep at least 1 ms (a late send is charged to the latency) */
+            const double tn = now_s();
+            while (heap_n > 0 && heap[0]->t_send <= tn) {
+                conn *c = heap_pop();
+                const double due = c->t_send;
+                step_request(c);
+                c->t_send = due;
+                if (flush_out(c, (uint32_t)(c - cs))) { server_died = 1; break; }
+            }
+            if (heap_n > 0) timeout_ms = 1 + (int)(1e3 * (heap[0]->t_send - tn));
+            if (timeout_ms > 100) timeout_ms = 100;
+        }
+        if (server_died) break;
+        const int k = epoll_wait(ep, evs, 1024, timeout_ms);
         for (int e = 0; e < k; e++) {
             conn *c = &cs[evs[e].data.u32];
             if (c->dead) continue;
@@ -326,6 +404,10 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
                 snprintf(path, sizeof path, "/v1/streams/%s", c->id);
                 set_request(c, "DELETE", path, NULL, 0);
                 c->stage = 2;
+            } else if (rate > 0) {
+                if (t_steps == 0) { c->waiting = 2; continue; }   /* parked until every stream exists */
+                if (schedule_step(c, t_steps, n, evs[e].data.u32)) goto died;
+                continue;
             } else {
                 step_request(c);
             }
@@ -343,6 +425,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
     const double rss1 = server_died ? -1 : metric("aaren_resident_memory_bytes");
     qsort(lat, (size_t)n_lat, sizeof(double), cmp_d);
     const double p50 = n_lat ? lat[n_lat / 2] : 0, p99 = n_lat ? lat[(long)(0.99 * (double)(n_lat - 1))] : 0;
+    if (rate > 0) printf("offered_per_s %.0f ", rate);
     printf("streams %d steps %ld seconds %.2f steps_per_s %.0f p50_ms %.3f p99_ms %.3f rss_before_mib %.1f "
            "rss_after_mib %.1f rss_per_stream_b %.0f bad_status %ld hostile_4xx %ld hostile_other %ld server_died %d\n",
            n, steps - steps_at_start, dt, (double)(steps - steps_at_start) / dt, 1e3 * p50, 1e3 * p99, rss0 / 1048576.0,
@@ -357,6 +440,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
     for (int i = 0; i < total; i++) { if (!cs[i].dead) close(cs[i].fd); free(cs[i].out); }
     free(cs);
     free(lat);
+    free(heap);
     close(ep);
     return (bad_status && !server_died) || hostile_bad ? 1 : 0;
 }
@@ -464,9 +548,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--check")) max_check = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--memory")) mem = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
         else { fprintf(stderr, "serve_load: unknown option %s\n", argv[i]); return 2; }
     }
-    if (D < 1 || D > MAXD || n < 1 || seconds <= 0 || seconds > 600) { fprintf(stderr, "serve_load: bad options\n"); return 2; }
+    if (D < 1 || D > MAXD || n < 1 || seconds <= 0 || seconds > 600 || !(rate >= 0 && rate <= 1e7)) { fprintf(stderr, "serve_load: bad options\n"); return 2; }
     signal(SIGPIPE, SIG_IGN);   /* a write to a connection the server closed fails with EPIPE instead */
     struct rlimit rl;
     if (!getrlimit(RLIMIT_NOFILE, &rl)) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }

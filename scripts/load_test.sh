@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load and fault test of `aaren serve` (loopback only, bounded: SECONDS per point, a few
-# minutes in all). Writes results/serve_load.csv and results/serve.png (to $AAREN_LOAD_RESULTS
+# minutes in all). Writes results/serve_load.csv, serve_rate.csv, serve_memory.csv and serve.png (to $AAREN_LOAD_RESULTS
 # instead when set, for a trial run). $AAREN_BUILD names the build folder (default build-s).
 #
 #   scripts/load_test.sh [SECONDS] [STREAM COUNTS...]      # default: 4 s; 1 100 1000 10000
@@ -15,6 +15,11 @@
 # per stream without the connections (serve_load --memory: streams made one after another over
 # short connections, each stepped T tokens): Aaren 10,000 streams x 1 token and 1,000 x 100,
 # the Transformer 1,000 x 100 (its KV cache per token), written to results/serve_memory.csv.
+# Latency at a given load, written to results/serve_rate.csv: 1,000 Aaren streams with the
+# steps offered at a fixed rate in all (serve_load --rate: open loop, latency counted from each
+# step's scheduled time) at 5,000 / 10,000 / 15,000 / 20,000 steps/s, and with --state-dir at
+# 5,000 / 10,000; beside them the closed-loop point (offered 0: every stream sends again the
+# moment its answer arrives) three times, to show how much one measurement varies here.
 # A decision model of the same size (rl make-data and rl train on a tiny budget: the load does
 # not depend on the weights) at each count too, one step (three encoder tokens) per request,
 # each stream a new episode after 1000 steps; skipped with a message where the build has no
@@ -94,6 +99,23 @@ if [ -n "$decision" ]; then
   for n in "${counts[@]}"; do point decision 0 "$n"; done
 fi
 
+echo "== latency at a fixed offered rate, 1000 Aaren streams"
+rate_csv=$work/serve_rate.csv
+echo "arch,durable,streams,offered_per_s,steps,seconds,steps_per_s,p50_ms,p99_ms" >"$rate_csv"
+rate_point() {   # arch durable n rate (0: closed loop)
+  local extra=()
+  [ "$2" = 1 ] && extra=(--state-dir "$work/rstate") && rm -rf "$work/rstate"
+  start_server "$work/server.log" --model "$work/$1.safetensors" --max-streams 1024 "${extra[@]}"
+  local line
+  line=$(timeout $((secs + 300)) "$client" --port "$port" --streams "$3" --seconds "$secs" --rate "$4")
+  stop_server
+  echo "$1 durable=$2 rate=$4 $line"
+  echo "$line" | awk -v a="$1" -v d="$2" -v r="$4" '{o = ($1 == "offered_per_s") ? 2 : 0;
+    printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", a, d, $(o+2), r, $(o+4), $(o+6), $(o+8), $(o+10), $(o+12)}' >>"$rate_csv"
+}
+for r in 0 5000 10000 15000 20000 0 0; do rate_point aaren 0 1000 $r; done
+for r in 5000 10000; do rate_point aaren 1 1000 $r; done
+
 echo "== crash test: kill -9 under load with --state-dir"
 rm -rf "$work/crash"
 start_server "$work/crash.log" --model "$work/aaren.safetensors" --state-dir "$work/crash"
@@ -135,6 +157,7 @@ mem_point transformer 1000 100
 out=${AAREN_LOAD_RESULTS:-results}   # another folder for a trial run that must not replace the recorded figures
 mkdir -p "$out"
 cp "$mem" "$out/serve_memory.csv.tmp" && mv "$out/serve_memory.csv.tmp" "$out/serve_memory.csv"
+cp "$rate_csv" "$out/serve_rate.csv.tmp" && mv "$out/serve_rate.csv.tmp" "$out/serve_rate.csv"
 cp "$csv" "$out/serve_load.csv.tmp" && mv "$out/serve_load.csv.tmp" "$out/serve_load.csv"
 /usr/bin/python3 - "$out/serve_load.csv" "$out/serve.png" <<'EOF'
 import csv, sys
@@ -160,5 +183,5 @@ for a, t in zip(ax, ("steps/s through HTTP", "server resident memory (MiB)")):
 fig.tight_layout()
 save_figure(fig, sys.argv[2], dpi=110)
 EOF
-echo "wrote $out/serve_load.csv, $out/serve_memory.csv and $out/serve.png"
+echo "wrote $out/serve_load.csv, $out/serve_rate.csv, $out/serve_memory.csv and $out/serve.png"
 [ $verdict = 0 ] && echo "load_test.sh: crash and hostile checks passed" || { echo "load_test.sh: a check FAILED"; exit 1; }
