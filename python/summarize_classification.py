@@ -56,6 +56,34 @@ def table(groups, key, datasets, protocol):
     return out, chance
 
 
+def versus_published(acc, pub):
+    """Where a mean accuracy stands against the published one, in points (issue 20's target:
+    within 2 points)."""
+    d = 100 * (acc - pub)
+    if d > 2:
+        return f"{d:+.1f} points (above)"
+    if d >= -2:
+        return f"{d:+.1f} points (within 2)"
+    return f"{d:+.1f} points (below by more than 2)"
+
+
+def published_reading(groups, cfg):
+    """One line per data set with a published figure: each architecture's mean against it."""
+    lines = []
+    for ds, pub in sorted(PUBLISHED_TRANSFORMER.items()):
+        parts = []
+        for arch, label in (("aaren", "Aaren"), ("transformer", "our Transformer")):
+            rs = groups.get((ds, arch) + cfg, [])
+            if rs:
+                acc = statistics.mean(float(r["test_acc"]) for r in rs)
+                parts.append(f"{label} {acc:.3f} (n={len(rs)}), {versus_published(acc, pub)}")
+        if parts:
+            lines.append(f"- {ds}: published Transformer {pub:.3f}; " + "; ".join(parts) + ".")
+    if not lines:
+        return []
+    return ["Against the published Transformer (issue 20's target: within 2 points under this protocol):", ""] + lines + [""]
+
+
 def main(src, dst):
     groups = read_groups(src, "data", "arch", "d_model", "n_layers", "d_ff", "select_on")
     datasets = sorted({k[0] for k in groups}, key=lambda d: (d not in PAPER_SET, d))
@@ -88,6 +116,8 @@ def main(src, dst):
         out += rows + [""]
         if chance:
             out += [f"At chance under this setting: {', '.join(chance)}.", ""]
+        if protocol == "test":
+            out += published_reading(groups, cfg)
     # the gap between the protocols, where a data set has both
     pairs = [(c, (c[0], c[1], c[2], "test")) for c in configs if c[3] == "val" and (c[0], c[1], c[2], "test") in configs]
     if pairs:

@@ -227,6 +227,37 @@ def test_summarize_forecasting_patch_against(tmp):
           in text, "the reading counts the data sets at or below the published figure")
 
 
+def test_summarize_classification_published(tmp):
+    """The library's protocol is read against the published Transformer in points (within 2,
+    above, below), per architecture with its n; our protocol's table gets no such reading."""
+    src, md = os.path.join(tmp, "cls.csv"), os.path.join(tmp, "cls.md")
+    fields = ["data", "arch", "d_model", "n_heads", "n_layers", "d_ff", "seed", "n_train", "n_val", "n_test", "epochs_run",
+              "best_epoch", "val_acc", "test_acc", "test_loss", "majority_acc", "seconds", "params", "threads", "select_on",
+              "lr", "batch", "dropout"]
+    # UWave (published 0.856): Aaren 0.845 / 0.851 (mean 0.848, within 2), Transformer 0.80 (below);
+    # Handwriting (published 0.320): Aaren 0.35 (above)
+    runs = [("UWaveGestureLibrary", "aaren", 1, 0.845, "test"), ("UWaveGestureLibrary", "aaren", 2, 0.851, "test"),
+            ("UWaveGestureLibrary", "transformer", 1, 0.80, "test"), ("Handwriting", "aaren", 1, 0.35, "test"),
+            ("UWaveGestureLibrary", "aaren", 1, 0.70, "val")]
+    with open(src, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(fields)
+        for ds, arch, seed, acc, sel in runs:
+            w.writerow([ds, arch, 128, 8, 3, 256, seed, 120, 0, 320, 40, 30, acc, acc, 0.5, 0.125, 100, 1000, 1, sel,
+                        0.001, 16, 0.1])
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "python", "summarize_classification.py"),
+                        src, md], capture_output=True, text=True)
+    check(r.returncode == 0, f"summarize_classification.py ({r.stderr.strip()[-300:]})")
+    text = open(md).read() if r.returncode == 0 else ""
+    want = ("- UWaveGestureLibrary: published Transformer 0.856; Aaren 0.848 (n=2), -0.8 points (within 2); "
+            "our Transformer 0.800 (n=1), -5.6 points (below by more than 2).")
+    check(want in text, f"UWave against the published figure: {want!r}")
+    check("- Handwriting: published Transformer 0.320; Aaren 0.350 (n=1), +3.0 points (above)." in text,
+          "Handwriting above the published figure")
+    ours = text.split("## Our protocol")[1].split("## ")[0] if "## Our protocol" in text else ""
+    check(ours and "published Transformer 0.856" not in ours, "our protocol's table is not read against published figures")
+
+
 def test_summarize_forecasting_v2(tmp):
     """Recipe 1 trained properly (v2): found beside the v1 CSV under its own name (left out when
     absent), per seed the learning rate of the lowest validation MSE kept, the v1 average over
@@ -288,6 +319,7 @@ def main():
         test_summarize_rl_context(tmp)
         test_summarize_forecasting_patch(tmp)
         test_summarize_forecasting_patch_against(tmp)
+        test_summarize_classification_published(tmp)
         test_summarize_forecasting_v2(tmp)
     return done("test_summaries")
 
