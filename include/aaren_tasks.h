@@ -150,7 +150,9 @@ AAREN_API int aaren_forecaster_forecast_csv(aaren_forecaster *f, const char *csv
 /* ---- training task models from data files, as the tool trains them ----------------------------
  * The runs of `aaren classify`, `aaren forecast` and `aaren events` behind one options struct:
  * the same files and options give the same model, loss curve and checkpoint layout as the
- * tool. Fields a task does not use are ignored. */
+ * tool. Fields a task does not use are ignored. Always fill the struct with
+ * aaren_task_options_init first: fields are added at its end between versions (0.2.0 added
+ * recipe, patch_len, patch_stride, calendar and select_on_test). */
 enum { AAREN_TASK_CLASSIFY = 0, AAREN_TASK_FORECAST = 1, AAREN_TASK_EVENTS = 2 };
 
 typedef struct {
@@ -168,10 +170,22 @@ typedef struct {
     const char *target;          /* forecaster: the target column (NULL: "OT") */
     long steps_per_epoch;        /* forecaster: 0 = every training window once per epoch */
     int K;                       /* event model: log-normal mixture components */
+    const char *recipe;          /* forecaster: "paper" (a token per step) or "patch" (channel-independent
+                                    patches as tokens, `aaren forecast --recipe patch`); NULL: "paper" */
+    int patch_len, patch_stride; /* forecaster, patch recipe: patch length and stride (16, 8) */
+    int calendar;                /* forecaster, paper recipe: calendar features; 0 none, 1 at the file's
+                                    frequency as `--calendar` reads it ('t' for the ETT minute files, else
+                                    'h'), or the character 'h' (hour, weekday, day, day of year) or 't' (and
+                                    the minute) */
+    int select_on_test;          /* classifier: the Time-Series-Library's protocol (all of TRAIN trains, the
+                                    epoch with the best TEST accuracy is kept: optimistic, only to compare
+                                    with published figures) */
 } aaren_task_options;
 
 /* The tool's defaults for the task (AAREN_TASK_*): those of its --help. */
 AAREN_API void aaren_task_options_init(aaren_task_options *o, int task);
+/* sizeof(aaren_task_options) in this library: bindings that mirror the struct check theirs. */
+AAREN_API size_t aaren_task_options_size(void);
 
 /* What a training run measured: val and test are the task's own metric on its validation
  * and test parts (classifier: accuracy; forecaster: MSE in scaled units; event model: NLL

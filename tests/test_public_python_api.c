@@ -206,6 +206,37 @@ static void test_task_training(void) {
               "forecast_csv: %s", err);
         aaren_forecaster_free(f);
     }
+    /* the patch recipe and calendar features through the same options */
+    CHECK(o.recipe && !strcmp(o.recipe, "paper") && o.patch_len == 16 && o.patch_stride == 8 && o.calendar == 0,
+          "forecast defaults: recipe, patches, calendar");
+    o.recipe = "patch"; o.patch_len = 4; o.patch_stride = 2;
+    f = aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err);
+    CHECK(f != NULL, "forecaster_train, patch recipe: %s", err);
+    if (f) {
+        float fc[4 * 2];
+        CHECK(!aaren_forecaster_forecast_csv(f, csv_copy, NULL, fc, err, sizeof err) && isfinite(fc[0]) && isfinite(fc[7]),
+              "forecast_csv, patch recipe: %s", err);
+        aaren_forecaster_free(f);
+    }
+    o.calendar = 1;
+    CHECK(aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err) == NULL && strstr(err, "calendar"),
+          "patch recipe with calendar features: %s", err);
+    o.recipe = "paper";
+    o.calendar = 't';
+    f = aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err);
+    CHECK(f != NULL, "forecaster_train, calendar 't': %s", err);
+    aaren_forecaster_free(f);
+    o.calendar = 'x';
+    CHECK(aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err) == NULL && strstr(err, "calendar 120"),
+          "calendar 'x': %s", err);
+    o.calendar = 0;
+    o.recipe = "tokens";
+    CHECK(aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err) == NULL && strstr(err, "recipe 'tokens'"),
+          "recipe tokens: %s", err);
+    o.recipe = "patch"; o.patch_len = 0;
+    CHECK(aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err) == NULL && strstr(err, "patch_len 0"),
+          "patch_len 0: %s", err);
+    o.recipe = NULL;
     o.features = "X";
     CHECK(aaren_forecaster_train(csv_copy, &o, &r, err, sizeof err) == NULL && strstr(err, "features"),
           "features X: %s", err);

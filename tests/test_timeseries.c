@@ -474,8 +474,30 @@ static void test_ratio_split(void) {
             const long w = aaren_ts_split_rows(ts, s, &b, &e);
             CHECK(b == mb[s][0] && e == mb[s][1] && w == e - b - 191, "ETTm split %d: [%ld, %ld) %ld", s, b, e, w);
         }
+        CHECK(aaren_ts_freq_used(ts) == AAREN_TS_FREQ_NONE && aaren_ts_n_time(ts) == 0, "no calendar features asked");
         aaren_ts_free(ts);
     }
+    /* calendar features at the file's frequency (the tool's --calendar): 't' on an ETTm name,
+     * 'h' on the others; an explicit frequency is kept */
+    o.freq = AAREN_TS_FREQ_AUTO;
+    ts = aaren_ts_load(TMP_ETM, &o, err, sizeof err);
+    CHECK(ts && aaren_ts_freq_used(ts) == AAREN_TS_FREQ_T && aaren_ts_n_time(ts) == 5, "AUTO on an ETTm name: t (%s)",
+          ts ? "" : err);
+    aaren_ts_free(ts);
+    ts = aaren_ts_load(TMP_ETT, &o, err, sizeof err);
+    CHECK(ts && aaren_ts_freq_used(ts) == AAREN_TS_FREQ_H && aaren_ts_n_time(ts) == 4, "AUTO on an ETTh name: h (%s)",
+          ts ? "" : err);
+    aaren_ts_free(ts);
+    o.freq = AAREN_TS_FREQ_H;
+    ts = aaren_ts_load(TMP_ETM, &o, err, sizeof err);
+    CHECK(ts && aaren_ts_freq_used(ts) == AAREN_TS_FREQ_H && aaren_ts_n_time(ts) == 4, "h kept on an ETTm name (%s)",
+          ts ? "" : err);
+    aaren_ts_free(ts);
+    o.freq = (aaren_ts_freq)4;
+    ts = aaren_ts_load(TMP_ETM, &o, err, sizeof err);
+    CHECK(!ts && strstr(err, "freq 4"), "freq 4 refused: %s", err);
+    aaren_ts_free(ts);
+    o.freq = AAREN_TS_FREQ_NONE;
 }
 
 static void test_scaler(void) {

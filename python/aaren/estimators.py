@@ -29,7 +29,9 @@ class _TaskOptions(ctypes.Structure):
                 ("seed", ctypes.c_uint64), ("log", ctypes.c_char_p), ("save", ctypes.c_char_p),
                 ("verbose", ctypes.c_int), ("val_frac", ctypes.c_float), ("seq_len", ctypes.c_int),
                 ("pred_len", ctypes.c_int), ("features", ctypes.c_char_p), ("target", ctypes.c_char_p),
-                ("steps_per_epoch", ctypes.c_long), ("K", ctypes.c_int)]
+                ("steps_per_epoch", ctypes.c_long), ("K", ctypes.c_int), ("recipe", ctypes.c_char_p),
+                ("patch_len", ctypes.c_int), ("patch_stride", ctypes.c_int), ("calendar", ctypes.c_int),
+                ("select_on_test", ctypes.c_int)]
 
 
 class _TaskResult(ctypes.Structure):
@@ -44,6 +46,7 @@ class _TppPrediction(ctypes.Structure):
 
 TASK_CLASSIFY, TASK_FORECAST, TASK_EVENTS = 0, 1, 2
 _opts_init = declare("aaren_task_options_init", None, [P, ctypes.c_int])
+_opts_size = declare("aaren_task_options_size", ctypes.c_size_t, [])
 _clf_train = declare("aaren_classifier_train", P, [ctypes.c_char_p, ctypes.c_char_p, P, P] + _E)
 _clf_model = declare("aaren_classifier_model", P, [P])
 _sm_encoder = declare("aaren_seqmodel_encoder", P, [P])
@@ -109,6 +112,9 @@ class _Estimator:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def _options(self, task):
+        if _opts_size() != ctypes.sizeof(_TaskOptions):   # a library of another version than this package
+            raise AarenError(f"libaaren's aaren_task_options is {_opts_size()} bytes, this package's mirror "
+                             f"{ctypes.sizeof(_TaskOptions)}: install the package and the library of one version")
         o = _TaskOptions()
         _opts_init(ctypes.byref(o), task)
         o.enc = make_config(self.arch, self.d_model, self.n_heads, self.n_layers, self.d_ff)
@@ -295,18 +301,29 @@ class AarenClassifier(_Estimator):
         clf.predict(X_test), clf.predict_proba(X_test), clf.score(X_test, y_test)
 
     fit holds out val_frac of each class for early stopping (patience epochs) as the tool
-    does; val_score_ is that part's accuracy at the best epoch."""
+    does; val_score_ is that part's accuracy at the best epoch. select_on="test" is the
+    Time-Series-Library's protocol instead (`--select-on test`, with fit_file and a test
+    file): all of TRAIN trains and the epoch with the best TEST accuracy is kept, an
+    optimistic figure only for comparing with published ones."""
 
     def __init__(self, arch="aaren", d_model=64, n_heads=4, n_layers=2, d_ff=128, epochs=100, patience=15, batch=16,
-                 lr=1e-3, dropout=0.1, clip=4.0, val_frac=0.2, seed=1, verbose=False, log=None):
+                 lr=1e-3, dropout=0.1, clip=4.0, val_frac=0.2, seed=1, verbose=False, log=None, select_on="val"):
         self.arch, self.d_model, self.n_heads, self.n_layers, self.d_ff = arch, d_model, n_heads, n_layers, d_ff
         self.epochs, self.patience, self.batch, self.lr, self.dropout = epochs, patience, batch, lr, dropout
         self.clip, self.val_frac, self.seed, self.verbose, self.log = clip, val_frac, seed, verbose, log
+        self.select_on = select_on
+
+    def _clf_options(self):
+        if self.select_on not in ("val", "test"):
+            raise ValueError(f"select_on {self.select_on!r}: expected 'val' or 'test'")
+        o = self._options(TASK_CLASSIFY)
+        o.clip, o.val_frac = float(self.clip), float(self.val_frac)
+        o.select_on_test = int(self.select_on == "test")
+        return o
 
     def fit(self, X, y):
         """Trains on cases X with labels y; returns self."""
-        o = self._options(TASK_CLASSIFY)
-        o.clip, o.val_frac = float(self.clip), float(self.val_frac)
+        o = self._clf_options()
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "train.ts")
             write_ts(path, X, y)
@@ -321,8 +338,7 @@ class AarenClassifier(_Estimator):
     def fit_file(self, train_ts, test_ts=None):
         """Trains on a UEA `.ts` file as `aaren classify --train F --test T` does (test_ts,
         default the training file, is scored once after training: test_score_); returns self."""
-        o = self._options(TASK_CLASSIFY)
-        o.clip, o.val_frac = float(self.clip), float(self.val_frac)
+        o = self._clf_options()
         r, e = _TaskResult(), ErrBuf()
         h = _clf_train(os.fsencode(train_ts), os.fsencode(test_ts) if test_ts else None, ctypes.byref(o),
                        ctypes.byref(r), *e.args)
@@ -378,16 +394,52 @@ class AarenForecaster(_Estimator):
     one and to the last column otherwise. Rows are split in time order 70 / 10 / 20 into
     training, validation (early stopping) and test parts, as the tool splits a CSV;
     val_score_ and test_score_ are their MSE in standardised units. Outputs come in the
-    columns' order with the target moved last (TSLib's layout)."""
+    columns' order with the target moved last (TSLib's layout). fit_file trains on a CSV as
+    `aaren forecast --data F` does (ETTh* / ETTm* files split by the benchmark's rule).
+
+    recipe "paper" is a token per time step; "patch" (`--recipe patch`) makes each channel a
+    series of its own, cut into patches of patch_len steps every stride that are the tokens
+    (PatchTST's design with either backbone). calendar (paper recipe) adds calendar
+    features: True at the file's frequency as `--calendar` reads it ('t' for ETTm* files,
+    else 'h'), or "h" (hour, weekday, day, day of year) or "t" (and the minute)."""
 
     def __init__(self, lookback=96, horizon=96, features="M", target=None, columns=None, arch="aaren", d_model=64,
                  n_heads=4, n_layers=2, d_ff=128, epochs=10, patience=3, batch=32, steps_per_epoch=300, lr=1e-3,
-                 dropout=0.1, seed=1, verbose=False, log=None):
+                 dropout=0.1, seed=1, verbose=False, log=None, recipe="paper", patch_len=16, stride=8, calendar=False):
         self.lookback, self.horizon, self.features, self.target = lookback, horizon, features, target
         self.columns = columns
         self.arch, self.d_model, self.n_heads, self.n_layers, self.d_ff = arch, d_model, n_heads, n_layers, d_ff
         self.epochs, self.patience, self.batch, self.steps_per_epoch = epochs, patience, batch, steps_per_epoch
         self.lr, self.dropout, self.seed, self.verbose, self.log = lr, dropout, seed, verbose, log
+        self.recipe, self.patch_len, self.stride, self.calendar = recipe, patch_len, stride, calendar
+
+    def _fc_options(self, target):
+        o = self._options(TASK_FORECAST)
+        o.seq_len, o.pred_len, o.steps_per_epoch = int(self.lookback), int(self.horizon), int(self.steps_per_epoch)
+        o.features = str(self.features).encode()
+        o.target = target.encode() if target is not None else None
+        if self.recipe not in ("paper", "patch"):
+            raise ValueError(f"recipe {self.recipe!r}: expected 'paper' or 'patch'")
+        o.recipe = self.recipe.encode()
+        o.patch_len, o.patch_stride = int(self.patch_len), int(self.stride)
+        cal = self.calendar
+        if cal is False or cal is None or cal is True:
+            o.calendar = int(bool(cal))
+        elif cal in ("h", "t"):
+            o.calendar = ord(cal)
+        else:
+            raise ValueError(f"calendar {cal!r}: expected False, True, 'h' or 't'")
+        return o
+
+    def _train(self, path, o, cols):
+        r, e = _TaskResult(), ErrBuf()
+        h = _fc_train(os.fsencode(path), ctypes.byref(o), ctypes.byref(r), *e.args)
+        if not h:
+            e.raise_()
+        self._adopt_handle(h)
+        self.columns_ = cols
+        self._set_result(r)
+        return self
 
     def fit(self, series, y=None):
         """Trains on the rows of series (y is ignored); returns self."""
@@ -395,21 +447,18 @@ class AarenForecaster(_Estimator):
         target = self.target
         if target is None and self.features != "M":
             target = "OT" if "OT" in cols else cols[-1]
-        o = self._options(TASK_FORECAST)
-        o.seq_len, o.pred_len, o.steps_per_epoch = int(self.lookback), int(self.horizon), int(self.steps_per_epoch)
-        o.features = str(self.features).encode()
-        o.target = target.encode() if target is not None else None
+        o = self._fc_options(target)
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "series.csv")
             write_series_csv(path, values, cols, dates)
-            r, e = _TaskResult(), ErrBuf()
-            h = _fc_train(os.fsencode(path), ctypes.byref(o), ctypes.byref(r), *e.args)
-            if not h:
-                e.raise_()
-        self._adopt_handle(h)
-        self.columns_ = cols
-        self._set_result(r)
-        return self
+            return self._train(path, o, cols)
+
+    def fit_file(self, csv_path):
+        """Trains on a CSV (a date column, then numeric columns) as `aaren forecast --data
+        csv_path` does, splits included (target: self.target, or "OT"); returns self."""
+        with open(csv_path, newline="") as f:
+            header = f.readline().rstrip("\r\n").split(",")
+        return self._train(csv_path, self._fc_options(self.target), header[1:])
 
     def _adopt(self, path):
         e = ErrBuf()

@@ -285,15 +285,9 @@ int cmd_forecast(int argc, char **argv) {
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     char err[1024];
+    if (cli_flag(&a, "calendar")) o.ts.freq = AAREN_TS_FREQ_AUTO;   /* the loader reads the frequency off the file */
     aaren_forecaster *fc = aaren_forecaster_new(&o, err, sizeof err);
     if (!fc) return cli_fail("forecast", "%s", err);
-    if (cli_flag(&a, "calendar")) {
-        /* calendar features need the data's frequency: known once the file is read */
-        const aaren_ts_split_rule kind = aaren_ts_split_kind(aaren_forecaster_data(fc));
-        o.ts.freq = kind == AAREN_TS_SPLIT_ETT_MINUTE ? AAREN_TS_FREQ_T : AAREN_TS_FREQ_H;
-        aaren_forecaster_free(fc);
-        if (!(fc = aaren_forecaster_new(&o, err, sizeof err))) return cli_fail("forecast", "%s", err);
-    }
     const aaren_ts *ts = aaren_forecaster_data(fc);
     printf("forecast %s: %ld rows x %d columns, features %s, lookback %d, horizon %d; windows train %ld, val %ld, test %ld\n",
            o.data, aaren_ts_rows(ts), aaren_ts_cols(ts), feat, o.ts.seq_len, o.ts.pred_len,

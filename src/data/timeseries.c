@@ -27,6 +27,7 @@ struct aaren_ts {
     int target;              /* column index or -1 */
     int seq_len, pred_len, scaled;
     aaren_ts_split_rule rule;
+    aaren_ts_freq freq;      /* calendar features as used (AUTO resolved) */
     long b1[3], b2[3], windows[3];
 };
 
@@ -361,7 +362,7 @@ aaren_ts *aaren_ts_load(const char *path, const aaren_ts_options *opt, char *err
     }
     if ((unsigned)opt->features > (unsigned)AAREN_TS_MS ||
         (unsigned)opt->split > (unsigned)AAREN_TS_SPLIT_NONE ||
-        (unsigned)opt->freq > (unsigned)AAREN_TS_FREQ_T) {
+        (unsigned)opt->freq > (unsigned)AAREN_TS_FREQ_AUTO) {
         aaren_file_err(err, errlen, path, "bad option: features %d, split %d, freq %d",
                        (int)opt->features, (int)opt->split, (int)opt->freq);
         return NULL;
@@ -556,7 +557,9 @@ aaren_ts *aaren_ts_load(const char *path, const aaren_ts_options *opt, char *err
         }
 
     /* ---- feature mode */
-    ts->n_time = opt->freq == AAREN_TS_FREQ_H ? 4 : opt->freq == AAREN_TS_FREQ_T ? 5 : 0;
+    ts->freq = opt->freq != AAREN_TS_FREQ_AUTO ? opt->freq
+               : ts->rule == AAREN_TS_SPLIT_ETT_MINUTE ? AAREN_TS_FREQ_T : AAREN_TS_FREQ_H;
+    ts->n_time = ts->freq == AAREN_TS_FREQ_H ? 4 : ts->freq == AAREN_TS_FREQ_T ? 5 : 0;
     ts->n_in = opt->features == AAREN_TS_S ? 1 : ts->cols;
     ts->d_out = opt->features == AAREN_TS_M ? ts->cols : 1;
     ts->d_in = ts->n_in + ts->n_time;
@@ -569,7 +572,7 @@ aaren_ts *aaren_ts_load(const char *path, const aaren_ts_options *opt, char *err
     if (ts->n_time) {
         if (!(ts->time = malloc(sizeof(float) * (size_t)ts->n * ts->n_time))) goto oom;
         for (long i = 0; i < ts->n; i++)
-            aaren_ts_time_features(&ts->dates[i], opt->freq, ts->time + (size_t)i * ts->n_time);
+            aaren_ts_time_features(&ts->dates[i], ts->freq, ts->time + (size_t)i * ts->n_time);
     }
     return ts;
 
@@ -598,6 +601,7 @@ int aaren_ts_n_time(const aaren_ts *ts) { return ts->n_time; }
 const int *aaren_ts_in_cols(const aaren_ts *ts) { return ts->in_cols; }
 const int *aaren_ts_out_cols(const aaren_ts *ts) { return ts->out_cols; }
 aaren_ts_split_rule aaren_ts_split_kind(const aaren_ts *ts) { return ts->rule; }
+aaren_ts_freq aaren_ts_freq_used(const aaren_ts *ts) { return ts->freq; }
 const float *aaren_ts_data(const aaren_ts *ts) { return ts->data; }
 const double *aaren_ts_raw(const aaren_ts *ts) { return ts->raw; }
 const aaren_ts_date *aaren_ts_dates(const aaren_ts *ts) { return ts->dates; }

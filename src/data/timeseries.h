@@ -64,7 +64,9 @@ typedef enum {
     AAREN_TS_SPLIT_NONE = 4        /* recent rows to forecast from: no splits, no windows; at
                                       least seq_len rows; the scaler comes from the options */
 } aaren_ts_split_rule;
-typedef enum { AAREN_TS_FREQ_NONE = 0, AAREN_TS_FREQ_H = 1, AAREN_TS_FREQ_T = 2 } aaren_ts_freq;
+/* AUTO: calendar features at the file's frequency as the split rule tells it: 't' for the
+ * ETT minute files, 'h' otherwise (aaren_ts_freq_used says which). */
+typedef enum { AAREN_TS_FREQ_NONE = 0, AAREN_TS_FREQ_H = 1, AAREN_TS_FREQ_T = 2, AAREN_TS_FREQ_AUTO = 3 } aaren_ts_freq;
 enum { AAREN_TS_TRAIN = 0, AAREN_TS_VAL = 1, AAREN_TS_TEST = 2 };
 typedef enum { AAREN_TS_INPUT = 0, AAREN_TS_OUTPUT = 1 } aaren_ts_side;
 
@@ -74,7 +76,7 @@ typedef struct {
     const char *target;            /* target column name (exact bytes); NULL means "OT" */
     aaren_ts_features features;    /* M, S or MS */
     aaren_ts_split_rule split;     /* AUTO by default */
-    aaren_ts_freq freq;            /* calendar features: none, 'h' or 't' */
+    aaren_ts_freq freq;            /* calendar features: none, 'h', 't' or AUTO */
     int no_scale;                  /* non-zero: keep raw values (the scaler is still fitted) */
     const double *scaler_mean;     /* [cols] with scaler_std: this scaler instead of one fitted */
     const double *scaler_std;      /*   on the train rows (a saved model's); NULL: fit it */
@@ -111,6 +113,7 @@ int  aaren_ts_pred_len(const aaren_ts *ts);
 int  aaren_ts_d_in(const aaren_ts *ts);    /* input columns + calendar features */
 int  aaren_ts_d_out(const aaren_ts *ts);   /* output columns */
 int  aaren_ts_n_time(const aaren_ts *ts);  /* calendar features: 0, 4 (h) or 5 (t) */
+aaren_ts_freq aaren_ts_freq_used(const aaren_ts *ts);   /* NONE, H or T (AUTO resolved) */
 /* Columns feeding x ([d_in - n_time]) and y ([d_out]), in order. */
 const int *aaren_ts_in_cols(const aaren_ts *ts);
 const int *aaren_ts_out_cols(const aaren_ts *ts);

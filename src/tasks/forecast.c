@@ -105,6 +105,7 @@ aaren_forecaster *aaren_forecaster_new(const aaren_forecast_options *o, char *er
     f->o = *o;
     f->ts = aaren_ts_load(o->data, &o->ts, err, errlen);
     if (!f->ts) { aaren_forecaster_free(f); return NULL; }
+    f->o.ts.freq = aaren_ts_freq_used(f->ts);   /* AUTO resolved: the checkpoint records 'h' or 't' */
     f->L = aaren_ts_seq_len(f->ts);
     f->H = aaren_ts_pred_len(f->ts);
     f->d_in = aaren_ts_d_in(f->ts);

@@ -24,6 +24,8 @@ void aaren_task_options_init(aaren_task_options *o, int task) {
         o->lr = f.lr; o->dropout = f.dropout; o->seed = f.seed;
         o->seq_len = f.ts.seq_len; o->pred_len = f.ts.pred_len;
         o->steps_per_epoch = f.steps_per_epoch;
+        o->recipe = aaren_recipe_name(f.recipe);
+        o->patch_len = f.patch_len; o->patch_stride = f.patch_stride;
     } else if (task == AAREN_TASK_EVENTS) {
         aaren_tpp_options t;
         aaren_tpp_options_init(&t);
@@ -40,6 +42,8 @@ void aaren_task_options_init(aaren_task_options *o, int task) {
         o->val_frac = c.val_frac;
     }
 }
+
+size_t aaren_task_options_size(void) { return sizeof(aaren_task_options); }
 
 /* The checks the tool's option parser makes, for callers that fill the struct themselves. */
 static int check_common(const aaren_task_options *o, const char *what, char *err, size_t errlen) {
@@ -101,6 +105,7 @@ aaren_classifier *aaren_classifier_train(const char *train_ts, const char *test_
     c.enc = o->enc;
     c.batch = o->batch; c.epochs = o->epochs; c.patience = o->patience;
     c.lr = o->lr; c.dropout = o->dropout; c.clip = o->clip; c.val_frac = o->val_frac; c.seed = o->seed;
+    c.select_on_test = o->select_on_test != 0;
     aaren_classifier *m = aaren_classifier_new(&c, err, errlen);
     if (!m) return NULL;
     aaren_classify_result cr;
@@ -140,6 +145,20 @@ aaren_forecaster *aaren_forecaster_train(const char *csv, const aaren_task_optio
     f.batch = o->batch; f.epochs = o->epochs; f.patience = o->patience;
     f.steps_per_epoch = o->steps_per_epoch;
     f.lr = o->lr; f.dropout = o->dropout; f.seed = o->seed;
+    if (o->recipe && (f.recipe = aaren_recipe_from_name(o->recipe)) < 0)
+        return aaren_errf(err, errlen, "forecast: recipe '%.40s': expected paper or patch", o->recipe), NULL;
+    if (f.recipe == AAREN_RECIPE_PATCH) {
+        if (o->patch_len < 1 || o->patch_stride < 1)
+            return aaren_errf(err, errlen, "forecast: patch_len %d, patch_stride %d: expected >= 1", o->patch_len,
+                              o->patch_stride), NULL;
+        f.patch_len = o->patch_len;
+        f.patch_stride = o->patch_stride;
+    }
+    if (o->calendar == 1) f.ts.freq = AAREN_TS_FREQ_AUTO;
+    else if (o->calendar == 'h') f.ts.freq = AAREN_TS_FREQ_H;
+    else if (o->calendar == 't') f.ts.freq = AAREN_TS_FREQ_T;
+    else if (o->calendar != 0)
+        return aaren_errf(err, errlen, "forecast: calendar %d: expected 0, 1, 'h' or 't'", o->calendar), NULL;
     aaren_forecaster *m = aaren_forecaster_new(&f, err, errlen);
     if (!m) return NULL;
     aaren_forecast_result fr;

@@ -220,3 +220,61 @@ def test_forecaster_on_a_dataframe(tmp_path, cli):
          "--steps-per-epoch", 5, "--seed", 2, *SMALL_CLI, "--quiet", "--save", tmp_path / "cli.safetensors"])
     tool = aaren.AarenForecaster.load(tmp_path / "cli.safetensors")
     assert np.array_equal(tool.predict(df.iloc[-24:]), p)
+
+
+def test_forecaster_recipes_and_calendar_same_as_the_tool(tmp_path, cli):
+    """recipe="patch" and calendar=True train what `aaren forecast --recipe patch` and
+    `--calendar` train (the same loss curve and forecasts); fit_file reads the CSV itself;
+    calendar "t" adds the minute feature (a different model from "h")."""
+    s = series()
+    data = tmp_path / "series.csv"
+    write_series_csv(data, s, ["a", "b", "c"])
+    base = ["--seq-len", 24, "--pred-len", 6, "--epochs", 2, "--steps-per-epoch", 10, "--seed", 3, *SMALL_CLI, "--quiet"]
+    opts = dict(lookback=24, horizon=6, epochs=2, steps_per_epoch=10, seed=3, **SMALL)
+    for name, extra_cli, extra in (("patch", ["--recipe", "patch", "--patch-len", 8, "--stride", 4],
+                                    dict(recipe="patch", patch_len=8, stride=4)),
+                                   ("calendar", ["--calendar"], dict(calendar=True))):
+        run([cli, "forecast", "--data", data, *base, *extra_cli, "--save", tmp_path / f"{name}.safetensors",
+             "--log", tmp_path / f"{name}_cli.csv"])
+        est = aaren.AarenForecaster(**opts, **extra, log=str(tmp_path / f"{name}_py.csv")).fit_file(data)
+        a, b = train_losses(tmp_path / f"{name}_cli.csv"), train_losses(tmp_path / f"{name}_py.csv")
+        assert len(a) >= 10 and a == b, name
+        assert est.columns_ == ["a", "b", "c"]
+        tool = aaren.AarenForecaster.load(tmp_path / f"{name}.safetensors", columns=["a", "b", "c"])
+        assert np.array_equal(tool.predict(s[-30:]), est.predict(s[-30:])), name
+    plain = train_losses(tmp_path / "calendar_py.csv")
+    paper = aaren.AarenForecaster(**opts, log=str(tmp_path / "paper.csv")).fit_file(data)
+    assert train_losses(tmp_path / "paper.csv") != plain          # calendar features change the model
+    aaren.AarenForecaster(**opts, calendar="t", log=str(tmp_path / "t.csv")).fit_file(data)
+    assert train_losses(tmp_path / "t.csv") != plain               # 't' adds the minute to 'h'
+    assert paper.get_params()["recipe"] == "paper"
+    with pytest.raises(ValueError, match="recipe 'tokens'"):
+        aaren.AarenForecaster(recipe="tokens").fit(s)
+    with pytest.raises(ValueError, match="calendar 'd'"):
+        aaren.AarenForecaster(calendar="d").fit(s)
+    with pytest.raises(aaren.AarenError, match="calendar"):        # the library refuses the mix, as the tool does
+        aaren.AarenForecaster(**opts, recipe="patch", calendar=True).fit_file(data)
+
+
+def test_classifier_select_on_test_same_as_the_tool(tmp_path, cli):
+    """select_on="test" is `aaren classify --select-on test`: the same loss curve and test
+    accuracy; any other value is refused."""
+    X, y = cases()
+    Xt, yt = cases(30, seed=5)
+    tr, te = tmp_path / "S_TRAIN.ts", tmp_path / "S_TEST.ts"
+    write_ts(tr, X, y)
+    write_ts(te, Xt, yt)
+    run([cli, "classify", "--train", tr, "--test", te, *SMALL_CLI, "--epochs", 5, "--seed", 7, "--quiet",
+         "--select-on", "test", "--save", tmp_path / "cli.safetensors", "--log", tmp_path / "cli.csv"])
+    est = aaren.AarenClassifier(**SMALL, epochs=5, seed=7, select_on="test", log=str(tmp_path / "py.csv"))
+    est.fit_file(tr, te)
+    a, b = train_losses(tmp_path / "cli.csv"), train_losses(tmp_path / "py.csv")
+    assert len(a) > 3 and a == b
+    tool = aaren.AarenClassifier.load(tmp_path / "cli.safetensors")
+    assert np.array_equal(tool.predict_proba(Xt), est.predict_proba(Xt))
+    assert est.test_score_ == est.score(Xt, yt)
+    val = aaren.AarenClassifier(**SMALL, epochs=5, seed=7, log=str(tmp_path / "val.csv")).fit_file(tr, te)
+    assert train_losses(tmp_path / "val.csv") != b                # the validation split leaves TRAIN smaller
+    assert val.get_params()["select_on"] == "val"
+    with pytest.raises(ValueError, match="select_on 'train'"):
+        aaren.AarenClassifier(select_on="train").fit(X, y)
