@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "isa_ref.h"
 #include "base/rng.h"
 #include "kernels/kernels.h"
 #include "layers/layers.h"
@@ -56,18 +57,8 @@ static void check_row_product(int isa) {
                 guard_set(c + N);
                 aaren_row_times_rows_f32_isa(isa, N, K, 0.75f, a, B + 1, ldb, beta ? 0.5f : 0.0f, c);
                 CHECK(guard_ok(c + N), "%s one-row product N=%d K=%d: wrote past c[N-1]", aaren_isa_name(isa), N, K);
-                for (int j = 0; j < N; j++) {
-                    double ref = 0, mag = 0;
-                    for (int k = 0; k < K; k++) {
-                        const double t = (double)a[k] * B[1 + (size_t)j * ldb + k];
-                        ref += t;
-                        mag += fabs(t);
-                    }
-                    const double c0 = 0.25 * j - 1;
-                    ref = 0.75 * ref + (beta ? 0.5 * c0 : 0.0);
-                    const double e = fabs(c[j] - ref) / (0.75 * mag + (beta ? 0.5 * fabs(c0) : 0.0) + 1e-30);
-                    if (e > worst) { worst = e; where_n = N; where_k = K; }
-                }
+                const double e = ref_row_product_err(c, a, B + 1, ldb, N, K, beta ? 0.5 : 0.0);
+                if (e > worst) { worst = e; where_n = N; where_k = K; }
             }
         }
     /* float32 sums of K <= 129 terms, each rounded: a few ulps of the sum of magnitudes */
@@ -99,39 +90,15 @@ static void check_layernorm(int isa) {
         guard_set(y + C);
         aaren_layernorm_row_f32_isa(isa, y, &mean, &rstd, x, w, b, C, 1e-5f);
         CHECK(guard_ok(y + C), "%s LayerNorm C=%d: wrote past y[C-1]", aaren_isa_name(isa), C);
-        double mu = 0, var = 0;
-        for (int c = 0; c < C; c++) mu += x[c];
-        mu /= C;
-        for (int c = 0; c < C; c++) var += (x[c] - mu) * (x[c] - mu);
-        var /= C;
-        const double rs = 1 / sqrt(var + 1e-5);
-        double e = fabs(mean - mu) / (fabs(mu) + 1) + fabs(rstd - rs) / rs;
-        for (int c = 0; c < C; c++) {
-            const double xh = (x[c] - mu) * rs, ref = xh * w[c] + b[c];
-            e = fmax(e, fabs(y[c] - ref) / (fabs(xh * w[c]) + fabs(b[c]) + 1));
-        }
+        const double e = ref_layernorm_err(y, mean, rstd, x, w, b, C);
         if (e > wf) { wf = e; at_f = C; }
         /* backward from the float mean and rstd (as the layer saves them) */
         for (int c = 0; c < C; c++) dx[c] = 0.5f * (float)c - 2;
         guard_set(dx + C);
         aaren_layernorm_row_backward_f32_isa(isa, dx, dy, x, mean, rstd, w, C);
         CHECK(guard_ok(dx + C), "%s LayerNorm backward C=%d: wrote past dx[C-1]", aaren_isa_name(isa), C);
-        double sa = 0, sb = 0, scale = 0;
-        for (int c = 0; c < C; c++) {
-            const double wd = (double)w[c] * dy[c], xh = ((double)x[c] - mean) * rstd;
-            sa += wd;
-            sb += wd * xh;
-            scale += fabs(wd) * (1 + fabs(xh));
-        }
-        sa /= C;
-        sb /= C;
-        scale = scale / C * rstd;
-        for (int c = 0; c < C; c++) {
-            const double xh = ((double)x[c] - mean) * rstd, d0 = 0.5 * c - 2;
-            const double ref = d0 + rstd * ((double)w[c] * dy[c] - sa - xh * sb);
-            const double eb = fabs(dx[c] - ref) / (fabs(d0) + rstd * fabs((double)w[c] * dy[c]) + scale + 1e-30);
-            if (eb > wb) { wb = eb; at_b = C; }
-        }
+        const double eb = ref_layernorm_backward_err(dx, dy, x, mean, rstd, w, C, 1.0);
+        if (eb > wb) { wb = eb; at_b = C; }
     }
     CHECK(wf < 3e-6, "%s LayerNorm row: relative error %.3g at C=%d", aaren_isa_name(isa), wf, at_f);
     CHECK(wb < 3e-6, "%s LayerNorm row backward: relative error %.3g at C=%d", aaren_isa_name(isa), wb, at_b);

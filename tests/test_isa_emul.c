@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "isa_ref.h"
 #include "base/rng.h"
 
 #if defined(__has_include)
@@ -67,19 +68,9 @@ static void check_row_product(void) {
                 for (int g = 0; g < GUARD; g++) c[N + g] = SENTINEL;
                 row512_times_rows(N, K, 0.75f, a, B + 1, ldb, beta ? 0.5f : 0.0f, c);
                 for (int g = 0; g < GUARD; g++) CHECK(c[N + g] == SENTINEL, "emulated AVX-512 product N=%d K=%d: wrote past c[N-1]", N, K);
-                for (int j = 0; j < N; j++) {
-                    double ref = 0, mag = 0;
-                    for (int k = 0; k < K; k++) {
-                        const double t = (double)a[k] * B[1 + (size_t)j * ldb + k];
-                        ref += t;
-                        mag += fabs(t);
-                    }
-                    const double c0 = 0.25 * j - 1;
-                    ref = 0.75 * ref + (beta ? 0.5 * c0 : 0.0);
-                    const double e = fabs(c[j] - ref) / (0.75 * mag + (beta ? 0.5 * fabs(c0) : 0.0) + 1e-30);
-                    if (e > worst) worst = e;
-                    CHECK(e < 2e-6, "emulated AVX-512 product N=%d K=%d beta=%d row %d: relative error %.3g", N, K, beta, j, e);
-                }
+                const double e = ref_row_product_err(c, a, B + 1, ldb, N, K, beta ? 0.5 : 0.0);
+                if (e > worst) worst = e;
+                CHECK(e < 2e-6, "emulated AVX-512 product N=%d K=%d beta=%d: relative error %.3g", N, K, beta, e);
             }
         }
     printf("test_isa_emul: AVX-512 one-row product (emulated): worst relative error %.2g\n", worst);
@@ -102,35 +93,11 @@ static void check_layernorm16(void) {
         float mean, rstd;
         for (int g = 0; g < GUARD; g++) y[C + g] = dx[C + g] = SENTINEL;
         ln_row_emul16(y, &mean, &rstd, x, w, b, C, 1e-5f);
-        double mu = 0, var = 0;
-        for (int c = 0; c < C; c++) mu += x[c];
-        mu /= C;
-        for (int c = 0; c < C; c++) var += (x[c] - mu) * (x[c] - mu);
-        var /= C;
-        const double rs = 1 / sqrt(var + 1e-5);
-        double e = fabs(mean - mu) / (fabs(mu) + 1) + fabs(rstd - rs) / rs;
-        for (int c = 0; c < C; c++) {
-            const double xh = (x[c] - mu) * rs;
-            e = fmax(e, fabs(y[c] - (xh * w[c] + b[c])) / (fabs(xh * w[c]) + fabs(b[c]) + 1));
-        }
+        const double e = ref_layernorm_err(y, mean, rstd, x, w, b, C);
         CHECK(e < 3e-6, "16-lane LayerNorm C=%d: relative error %.3g", C, e);
         for (int c = 0; c < C; c++) dx[c] = 0;
         ln_row_backward_emul16(dx, dy, x, mean, rstd, w, C);
-        double sa = 0, sb = 0, scale = 0;
-        for (int c = 0; c < C; c++) {
-            const double wd = (double)w[c] * dy[c], xh = ((double)x[c] - mean) * rstd;
-            sa += wd;
-            sb += wd * xh;
-            scale += fabs(wd) * (1 + fabs(xh));
-        }
-        sa /= C;
-        sb /= C;
-        scale = scale / C * rstd;
-        double eb = 0;
-        for (int c = 0; c < C; c++) {
-            const double xh = ((double)x[c] - mean) * rstd, ref = rstd * ((double)w[c] * dy[c] - sa - xh * sb);
-            eb = fmax(eb, fabs(dx[c] - ref) / (rstd * fabs((double)w[c] * dy[c]) + scale + 1e-30));
-        }
+        const double eb = ref_layernorm_backward_err(dx, dy, x, mean, rstd, w, C, 0.0);
         CHECK(eb < 3e-6, "16-lane LayerNorm backward C=%d: relative error %.3g", C, eb);
         for (int g = 0; g < GUARD; g++)
             CHECK(y[C + g] == SENTINEL && dx[C + g] == SENTINEL, "16-lane LayerNorm C=%d: wrote past the row", C);
