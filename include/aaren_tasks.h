@@ -152,7 +152,7 @@ AAREN_API int aaren_forecaster_forecast_csv(aaren_forecaster *f, const char *csv
  * the same files and options give the same model, loss curve and checkpoint layout as the
  * tool. Fields a task does not use are ignored. Always fill the struct with
  * aaren_task_options_init first: fields are added at its end between versions (0.2.0 added
- * recipe, patch_len, patch_stride, calendar and select_on_test). */
+ * recipe, patch_len, patch_stride, calendar, select_on_test and tie_marks). */
 enum { AAREN_TASK_CLASSIFY = 0, AAREN_TASK_FORECAST = 1, AAREN_TASK_EVENTS = 2 };
 
 typedef struct {
@@ -180,6 +180,7 @@ typedef struct {
     int select_on_test;          /* classifier: the Time-Series-Library's protocol (all of TRAIN trains, the
                                     epoch with the best TEST accuracy is kept: optimistic, only to compare
                                     with published figures) */
+    int tie_marks;               /* event model: the mark head tied to the mark embedding (`--tie-marks`) */
 } aaren_task_options;
 
 /* The tool's defaults for the task (AAREN_TASK_*): those of its --help. */

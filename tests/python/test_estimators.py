@@ -124,6 +124,13 @@ def test_tpp_same_as_the_tool(tmp_path, cli):
     assert tool.n_marks_ == est.n_marks_ == 3
     assert tool.predict_next(seqs[0]) == est.predict_next(seqs[0])
     assert tool.score(seqs) == est.score(seqs)
+    # the tied mark head (--tie-marks): the tool's model again, and not the untied one
+    run([cli, "events", "--data", data, "--components", 2, "--epochs", 2, "--seed", 5, *SMALL_CLI, "--quiet",
+         "--tie-marks", "--save", tmp_path / "tied.safetensors", "--log", tmp_path / "tied_cli.csv"])
+    tied = aaren.AarenTPP(K=2, epochs=2, seed=5, tie_marks=True, **SMALL, log=str(tmp_path / "tied_py.csv")).fit(seqs)
+    t_cli, t_py = train_losses(tmp_path / "tied_cli.csv"), train_losses(tmp_path / "tied_py.csv")
+    assert len(t_cli) >= 2 and t_cli == t_py and t_py != b
+    assert aaren.AarenTPP.load(tmp_path / "tied.safetensors").predict_next(seqs[0]) == tied.predict_next(seqs[0])
 
 
 def test_tpp_learns_and_round_trips(tmp_path):
