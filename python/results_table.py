@@ -26,13 +26,13 @@ def read_groups(path, *keys):
 
 
 def mean_std(vals, digits=3, with_n=True):
-    """'m ± s (n=k)' over the finite values (s = 0 for one value), '-' when there are none."""
+    """'m ± s (n=k)' over the finite values, 'm (n=1)' for one value (no spread to show),
+    '-' when there are none."""
     vals = [v for v in vals if not math.isnan(v)]
     if not vals:
         return "-"
     m = statistics.mean(vals)
-    s = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    text = f"{m:.{digits}f} ± {s:.{digits}f}"
+    text = f"{m:.{digits}f} ± {statistics.stdev(vals):.{digits}f}" if len(vals) > 1 else f"{m:.{digits}f}"
     return f"{text} (n={len(vals)})" if with_n else text
 
 

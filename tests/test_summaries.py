@@ -41,7 +41,7 @@ def test_mean_std():
     want = f"{sum(v) / 4:.3f} ± {std(v):.3f} (n=4)"
     check(mean_std(v) == want, f"mean_std {mean_std(v)!r} == {want!r}")
     check(mean_std(v + [float("nan")]) == want, "mean_std leaves NaN out")
-    check(mean_std([2.0], 1) == "2.0 ± 0.0 (n=1)", "mean_std of one value: std 0")
+    check(mean_std([2.0], 1) == "2.0 (n=1)", "mean_std of one value: no spread shown")
     check(mean_std([]) == "-" and mean_std([float("nan")]) == "-", "mean_std of nothing: '-'")
     check(mean_std(v, 2, with_n=False) == f"{sum(v) / 4:.2f} ± {std(v):.2f}", "mean_std without n")
 
