@@ -5,6 +5,7 @@ gets a table per target kind with the behaviour-cloning baseline beside the deci
 and a learning-curve table (score against updates), each from the rows that exist.
 usage: summarize_rl.py RUNS.csv OUT.md"""
 import csv
+import math
 import os
 import platform
 import statistics
@@ -194,10 +195,20 @@ def protocol(src, dst):
                         out += [f"{env}-{ds}, {st} updates a run, {label}" + (" (BC: no target)" if any(
                                     c[2] == "bc" for c in ccols) and kind != "none" else "") + ":", "",
                                 "| updates | " + " | ".join(c[3] for c in ccols) + " |", "|---|" + "---|" * len(ccols)]
+                        means = {c: [] for c in ccols}   # (updates, mean score) per column
                         for u in sorted({int(r["updates_at"]) for r in sub}):
                             at = [r for r in sub if int(r["updates_at"]) == u]
                             out.append(f"| {u} | " + " | ".join(mean_std(cell(env, ds, st, kind, a, m, model, at), 1)
                                                                  for a, m, model, _ in ccols) + " |")
+                            for c in ccols:
+                                v = [x for x in cell(env, ds, st, kind, c[0], c[1], c[2], at) if not math.isnan(x)]
+                                if v:
+                                    means[c].append((u, statistics.mean(v)))
+                        parts = [f"{c[3]} {p[0][1]:.1f} at {p[0][0]} updates and {p[-1][1]:.1f} at {p[-1][0]}, "
+                                 f"between {min(x for _, x in p):.1f} and {max(x for _, x in p):.1f} over its "
+                                 f"{len(p)} points" for c, p in means.items() if len(p) > 1]
+                        if parts:
+                            out += ["", "Reading (computed from the table): " + "; ".join(parts) + "."]
                         out.append("")
     missing = [f"{e}-{d}" for e in ENVS for d in SETS if not any(r["env"] == e and r["data"] == d for r in rows)]
     if rows and missing:

@@ -80,6 +80,11 @@ def main():
             c500 = [c.strip() for c in curve[0].strip("|").split("|")] if curve else []
             check(len(curve) == 2 and c500[1] == cell([5.0, 6.0, 7.0]) and c500[2] == cell([4.0, 5.0, 6.0]),
                   f"curve rows per update count, Transformer and BC mean ± sd over seeds: {curve}")
+            want = ("Reading (computed from the table): Decision Transformer 6.0 at 500 updates and 11.0 at 1000, "
+                    "between 6.0 and 11.0 over its 2 points;")
+            check(want in text, f"the curve's reading: {want!r}")
+            check("BC (Transformer network) 5.0 at 500 updates and 10.0 at 1000, between 5.0 and 10.0" in text,
+                  "the BC column's reading")
             check("target data-best" in text[text.index("## Learning curves"):] and
                   "target paper" not in text[text.index("## Learning curves"):],
                   "a curve table for the target that has curve rows only")
