@@ -423,7 +423,7 @@ class AarenForecaster(_Estimator):
         o.recipe = self.recipe.encode()
         o.patch_len, o.patch_stride = int(self.patch_len), int(self.stride)
         cal = self.calendar
-        if cal is False or cal is None or cal is True:
+        if cal is None or isinstance(cal, (bool, np.bool_)):
             o.calendar = int(bool(cal))
         elif cal in ("h", "t"):
             o.calendar = ord(cal)

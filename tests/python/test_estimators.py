@@ -252,6 +252,8 @@ def test_forecaster_recipes_and_calendar_same_as_the_tool(tmp_path, cli):
     plain = train_losses(tmp_path / "calendar_py.csv")
     paper = aaren.AarenForecaster(**opts, log=str(tmp_path / "paper.csv")).fit_file(data)
     assert train_losses(tmp_path / "paper.csv") != plain          # calendar features change the model
+    aaren.AarenForecaster(**opts, calendar=np.bool_(True), log=str(tmp_path / "np.csv")).fit_file(data)
+    assert train_losses(tmp_path / "np.csv") == plain               # numpy's True is True
     aaren.AarenForecaster(**opts, calendar="t", log=str(tmp_path / "t.csv")).fit_file(data)
     assert train_losses(tmp_path / "t.csv") != plain               # 't' adds the minute to 'h'
     assert paper.get_params()["recipe"] == "paper"
