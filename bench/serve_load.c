@@ -68,7 +68,7 @@ typedef struct {
     size_t in_len;
     double t_send;          /* when the request was sent, or (--rate) when it was due */
     long k_next;            /* --rate: the number of this stream's next scheduled step */
-    int waiting;            /* --rate: in the heap, waiting for its time */
+    int parked;             /* --rate: its stream made before every stream exists: waits for the start */
     int hostile_i;
     int dead;
 } conn;
@@ -98,7 +98,6 @@ static void heap_push(conn *c) {
         i = (i - 1) / 2;
     }
     heap[i] = c;
-    c->waiting = 1;
 }
 
 static conn *heap_pop(void) {
@@ -113,7 +112,6 @@ static conn *heap_pop(void) {
         i = j;
     }
     if (heap_n > 0) heap[i] = last;
-    top->waiting = 0;
     return top;
 }
 
@@ -205,18 +203,21 @@ static void step_request(conn *c) {
     set_request(c, "POST", path, bodies[r], body_len[r]);
 }
 
-/* --rate: sends c's next step now if its time has come (latency from that time), or queues it */
-static int schedule_step(conn *c, double t0, int n, uint32_t key) {
-    const double due = t0 + ((double)c->idx + (double)c->k_next * n) / rate;
-    c->k_next++;
-    if (due > now_s()) {
-        c->t_send = due;
-        heap_push(c);
-        return 0;
-    }
+/* --rate: sends c's next step, its latency counted from the time it was due */
+static int send_due(conn *c, double due, uint32_t key) {
     step_request(c);
     c->t_send = due;
     return flush_out(c, key);
+}
+
+/* --rate: sends c's next step now if its time has come, or queues it */
+static int schedule_step(conn *c, double t0, int n, uint32_t key) {
+    const double due = t0 + ((double)c->idx + (double)c->k_next * n) / rate;
+    c->k_next++;
+    if (due <= now_s()) return send_due(c, due, key);
+    c->t_send = due;
+    heap_push(c);
+    return 0;
 }
 
 static void hostile_request(conn *c) {
@@ -313,8 +314,8 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
             t_steps = t;
             steps_at_start = steps;
             for (int i = 0; rate > 0 && i < n; i++)   /* the streams parked until all exist */
-                if (cs[i].waiting == 2 && !cs[i].dead) {
-                    cs[i].waiting = 0;
+                if (cs[i].parked && !cs[i].dead) {
+                    cs[i].parked = 0;
                     if (schedule_step(&cs[i], t_steps, n, (uint32_t)i)) { server_died = 1; break; }
                 }
         }
@@ -325,10 +326,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
             const double tn = now_s();
             while (heap_n > 0 && heap[0]->t_send <= tn) {
                 conn *c = heap_pop();
-                const double due = c->t_send;
-                step_request(c);
-                c->t_send = due;
-                if (flush_out(c, (uint32_t)(c - cs))) { server_died = 1; break; }
+                if (send_due(c, c->t_send, (uint32_t)(c - cs))) { server_died = 1; break; }
             }
             if (heap_n > 0) timeout_ms = 1 + (int)(1e3 * (heap[0]->t_send - tn));
             if (timeout_ms > 100) timeout_ms = 100;
@@ -405,7 +403,7 @@ static int load(int n, double seconds, int n_hostile, const char *acked_path) {
                 set_request(c, "DELETE", path, NULL, 0);
                 c->stage = 2;
             } else if (rate > 0) {
-                if (t_steps == 0) { c->waiting = 2; continue; }   /* parked until every stream exists */
+                if (t_steps == 0) { c->parked = 1; continue; }   /* until every stream exists */
                 if (schedule_step(c, t_steps, n, evs[e].data.u32)) goto died;
                 continue;
             } else {

@@ -479,20 +479,18 @@ static void test_ratio_split(void) {
     }
     /* calendar features at the file's frequency (the tool's --calendar): 't' on an ETTm name,
      * 'h' on the others; an explicit frequency is kept */
-    o.freq = AAREN_TS_FREQ_AUTO;
-    ts = aaren_ts_load(TMP_ETM, &o, err, sizeof err);
-    CHECK(ts && aaren_ts_freq_used(ts) == AAREN_TS_FREQ_T && aaren_ts_n_time(ts) == 5, "AUTO on an ETTm name: t (%s)",
-          ts ? "" : err);
-    aaren_ts_free(ts);
-    ts = aaren_ts_load(TMP_ETT, &o, err, sizeof err);
-    CHECK(ts && aaren_ts_freq_used(ts) == AAREN_TS_FREQ_H && aaren_ts_n_time(ts) == 4, "AUTO on an ETTh name: h (%s)",
-          ts ? "" : err);
-    aaren_ts_free(ts);
-    o.freq = AAREN_TS_FREQ_H;
-    ts = aaren_ts_load(TMP_ETM, &o, err, sizeof err);
-    CHECK(ts && aaren_ts_freq_used(ts) == AAREN_TS_FREQ_H && aaren_ts_n_time(ts) == 4, "h kept on an ETTm name (%s)",
-          ts ? "" : err);
-    aaren_ts_free(ts);
+    static const struct { const char *file; aaren_ts_freq asked, used; int n_time; } fq[] = {
+        { TMP_ETM, AAREN_TS_FREQ_AUTO, AAREN_TS_FREQ_T, 5 },   /* AUTO on an ETTm name: t */
+        { TMP_ETT, AAREN_TS_FREQ_AUTO, AAREN_TS_FREQ_H, 4 },   /* AUTO on an ETTh name: h */
+        { TMP_ETM, AAREN_TS_FREQ_H, AAREN_TS_FREQ_H, 4 },      /* h kept on an ETTm name */
+    };
+    for (size_t i = 0; i < sizeof fq / sizeof fq[0]; i++) {
+        o.freq = fq[i].asked;
+        ts = aaren_ts_load(fq[i].file, &o, err, sizeof err);
+        CHECK(ts && aaren_ts_freq_used(ts) == fq[i].used && aaren_ts_n_time(ts) == fq[i].n_time,
+              "calendar case %zu on %s (%s)", i, fq[i].file, ts ? "" : err);
+        aaren_ts_free(ts);
+    }
     o.freq = (aaren_ts_freq)4;
     ts = aaren_ts_load(TMP_ETM, &o, err, sizeof err);
     CHECK(!ts && strstr(err, "freq 4"), "freq 4 refused: %s", err);
