@@ -17,7 +17,7 @@
 # the Transformer 1,000 x 100 (its KV cache per token), written to results/serve_memory.csv.
 # Latency at a given load, written to results/serve_rate.csv: 1,000 Aaren streams with the
 # steps offered at a fixed rate in all (serve_load --rate: open loop, latency counted from each
-# step's scheduled time) at 5,000 / 10,000 / 15,000 / 20,000 steps/s, and with --state-dir at
+# step's scheduled time) at 5,000 / 10,000 / 15,000 / 20,000 / 25,000 steps/s, and with --state-dir at
 # 5,000 / 10,000; beside them the closed-loop point (offered 0: every stream sends again the
 # moment its answer arrives) three times, to show how much one measurement varies here.
 # A decision model of the same size (rl make-data and rl train on a tiny budget: the load does
@@ -113,7 +113,7 @@ rate_point() {   # arch durable n rate (0: closed loop)
   echo "$line" | awk -v a="$1" -v d="$2" -v r="$4" '{o = ($1 == "offered_per_s") ? 2 : 0;
     printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", a, d, $(o+2), r, $(o+4), $(o+6), $(o+8), $(o+10), $(o+12)}' >>"$rate_csv"
 }
-for r in 0 5000 10000 15000 20000 0 0; do rate_point aaren 0 1000 $r; done
+for r in 0 5000 10000 15000 20000 25000 0 0; do rate_point aaren 0 1000 $r; done
 for r in 5000 10000; do rate_point aaren 1 1000 $r; done
 
 echo "== crash test: kill -9 under load with --state-dir"
