@@ -152,7 +152,7 @@ AAREN_API int aaren_forecaster_forecast_csv(aaren_forecaster *f, const char *csv
  * the same files and options give the same model, loss curve and checkpoint layout as the
  * tool. Fields a task does not use are ignored. Always fill the struct with
  * aaren_task_options_init first: fields are added at its end between versions (0.2.0 added
- * recipe, patch_len, patch_stride, calendar, select_on_test and tie_marks). */
+ * recipe, patch_len, patch_stride, calendar, select_on_test and tie_marks; 0.3.0 copy_mark). */
 enum { AAREN_TASK_CLASSIFY = 0, AAREN_TASK_FORECAST = 1, AAREN_TASK_EVENTS = 2 };
 
 typedef struct {
@@ -181,6 +181,7 @@ typedef struct {
                                     epoch with the best TEST accuracy is kept: optimistic, only to compare
                                     with published figures) */
     int tie_marks;               /* event model: the mark head tied to the mark embedding (`--tie-marks`) */
+    int copy_mark;               /* event model: a learned logit added to the current event's mark (`--copy-mark`) */
 } aaren_task_options;
 
 /* The tool's defaults for the task (AAREN_TASK_*): those of its --help. */

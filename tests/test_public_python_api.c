@@ -250,7 +250,7 @@ static void test_task_training(void) {
     char ev_copy[1024];
     snprintf(ev_copy, sizeof ev_copy, "%s", ev_path ? ev_path : "");
     aaren_task_options_init(&o, AAREN_TASK_EVENTS);
-    CHECK(o.K == 8 && o.epochs == 30 && o.tie_marks == 0, "events defaults");
+    CHECK(o.K == 8 && o.epochs == 30 && o.tie_marks == 0 && o.copy_mark == 0, "events defaults");
     o.enc.d_model = 8; o.enc.n_heads = 2; o.enc.n_layers = 1; o.enc.d_ff = 8; o.epochs = 2; o.K = 2;
     aaren_tpp *m = aaren_tpp_train(ev_copy, &o, &r, err, sizeof err);
     CHECK(m != NULL, "tpp_train: %s", err);

@@ -10,7 +10,11 @@
  *    metrics against the same sums, the mean and median of the next gap against numerical
  *    integration and root finding, and the maximum-likelihood fit against the parameters of
  *    simulated data (and never below the likelihood at those parameters);
- *  - the tied mark head learns a repeated-mark rule over many rare marks and loads back. */
+ *  - the tied mark head learns a repeated-mark rule over many rare marks and loads back;
+ *  - the copy logit: its start at TRAIN's repeat rate, its gradient (and the head's) against
+ *    central differences of the training loss, a repeated-mark rule learnt in two epochs where
+ *    the plain head has not, the same predictions streamed, after loading, and through the
+ *    parallel path; refused on unmarked data. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "base/rng.h"
@@ -344,16 +348,12 @@ static void test_hawkes(void) {
     aaren_events_free(d);
 }
 
-/* The tied mark head: on sequences whose next mark repeats the current one with probability
- * 0.9 among 400 marks (each sequence its own few marks, most marks rare in training), it
- * learns the repetition within a few epochs, far above the frequency baseline; its checkpoint
- * loads back to the same predictions. */
-static void test_tied_head(void) {
-    const int C = 400, n_seq = 300;
+/* n_seq sequences of 24 events whose next mark repeats the current one with probability 0.9
+ * among C marks (otherwise a uniform new one: each sequence its own few marks, most marks rare
+ * in training); Poisson times of rate 1; splits 60/20/20 in order. */
+static aaren_events *repeat_data(int C, int n_seq, uint64_t g) {
     aaren_events *d = new_events(n_seq, (long)n_seq * 24, C);
-    CHECK(d != NULL, "tied data");
-    if (!d) return;
-    uint64_t g = 31;
+    if (!d) return NULL;
     for (int s = 0; s < n_seq; s++) {
         double t = 0;
         int k = (int)(aaren_rng_uniform(&g) * C) % C;
@@ -365,6 +365,16 @@ static void test_tied_head(void) {
         }
         end_sequence(d, s, s < n_seq * 6 / 10 ? AAREN_EV_TRAIN : s < n_seq * 8 / 10 ? AAREN_EV_VAL : AAREN_EV_TEST);
     }
+    return d;
+}
+
+/* The tied mark head: on repeat_data with 400 marks it learns the repetition within a few
+ * epochs, far above the frequency baseline; its checkpoint loads back to the same predictions. */
+static void test_tied_head(void) {
+    const int n_seq = 300;
+    aaren_events *d = repeat_data(400, n_seq, 31);
+    CHECK(d != NULL, "tied data");
+    if (!d) return;
     aaren_tpp_options o;
     aaren_tpp_options_init(&o);
     o.enc.d_model = 32; o.enc.n_heads = 2; o.enc.n_layers = 1; o.enc.d_ff = 64;
@@ -407,10 +417,150 @@ static void test_tied_head(void) {
     aaren_events_free(d);
 }
 
+static void small_options(aaren_tpp_options *o) {
+    aaren_tpp_options_init(o);
+    o->enc.d_model = 16; o->enc.n_heads = 2; o->enc.n_layers = 1; o->enc.d_ff = 32;
+    o->K = 2;
+    o->batch = 8;
+    o->dropout = 0;
+}
+
+/* Central differences of the training loss (NLL per predicted event) against the gradient,
+ * at the parameters of index idx[0..n) of the whole block; returns the largest excess over
+ * the tolerance (<= 0: all within). */
+static double fd_check(aaren_tpp *m, const aaren_events *d, const int *seqs, int B, const size_t *idx, int n,
+                       const char *label) {
+    aaren_model *enc = aaren_tpp_encoder(m);
+    float *p = aaren_model_params(enc), *g = aaren_model_grads(enc);
+    double loss, worst = -1;
+    if (aaren_tpp_loss_grads(m, d, seqs, B, &loss, err, sizeof err)) { CHECK(0, "%s: %s", label, err); return 1; }
+    float *an = malloc(sizeof(float) * (size_t)n);
+    for (int i = 0; i < n; i++) an[i] = g[idx[i]];
+    for (int i = 0; i < n; i++) {
+        const float keep = p[idx[i]], h = 1e-2f * fmaxf(1.0f, fabsf(keep));
+        double lp, lm;
+        p[idx[i]] = keep + h;
+        const int rc1 = aaren_tpp_loss_grads(m, d, seqs, B, &lp, err, sizeof err);
+        p[idx[i]] = keep - h;
+        const int rc2 = aaren_tpp_loss_grads(m, d, seqs, B, &lm, err, sizeof err);
+        p[idx[i]] = keep;
+        const double fd = (lp - lm) / ((double)(keep + h) - (double)(keep - h));   /* the step as stored */
+        const double excess = fabs(fd - an[i]) - (3e-3 + 3e-2 * fabs(an[i]));
+        if (rc1 || rc2 || excess > 0)
+            CHECK(0, "%s: parameter %zu: gradient %.6g, central difference %.6g", label, idx[i], (double)an[i], fd);
+        if (excess > worst) worst = excess;
+    }
+    free(an);
+    return worst;
+}
+
+static void test_copy_logit(void) {
+    const int C = 60, n_seq = 120;
+    aaren_events *d = repeat_data(C, n_seq, 77);
+    CHECK(d != NULL, "copy data");
+    if (!d) return;
+    aaren_tpp_options o;
+    small_options(&o);
+    /* the start: the logit that gives the current mark TRAIN's repeat rate against C - 1 equal others */
+    for (int tie = 0; tie <= 1; tie++) {
+        o.copy_mark = 1;
+        o.tie_marks = tie;
+        aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
+        CHECK(m != NULL, "copy model (tied %d): %s", tie, err);
+        if (!m) continue;
+        aaren_model *enc = aaren_tpp_encoder(m);
+        const size_t n_all = aaren_model_n_trainable(enc), n_enc = n_all - aaren_model_n_extra(enc);
+        const double r = aaren_tpp_repeat_acc(d, AAREN_EV_TRAIN), g0 = log(r * (C - 1) / (1 - r));
+        const float g = aaren_model_params(enc)[n_all - 1];
+        CHECK(r > 0.8 && fabs(g - g0) < 1e-5 * fabs(g0), "copy logit starts at %.7g, expected %.7g (repeat rate %.4f)", g, g0, r);
+        /* gradients: the copy logit (moved off its start), a mark logit's weight and bias, an
+         * embedding entry, v, and encoder weights */
+        aaren_model_params(enc)[n_all - 1] = (float)(g0 - 1.5);
+        const int D = o.enc.d_model, P = 3 * o.K + C;
+        const size_t E0 = n_enc, v0 = E0 + (size_t)C * D, W0 = v0 + D, b0 = W0 + (size_t)P * D;
+        const size_t idx[] = {n_all - 1, W0 + (size_t)(3 * o.K + 5) * D + 3, b0 + 3 * o.K + 7, b0 + 1, E0 + 7 * D + 2, v0 + 4,
+                              3, n_enc / 2, n_enc - 5, tie ? b0 + P + 17 : W0 + 11};
+        int seqs[8];
+        for (int i = 0; i < 8; i++) seqs[i] = i * 9;
+        char label[64];
+        snprintf(label, sizeof label, "copy logit gradients (tied %d)", tie);
+        const double worst = fd_check(m, d, seqs, 8, idx, (int)(sizeof idx / sizeof idx[0]), label);
+        printf("%s: largest excess over the tolerance %.3g\n", label, worst);
+        aaren_tpp_free(m);
+    }
+    /* learning: two epochs; with the copy logit the repetition is there (accuracy near the
+     * repeat baseline), without it the plain head is still far from it */
+    double acc[2] = {0, 0}, nllm[2] = {0, 0};
+    aaren_tpp *kept = NULL;
+    for (int copy = 0; copy <= 1; copy++) {
+        small_options(&o);
+        o.copy_mark = copy;
+        o.epochs = 2;
+        o.patience = 2;
+        o.lr = 3e-3f;
+        aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
+        aaren_tpp_result r;
+        if (!m || aaren_tpp_run(m, d, &r, NULL, err, sizeof err)) { CHECK(0, "copy run %d: %s", copy, err); aaren_tpp_free(m); continue; }
+        acc[copy] = r.test.acc;
+        nllm[copy] = r.test.nll_mark;
+        if (copy) kept = m; else aaren_tpp_free(m);
+    }
+    const double rep = aaren_tpp_repeat_acc(d, AAREN_EV_TEST);
+    printf("copy logit after 2 epochs: mark accuracy %.3f (without: %.3f, repeating: %.3f), mark NLL %.3f (without: %.3f)\n",
+           acc[1], acc[0], rep, nllm[1], nllm[0]);
+    CHECK(acc[1] > rep - 0.03 && acc[1] > acc[0] + 0.2 && nllm[1] < nllm[0] - 0.5,
+          "copy logit after 2 epochs: accuracy %.3f (without %.3f, repeating %.3f), mark NLL %.3f (without %.3f)", acc[1], acc[0],
+          rep, nllm[1], nllm[0]);
+    /* the same predictions: parallel, streamed, and after a save and load */
+    if (kept) {
+        const int s = n_seq - 1;
+        const long n = d->off[s + 1] - d->off[s];
+        aaren_tpp_prediction p1[24], p2[24], p3;
+        static float q1[24 * 60], q2[24 * 60];
+        const char *path = check_tmp_path("copy.safetensors");
+        aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
+        CHECK(l != NULL, "copy logit: save / load: %s", err);
+        if (l) {
+            const int rc = aaren_tpp_predict_sequence(kept, d, s, p1, q1, err, sizeof err) ||
+                           aaren_tpp_predict_sequence(l, d, s, p2, q2, err, sizeof err);
+            CHECK(!rc && memcmp(q1, q2, sizeof(float) * (size_t)n * C) == 0 && p1[n - 1].mark == p2[n - 1].mark,
+                  "copy logit: predictions after loading differ (%s)", err);
+            aaren_tpp_stream *st = aaren_tpp_stream_new(l, 64, err, sizeof err);
+            double worst = 0;
+            int same = 1;
+            for (long i = 0; st && i < n; i++) {
+                if (aaren_tpp_stream_event(st, d->time[d->off[s] + i], d->mark[d->off[s] + i], &p3, err, sizeof err)) { same = 0; break; }
+                same &= p3.mark == p2[i].mark;
+                worst = fmax(worst, fabs(p3.p_mark - p2[i].p_mark));
+            }
+            CHECK(st && same && worst < 1e-4, "copy logit: streamed predictions differ (largest p_mark difference %.3g; %s)", worst, err);
+            /* the model copies: the most likely next mark is the current one almost everywhere */
+            int copied = 0;
+            for (long i = 0; i < n; i++) copied += p2[i].mark == d->mark[d->off[s] + i];
+            CHECK(copied >= n - 2, "copy logit: the current mark is the prediction at %d of %ld events", copied, n);
+            aaren_tpp_stream_free(st);
+        }
+        aaren_tpp_free(l);
+        if (path) remove(path);
+        check_tmp_cleanup();
+        aaren_tpp_free(kept);
+    }
+    aaren_events_free(d);
+    /* unmarked data: refused with a message */
+    aaren_events *u = poisson_data(20, 1.0, 10, 0, 5);
+    small_options(&o);
+    o.copy_mark = 1;
+    aaren_tpp *m = u ? aaren_tpp_new(u, &o, err, sizeof err) : NULL;
+    CHECK(u && !m && strstr(err, "copy logit needs marked data"), "copy logit on unmarked data: %s", err);
+    aaren_tpp_free(m);
+    aaren_events_free(u);
+}
+
 int main(void) {
     test_poisson_closed_form();
     test_model_ll();
     test_hawkes();
     test_tied_head();
+    test_copy_logit();
     return check_done("test_tpp_ll");
 }

@@ -31,7 +31,7 @@ class _TaskOptions(ctypes.Structure):
                 ("pred_len", ctypes.c_int), ("features", ctypes.c_char_p), ("target", ctypes.c_char_p),
                 ("steps_per_epoch", ctypes.c_long), ("K", ctypes.c_int), ("recipe", ctypes.c_char_p),
                 ("patch_len", ctypes.c_int), ("patch_stride", ctypes.c_int), ("calendar", ctypes.c_int),
-                ("select_on_test", ctypes.c_int), ("tie_marks", ctypes.c_int)]
+                ("select_on_test", ctypes.c_int), ("tie_marks", ctypes.c_int), ("copy_mark", ctypes.c_int)]
 
 
 class _TaskResult(ctypes.Structure):
@@ -530,11 +530,12 @@ class AarenTPP(_Estimator):
     test parts as the tool splits an event CSV without a split column (at least 5 sequences);
     val_score_ and test_score_ are their negative log-likelihoods per event. tie_marks ties
     the mark head to the mark embedding (`--tie-marks`: mark c's logit is E[c] . (T h) + b_c),
-    the head for many marks."""
+    the head for many marks; copy_mark adds a learned logit to the current event's mark
+    (`--copy-mark`), starting where it gives that mark the training sequences' repeat rate."""
 
     def __init__(self, K=8, arch="aaren", d_model=64, n_heads=4, n_layers=2, d_ff=128, epochs=30, patience=5, batch=16,
-                 lr=1e-3, dropout=0.1, clip=1.0, seed=1, verbose=False, log=None, tie_marks=False):
-        self.K, self.tie_marks = K, tie_marks
+                 lr=1e-3, dropout=0.1, clip=1.0, seed=1, verbose=False, log=None, tie_marks=False, copy_mark=False):
+        self.K, self.tie_marks, self.copy_mark = K, tie_marks, copy_mark
         self.arch, self.d_model, self.n_heads, self.n_layers, self.d_ff = arch, d_model, n_heads, n_layers, d_ff
         self.epochs, self.patience, self.batch, self.lr, self.dropout = epochs, patience, batch, lr, dropout
         self.clip, self.seed, self.verbose, self.log = clip, seed, verbose, log
@@ -543,6 +544,7 @@ class AarenTPP(_Estimator):
         """Trains on event sequences (each times [n], or (times [n], marks [n])); returns self."""
         o = self._options(TASK_EVENTS)
         o.clip, o.K, o.tie_marks = float(self.clip), int(self.K), int(bool(self.tie_marks))
+        o.copy_mark = int(bool(self.copy_mark))
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "events.csv")
             write_events_csv(path, sequences)

@@ -41,6 +41,9 @@ static const char *events_help =
     "  --dropout P [{dropout}]  --clip X [{clip}]  --seed S [{seed}]\n"
     "  --tie-marks  the mark head tied to the mark embedding: mark c's logit is E[c] . (T h) + b_c\n"
     "               (T [d_model, d_model] learned) in place of a free output row per mark\n"
+    "  --copy-mark  a copy logit: one learned number added to the current event's mark's logit,\n"
+    "               starting where it gives that mark TRAIN's repeat rate (tied head or not;\n"
+    "               recorded in the results CSV's options column)\n"
     "output:\n"
     "  --results-csv F        append one row per run\n"
     "  --quiet                no per-epoch lines\n"
@@ -66,7 +69,7 @@ static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max
                                             "seed", "results-csv", "model", "max-events", "predict-seq", "predict",
                                             "predictions", CLI_FIT_VALUED,
                                             NULL};
-static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", "tie-marks",
+static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", "tie-marks", "copy-mark",
                                            "deterministic-reduce", NULL};
 
 static void print_prediction(long i, double t, int mark, const aaren_tpp_prediction *p) {
@@ -324,6 +327,7 @@ int cmd_events(int argc, char **argv) {
         return 2;
     o.K = (int)K; o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
     o.tie_marks = cli_flag(&a, "tie-marks");
+    o.copy_mark = cli_flag(&a, "copy-mark");
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     aaren_events *d = load_data(&a, name, sizeof name);
@@ -337,9 +341,10 @@ int cmd_events(int argc, char **argv) {
     if (d->n_marks) printf("marks: %d\n", d->n_marks);
     aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
     if (!m) { aaren_events_free(d); return cli_fail("events", "%s", err); }
-    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d, %d log-normal components%s; %d threads\n",
+    printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d, %d log-normal components%s%s; %d threads\n",
            aaren_arch_name(o.enc.arch), o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, o.K,
-           o.tie_marks && d->n_marks ? ", mark head tied to the embedding" : "", aaren_threads());
+           o.tie_marks && d->n_marks ? ", mark head tied to the embedding" : "",
+           o.copy_mark ? ", copy logit on the current mark" : "", aaren_threads());
     aaren_tpp_result r;
     rc = aaren_tpp_run(m, d, &r, &io, err, sizeof err);
     if (!rc && r.stopped) {

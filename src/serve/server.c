@@ -494,7 +494,7 @@ static int task_step(server *sv, int n, char *err, size_t errlen) {
     }
     if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen)) return -1;
     if (sv->kind == AAREN_KIND_CLASSIFY) aaren_classifier_stream_proba(sv->cls, sv->Y, n, sv->Pr);
-    if (sv->kind == AAREN_KIND_EVENTS) aaren_tpp_stream_decode(sv->tpp, sv->Y, n, sv->Z, sv->pred, sv->C ? sv->Pr : NULL);
+    if (sv->kind == AAREN_KIND_EVENTS) aaren_tpp_stream_decode(sv->tpp, sv->Y, n, sv->MK, sv->Z, sv->pred, sv->C ? sv->Pr : NULL);
     return 0;
 }
 

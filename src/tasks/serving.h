@@ -32,9 +32,10 @@ void aaren_tpp_stream_tokens(const aaren_tpp *m, int k, const double *time, cons
                              const long *n_before, const int *mark, float *x);
 /* Floats of one decoder row (scratch z of aaren_tpp_stream_decode is [k, this]). */
 int aaren_tpp_decoder_width(const aaren_tpp *m);
-/* The encoder outputs h [k, d_model] to the predictions p [k] and, when mark_probs is not
- * NULL and the model is marked, every mark's probability [k, n_marks]. */
-void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, float *z, aaren_tpp_prediction *p,
+/* The encoder outputs h [k, d_model] of events with marks mark [k] (ignored when unmarked)
+ * to the predictions p [k] and, when mark_probs is not NULL and the model is marked, every
+ * mark's probability [k, n_marks]. */
+void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, const int *mark, float *z, aaren_tpp_prediction *p,
                              float *mark_probs);
 
 /* ---- forecaster: the last seq_len rows in, the horizon out ---------------------------------

@@ -34,6 +34,7 @@ void aaren_task_options_init(aaren_task_options *o, int task) {
         o->lr = t.lr; o->dropout = t.dropout; o->clip = t.clip; o->seed = t.seed;
         o->K = t.K;
         o->tie_marks = t.tie_marks;
+        o->copy_mark = t.copy_mark;
     } else {
         aaren_classify_options c;
         aaren_classify_options_init(&c);
@@ -192,6 +193,7 @@ aaren_tpp *aaren_tpp_train(const char *csv, const aaren_task_options *o, aaren_t
     t.enc = o->enc;
     t.K = o->K;
     t.tie_marks = o->tie_marks != 0;
+    t.copy_mark = o->copy_mark != 0;
     t.batch = o->batch; t.epochs = o->epochs; t.patience = o->patience;
     t.lr = o->lr; t.dropout = o->dropout; t.clip = o->clip; t.seed = o->seed;
     aaren_tpp *m = aaren_tpp_new(d, &t, err, errlen);

@@ -22,6 +22,7 @@ struct aaren_tpp {
     double *te_freq;               /* [D] frequencies of the temporal encoding, 10000^(-2 floor(j/2) / D) */
     float *E, *v, *W, *b;          /* [n_emb, D], [D], [P, D], [P]: views into the extra block */
     float *T;                      /* [D, D] after b when the mark head is tied (tpp.h), else NULL */
+    float *g;                      /* [1] the copy logit, last in the extra block (tpp.h), else NULL */
     int max_B, max_N;
     float *x, *h, *dh, *dx;        /* [max_B, max_N, D] */
     float *z, *dz;                 /* [CHUNK, P] */
@@ -44,6 +45,7 @@ void aaren_tpp_options_init(aaren_tpp_options *o) {
     o->clip = 1.0f;
     o->seed = 1;
     o->tie_marks = 0;
+    o->copy_mark = 0;
 }
 
 aaren_model *aaren_tpp_encoder(const aaren_tpp *m) { return m->enc; }
@@ -74,9 +76,12 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     m->n_emb = m->C > 0 ? m->C : 1;
     if (m->K < 1 || m->K > 64) return aaren_errf(err, errlen, "events: mixture components must be in 1..64");
     const size_t tie = m->o.tie_marks && m->C > 0 ? (size_t)m->D * m->D : 0;
-    if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P) + tie, err, errlen))) return -1;
+    const size_t copy = m->o.copy_mark && m->C > 1 ? 1 : 0;
+    if (m->o.copy_mark && m->C < 2) return aaren_errf(err, errlen, "events: the copy logit needs marked data (2 marks or more)");
+    if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P) + tie + copy, err, errlen))) return -1;
     carve(m, aaren_model_extra(m->enc), &m->E, &m->v, &m->W, &m->b);
     m->T = tie ? m->b + m->P : NULL;
+    m->g = copy ? m->b + m->P + tie : NULL;
     if (aaren_model_reserve(m->enc, m->max_B, m->max_N, with_grads, err, errlen)) return -1;
     const size_t bnd = (size_t)m->max_B * m->max_N * m->D;
     const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P;
@@ -125,6 +130,15 @@ static void tie_backward(aaren_tpp *m) {
     memset(gWm, 0, sizeof(float) * (size_t)m->C * m->D);
 }
 
+/* The decoder on rows of encoder outputs: z [rows, P] = h W^T + b, and with the copy logit,
+ * g added to the logit of each row's current mark cur[r] (the mark of the event the row
+ * read). */
+static void decoder_forward(const aaren_tpp *m, float *z, const float *h, int rows, const int *cur) {
+    aaren_linear_forward(z, h, m->W, m->b, rows, m->D, m->P);
+    if (m->g)
+        for (int r = 0; r < rows; r++) z[(size_t)r * m->P + 3 * m->K + cur[r]] += m->g[0];
+}
+
 static double tau_of(const aaren_events *d, long e, long first) { return e == first ? 0.0 : d->time[e] - d->time[e - 1]; }
 
 aaren_tpp *aaren_tpp_new(const aaren_events *d, const aaren_tpp_options *o, char *err, size_t errlen) {
@@ -169,6 +183,10 @@ aaren_tpp *aaren_tpp_new(const aaren_events *d, const aaren_tpp_options *o, char
     if (build(m, n_train, 1, err, errlen)) { aaren_tpp_free(m); return NULL; }
     aaren_model_init(m->enc, o->seed);
     init_task(m, o->seed);
+    if (m->g) {   /* the logit that gives the current mark TRAIN's repeat rate against uniform others */
+        const double rate = fmin(fmax(aaren_tpp_repeat_acc(d, AAREN_EV_TRAIN), 1e-3), 1 - 1e-3);
+        m->g[0] = isfinite(rate) ? (float)log(rate * (m->C - 1) / (1 - rate)) : 0.0f;
+    }
     aaren_optim_config oc = aaren_optim_default();
     oc.lr = o->lr;
     oc.weight_decay = 0;
@@ -230,7 +248,7 @@ static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pre
         for (long i0 = 0; i0 < n - 1; i0 += CHUNK) {
             const int rows = (int)(n - 1 - i0 < CHUNK ? n - 1 - i0 : CHUNK);
             const float *hin = m->h + ((size_t)b * N + i0) * D;
-            aaren_linear_forward(m->z, hin, m->W, m->b, rows, D, P);
+            decoder_forward(m, m->z, hin, rows, d->mark ? d->mark + first + i0 : NULL);
             for (int r = 0; r < rows; r++) {
                 const long e = first + i0 + r + 1;   /* the event predicted */
                 const float *z = m->z + (size_t)r * P;
@@ -250,6 +268,10 @@ static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pre
                 }
                 acc->n++;
                 if (grad) for (int j = 0; j < P; j++) dz[j] *= w;
+            }
+            if (grad && m->g) {   /* dL/dg: the copied logits' gradients (the copy logit is last in the block) */
+                float *gg = gW + (m->g - m->W);
+                for (int r = 0; r < rows; r++) gg[0] += m->dz[(size_t)r * P + 3 * K + d->mark[first + i0 + r]];
             }
             if (grad) aaren_linear_backward(m->dh + ((size_t)b * N + i0) * D, gW, gb, m->dz, hin, m->W, rows, D, P);
         }
@@ -317,6 +339,24 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aar
     input_grads(m, d, B, N);
     *loss = (acc.nll_time + acc.nll_mark) / n_pred;
     *tokens = n_pred;
+    return 0;
+}
+
+int aaren_tpp_loss_grads(aaren_tpp *m, const aaren_events *d, const int *seqs, int B, double *loss, char *err,
+                         size_t errlen) {
+    if (B < 1 || B > m->max_B || !m->opt) return aaren_errf(err, errlen, "events: 1 to %d sequences of a trainable model", m->max_B);
+    memcpy(m->seq, seqs, sizeof(int) * (size_t)B);
+    const long n_pred = count_pred(d, m->seq, B);
+    if (n_pred == 0) return aaren_errf(err, errlen, "events: these sequences have nothing to predict");
+    memset(aaren_model_grads(m->enc), 0, sizeof(float) * aaren_model_n_trainable(m->enc));
+    int N;
+    if (forward_train(m, d, B, &N, NULL, err, errlen)) return -1;
+    sums acc = {0, 0, 0, 0, 0};
+    decode(m, d, B, N, n_pred, 1, &acc);
+    tie_backward(m);
+    if (aaren_model_backward(m->enc, m->dx, m->dh, err, errlen)) return -1;
+    input_grads(m, d, B, N);
+    *loss = (acc.nll_time + acc.nll_mark) / n_pred;
     return 0;
 }
 
@@ -443,7 +483,7 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
             /* positions 0 .. n-2 predict events 1 .. n-1; position n-1 gives the survival */
             for (long i0 = 0; i0 < n; i0 += CHUNK) {
                 const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
-                aaren_linear_forward(m->z, m->h + ((size_t)b * N + i0) * D, m->W, m->b, rows, D, P);
+                decoder_forward(m, m->z, m->h + ((size_t)b * N + i0) * D, rows, d->mark ? d->mark + first + i0 : NULL);
                 for (int r = 0; r < rows; r++) {
                     const long i = i0 + r, e = first + i + 1;
                     const float *z = m->z + (size_t)r * P;
@@ -540,7 +580,7 @@ int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren
     if (forward(m, d, 1, &N, err, errlen)) return -1;
     for (long i0 = 0; i0 < n; i0 += CHUNK) {
         const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
-        aaren_linear_forward(m->z, m->h + (size_t)i0 * m->D, m->W, m->b, rows, m->D, m->P);
+        decoder_forward(m, m->z, m->h + (size_t)i0 * m->D, rows, d->mark ? d->mark + d->off[s] + i0 : NULL);
         for (int r = 0; r < rows; r++) {
             const float *z = m->z + (size_t)r * m->P, *l = z + 3 * m->K;
             summarise(m, z, pred + i0 + r);
@@ -593,7 +633,7 @@ int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp
         return aaren_errf(err, errlen, "event %ld: mark %d is outside 0..%d", s->n + 1, mark, m->C - 1);
     event_token(m, s->x, time, s->n ? time - s->last_t : 0.0, s->n == 0, mark);
     if (aaren_stream_step(s->s, s->x, s->h, err, errlen)) return -1;
-    aaren_linear_forward(s->z, s->h, m->W, m->b, 1, m->D, m->P);
+    decoder_forward(m, s->z, s->h, 1, &mark);
     summarise(m, s->z, p);
     s->last_t = time;
     s->n++;
@@ -616,7 +656,8 @@ static int tpp_to_st(const aaren_tpp *m, aaren_st *st) {
            aaren_st_set_meta(st, "tpp.K", v[0]) || aaren_st_set_meta(st, "tpp.n_marks", v[1]) ||
            aaren_st_set_meta(st, "tpp.time_scale", v[2]) || aaren_st_set_meta(st, "tpp.loc", v[3]) ||
            aaren_st_set_meta(st, "tpp.scale", v[4]) || aaren_st_set_meta(st, "tpp.max_len", v[5]) ||
-           (m->T && aaren_st_set_meta(st, "tpp.tie_marks", "1")) ? -1 : 0;
+           (m->T && aaren_st_set_meta(st, "tpp.tie_marks", "1")) ||
+           (m->g && aaren_st_set_meta(st, "tpp.copy_mark", "1")) ? -1 : 0;
 }
 
 int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen) {
@@ -669,6 +710,12 @@ aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
         goto fail;
     }
     m->o.tie_marks = tie && !strcmp(tie, "1");
+    const char *copy = aaren_st_meta(&st, "tpp.copy_mark");   /* absent: no copy logit */
+    if (copy && strcmp(copy, "1") && strcmp(copy, "0")) {
+        aaren_file_err(err, errlen, path, "metadata 'tpp.copy_mark' is '%.20s', not 0 or 1", copy);
+        goto fail;
+    }
+    m->o.copy_mark = copy && !strcmp(copy, "1");
     if (build(m, 0, 0, err, errlen)) goto fail;
     const aaren_tensor *t = aaren_st_find(&st, "tpp.params");
     if (!t || t->numel != (int64_t)aaren_model_n_extra(m->enc)) {
@@ -753,9 +800,9 @@ void aaren_tpp_stream_tokens(const aaren_tpp *m, int k, const double *time, cons
 
 int aaren_tpp_decoder_width(const aaren_tpp *m) { return m->P; }
 
-void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, float *z, aaren_tpp_prediction *p,
-                             float *mark_probs) {
-    aaren_linear_forward(z, h, m->W, m->b, k, m->D, m->P);
+void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, const int *mark, float *z,
+                             aaren_tpp_prediction *p, float *mark_probs) {
+    decoder_forward(m, z, h, k, mark);
     for (int r = 0; r < k; r++) {
         const float *zr = z + (size_t)r * m->P, *l = zr + 3 * m->K;
         summarise(m, zr, p + r);

@@ -45,6 +45,14 @@ typedef struct {
                                   * has a logit through its input embedding. T starts at the
                                   * identity plus U(+-0.1 / sqrt(D)), so the head starts out
                                   * favouring marks whose embedding is in h (the current one) */
+    int copy_mark;               /* [0] a copy logit: one learned scalar g added to the logit of the
+                                  * current event's mark, whatever the head (tied or not): the next
+                                  * event often repeats the current mark (a Wiki page's editor edits
+                                  * again), which the head otherwise learns slowly for rare marks.
+                                  * g starts at log(r (C - 1) / (1 - r)), r TRAIN's repeat rate
+                                  * (aaren_tpp_repeat_acc, clipped to [0.001, 0.999]): the logit that
+                                  * gives the current mark probability r against C - 1 equal others.
+                                  * Needs 2 marks or more. */
 } aaren_tpp_options;
 
 void aaren_tpp_options_init(aaren_tpp_options *o);
@@ -132,6 +140,13 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
                           size_t errlen);
 /* The Poisson baseline fitted on d's TRAIN split, scored on a split. */
 void aaren_tpp_poisson(const aaren_events *d, int split, aaren_tpp_metrics *out);
+
+/* The training loss of sequences seqs[0..B) (B at most the batch size; no dropout), NLL per
+ * predicted event, and its gradient with respect to every parameter (encoder and task,
+ * aaren_model_grads of aaren_tpp_encoder, overwritten): what a training step computes, for
+ * the finite-difference tests. -1 with a message on error or when nothing is predicted. */
+int aaren_tpp_loss_grads(aaren_tpp *m, const aaren_events *d, const int *seqs, int B, double *loss, char *err,
+                         size_t errlen);
 
 /* Per-event predictions of sequence s of d through the parallel path: pred [len(s)], and when
  * mark_probs is given (marked models) every mark's probability [len(s), n_marks]. */

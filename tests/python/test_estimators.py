@@ -131,6 +131,14 @@ def test_tpp_same_as_the_tool(tmp_path, cli):
     t_cli, t_py = train_losses(tmp_path / "tied_cli.csv"), train_losses(tmp_path / "tied_py.csv")
     assert len(t_cli) >= 2 and t_cli == t_py and t_py != b
     assert aaren.AarenTPP.load(tmp_path / "tied.safetensors").predict_next(seqs[0]) == tied.predict_next(seqs[0])
+    # the copy logit (--copy-mark), with the tied head: the tool's model again, and another curve
+    run([cli, "events", "--data", data, "--components", 2, "--epochs", 2, "--seed", 5, *SMALL_CLI, "--quiet",
+         "--tie-marks", "--copy-mark", "--save", tmp_path / "copy.safetensors", "--log", tmp_path / "copy_cli.csv"])
+    copy = aaren.AarenTPP(K=2, epochs=2, seed=5, tie_marks=True, copy_mark=True, **SMALL,
+                          log=str(tmp_path / "copy_py.csv")).fit(seqs)
+    c_cli, c_py = train_losses(tmp_path / "copy_cli.csv"), train_losses(tmp_path / "copy_py.csv")
+    assert len(c_cli) >= 2 and c_cli == c_py and c_py != t_py
+    assert aaren.AarenTPP.load(tmp_path / "copy.safetensors").predict_next(seqs[0]) == copy.predict_next(seqs[0])
 
 
 def test_tpp_learns_and_round_trips(tmp_path):
