@@ -57,15 +57,17 @@ def col(rows, k):
 
 
 def extra_runs(paths, skip):
-    """Rows of other runs CSVs on marked data sets not in skip, one line each (older files lack the
-    lr and tie_marks columns: their runs were at lr 1e-3 with an untied head)."""
+    """Rows of other runs CSVs on marked data sets not in skip, and rows with the copy logit
+    (--copy-mark in their options column: a head the grid does not have) on any, one line each
+    (older files lack the lr and tie_marks columns: their runs were at lr 1e-3 with an untied head)."""
     out = []
     for path in paths:
         with open(path, newline="") as f:
             for r in csv.DictReader(f):
-                if math.isnan(float(r["test_acc"])) or r["data"] in skip:
+                copy = "--copy-mark" in r.get("options", "")
+                if math.isnan(float(r["test_acc"])) or (r["data"] in skip and not copy):
                     continue
-                head = "tied" if r.get("tie_marks", "0") == "1" else "untied"
+                head = ("tied" if r.get("tie_marks", "0") == "1" else "untied") + (" + copy logit" if copy else "")
                 out.append(f"| `{path}` | {NAMES.get(r['data'], r['data'])} | {r['arch']} | {r['seed']} | {head} | "
                            f"{float(r.get('lr', '0.001')):g} | {r['best_epoch']} / {r['epochs_run']} | "
                            f"{float(r['test_nll']):.3f} | {float(r['test_nll_mark']):.3f} | {float(r['test_acc']):.3f} | "
@@ -79,7 +81,8 @@ def extra_runs(paths, skip):
         return []
     return ["", "## Runs outside the grid (marked data)", "",
             "Each row one run as recorded, not a selected or averaged cell; budgets differ from the grid's (see the "
-            "options column of each file); listed for data sets without a grid cell yet. Baseline: the training mark frequencies' mark NLL and accuracy.", "",
+            "options column of each file); listed for data sets without a grid cell yet, and every run with the copy logit "
+            "(`--copy-mark`: a learned logit on the current event's mark, which the grid's heads do not have). Baseline: the training mark frequencies' mark NLL and accuracy.", "",
             "| file | data set | model | seed | mark head | lr | best / run epochs | NLL | mark NLL | mark acc | "
             "frequencies mark NLL / acc | repeat current mark acc |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"] + out

@@ -68,7 +68,8 @@ for ds in $datasets; do
   done
 done
 # runs outside the grid, listed for data sets the grid has not reached: the earlier protocol's
-# runs and a trial of the tied mark head on Wiki (one seed, 4 epochs: its options column)
+# runs and a trial of the tied mark head on Wiki (one seed, 4 epochs: its options column); and
+# the copy-logit trial (--copy-mark, listed on every data set)
 extra=()
-for f in results/events_wiki_trial.csv results/events_runs.csv; do [ -f "$f" ] && extra+=("$f"); done
+for f in results/events_wiki_trial.csv results/events_copy_trial.csv results/events_runs.csv; do [ -f "$f" ] && extra+=("$f"); done
 /usr/bin/python3 python/summarize_events.py "$runs" results/events.md "${extra[@]}"

@@ -2,7 +2,7 @@
 with the lowest validation NLL is kept (not the best test NLL), a seed not run at every rate of
 the grid (every rate in the file) is left out and named, the table cell is mean ± sample std over the kept seeds,
 the grid table counts the choices, and runs of another CSV are listed only for data sets the grid
-has no cell of. Needs only the standard library."""
+has no cell of, or when they have the copy logit (a head the grid does not have). Needs only the standard library."""
 import csv
 import math
 import os
@@ -58,7 +58,9 @@ def main():
             # Sin: one seed at one rate of the file's grid: no cell yet, named
             row("sin", "aaren", 1, 3e-4, 0.7, 0.75),
         ])
-        write(extra, [row(M, "aaren", 9, 1e-3, 0.5, 0.5), row("wikipedia_events.csv", "aaren", 1, 1e-3, 13, 13.0, tie=1)])
+        copy = row(M, "transformer", 8, 1e-3, 0.4, 0.45)
+        copy["options"] = "--data m.csv --copy-mark"
+        write(extra, [row(M, "aaren", 9, 1e-3, 0.5, 0.5), row("wikipedia_events.csv", "aaren", 1, 1e-3, 13, 13.0, tie=1), copy])
         env = dict(os.environ, AAREN_SHARED=os.path.join(d, "none"))
         p = subprocess.run([sys.executable, os.path.join(here, "..", "python", "summarize_events.py"), runs, out, extra],
                            capture_output=True, text=True, env=env)
@@ -78,8 +80,10 @@ def main():
         check(len(grid) == 2 and grid[0].endswith("| 1 |") and grid[1].endswith("| 1 |") and "| 3 |" in grid[1],
               f"grid rows: 3e-4 chosen once, 1e-3 chosen once over its 3 runs: {grid}")
         check(any(l.startswith(f"| `{extra}` | Wiki | aaren | 1 | tied |") for l in lines) and
-              not any(l.startswith(f"| `{extra}` | MIMIC") for l in lines),
+              not any(l.startswith(f"| `{extra}` | MIMIC | aaren") for l in lines),
               "runs outside the grid: the Wiki row listed, the MIMIC one (a data set with a grid cell) not")
+        check(any(l.startswith(f"| `{extra}` | MIMIC | transformer | 8 | untied + copy logit |") for l in lines),
+              "runs outside the grid: a copy-logit run listed although MIMIC has a grid cell")
         check("Sin (synthetic) aaren: no seed run at every learning rate of the grid yet (seeds 1 partly run)" in text and
               not any(l.startswith("| Sin (synthetic) | aaren | 1 |") for l in lines),
               "a data set whose only seed misses a rate of the file's grid gets no cell and a note")
