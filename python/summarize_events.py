@@ -89,14 +89,22 @@ def extra_runs(paths, skip):
 
 
 def main(src, dst, extra=()):
+    with open(src, newline="") as f:
+        copy = any("--copy-mark" in r.get("options", "") for r in csv.DictReader(f))
     runs = read_runs(src)
     GRID.update(lr for cell in runs.values() for by_lr in cell.values() for lr in by_lr)
     datas = sorted({d for d, _ in runs}, key=lambda d: (list(NAMES).index(d) if d in NAMES else len(NAMES), d))
-    out = ["# Event forecasting (neural TPP): Aaren vs Transformer", "",
-           "Produced by `bash scripts/reproduce_events.sh` from `results/events_runs_v2.csv` (one row per run, with its "
-           "seed, learning rate, epochs, run time, thread count and the command line that reruns it). The table of the "
-           "earlier protocol (fixed learning rate, per-event NLL only, at most 30 epochs) is in the git history with "
-           "its runs in `results/events_runs.csv`.", "",
+    head = ("Produced by `bash scripts/reproduce_events.sh --copy-mark` from `results/events_copy_runs.csv` (one row "
+            "per run, with its seed, learning rate, epochs, run time, thread count and the command line that reruns it). "
+            "The grid of `results/events.md` with one change, the same for both architectures: the copy logit "
+            "(`--copy-mark`), a learned number added to the logit of the current event's mark, starting where it gives "
+            "that mark the training split's repeat rate." if copy else
+            "Produced by `bash scripts/reproduce_events.sh` from `results/events_runs_v2.csv` (one row per run, with its "
+            "seed, learning rate, epochs, run time, thread count and the command line that reruns it). The table of the "
+            "earlier protocol (fixed learning rate, per-event NLL only, at most 30 epochs) is in the git history with "
+            "its runs in `results/events_runs.csv`.")
+    out = ["# Event forecasting (neural TPP): Aaren vs Transformer" + (", with the copy logit" if copy else ""), "",
+           head, "",
            "## Protocol", "",
            "Model, the same for both architectures: each event enters as a mark embedding plus THP's sinusoidal temporal "
            "encoding plus its standardised log inter-event time; the encoder (d_model 64, 4 heads, 2 layers, d_ff 128, "

@@ -3,9 +3,11 @@
 # seeds, one `aaren events` run each, appended to results/events_runs_v2.csv; runs already there
 # are skipped, so the grid resumes and can be sharded (one data set per invocation). Then writes
 # results/events.md from every run of that file (the learning rate chosen per seed on VAL).
+# --copy-mark: the same grid with the copy logit on the current event's mark (aaren events
+# --copy-mark) on every data set, in results/events_copy_runs.csv and results/events-copy.md.
 #
 #   bash scripts/reproduce_events.sh [--data "MIMIC sin Wiki"] [--seeds 5] [--lrs "1e-4 3e-4 1e-3 3e-3"]
-#                                    [--archs "aaren transformer"]
+#                                    [--archs "aaren transformer"] [--copy-mark]
 #
 # Settings (the same for both architectures): d_model 64, 4 heads, 2 layers, d_ff 128,
 # 8 log-normal components, dropout 0.1, batch 16 sequences, Adam at a constant learning rate
@@ -20,17 +22,21 @@ datasets="MIMIC sin Wiki"
 seeds=5
 lrs="1e-4 3e-4 1e-3 3e-3"
 archs="aaren transformer"
+copy=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) datasets="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --lrs) lrs="$2"; shift 2 ;;
     --archs) archs="$2"; shift 2 ;;
+    --copy-mark) copy=(--copy-mark); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 shared="${AAREN_SHARED:-../shared}"
 runs=results/events_runs_v2.csv
+md=results/events.md
+if [ ${#copy[@]} -gt 0 ]; then runs=results/events_copy_runs.csv; md=results/events-copy.md; fi
 mkdir -p results
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
@@ -54,6 +60,7 @@ for ds in $datasets; do
           budget=(--epochs 30 --patience 3); head=(--tie-marks) ;;
     *) echo "unknown data set $ds (MIMIC, sin, Wiki)" >&2; exit 2 ;;
   esac
+  if [ "$ds" = sin ] && [ ${#copy[@]} -gt 0 ]; then echo "skipping sin: unmarked, no copy logit"; continue; fi
   if [ "$ds" != sin ] && [ ! -f "${src[1]}" ]; then echo "skipping $ds: ${src[1]} not found"; continue; fi
   for seed in $(seq 1 "$seeds"); do   # seeds outermost: a grid cut short leaves whole seeds
     for arch in $archs; do
@@ -61,12 +68,16 @@ for ds in $datasets; do
         if has_run "$name" "$arch" "$lr" "$seed"; then continue; fi
         echo "== $ds $arch lr $lr seed $seed"
         nice "$bin" --threads 1 events "${src[@]}" --arch "$arch" --seed "$seed" --lr "$lr" --d-model 64 --n-heads 4 \
-          --n-layers 2 --d-ff 128 --components 8 "${budget[@]}" "${head[@]}" --quiet --results-csv "$runs" |
+          --n-layers 2 --d-ff 128 --components 8 "${budget[@]}" "${head[@]}" "${copy[@]}" --quiet --results-csv "$runs" |
           grep -E "^($arch|Poisson|Hawkes|per) "
       done
     done
   done
 done
+if [ ${#copy[@]} -gt 0 ]; then
+  /usr/bin/python3 python/summarize_events.py "$runs" "$md"
+  exit 0
+fi
 # runs outside the grid, listed for data sets the grid has not reached: the earlier protocol's
 # runs and a trial of the tied mark head on Wiki (one seed, 4 epochs: its options column); and
 # the copy-logit trial (--copy-mark, listed on every data set)
