@@ -322,14 +322,10 @@ typedef struct {
 
 /* The engine's batch (aaren_fit): training sequences m->order[idx[b]], forward, the mixture
  * and mark NLL per predicted event, backward through the decoder, the encoder and the inputs. */
-static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
-                     char *err, size_t errlen) {
-    aaren_tpp *m = ((fit_ctx *)ctx)->m;
-    const aaren_events *d = ((fit_ctx *)ctx)->d;
-    (void)rng;
-    for (int b = 0; b < B; b++) m->seq[b] = m->order[idx[b]];
-    const long n_pred = count_pred(d, m->seq, B);
-    if (n_pred == 0) return 1;   /* sequences of one event: nothing to predict */
+/* The loss of the n_pred predictions of the sequences in m->seq[0..B) (dropout drop, NULL:
+ * none) and its gradients, added into the gradient block (a training step's work). */
+static int batch_loss_grads(aaren_tpp *m, const aaren_events *d, int B, long n_pred, const aaren_dropout *drop,
+                            double *loss, char *err, size_t errlen) {
     int N;
     if (forward_train(m, d, B, &N, drop, err, errlen)) return -1;
     sums acc = {0, 0, 0, 0, 0};
@@ -338,8 +334,19 @@ static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aar
     if (aaren_model_backward(m->enc, m->dx, m->dh, err, errlen)) return -1;
     input_grads(m, d, B, N);
     *loss = (acc.nll_time + acc.nll_mark) / n_pred;
-    *tokens = n_pred;
     return 0;
+}
+
+static int fit_batch(void *ctx, const long *idx, int B, uint64_t *rng, const aaren_dropout *drop, double *loss, long *tokens,
+                     char *err, size_t errlen) {
+    aaren_tpp *m = ((fit_ctx *)ctx)->m;
+    const aaren_events *d = ((fit_ctx *)ctx)->d;
+    (void)rng;
+    for (int b = 0; b < B; b++) m->seq[b] = m->order[idx[b]];
+    const long n_pred = count_pred(d, m->seq, B);
+    if (n_pred == 0) return 1;   /* sequences of one event: nothing to predict */
+    *tokens = n_pred;
+    return batch_loss_grads(m, d, B, n_pred, drop, loss, err, errlen);
 }
 
 int aaren_tpp_loss_grads(aaren_tpp *m, const aaren_events *d, const int *seqs, int B, double *loss, char *err,
@@ -348,16 +355,8 @@ int aaren_tpp_loss_grads(aaren_tpp *m, const aaren_events *d, const int *seqs, i
     memcpy(m->seq, seqs, sizeof(int) * (size_t)B);
     const long n_pred = count_pred(d, m->seq, B);
     if (n_pred == 0) return aaren_errf(err, errlen, "events: these sequences have nothing to predict");
-    memset(aaren_model_grads(m->enc), 0, sizeof(float) * aaren_model_n_trainable(m->enc));
-    int N;
-    if (forward_train(m, d, B, &N, NULL, err, errlen)) return -1;
-    sums acc = {0, 0, 0, 0, 0};
-    decode(m, d, B, N, n_pred, 1, &acc);
-    tie_backward(m);
-    if (aaren_model_backward(m->enc, m->dx, m->dh, err, errlen)) return -1;
-    input_grads(m, d, B, N);
-    *loss = (acc.nll_time + acc.nll_mark) / n_pred;
-    return 0;
+    aaren_model_zero_grad(m->enc);
+    return batch_loss_grads(m, d, B, n_pred, NULL, loss, err, errlen);
 }
 
 static int fit_validate(void *ctx, aaren_fit_eval *ev, char *err, size_t errlen) {
