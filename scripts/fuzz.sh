@@ -57,7 +57,7 @@ max_len() {
     checkpoint) echo 24576 ;;
     d4rl) echo 16384 ;;
     safetensors) echo 8192 ;;
-    stream_line) echo 256 ;;
+    stream_line | strtod) echo 256 ;;
     *) echo 4096 ;;
   esac
 }
