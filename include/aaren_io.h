@@ -80,7 +80,10 @@ AAREN_API void aaren_writer_abort(aaren_writer *w);
  * paths before the run. */
 AAREN_API int  aaren_check_writable(const char *path, char *err, size_t errlen);
 /* Appends text to a small text file (at most 64 MiB) the same all-or-nothing way, writing
- * header first when the file is absent or empty (header may be NULL). */
+ * header first when the file is absent or empty (header may be NULL). Appends from several
+ * processes to one file at once lose nothing: each holds an exclusive lock (flock) on the
+ * file's folder from reading the file to renaming the new one into place, so appends to
+ * files of one folder take turns. */
 AAREN_API int  aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* All-or-nothing output files: a failed write (the file size limit stands in for a full disk)
  * leaves the previous file byte for byte and no temporary behind; folders, devices, pipes and
- * links are refused, never replaced; appends keep the header once. */
+ * links are refused, never replaced; appends keep the header once, and appends from several
+ * processes at once to one file lose no row. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "aaren_io.h"
@@ -171,6 +173,61 @@ static void test_append(void) {
     remove(path);
 }
 
+/* Several processes append to one file at once (shards of a grid writing one runs CSV): every
+ * row of every process is there exactly once, after the header once. */
+static void test_concurrent_append(void) {
+    enum { PROCS = 4, ROWS = 40 };
+    char path[1024];
+    snprintf(path, sizeof path, "%s", check_tmp_path("shared_runs.csv"));
+    remove(path);
+    pid_t kids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        kids[p] = fork();
+        CHECK(kids[p] >= 0, "fork failed");
+        if (kids[p] == 0) {
+            char row[64], e[512];
+            int bad = 0;
+            for (int i = 0; i < ROWS; i++) {
+                snprintf(row, sizeof row, "%d,%d\n", p, i);
+                bad |= aaren_append_text(path, "proc,row\n", row, e, sizeof e) != 0;
+            }
+            _exit(bad);
+        }
+    }
+    int failed = 0;
+    for (int p = 0; p < PROCS; p++) {
+        int st = 0;
+        waitpid(kids[p], &st, 0);
+        failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+    }
+    CHECK(failed == 0, "%d appending processes failed", failed);
+    size_t n = 0;
+    char *got = slurp(path, &n);
+    CHECK(got != NULL, "cannot read %s back", path);
+    int seen[PROCS][ROWS];
+    memset(seen, 0, sizeof seen);
+    int lines = 0, headers = 0, other = 0;
+    for (char *line = got; line < got + n;) {
+        char *nl = memchr(line, '\n', (size_t)(got + n - line));
+        if (!nl) { other++; break; }
+        *nl = 0;
+        int a, b;
+        if (!strcmp(line, "proc,row")) headers++;
+        else if (sscanf(line, "%d,%d", &a, &b) == 2 && a >= 0 && a < PROCS && b >= 0 && b < ROWS) seen[a][b]++;
+        else other++;
+        lines++;
+        line = nl + 1;
+    }
+    int missing = 0, doubled = 0;
+    for (int p = 0; p < PROCS; p++)
+        for (int i = 0; i < ROWS; i++) missing += seen[p][i] == 0, doubled += seen[p][i] > 1;
+    CHECK(headers == 1 && other == 0 && missing == 0 && doubled == 0 && lines == 1 + PROCS * ROWS,
+          "%d processes x %d appends: %d lines, %d headers, %d rows missing, %d doubled, %d others", PROCS, ROWS, lines,
+          headers, missing, doubled, other);
+    free(got);
+    remove(path);
+}
+
 int main(void) {
     if (!check_tmp_dir()) return check_skip("test_writer", "no temporary folder");
     signal(SIGXFSZ, SIG_IGN);   /* past the size limit, write() fails with EFBIG instead */
@@ -181,6 +238,7 @@ int main(void) {
     test_refusals();
     test_writer_api();
     test_append();
+    test_concurrent_append();
     check_tmp_cleanup();
     return check_done("test_writer");
 }

@@ -1,6 +1,7 @@
 /* All-or-nothing output files (see aaren_io.h): a temporary file beside the target, flushed
  * and synced, then renamed over it; the folder is synced after the rename. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE   /* flock */
 #include "base/common.h"
 #include "aaren_io.h"
 
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,11 +152,41 @@ int aaren_check_writable(const char *path, char *err, size_t errlen) {
     return 0;
 }
 
+/* An append reads the file, writes it again with the text added and renames the new one over
+ * it, so two processes appending to one file at once (two shards of a grid) would each write
+ * what they read and one's rows would be lost. Appends therefore hold an exclusive lock on
+ * the target's folder (flock on the folder itself: no lock file is left behind) from the read
+ * to the rename. Returns the folder's descriptor, or -1 where the file system takes no such
+ * lock (the append then goes on unlocked, as before). */
+static int lock_folder(const char *path) {
+    char *dir = folder_of(path);
+    if (!dir) return -1;
+    const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) return -1;
+    int rc;
+    while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {}
+    if (rc != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int append_locked(const char *path, const char *header, const char *text, char *err, size_t errlen);
+
 int aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen) {
+    if (target_ok(path, err, errlen)) return -1;
+    const int lock = lock_folder(path);
+    const int rc = append_locked(path, header, text, err, errlen);
+    if (lock >= 0) close(lock);   /* closing the descriptor releases the lock */
+    return rc;
+}
+
+static int append_locked(const char *path, const char *header, const char *text, char *err, size_t errlen) {
     char *old = NULL;
     size_t n_old = 0;
     FILE *in = NULL;
-    if (target_ok(path, err, errlen)) return -1;
     if ((in = fopen(path, "rb"))) {
         uint64_t size = 0;
         if (aaren_file_size(in, &size) != 0 || size > APPEND_MAX) {
