@@ -152,7 +152,8 @@ AAREN_API int aaren_forecaster_forecast_csv(aaren_forecaster *f, const char *csv
  * the same files and options give the same model, loss curve and checkpoint layout as the
  * tool. Fields a task does not use are ignored. Always fill the struct with
  * aaren_task_options_init first: fields are added at its end between versions (0.2.0 added
- * recipe, patch_len, patch_stride, calendar, select_on_test and tie_marks; 0.3.0 copy_mark). */
+ * recipe, patch_len, patch_stride, calendar, select_on_test and tie_marks; 0.3.0 copy_mark; 0.3.1
+ * gave copy_mark counts above 1, the copy lags). */
 enum { AAREN_TASK_CLASSIFY = 0, AAREN_TASK_FORECAST = 1, AAREN_TASK_EVENTS = 2 };
 
 typedef struct {
@@ -181,7 +182,9 @@ typedef struct {
                                     epoch with the best TEST accuracy is kept: optimistic, only to compare
                                     with published figures) */
     int tie_marks;               /* event model: the mark head tied to the mark embedding (`--tie-marks`) */
-    int copy_mark;               /* event model: a learned logit added to the current event's mark (`--copy-mark`) */
+    int copy_mark;               /* event model: copy logits; 1: a learned logit added to the current event's
+                                  * mark (`--copy-mark`); L > 1: one per lag on the marks of the last L
+                                  * events (`--copy-lags L`, 0.3.1); 0: none */
 } aaren_task_options;
 
 /* The tool's defaults for the task (AAREN_TASK_*): those of its --help. */

@@ -547,9 +547,10 @@ def task_forecaster(aaren, tmp):
         srv.stop()
 
 
-def task_events(aaren, tmp, rng):
+def task_events(aaren, tmp, rng, extra=(), tag="events"):
     """Each event's prediction equals `events --model --predict` (and the streamed `--stream`
-    lines); concurrent streams run batched; kill -9 and restart keep the last event's time."""
+    lines); concurrent streams run batched; kill -9 and restart keep the last event's time.
+    extra: training options (`--copy-lags 4`: the streams also keep their last marks)."""
     data = os.path.join(tmp, "events.csv")
     with open(data, "w") as f:
         f.write("seq_id,time,mark\n")
@@ -558,10 +559,11 @@ def task_events(aaren, tmp, rng):
             for _ in range(rng.randint(5, 12)):
                 t += rng.expovariate(1.0)
                 f.write(f"s{s_},{t:.6f},{rng.randrange(3)}\n")
-    model = os.path.join(tmp, "events.safetensors")
+    fname = "".join(ch if ch.isalnum() else "_" for ch in tag)
+    model = os.path.join(tmp, f"{fname}.safetensors")
     p = run([aaren, "events", "--data", data, "--epochs", "1", "--save", model, "--d-model", "8", "--n-heads", "2",
-             "--d-ff", "16", "--quiet"])
-    check(p.returncode == 0, f"events: trained ({p.stderr.strip()[:200]})")
+             "--d-ff", "16", "--quiet", *extra])
+    check(p.returncode == 0, f"{tag}: trained ({p.stderr.strip()[:200]})")
     seqs = []
     for s_ in range(4):
         t, seq = 0.0, []
@@ -573,14 +575,14 @@ def task_events(aaren, tmp, rng):
     with open(pfile, "w") as f:
         f.write("seq_id,time,mark\n" + "".join(f"q{i},{t:.6f},{m}\n" for i, seq in enumerate(seqs) for t, m in seq))
     p = run([aaren, "events", "--model", model, "--predict", pfile, "--predictions", pout])
-    check(p.returncode == 0, f"events: events --predict ({p.stderr.strip()[:200]})")
+    check(p.returncode == 0, f"{tag}: events --predict ({p.stderr.strip()[:200]})")
     ref = [[[float(v) for v in row[4:8]] + [int(row[8]), float(row[9])] + [float(v) for v in row[10:]]
             for row in csv_rows(pout)[1:] if row[0] == str(i)] for i in range(len(seqs))]
     srv = Server(aaren, ["--model", model, "--batch-wait-us", "3000", "--max-streams", "2"])   # four streams, two slots
     try:
         st, js = srv.request("GET", "/v1/health")
         check(st == 200 and js.get("task") == "events" and js.get("n_marks") == 3 and js.get("input_width") == 2,
-              f"events: /v1/health: {js}")
+              f"{tag}: /v1/health: {js}")
         ids = [srv.create() for _ in seqs]
         outs = [[] for _ in seqs]
         barrier = threading.Barrier(len(seqs))
@@ -601,10 +603,10 @@ def task_events(aaren, tmp, rng):
         got = [[[p["mean"], p["median"], p["q10"], p["q90"], p["mark"], p["p_mark"]] + p["mark_probs"] for p in o if p]
                for o in outs]
         check(all(len(g) == 9 for g in got) and close(got, ref, 2e-5),
-              "events: every event's prediction (mean, median, q10, q90, mark, its probability, every mark's) equals "
+              f"{tag}: every event's prediction (mean, median, q10, q90, mark, its probability, every mark's) equals "
               "events --predict, four streams stepped concurrently through two slots (spilled and reloaded)")
         check(srv.metric("aaren_batch_rows_max") > 1 and srv.metric("aaren_spills_total") > 0,
-              "events: concurrent steps ran batched, and streams were spilled")
+              f"{tag}: concurrent steps ran batched, and streams were spilled")
         sid = ids[0]
         for bad, what, want in (([[seqs[0][-1][0] - 1.0, 0]], "a time before the stream's last event", "before"),
                                 ([[99.0, 1], [98.0, 1]], "times that decrease within a request", "before"),
@@ -612,9 +614,9 @@ def task_events(aaren, tmp, rng):
                                 ([[99.0, 1.5]], "a mark that is not an integer", "integer"),
                                 ([[99.0]], "a row without its mark", "takes 2")):
             st, js = srv.step(sid, bad)
-            check(st == 400 and want in js.get("error", ""), f"events: {what} is 400: {js}")
+            check(st == 400 and want in js.get("error", ""), f"{tag}: {what} is 400: {js}")
         st, js = srv.request("GET", f"/v1/streams/{sid}")
-        check(st == 200 and js.get("position") == 9, f"events: rejected steps changed nothing: {js}")
+        check(st == 200 and js.get("position") == 9, f"{tag}: rejected steps changed nothing: {js}")
     finally:
         srv.stop()
     # streamed through the tool: the same lines (unmarked times and marks on stdin)
@@ -623,9 +625,9 @@ def task_events(aaren, tmp, rng):
     tool = [[float(v) for v in l[3:7]] for l in lines]
     worst = max((abs(x - y) / max(1.0, abs(y)) for g, t in zip(got[1], tool) for x, y in zip(g[:4], t)), default=1.0)
     check(st_.returncode == 0 and len(tool) == 9 and worst <= 2e-5,   # batched in the server, alone in the tool
-          f"events: the server's predictions equal aaren events --stream on the same events (worst {worst:.1e})")
+          f"{tag}: the server's predictions equal aaren events --stream on the same events (worst {worst:.1e})")
     # durability
-    sdir = os.path.join(tmp, "state_events")
+    sdir = os.path.join(tmp, f"state_{fname}")
     holder = {}
 
     def steps(srv):
@@ -639,9 +641,9 @@ def task_events(aaren, tmp, rng):
         p = js.get("predictions", []) if st == 200 else []
         again = [[q["mean"], q["median"], q["q10"], q["q90"], q["mark"], q["p_mark"]] + q["mark_probs"] for q in p]
         check(first[0][0] == 200 and js.get("position") == 9 and close(again, ref[2][6:], 2e-5),
-              "events: after kill -9 and restart the stream goes on as uninterrupted (its last event's time kept)")
+              f"{tag}: after kill -9 and restart the stream goes on as uninterrupted (its last event's time kept)")
         st, js = srv.step(holder["id"], [[seqs[2][5][0], 0]])
-        check(st == 400, f"events: after restart a time before the last answered event is still 400 ({st})")
+        check(st == 400, f"{tag}: after restart a time before the last answered event is still 400 ({st})")
     finally:
         srv.stop()
 
@@ -820,6 +822,7 @@ def tasks(aaren, tmp, rng):
         task_classifier(aaren, tmp, rng, arch)
     task_forecaster(aaren, tmp)
     task_events(aaren, tmp, rng)
+    task_events(aaren, tmp, rng, ["--copy-lags", "4"], "events (copy lags 4)")
     for arch in ("aaren", "transformer"):
         task_decision(aaren, tmp, rng, arch)
         task_decision_bc(aaren, tmp, rng, arch)

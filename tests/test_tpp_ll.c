@@ -556,11 +556,148 @@ static void test_copy_logit(void) {
     aaren_events_free(u);
 }
 
+/* Sequences that go back and forth between two marks (a b a b ..., a new pair now and then):
+ * the next mark is almost never the current one but almost always the one before it. */
+static aaren_events *alternating_data(int C, int n_seq, uint64_t g) {
+    aaren_events *d = new_events(n_seq, (long)n_seq * 24, C);
+    if (!d) return NULL;
+    for (int s = 0; s < n_seq; s++) {
+        double t = 0;
+        int a = (int)(aaren_rng_uniform(&g) * C) % C, b = (a + 1 + (int)(aaren_rng_uniform(&g) * (C - 1))) % C;
+        for (int i = 0; i < 24; i++) {
+            if (i > 1 && aaren_rng_uniform(&g) > 0.95) b = (a + 1 + (int)(aaren_rng_uniform(&g) * (C - 1))) % C;
+            d->mark[d->n_events] = i % 2 ? b : a;
+            d->time[d->n_events++] = t;
+            t += -log(1 - aaren_rng_uniform(&g));
+        }
+        end_sequence(d, s, s < n_seq * 6 / 10 ? AAREN_EV_TRAIN : s < n_seq * 8 / 10 ? AAREN_EV_VAL : AAREN_EV_TEST);
+    }
+    return d;
+}
+
+/* Copy logits over several lags (copy_mark = L > 1): their start values, their gradients
+ * against central differences, learning a pattern that one lag cannot see, the same
+ * predictions streamed, in parallel and after a save and load, and a bad count refused. */
+static void test_copy_lags(void) {
+    const int C = 50, n_seq = 120, L = 3;
+    aaren_events *d = alternating_data(C, n_seq, 91);
+    CHECK(d != NULL, "alternating data");
+    if (!d) return;
+    aaren_tpp_options o;
+    small_options(&o);
+    o.copy_mark = L;
+    aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
+    CHECK(m != NULL, "copy lags model: %s", err);
+    if (m) {
+        aaren_model *enc = aaren_tpp_encoder(m);
+        const size_t n_all = aaren_model_n_trainable(enc), n_enc = n_all - aaren_model_n_extra(enc);
+        float *g = aaren_model_params(enc) + n_all - L;
+        /* the start: per lag, TRAIN's rate of a next mark equal to that lag's and to no nearer one */
+        for (int j = 0; j < L; j++) {
+            long n = 0, hit = 0;
+            for (int q = 0; q < d->n_seq; q++) {
+                if (d->split[q] != AAREN_EV_TRAIN) continue;
+                for (long e = d->off[q] + 1 + j; e < d->off[q + 1]; e++) {
+                    int nearer = 0;
+                    for (int i = 0; i < j; i++) nearer |= d->mark[e - 1 - i] == d->mark[e];
+                    hit += !nearer && d->mark[e - 1 - j] == d->mark[e];
+                    n++;
+                }
+            }
+            const double r = fmin(fmax((double)hit / n, 1e-3), 1 - 1e-3), g0 = log(r * (C - 1) / (1 - r));
+            CHECK(fabs(g[j] - g0) < 1e-5 * fmax(1.0, fabs(g0)), "copy lag %d starts at %.7g, expected %.7g (rate %.4f)", j + 1,
+                  g[j], g0, r);
+        }
+        CHECK(g[1] > g[0] + 5, "lag 2's start %.3g is not far above lag 1's %.3g on alternating data", g[1], g[0]);
+        /* gradients: every lag's logit (moved off its start), a mark logit's weight and bias, an
+         * embedding entry and encoder weights */
+        for (int j = 0; j < L; j++) g[j] += (float)(j == 1 ? -4.0 : 1.5);
+        const int D = o.enc.d_model, P = 3 * o.K + C;
+        const size_t W0 = n_enc + (size_t)C * D + D, b0 = W0 + (size_t)P * D;
+        const size_t idx[] = {n_all - 3, n_all - 2, n_all - 1, W0 + (size_t)(3 * o.K + 4) * D + 1, b0 + 3 * o.K + 9,
+                              n_enc + 5 * D + 3, 2, n_enc / 2};
+        int seqs[8];
+        for (int i = 0; i < 8; i++) seqs[i] = i * 7;
+        const double worst = fd_check(m, d, seqs, 8, idx, (int)(sizeof idx / sizeof idx[0]), "copy lags gradients");
+        printf("copy lags gradients: largest excess over the tolerance %.3g\n", worst);
+        aaren_tpp_free(m);
+    }
+    /* learning: 2 epochs with one lag or three; only the second sees the mark two back */
+    double acc[2] = {0, 0};
+    aaren_tpp *kept = NULL;
+    for (int k = 0; k < 2; k++) {
+        small_options(&o);
+        o.copy_mark = k ? L : 1;
+        o.epochs = 2;
+        o.patience = 2;
+        o.lr = 3e-3f;
+        aaren_tpp *q = aaren_tpp_new(d, &o, err, sizeof err);
+        aaren_tpp_result r;
+        if (!q || aaren_tpp_run(q, d, &r, NULL, err, sizeof err)) { CHECK(0, "copy lags run %d: %s", k, err); aaren_tpp_free(q); continue; }
+        acc[k] = r.test.acc;
+        if (k) kept = q; else aaren_tpp_free(q);
+    }
+    printf("copy lags after 2 epochs: mark accuracy %.3f with 3 lags, %.3f with 1\n", acc[1], acc[0]);
+    CHECK(acc[1] > 0.8 && acc[1] > acc[0] + 0.3, "copy lags after 2 epochs: accuracy %.3f with 3 lags, %.3f with 1", acc[1],
+          acc[0]);
+    if (kept) {
+        const int sq = n_seq - 1;
+        const long n = d->off[sq + 1] - d->off[sq];
+        aaren_tpp_prediction p1[24], p2[24], p3;
+        static float q1[24 * 50], q2[24 * 50];
+        const char *path = check_tmp_path("lags.safetensors");
+        aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
+        CHECK(l != NULL, "copy lags: save / load: %s", err);
+        if (l) {
+            const int rc = aaren_tpp_predict_sequence(kept, d, sq, p1, q1, err, sizeof err) ||
+                           aaren_tpp_predict_sequence(l, d, sq, p2, q2, err, sizeof err);
+            CHECK(!rc && memcmp(q1, q2, sizeof(float) * (size_t)n * C) == 0, "copy lags: predictions after loading differ (%s)", err);
+            aaren_tpp_stream *st = aaren_tpp_stream_new(l, 64, err, sizeof err);
+            double worst = 0;
+            int same = 1, two_back = 0;
+            for (long i = 0; st && i < n; i++) {
+                if (aaren_tpp_stream_event(st, d->time[d->off[sq] + i], d->mark[d->off[sq] + i], &p3, err, sizeof err)) { same = 0; break; }
+                same &= p3.mark == p2[i].mark;
+                worst = fmax(worst, fabs(p3.p_mark - p2[i].p_mark));
+                two_back += i > 0 && p2[i].mark == d->mark[d->off[sq] + i - 1];
+            }
+            CHECK(st && same && worst < 1e-4, "copy lags: streamed predictions differ (largest p_mark difference %.3g; %s)", worst, err);
+            CHECK(two_back >= n - 3, "copy lags: the mark before the current one is the prediction at %d of %ld events", two_back, n - 1);
+            aaren_tpp_stream_free(st);
+            /* a checkpoint whose count of lags is not one: refused with a message naming the entry */
+            aaren_st stt;
+            aaren_st_init(&stt);
+            int wrote = 0;
+            if (aaren_st_read(path, &stt, err, sizeof err) == 0) {
+                aaren_st_set_meta(&stt, "tpp.copy_mark", "65");
+                wrote = aaren_st_write(path, &stt, err, sizeof err) == 0;
+            }
+            aaren_st_free(&stt);
+            aaren_tpp *bad = wrote ? aaren_tpp_load(path, err, sizeof err) : NULL;
+            CHECK(wrote && !bad && strstr(err, "tpp.copy_mark") && strstr(err, "lags.safetensors"),
+                  "a checkpoint with 65 copy lags: %s", err);
+            aaren_tpp_free(bad);
+        }
+        aaren_tpp_free(l);
+        if (path) remove(path);
+        check_tmp_cleanup();
+        aaren_tpp_free(kept);
+    }
+    /* a count out of range: refused */
+    small_options(&o);
+    o.copy_mark = AAREN_TPP_MAX_COPY_LAGS + 1;
+    m = aaren_tpp_new(d, &o, err, sizeof err);
+    CHECK(!m && strstr(err, "copy lags"), "copy lags %d: %s", o.copy_mark, err);
+    aaren_tpp_free(m);
+    aaren_events_free(d);
+}
+
 int main(void) {
     test_poisson_closed_form();
     test_model_ll();
     test_hawkes();
     test_tied_head();
     test_copy_logit();
+    test_copy_lags();
     return check_done("test_tpp_ll");
 }

@@ -531,7 +531,9 @@ class AarenTPP(_Estimator):
     val_score_ and test_score_ are their negative log-likelihoods per event. tie_marks ties
     the mark head to the mark embedding (`--tie-marks`: mark c's logit is E[c] . (T h) + b_c),
     the head for many marks; copy_mark adds a learned logit to the current event's mark
-    (`--copy-mark`), starting where it gives that mark the training sequences' repeat rate."""
+    (`--copy-mark`), starting where it gives that mark the training sequences' repeat rate;
+    copy_mark=L (an integer from 1 to 64) adds one per lag on the marks of the last L events
+    (`--copy-lags L`)."""
 
     def __init__(self, K=8, arch="aaren", d_model=64, n_heads=4, n_layers=2, d_ff=128, epochs=30, patience=5, batch=16,
                  lr=1e-3, dropout=0.1, clip=1.0, seed=1, verbose=False, log=None, tie_marks=False, copy_mark=False):
@@ -544,7 +546,12 @@ class AarenTPP(_Estimator):
         """Trains on event sequences (each times [n], or (times [n], marks [n])); returns self."""
         o = self._options(TASK_EVENTS)
         o.clip, o.K, o.tie_marks = float(self.clip), int(self.K), int(bool(self.tie_marks))
-        o.copy_mark = int(bool(self.copy_mark))
+        lags = self.copy_mark
+        if isinstance(lags, bool) or lags is None:
+            lags = int(bool(lags))
+        if not isinstance(lags, (int, np.integer)) or not 0 <= int(lags) <= 64:
+            raise ValueError(f"copy_mark: True, False or a number of lags from 0 to 64, not {self.copy_mark!r}")
+        o.copy_mark = int(lags)
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "events.csv")
             write_events_csv(path, sequences)

@@ -44,6 +44,10 @@ static const char *events_help =
     "  --copy-mark  a copy logit: one learned number added to the current event's mark's logit,\n"
     "               starting where it gives that mark TRAIN's repeat rate (tied head or not;\n"
     "               recorded in the results CSV's options column)\n"
+    "  --copy-lags L  copy logits on the marks of the last L events (1..64; 1 = --copy-mark): one\n"
+    "               learned number per lag added to the logit of that lag's mark, each starting\n"
+    "               where it gives its mark TRAIN's rate of a next mark equal to it and to no\n"
+    "               more recent one; a stream keeps its last L marks\n"
     "output:\n"
     "  --results-csv F        append one row per run\n"
     "  --quiet                no per-epoch lines\n"
@@ -67,7 +71,7 @@ static const char *const events_valued[] = {"data", "n-marks", "max-marks", "max
                                             "arch", "d-model", "n-heads", "n-layers", "d-ff", "norm", "activation",
                                             "components", "epochs", "patience", "batch", "lr", "dropout", "clip",
                                             "seed", "results-csv", "model", "max-events", "predict-seq", "predict",
-                                            "predictions", CLI_FIT_VALUED,
+                                            "predictions", "copy-lags", CLI_FIT_VALUED,
                                             NULL};
 static const char *const events_flags[] = {"sin", "random-phase", "stream", "quiet", "allow-nonfinite", "tie-marks", "copy-mark",
                                            "deterministic-reduce", NULL};
@@ -317,17 +321,20 @@ int cmd_events(int argc, char **argv) {
     }
     aaren_tpp_options o;
     aaren_tpp_options_init(&o);
-    long K, ep, pat, batch, seed;
+    long K, ep, pat, batch, seed, lags;
     aaren_fit_io io;
     if (cli_int(&a, "components", o.K, 1, 64, &K) || cli_int(&a, "epochs", o.epochs, 1, 100000, &ep) ||
         cli_int(&a, "patience", o.patience, 1, 100000, &pat) || cli_int(&a, "batch", o.batch, 1, 4096, &batch) ||
         cli_int(&a, "seed", (long)o.seed, 0, 0x7fffffffL, &seed) || cli_float(&a, "lr", o.lr, 1e-7f, 10, &o.lr) ||
         cli_fit_io(&a, &io) ||
-        cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip))
+        cli_float(&a, "dropout", o.dropout, 0, 0.99f, &o.dropout) || cli_float(&a, "clip", o.clip, 0, 1e6f, &o.clip) ||
+        cli_int(&a, "copy-lags", cli_flag(&a, "copy-mark"), 1, AAREN_TPP_MAX_COPY_LAGS, &lags))
         return 2;
+    if (cli_flag(&a, "copy-mark") && lags != 1)
+        return cli_fail("events", "--copy-mark is --copy-lags 1; give one of them (got --copy-lags %ld)", lags), 2;
     o.K = (int)K; o.epochs = (int)ep; o.patience = (int)pat; o.batch = (int)batch; o.seed = (uint64_t)seed;
     o.tie_marks = cli_flag(&a, "tie-marks");
-    o.copy_mark = cli_flag(&a, "copy-mark");
+    o.copy_mark = (int)lags;
     const aaren_config base = o.enc;
     if (cli_config(&a, &base, &o.enc)) return 2;
     aaren_events *d = load_data(&a, name, sizeof name);
@@ -341,10 +348,12 @@ int cmd_events(int argc, char **argv) {
     if (d->n_marks) printf("marks: %d\n", d->n_marks);
     aaren_tpp *m = aaren_tpp_new(d, &o, err, sizeof err);
     if (!m) { aaren_events_free(d); return cli_fail("events", "%s", err); }
+    char copy[64] = "";
+    if (o.copy_mark) snprintf(copy, sizeof copy, o.copy_mark == 1 ? ", copy logit on the current mark" : ", copy logits on the last %d marks", o.copy_mark);
     printf("model: %s, d_model %d, %d heads, %d layers, d_ff %d, %d log-normal components%s%s; %d threads\n",
            aaren_arch_name(o.enc.arch), o.enc.d_model, o.enc.n_heads, o.enc.n_layers, o.enc.d_ff, o.K,
            o.tie_marks && d->n_marks ? ", mark head tied to the embedding" : "",
-           o.copy_mark ? ", copy logit on the current mark" : "", aaren_threads());
+           copy, aaren_threads());
     aaren_tpp_result r;
     rc = aaren_tpp_run(m, d, &r, &io, err, sizeof err);
     if (!rc && r.stopped) {

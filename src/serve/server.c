@@ -114,6 +114,7 @@ typedef struct {
     double *T, *LT, *Wraw;      /* [max_batch], [max_batch], [max_batch, L, cols] */
     long *NB;
     int *MK;
+    int CL, *HM;                /* event model: copy lags; with CL > 1, [max_batch, CL] each row's recent marks */
     long long *Wsecs;           /* [max_batch, L] */
     serve_store *store;
     /* stream table: records in one array (free list through slot), open-addressing index */
@@ -429,6 +430,16 @@ static void task_in(server *sv, const req *r, const stream_rec *rec, int j) {
         sv->MK[j] = sv->C > 0 ? (int)x[1] : 0;
         memcpy(&sv->LT[j], sv->extra + (size_t)s * sv->E, sizeof(double));
         sv->NB[j] = rec->pos;
+        if (sv->CL > 1) {   /* the row's mark, then the stream's last CL - 1 (kept as mark + 1, 0: none) */
+            int *h = sv->HM + (size_t)j * sv->CL;
+            const unsigned char *e = sv->extra + (size_t)s * sv->E + sizeof(double);
+            h[0] = sv->MK[j];
+            for (int i = 1; i < sv->CL; i++) {
+                int32_t v;
+                memcpy(&v, e + (size_t)(i - 1) * sizeof v, sizeof v);
+                h[i] = (int)v - 1;
+            }
+        }
         break;
     case AAREN_KIND_DECISION: {
         /* the reward of the previous step's action (none before the first) leaves the return-to-go */
@@ -494,7 +505,7 @@ static int task_step(server *sv, int n, char *err, size_t errlen) {
     }
     if (aaren_stream_step_some(sv->bs, sv->idx, n, sv->X, sv->Y, err, errlen)) return -1;
     if (sv->kind == AAREN_KIND_CLASSIFY) aaren_classifier_stream_proba(sv->cls, sv->Y, n, sv->Pr);
-    if (sv->kind == AAREN_KIND_EVENTS) aaren_tpp_stream_decode(sv->tpp, sv->Y, n, sv->MK, sv->Z, sv->pred, sv->C ? sv->Pr : NULL);
+    if (sv->kind == AAREN_KIND_EVENTS) aaren_tpp_stream_decode(sv->tpp, sv->Y, n, sv->CL > 1 ? sv->HM : sv->MK, sv->Z, sv->pred, sv->C ? sv->Pr : NULL);
     return 0;
 }
 
@@ -513,6 +524,10 @@ static void task_out(server *sv, req *r, const stream_rec *rec, int j) {
         o[0] = p->mean; o[1] = p->median; o[2] = p->q10; o[3] = p->q90; o[4] = p->mark; o[5] = p->p_mark;
         for (int c = 0; c < sv->C; c++) o[6 + c] = sv->Pr[(size_t)j * sv->C + c];
         memcpy(sv->extra + (size_t)rec->slot * sv->E, &sv->T[j], sizeof(double));   /* the last event's time */
+        for (int i = 0; i + 1 < sv->CL; i++) {   /* and its recent marks, for the next event's copy logits */
+            const int32_t v = (int32_t)sv->HM[(size_t)j * sv->CL + i] + 1;
+            memcpy(sv->extra + (size_t)rec->slot * sv->E + sizeof(double) + (size_t)i * sizeof v, &v, sizeof v);
+        }
         break;
     }
     case AAREN_KIND_DECISION:   /* [act_dim actions][the return-to-go they were conditioned on] */
@@ -1348,6 +1363,7 @@ static void server_free(server *sv) {
     free(sv->LT);
     free(sv->NB);
     free(sv->MK);
+    free(sv->HM);
     free(sv->Wraw);
     free(sv->Wsecs);
     free(sv->recs);
@@ -1403,7 +1419,9 @@ static int load_task(server *sv, char *err, size_t errlen) {
         sv->C = aaren_tpp_n_marks(sv->tpp);
         sv->in_w = sv->C > 0 ? 2 : 1;
         sv->out_w = 6 + sv->C;
-        sv->E = sizeof(double);   /* the last event's time */
+        sv->CL = aaren_tpp_copy_lags(sv->tpp);
+        /* the last event's time, and with copy logits over more than one lag the last CL - 1 marks */
+        sv->E = sizeof(double) + (sv->CL > 1 ? (size_t)(sv->CL - 1) * sizeof(int32_t) : 0);
         fprintf(f, ",\"input_width\":%d,\"n_marks\":%d", sv->in_w, sv->C);
         break;
     case AAREN_KIND_FORECAST: {
@@ -1512,12 +1530,13 @@ int aaren_serve_run(const aaren_serve_options *opt, char *err, size_t errlen) {
     sv->LT = malloc(mb * sizeof(double));
     sv->NB = malloc(mb * sizeof(long));
     sv->MK = malloc(mb * sizeof(int));
+    sv->HM = sv->CL > 1 ? malloc(mb * (size_t)sv->CL * sizeof(int)) : NULL;
     sv->Wraw = sv->fc ? malloc(mb * (size_t)sv->L * sv->cols * sizeof(double))
              : sv->dt ? malloc((size_t)sv->dts.obs_dim * sizeof(double)) : NULL;
     sv->Wsecs = sv->fc ? malloc(mb * (size_t)sv->L * sizeof(long long)) : NULL;
     if (!sv->recs || !sv->free_recs || !sv->index || !sv->slot_rec || !sv->slot_used || !sv->free_slots || !sv->X ||
         !sv->Y || !sv->idx || !sv->who || !sv->rec_buf || !sv->extra || !sv->Xin || !sv->Pr || !sv->Z || !sv->pred ||
-        !sv->T || !sv->LT || !sv->NB || !sv->MK || (sv->fc && (!sv->Wraw || !sv->Wsecs)) || (sv->dt && !sv->Wraw)) {
+        !sv->T || !sv->LT || !sv->NB || !sv->MK || (sv->CL > 1 && !sv->HM) || (sv->fc && (!sv->Wraw || !sv->Wsecs)) || (sv->dt && !sv->Wraw)) {
         aaren_errf(err, errlen, "out of memory for %ld stream records and %d slots", o->max_total, o->max_streams);
         server_free(sv);
         return -1;

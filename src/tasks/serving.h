@@ -32,10 +32,15 @@ void aaren_tpp_stream_tokens(const aaren_tpp *m, int k, const double *time, cons
                              const long *n_before, const int *mark, float *x);
 /* Floats of one decoder row (scratch z of aaren_tpp_stream_decode is [k, this]). */
 int aaren_tpp_decoder_width(const aaren_tpp *m);
-/* The encoder outputs h [k, d_model] of events with marks mark [k] (ignored when unmarked)
- * to the predictions p [k] and, when mark_probs is not NULL and the model is marked, every
- * mark's probability [k, n_marks]. */
-void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, const int *mark, float *z, aaren_tpp_prediction *p,
+/* Copy lags L of the model (0: no copy logits): what aaren_tpp_stream_decode reads of each
+ * event's recent marks. */
+int aaren_tpp_copy_lags(const aaren_tpp *m);
+/* The encoder outputs h [k, d_model] of k events to the predictions p [k] and, when
+ * mark_probs is not NULL and the model is marked, every mark's probability [k, n_marks].
+ * hist [k, L] holds each event's recent marks, lag 1 first (the event's own mark, then the
+ * marks of the L - 1 events before it in its stream; -1 where there is none), for the copy
+ * logits; with L = 1 that is just the events' marks [k]; unused when L = 0. */
+void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, const int *hist, float *z, aaren_tpp_prediction *p,
                              float *mark_probs);
 
 /* ---- forecaster: the last seq_len rows in, the horizon out ---------------------------------

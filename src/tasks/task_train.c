@@ -193,7 +193,7 @@ aaren_tpp *aaren_tpp_train(const char *csv, const aaren_task_options *o, aaren_t
     t.enc = o->enc;
     t.K = o->K;
     t.tie_marks = o->tie_marks != 0;
-    t.copy_mark = o->copy_mark != 0;
+    t.copy_mark = o->copy_mark;   /* copy lags: 1 the current mark, L the last L (tpp.h) */
     t.batch = o->batch; t.epochs = o->epochs; t.patience = o->patience;
     t.lr = o->lr; t.dropout = o->dropout; t.clip = o->clip; t.seed = o->seed;
     aaren_tpp *m = aaren_tpp_new(d, &t, err, errlen);

@@ -22,10 +22,12 @@ struct aaren_tpp {
     double *te_freq;               /* [D] frequencies of the temporal encoding, 10000^(-2 floor(j/2) / D) */
     float *E, *v, *W, *b;          /* [n_emb, D], [D], [P, D], [P]: views into the extra block */
     float *T;                      /* [D, D] after b when the mark head is tied (tpp.h), else NULL */
-    float *g;                      /* [1] the copy logit, last in the extra block (tpp.h), else NULL */
+    float *g;                      /* [L] the copy logits, one per lag, last in the extra block (tpp.h), else NULL */
+    int L;                         /* copy lags (0: none) */
     int max_B, max_N;
     float *x, *h, *dh, *dx;        /* [max_B, max_N, D] */
     float *z, *dz;                 /* [CHUNK, P] */
+    int *hist;                     /* [CHUNK, L] each decoder row's recent marks, lag 1 first (-1: none) */
     int *seq;                      /* [max_B] sequences of the batch */
     int *order;                    /* [n_train] the training sequences (the engine shuffles their indices) */
     int n_train;
@@ -76,8 +78,11 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     m->n_emb = m->C > 0 ? m->C : 1;
     if (m->K < 1 || m->K > 64) return aaren_errf(err, errlen, "events: mixture components must be in 1..64");
     const size_t tie = m->o.tie_marks && m->C > 0 ? (size_t)m->D * m->D : 0;
-    const size_t copy = m->o.copy_mark && m->C > 1 ? 1 : 0;
+    if (m->o.copy_mark < 0 || m->o.copy_mark > AAREN_TPP_MAX_COPY_LAGS)
+        return aaren_errf(err, errlen, "events: copy lags must be in 0..%d (got %d)", AAREN_TPP_MAX_COPY_LAGS, m->o.copy_mark);
     if (m->o.copy_mark && m->C < 2) return aaren_errf(err, errlen, "events: the copy logit needs marked data (2 marks or more)");
+    m->L = m->o.copy_mark;
+    const size_t copy = (size_t)m->L;
     if (!(m->enc = aaren_model_new_ext(&m->o.enc, extra_len(m->n_emb, m->D, m->P) + tie + copy, err, errlen))) return -1;
     carve(m, aaren_model_extra(m->enc), &m->E, &m->v, &m->W, &m->b);
     m->T = tie ? m->b + m->P : NULL;
@@ -85,7 +90,8 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     if (aaren_model_reserve(m->enc, m->max_B, m->max_N, with_grads, err, errlen)) return -1;
     const size_t bnd = (size_t)m->max_B * m->max_N * m->D;
     const size_t floats = 4 * bnd + 2 * (size_t)CHUNK * m->P;
-    m->block = malloc(sizeof(double) * (size_t)m->D + sizeof(float) * floats + sizeof(int) * ((size_t)m->max_B + n_train));
+    m->block = malloc(sizeof(double) * (size_t)m->D + sizeof(float) * floats +
+                      sizeof(int) * ((size_t)m->max_B + n_train + (size_t)CHUNK * m->L));
     if (!m->block) return aaren_errf(err, errlen, "events: out of memory for %d x %d events", m->max_B, m->max_N);
     m->te_freq = m->block;
     for (int j = 0; j < m->D; j++) m->te_freq[j] = pow(10000.0, -(double)(2 * (j / 2)) / m->D);
@@ -98,6 +104,7 @@ static int build(aaren_tpp *m, int n_train, int with_grads, char *err, size_t er
     m->dz = p; p += (size_t)CHUNK * m->P;
     m->seq = (int *)p;
     m->order = m->seq + m->max_B;
+    m->hist = m->order + n_train;
     m->n_train = n_train;
     return 0;
 }
@@ -130,13 +137,47 @@ static void tie_backward(aaren_tpp *m) {
     memset(gWm, 0, sizeof(float) * (size_t)m->C * m->D);
 }
 
-/* The decoder on rows of encoder outputs: z [rows, P] = h W^T + b, and with the copy logit,
- * g added to the logit of each row's current mark cur[r] (the mark of the event the row
- * read). */
-static void decoder_forward(const aaren_tpp *m, float *z, const float *h, int rows, const int *cur) {
+/* The decoder on rows of encoder outputs: z [rows, P] = h W^T + b, and with copy logits, g[j]
+ * added to the logit of the mark hist[r, j] of each row r (its recent marks, lag 1 first: the
+ * mark of the event the row read, then the one before, ...; -1 where the sequence has none).
+ * A mark at several lags gets each lag's logit. hist is [rows, L] (unused without copy logits). */
+static void decoder_forward(const aaren_tpp *m, float *z, const float *h, int rows, const int *hist) {
     aaren_linear_forward(z, h, m->W, m->b, rows, m->D, m->P);
-    if (m->g)
-        for (int r = 0; r < rows; r++) z[(size_t)r * m->P + 3 * m->K + cur[r]] += m->g[0];
+    for (int r = 0; m->g && r < rows; r++)
+        for (int j = 0; j < m->L; j++) {
+            const int c = hist[(size_t)r * m->L + j];
+            if (c >= 0) z[(size_t)r * m->P + 3 * m->K + c] += m->g[j];
+        }
+}
+
+/* hist [rows, L] for consecutive events of one sequence: row r read the event marks[r] (marks
+ * points into the sequence's marks, with `back` of its events before marks[0]). Unmarked data
+ * or no copy logits: nothing to fill (the decoder does not read it). */
+static const int *seq_hist(const aaren_tpp *m, const int *marks, long back, int rows) {
+    if (!m->g || !marks) return NULL;
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < m->L; j++) m->hist[(size_t)r * m->L + j] = r - j >= -back ? marks[r - j] : -1;
+    return m->hist;
+}
+
+/* rate[j], j < L, on TRAIN: how often the next event's mark is the mark at lag j + 1 and at no
+ * smaller lag (lag 1: the current event's mark, so rate[0] is the repeat rate,
+ * aaren_tpp_repeat_acc), over the predictions that have an event at that lag. */
+static void lag_rates(const aaren_events *d, int L, double *rate) {
+    rate[0] = aaren_tpp_repeat_acc(d, AAREN_EV_TRAIN);
+    for (int j = 1; j < L; j++) {
+        long n = 0, hit = 0;
+        for (int s = 0; s < d->n_seq; s++) {
+            if (d->split[s] != AAREN_EV_TRAIN) continue;
+            for (long e = d->off[s] + 1 + j; e < d->off[s + 1]; e++) {
+                int newer = 0;
+                for (int i = 0; i < j && !newer; i++) newer = d->mark[e - 1 - i] == d->mark[e];
+                hit += !newer && d->mark[e - 1 - j] == d->mark[e];
+                n++;
+            }
+        }
+        rate[j] = n ? (double)hit / n : NAN;
+    }
 }
 
 static double tau_of(const aaren_events *d, long e, long first) { return e == first ? 0.0 : d->time[e] - d->time[e - 1]; }
@@ -183,9 +224,13 @@ aaren_tpp *aaren_tpp_new(const aaren_events *d, const aaren_tpp_options *o, char
     if (build(m, n_train, 1, err, errlen)) { aaren_tpp_free(m); return NULL; }
     aaren_model_init(m->enc, o->seed);
     init_task(m, o->seed);
-    if (m->g) {   /* the logit that gives the current mark TRAIN's repeat rate against uniform others */
-        const double rate = fmin(fmax(aaren_tpp_repeat_acc(d, AAREN_EV_TRAIN), 1e-3), 1 - 1e-3);
-        m->g[0] = isfinite(rate) ? (float)log(rate * (m->C - 1) / (1 - rate)) : 0.0f;
+    if (m->g) {   /* per lag, the logit that gives its mark TRAIN's rate against uniform others */
+        double rate[AAREN_TPP_MAX_COPY_LAGS];
+        lag_rates(d, m->L, rate);
+        for (int j = 0; j < m->L; j++) {
+            const double r = fmin(fmax(rate[j], 1e-3), 1 - 1e-3);
+            m->g[j] = isfinite(r) ? (float)log(r * (m->C - 1) / (1 - r)) : 0.0f;
+        }
     }
     aaren_optim_config oc = aaren_optim_default();
     oc.lr = o->lr;
@@ -248,7 +293,8 @@ static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pre
         for (long i0 = 0; i0 < n - 1; i0 += CHUNK) {
             const int rows = (int)(n - 1 - i0 < CHUNK ? n - 1 - i0 : CHUNK);
             const float *hin = m->h + ((size_t)b * N + i0) * D;
-            decoder_forward(m, m->z, hin, rows, d->mark ? d->mark + first + i0 : NULL);
+            const int *hist = seq_hist(m, d->mark ? d->mark + first + i0 : NULL, i0, rows);
+            decoder_forward(m, m->z, hin, rows, hist);
             for (int r = 0; r < rows; r++) {
                 const long e = first + i0 + r + 1;   /* the event predicted */
                 const float *z = m->z + (size_t)r * P;
@@ -269,9 +315,13 @@ static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pre
                 acc->n++;
                 if (grad) for (int j = 0; j < P; j++) dz[j] *= w;
             }
-            if (grad && m->g) {   /* dL/dg: the copied logits' gradients (the copy logit is last in the block) */
+            if (grad && m->g) {   /* dL/dg: the copied logits' gradients (the copy logits are last in the block) */
                 float *gg = gW + (m->g - m->W);
-                for (int r = 0; r < rows; r++) gg[0] += m->dz[(size_t)r * P + 3 * K + d->mark[first + i0 + r]];
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < m->L; j++) {
+                        const int c = hist[(size_t)r * m->L + j];
+                        if (c >= 0) gg[j] += m->dz[(size_t)r * P + 3 * K + c];
+                    }
             }
             if (grad) aaren_linear_backward(m->dh + ((size_t)b * N + i0) * D, gW, gb, m->dz, hin, m->W, rows, D, P);
         }
@@ -482,7 +532,7 @@ int aaren_tpp_evaluate_ll(aaren_tpp *m, const aaren_events *d, int split, aaren_
             /* positions 0 .. n-2 predict events 1 .. n-1; position n-1 gives the survival */
             for (long i0 = 0; i0 < n; i0 += CHUNK) {
                 const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
-                decoder_forward(m, m->z, m->h + ((size_t)b * N + i0) * D, rows, d->mark ? d->mark + first + i0 : NULL);
+                decoder_forward(m, m->z, m->h + ((size_t)b * N + i0) * D, rows, seq_hist(m, d->mark ? d->mark + first + i0 : NULL, i0, rows));
                 for (int r = 0; r < rows; r++) {
                     const long i = i0 + r, e = first + i + 1;
                     const float *z = m->z + (size_t)r * P;
@@ -579,7 +629,7 @@ int aaren_tpp_predict_sequence(aaren_tpp *m, const aaren_events *d, int s, aaren
     if (forward(m, d, 1, &N, err, errlen)) return -1;
     for (long i0 = 0; i0 < n; i0 += CHUNK) {
         const int rows = (int)(n - i0 < CHUNK ? n - i0 : CHUNK);
-        decoder_forward(m, m->z, m->h + (size_t)i0 * m->D, rows, d->mark ? d->mark + d->off[s] + i0 : NULL);
+        decoder_forward(m, m->z, m->h + (size_t)i0 * m->D, rows, seq_hist(m, d->mark ? d->mark + d->off[s] + i0 : NULL, i0, rows));
         for (int r = 0; r < rows; r++) {
             const float *z = m->z + (size_t)r * m->P, *l = z + 3 * m->K;
             summarise(m, z, pred + i0 + r);
@@ -596,18 +646,21 @@ struct aaren_tpp_stream {
     aaren_stream *s;
     double last_t;
     long n;
-    float *x, *h, *z;   /* [D], [D], [P]: one allocation */
+    float *x, *h, *z;   /* [D], [D], [P]: one allocation, then */
+    int *hist;          /* [L] the recent marks, lag 1 first (-1: none yet) */
 };
 
 aaren_tpp_stream *aaren_tpp_stream_new(aaren_tpp *m, long max_events, char *err, size_t errlen) {
     aaren_tpp_stream *s = calloc(1, sizeof *s);
-    if (!s || !(s->x = malloc(sizeof(float) * (2 * (size_t)m->D + m->P)))) {
+    if (!s || !(s->x = malloc(sizeof(float) * (2 * (size_t)m->D + m->P) + sizeof(int) * (size_t)m->L))) {
         free(s);
         aaren_errf(err, errlen, "out of memory");
         return NULL;
     }
     s->h = s->x + m->D;
     s->z = s->h + m->D;
+    s->hist = (int *)(s->z + m->P);
+    for (int j = 0; j < m->L; j++) s->hist[j] = -1;
     s->m = m;
     if (!(s->s = aaren_stream_new(m->enc, max_events, err, errlen))) { free(s->x); free(s); return NULL; }
     return s;
@@ -632,7 +685,11 @@ int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp
         return aaren_errf(err, errlen, "event %ld: mark %d is outside 0..%d", s->n + 1, mark, m->C - 1);
     event_token(m, s->x, time, s->n ? time - s->last_t : 0.0, s->n == 0, mark);
     if (aaren_stream_step(s->s, s->x, s->h, err, errlen)) return -1;
-    decoder_forward(m, s->z, s->h, 1, &mark);
+    if (m->L > 0) {
+        memmove(s->hist + 1, s->hist, sizeof(int) * (size_t)(m->L - 1));
+        s->hist[0] = mark;
+    }
+    decoder_forward(m, s->z, s->h, 1, s->hist);
     summarise(m, s->z, p);
     s->last_t = time;
     s->n++;
@@ -643,20 +700,21 @@ int aaren_tpp_stream_event(aaren_tpp_stream *s, double time, int mark, aaren_tpp
 
 /* The encoder's tensors, the task's parameters and tpp.* metadata. */
 static int tpp_to_st(const aaren_tpp *m, aaren_st *st) {
-    char v[6][40];
+    char v[7][40];
     snprintf(v[0], sizeof v[0], "%d", m->K);
     snprintf(v[1], sizeof v[1], "%d", m->C);
     snprintf(v[2], sizeof v[2], "%.17g", m->time_scale);
     snprintf(v[3], sizeof v[3], "%.17g", m->loc);
     snprintf(v[4], sizeof v[4], "%.17g", m->scale);
     snprintf(v[5], sizeof v[5], "%d", m->max_N);
+    snprintf(v[6], sizeof v[6], "%d", m->L);
     const int64_t shape[1] = {(int64_t)aaren_model_n_extra(m->enc)};
     return aaren_model_to_st(m->enc, st) || !aaren_st_put(st, "tpp.params", 1, shape, aaren_model_extra(m->enc)) ||
            aaren_st_set_meta(st, "tpp.K", v[0]) || aaren_st_set_meta(st, "tpp.n_marks", v[1]) ||
            aaren_st_set_meta(st, "tpp.time_scale", v[2]) || aaren_st_set_meta(st, "tpp.loc", v[3]) ||
            aaren_st_set_meta(st, "tpp.scale", v[4]) || aaren_st_set_meta(st, "tpp.max_len", v[5]) ||
            (m->T && aaren_st_set_meta(st, "tpp.tie_marks", "1")) ||
-           (m->g && aaren_st_set_meta(st, "tpp.copy_mark", "1")) ? -1 : 0;
+           (m->g && aaren_st_set_meta(st, "tpp.copy_mark", v[6])) ? -1 : 0;
 }
 
 int aaren_tpp_save(const aaren_tpp *m, const char *path, char *err, size_t errlen) {
@@ -709,12 +767,14 @@ aaren_tpp *aaren_tpp_load(const char *path, char *err, size_t errlen) {
         goto fail;
     }
     m->o.tie_marks = tie && !strcmp(tie, "1");
-    const char *copy = aaren_st_meta(&st, "tpp.copy_mark");   /* absent: no copy logit */
-    if (copy && strcmp(copy, "1") && strcmp(copy, "0")) {
-        aaren_file_err(err, errlen, path, "metadata 'tpp.copy_mark' is '%.20s', not 0 or 1", copy);
+    const char *copy = aaren_st_meta(&st, "tpp.copy_mark");   /* absent: no copy logit; else the lags */
+    long lags = 0;
+    if (copy && aaren_parse_long(copy, 0, AAREN_TPP_MAX_COPY_LAGS, &lags)) {
+        aaren_file_err(err, errlen, path, "metadata 'tpp.copy_mark' is '%.20s', not a count of copy lags in 0..%d", copy,
+                       AAREN_TPP_MAX_COPY_LAGS);
         goto fail;
     }
-    m->o.copy_mark = copy && !strcmp(copy, "1");
+    m->o.copy_mark = (int)lags;
     if (build(m, 0, 0, err, errlen)) goto fail;
     const aaren_tensor *t = aaren_st_find(&st, "tpp.params");
     if (!t || t->numel != (int64_t)aaren_model_n_extra(m->enc)) {
@@ -799,9 +859,11 @@ void aaren_tpp_stream_tokens(const aaren_tpp *m, int k, const double *time, cons
 
 int aaren_tpp_decoder_width(const aaren_tpp *m) { return m->P; }
 
-void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, const int *mark, float *z,
+int aaren_tpp_copy_lags(const aaren_tpp *m) { return m->L; }
+
+void aaren_tpp_stream_decode(const aaren_tpp *m, const float *h, int k, const int *hist, float *z,
                              aaren_tpp_prediction *p, float *mark_probs) {
-    decoder_forward(m, z, h, k, mark);
+    decoder_forward(m, z, h, k, hist);
     for (int r = 0; r < k; r++) {
         const float *zr = z + (size_t)r * m->P, *l = zr + 3 * m->K;
         summarise(m, zr, p + r);

@@ -32,6 +32,8 @@
 #include "aaren_tasks.h"
 #include "data/events.h"
 
+enum { AAREN_TPP_MAX_COPY_LAGS = 64 };
+
 typedef struct {
     aaren_config enc;
     int K;                       /* mixture components [8] */
@@ -45,14 +47,20 @@ typedef struct {
                                   * has a logit through its input embedding. T starts at the
                                   * identity plus U(+-0.1 / sqrt(D)), so the head starts out
                                   * favouring marks whose embedding is in h (the current one) */
-    int copy_mark;               /* [0] a copy logit: one learned scalar g added to the logit of the
-                                  * current event's mark, whatever the head (tied or not): the next
-                                  * event often repeats the current mark (a Wiki page's editor edits
-                                  * again), which the head otherwise learns slowly for rare marks.
-                                  * g starts at log(r (C - 1) / (1 - r)), r TRAIN's repeat rate
-                                  * (aaren_tpp_repeat_acc, clipped to [0.001, 0.999]): the logit that
-                                  * gives the current mark probability r against C - 1 equal others.
-                                  * Needs 2 marks or more. */
+    int copy_mark;               /* [0] copy logits on the recent marks: with copy_mark = L >= 1,
+                                  * L learned scalars g_1..g_L, g_j added to the logit of the mark
+                                  * of the event j - 1 before the current one (g_1: the current
+                                  * event's mark), whatever the head (tied or not); a mark at
+                                  * several of the lags gets each lag's g. The next event often
+                                  * repeats the current mark or one of the last few (a Wiki page's
+                                  * editor edits again, or goes back to a page edited before),
+                                  * which the head otherwise learns slowly for rare marks. g_j
+                                  * starts at log(r_j (C - 1) / (1 - r_j)), r_j the TRAIN rate of a
+                                  * next mark equal to lag j's and to no smaller lag's (r_1 the
+                                  * repeat rate, aaren_tpp_repeat_acc), clipped to [0.001, 0.999]:
+                                  * the logit that gives that mark probability r_j against C - 1
+                                  * equal others. A stream keeps its last L marks (4 L bytes).
+                                  * Needs 2 marks or more; L at most AAREN_TPP_MAX_COPY_LAGS. */
 } aaren_tpp_options;
 
 void aaren_tpp_options_init(aaren_tpp_options *o);

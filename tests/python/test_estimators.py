@@ -139,6 +139,16 @@ def test_tpp_same_as_the_tool(tmp_path, cli):
     c_cli, c_py = train_losses(tmp_path / "copy_cli.csv"), train_losses(tmp_path / "copy_py.csv")
     assert len(c_cli) >= 2 and c_cli == c_py and c_py != t_py
     assert aaren.AarenTPP.load(tmp_path / "copy.safetensors").predict_next(seqs[0]) == copy.predict_next(seqs[0])
+    # copy logits on the last 3 marks (copy_mark=3, --copy-lags 3): the tool's model again, another curve
+    run([cli, "events", "--data", data, "--components", 2, "--epochs", 2, "--seed", 5, *SMALL_CLI, "--quiet",
+         "--tie-marks", "--copy-lags", 3, "--save", tmp_path / "lags.safetensors", "--log", tmp_path / "lags_cli.csv"])
+    lags = aaren.AarenTPP(K=2, epochs=2, seed=5, tie_marks=True, copy_mark=3, **SMALL,
+                          log=str(tmp_path / "lags_py.csv")).fit(seqs)
+    l_cli, l_py = train_losses(tmp_path / "lags_cli.csv"), train_losses(tmp_path / "lags_py.csv")
+    assert len(l_cli) >= 2 and l_cli == l_py and l_py != c_py
+    assert aaren.AarenTPP.load(tmp_path / "lags.safetensors").predict_next(seqs[0]) == lags.predict_next(seqs[0])
+    with pytest.raises(ValueError, match="copy_mark"):
+        aaren.AarenTPP(copy_mark=65, **SMALL).fit(seqs)
 
 
 def test_tpp_learns_and_round_trips(tmp_path):
