@@ -56,6 +56,14 @@ def col(rows, k):
     return [float(r[k]) for r in rows]
 
 
+def copy_lags(options):
+    """Copy lags of a run from its options column: 0 none, 1 --copy-mark, L --copy-lags L."""
+    words = options.split()
+    if "--copy-lags" in words[:-1]:
+        return int(words[words.index("--copy-lags") + 1].strip("'"))
+    return 1 if "--copy-mark" in words else 0
+
+
 def extra_runs(paths, skip):
     """Rows of other runs CSVs on marked data sets not in skip, and rows with the copy logit
     (--copy-mark in their options column: a head the grid does not have) on any, one line each
@@ -64,10 +72,11 @@ def extra_runs(paths, skip):
     for path in paths:
         with open(path, newline="") as f:
             for r in csv.DictReader(f):
-                copy = "--copy-mark" in r.get("options", "")
+                copy = copy_lags(r.get("options", ""))
                 if math.isnan(float(r["test_acc"])) or (r["data"] in skip and not copy):
                     continue
-                head = ("tied" if r.get("tie_marks", "0") == "1" else "untied") + (" + copy logit" if copy else "")
+                head = ("tied" if r.get("tie_marks", "0") == "1" else "untied") + (
+                    f" + copy logits, {copy} lags" if copy > 1 else " + copy logit" if copy else "")
                 out.append(f"| `{path}` | {NAMES.get(r['data'], r['data'])} | {r['arch']} | {r['seed']} | {head} | "
                            f"{float(r.get('lr', '0.001')):g} | {r['best_epoch']} / {r['epochs_run']} | "
                            f"{float(r['test_nll']):.3f} | {float(r['test_nll_mark']):.3f} | {float(r['test_acc']):.3f} | "
@@ -81,8 +90,9 @@ def extra_runs(paths, skip):
         return []
     return ["", "## Runs outside the grid (marked data)", "",
             "Each row one run as recorded, not a selected or averaged cell; budgets differ from the grid's (see the "
-            "options column of each file); listed for data sets without a grid cell yet, and every run with the copy logit "
-            "(`--copy-mark`: a learned logit on the current event's mark, which the grid's heads do not have). Baseline: the training mark frequencies' mark NLL and accuracy.", "",
+            "options column of each file); listed for data sets without a grid cell yet, and every run with copy logits "
+            "(`--copy-mark`: a learned logit on the current event's mark; `--copy-lags L`: one per lag on the marks of "
+            "the last L events; heads the grid of this file does not have). Baseline: the training mark frequencies' mark NLL and accuracy.", "",
             "| file | data set | model | seed | mark head | lr | best / run epochs | NLL | mark NLL | mark acc | "
             "frequencies mark NLL / acc | repeat current mark acc |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"] + out

@@ -60,7 +60,10 @@ def main():
         ])
         copy = row(M, "transformer", 8, 1e-3, 0.4, 0.45)
         copy["options"] = "--data m.csv --copy-mark"
-        write(extra, [row(M, "aaren", 9, 1e-3, 0.5, 0.5), row("wikipedia_events.csv", "aaren", 1, 1e-3, 13, 13.0, tie=1), copy])
+        lags = row(M, "transformer", 7, 3e-3, 0.4, 0.45)
+        lags["options"] = "--data m.csv --tie-marks --copy-lags 16"
+        write(extra, [row(M, "aaren", 9, 1e-3, 0.5, 0.5), row("wikipedia_events.csv", "aaren", 1, 1e-3, 13, 13.0, tie=1), copy,
+                      lags])
         env = dict(os.environ, AAREN_SHARED=os.path.join(d, "none"))
         p = subprocess.run([sys.executable, os.path.join(here, "..", "python", "summarize_events.py"), runs, out, extra],
                            capture_output=True, text=True, env=env)
@@ -84,6 +87,8 @@ def main():
               "runs outside the grid: the Wiki row listed, the MIMIC one (a data set with a grid cell) not")
         check(any(l.startswith(f"| `{extra}` | MIMIC | transformer | 8 | untied + copy logit |") for l in lines),
               "runs outside the grid: a copy-logit run listed although MIMIC has a grid cell")
+        check(any(l.startswith(f"| `{extra}` | MIMIC | transformer | 7 | untied + copy logits, 16 lags | 0.003 |") for l in lines),
+              "runs outside the grid: a run with copy logits over 16 lags listed with its count of lags")
         check("Sin (synthetic) aaren: no seed run at every learning rate of the grid yet (seeds 1 partly run)" in text and
               not any(l.startswith("| Sin (synthetic) | aaren | 1 |") for l in lines),
               "a data set whose only seed misses a rate of the file's grid gets no cell and a note")
