@@ -100,11 +100,17 @@ def extra_runs(paths, skip):
 
 def main(src, dst, extra=()):
     with open(src, newline="") as f:
-        copy = any("--copy-mark" in r.get("options", "") for r in csv.DictReader(f))
+        copy = max((copy_lags(r.get("options", "")) for r in csv.DictReader(f)), default=0)
     runs = read_runs(src)
     GRID.update(lr for cell in runs.values() for by_lr in cell.values() for lr in by_lr)
     datas = sorted({d for d, _ in runs}, key=lambda d: (list(NAMES).index(d) if d in NAMES else len(NAMES), d))
-    head = ("Produced by `bash scripts/reproduce_events.sh --copy-mark` from `results/events_copy_runs.csv` (one row "
+    head = (f"Produced by `bash scripts/reproduce_events.sh --copy-lags {copy}` from `{os.path.relpath(src)}` (one row "
+            "per run, with its seed, learning rate, epochs, run time, thread count and the command line that reruns it). "
+            "The grid of `results/events.md` with one change, the same for both architectures: copy logits on the marks of "
+            f"the last {copy} events (`--copy-lags {copy}`), one learned number per lag added to the logit of that lag's "
+            "mark, each starting where it gives its mark the training split's rate of a next mark equal to it and to no "
+            "more recent one." if copy > 1 else
+            "Produced by `bash scripts/reproduce_events.sh --copy-mark` from `results/events_copy_runs.csv` (one row "
             "per run, with its seed, learning rate, epochs, run time, thread count and the command line that reruns it). "
             "The grid of `results/events.md` with one change, the same for both architectures: the copy logit "
             "(`--copy-mark`), a learned number added to the logit of the current event's mark, starting where it gives "
@@ -113,7 +119,8 @@ def main(src, dst, extra=()):
             "seed, learning rate, epochs, run time, thread count and the command line that reruns it). The table of the "
             "earlier protocol (fixed learning rate, per-event NLL only, at most 30 epochs) is in the git history with "
             "its runs in `results/events_runs.csv`.")
-    out = ["# Event forecasting (neural TPP): Aaren vs Transformer" + (", with the copy logit" if copy else ""), "",
+    out = ["# Event forecasting (neural TPP): Aaren vs Transformer" + (
+        f", with copy logits on the last {copy} marks" if copy > 1 else ", with the copy logit" if copy else ""), "",
            head, "",
            "## Protocol", "",
            "Model, the same for both architectures: each event enters as a mark embedding plus THP's sinusoidal temporal "

@@ -4,10 +4,12 @@
 # are skipped, so the grid resumes and can be sharded (one data set per invocation). Then writes
 # results/events.md from every run of that file (the learning rate chosen per seed on VAL).
 # --copy-mark: the same grid with the copy logit on the current event's mark (aaren events
-# --copy-mark) on every data set, in results/events_copy_runs.csv and results/events-copy.md.
+# --copy-mark) on every data set, in results/events_copy_runs.csv and results/events-copy.md;
+# --copy-lags L: with copy logits on the marks of the last L events (aaren events --copy-lags L),
+# in results/events_lags<L>_runs.csv and results/events-lags<L>.md.
 #
 #   bash scripts/reproduce_events.sh [--data "MIMIC sin Wiki"] [--seeds 5] [--lrs "1e-4 3e-4 1e-3 3e-3"]
-#                                    [--archs "aaren transformer"] [--copy-mark]
+#                                    [--archs "aaren transformer"] [--copy-mark | --copy-lags L]
 #
 # Settings (the same for both architectures): d_model 64, 4 heads, 2 layers, d_ff 128,
 # 8 log-normal components, dropout 0.1, batch 16 sequences, Adam at a constant learning rate
@@ -30,13 +32,16 @@ while [ $# -gt 0 ]; do
     --lrs) lrs="$2"; shift 2 ;;
     --archs) archs="$2"; shift 2 ;;
     --copy-mark) copy=(--copy-mark); shift ;;
+    --copy-lags) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "--copy-lags: a count of lags, 1 to 64" >&2; exit 2; }
+                 copy=(--copy-lags "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 shared="${AAREN_SHARED:-../shared}"
 runs=results/events_runs_v2.csv
 md=results/events.md
-if [ ${#copy[@]} -gt 0 ]; then runs=results/events_copy_runs.csv; md=results/events-copy.md; fi
+if [ ${#copy[@]} -eq 1 ]; then runs=results/events_copy_runs.csv; md=results/events-copy.md; fi
+if [ ${#copy[@]} -eq 2 ]; then runs=results/events_lags${copy[1]}_runs.csv; md=results/events-lags${copy[1]}.md; fi
 mkdir -p results
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
@@ -80,7 +85,9 @@ if [ ${#copy[@]} -gt 0 ]; then
 fi
 # runs outside the grid, listed for data sets the grid has not reached: the earlier protocol's
 # runs and a trial of the tied mark head on Wiki (one seed, 4 epochs: its options column); and
-# the copy-logit trial (--copy-mark, listed on every data set)
+# the copy-logit trials (--copy-mark, --copy-lags: listed on every data set)
 extra=()
-for f in results/events_wiki_trial.csv results/events_copy_trial.csv results/events_runs.csv; do [ -f "$f" ] && extra+=("$f"); done
+for f in results/events_wiki_trial.csv results/events_copy_trial.csv results/events_lags_trial.csv results/events_runs.csv; do
+  [ -f "$f" ] && extra+=("$f")
+done
 /usr/bin/python3 python/summarize_events.py "$runs" results/events.md "${extra[@]}"
