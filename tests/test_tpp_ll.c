@@ -609,6 +609,32 @@ static void test_copy_lags(void) {
                   g[j], g0, r);
         }
         CHECK(g[1] > g[0] + 5, "lag 2's start %.3g is not far above lag 1's %.3g on alternating data", g[1], g[0]);
+        /* a mark gets the logit of its most recent lag only: at an event of a b a b ..., the current
+         * mark b is at lags 1 and 3 and a at lag 2, so against the same model with every g at 0 the
+         * log odds of b over a move by g_1 - g_2, not g_1 + g_3 - g_2 */
+        {
+            const int sq = n_seq - 1;
+            const long n = d->off[sq + 1] - d->off[sq];
+            static float q0[24 * 50], q1[24 * 50];
+            aaren_tpp_prediction pr[24];
+            const float keep[3] = {g[0], g[1], g[2]};
+            g[0] = g[1] = g[2] = 0;
+            err[0] = 0;
+            const int rc0 = aaren_tpp_predict_sequence(m, d, sq, pr, q0, err, sizeof err);
+            g[0] = 1.0f; g[1] = 0.5f; g[2] = 2.0f;
+            const int rc1 = aaren_tpp_predict_sequence(m, d, sq, pr, q1, err, sizeof err);
+            memcpy(g, keep, sizeof keep);
+            long i = 2;   /* an event read whose mark b has a before it and b before that */
+            while (i < n && !(d->mark[d->off[sq] + i] == d->mark[d->off[sq] + i - 2] &&
+                              d->mark[d->off[sq] + i] != d->mark[d->off[sq] + i - 1]))
+                i++;
+            const long e = d->off[sq] + (i < n ? i : 2);
+            const int b = d->mark[e], a = d->mark[e - 1];
+            const long at = e - d->off[sq];
+            const double moved = log((double)q1[at * C + b] / q1[at * C + a]) - log((double)q0[at * C + b] / q0[at * C + a]);
+            CHECK(!rc0 && !rc1 && i < n && fabs(moved - 0.5) < 1e-4,
+                  "log odds of the current mark over the one before moved by %.6f, expected g_1 - g_2 = 0.5 (%s)", moved, err);
+        }
         /* gradients: every lag's logit (moved off its start), a mark logit's weight and bias, an
          * embedding entry and encoder weights */
         for (int j = 0; j < L; j++) g[j] += (float)(j == 1 ? -4.0 : 1.5);

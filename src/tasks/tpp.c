@@ -137,15 +137,24 @@ static void tie_backward(aaren_tpp *m) {
     memset(gWm, 0, sizeof(float) * (size_t)m->C * m->D);
 }
 
+/* The mark whose copy logit lag j + 1 gives in a row's recent marks h [L]: h[j] when it is a
+ * mark and no nearer lag holds it (a mark gets the logit of its most recent lag only), else -1. */
+static int lag_mark(const int *h, int j) {
+    for (int i = 0; i < j; i++)
+        if (h[i] == h[j]) return -1;
+    return h[j];
+}
+
 /* The decoder on rows of encoder outputs: z [rows, P] = h W^T + b, and with copy logits, g[j]
  * added to the logit of the mark hist[r, j] of each row r (its recent marks, lag 1 first: the
- * mark of the event the row read, then the one before, ...; -1 where the sequence has none).
- * A mark at several lags gets each lag's logit. hist is [rows, L] (unused without copy logits). */
+ * mark of the event the row read, then the one before, ...; -1 where the sequence has none),
+ * for each mark at its most recent lag only (lag_mark). hist is [rows, L] (unused without copy
+ * logits). */
 static void decoder_forward(const aaren_tpp *m, float *z, const float *h, int rows, const int *hist) {
     aaren_linear_forward(z, h, m->W, m->b, rows, m->D, m->P);
     for (int r = 0; m->g && r < rows; r++)
         for (int j = 0; j < m->L; j++) {
-            const int c = hist[(size_t)r * m->L + j];
+            const int c = lag_mark(hist + (size_t)r * m->L, j);
             if (c >= 0) z[(size_t)r * m->P + 3 * m->K + c] += m->g[j];
         }
 }
@@ -319,7 +328,7 @@ static void decode(aaren_tpp *m, const aaren_events *d, int B, int N, long n_pre
                 float *gg = gW + (m->g - m->W);
                 for (int r = 0; r < rows; r++)
                     for (int j = 0; j < m->L; j++) {
-                        const int c = hist[(size_t)r * m->L + j];
+                        const int c = lag_mark(hist + (size_t)r * m->L, j);
                         if (c >= 0) gg[j] += m->dz[(size_t)r * P + 3 * K + c];
                     }
             }

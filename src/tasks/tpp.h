@@ -51,7 +51,9 @@ typedef struct {
                                   * L learned scalars g_1..g_L, g_j added to the logit of the mark
                                   * of the event j - 1 before the current one (g_1: the current
                                   * event's mark), whatever the head (tied or not); a mark at
-                                  * several of the lags gets each lag's g. The next event often
+                                  * several of the lags gets the g of the most recent one only
+                                  * (a mark repeated over the last L events is not boosted L
+                                  * times). The next event often
                                   * repeats the current mark or one of the last few (a Wiki page's
                                   * editor edits again, or goes back to a page edited before),
                                   * which the head otherwise learns slowly for rare marks. g_j
