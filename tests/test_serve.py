@@ -581,8 +581,9 @@ def task_events(aaren, tmp, rng, extra=(), tag="events"):
     srv = Server(aaren, ["--model", model, "--batch-wait-us", "3000", "--max-streams", "2"])   # four streams, two slots
     try:
         st, js = srv.request("GET", "/v1/health")
-        check(st == 200 and js.get("task") == "events" and js.get("n_marks") == 3 and js.get("input_width") == 2,
-              f"{tag}: /v1/health: {js}")
+        lags = int(extra[extra.index("--copy-lags") + 1]) if "--copy-lags" in extra else 0
+        check(st == 200 and js.get("task") == "events" and js.get("n_marks") == 3 and js.get("input_width") == 2 and
+              js.get("copy_lags") == lags, f"{tag}: /v1/health: {js}")
         ids = [srv.create() for _ in seqs]
         outs = [[] for _ in seqs]
         barrier = threading.Barrier(len(seqs))

@@ -1422,7 +1422,7 @@ static int load_task(server *sv, char *err, size_t errlen) {
         sv->CL = aaren_tpp_copy_lags(sv->tpp);
         /* the last event's time, and with copy logits over more than one lag the last CL - 1 marks */
         sv->E = sizeof(double) + (sv->CL > 1 ? (size_t)(sv->CL - 1) * sizeof(int32_t) : 0);
-        fprintf(f, ",\"input_width\":%d,\"n_marks\":%d", sv->in_w, sv->C);
+        fprintf(f, ",\"input_width\":%d,\"n_marks\":%d,\"copy_lags\":%d", sv->in_w, sv->C, sv->CL);
         break;
     case AAREN_KIND_FORECAST: {
         if (!(sv->fc = aaren_forecaster_load(path, err, errlen))) break;
