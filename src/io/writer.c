@@ -173,16 +173,6 @@ static int lock_folder(const char *path) {
     return fd;
 }
 
-static int append_locked(const char *path, const char *header, const char *text, char *err, size_t errlen);
-
-int aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen) {
-    if (target_ok(path, err, errlen)) return -1;
-    const int lock = lock_folder(path);
-    const int rc = append_locked(path, header, text, err, errlen);
-    if (lock >= 0) close(lock);   /* closing the descriptor releases the lock */
-    return rc;
-}
-
 static int append_locked(const char *path, const char *header, const char *text, char *err, size_t errlen) {
     char *old = NULL;
     size_t n_old = 0;
@@ -217,4 +207,12 @@ static int append_locked(const char *path, const char *header, const char *text,
     fputs(text, f);
     free(old);
     return aaren_writer_commit(w, err, errlen);
+}
+
+int aaren_append_text(const char *path, const char *header, const char *text, char *err, size_t errlen) {
+    if (target_ok(path, err, errlen)) return -1;
+    const int lock = lock_folder(path);
+    const int rc = append_locked(path, header, text, err, errlen);
+    if (lock >= 0) close(lock);   /* closing the descriptor releases the lock */
+    return rc;
 }

@@ -250,6 +250,11 @@ static int check_state(server *sv, aaren_stream *probe, const void *buf, size_t 
         double last;
         memcpy(&last, b + 8, sizeof last);
         if (!isfinite(last)) return aaren_errf(err, errlen, "an event stream's last time is not finite");
+        for (int i = 0; i + 1 < sv->CL; i++) {   /* its recent marks, kept as mark + 1 (0: none) */
+            int32_t v;
+            memcpy(&v, b + 8 + sizeof last + (size_t)i * sizeof v, sizeof v);
+            if (v < 0 || v > sv->C) return aaren_errf(err, errlen, "an event stream's recent mark %d is outside 0..%d", (int)v - 1, sv->C - 1);
+        }
     }
     if (sv->kind == AAREN_KIND_DECISION) {
         double rtg;

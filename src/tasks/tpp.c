@@ -173,8 +173,7 @@ static const int *seq_hist(const aaren_tpp *m, const int *marks, long back, int 
  * smaller lag (lag 1: the current event's mark, so rate[0] is the repeat rate,
  * aaren_tpp_repeat_acc), over the predictions that have an event at that lag. */
 static void lag_rates(const aaren_events *d, int L, double *rate) {
-    rate[0] = aaren_tpp_repeat_acc(d, AAREN_EV_TRAIN);
-    for (int j = 1; j < L; j++) {
+    for (int j = 0; j < L; j++) {
         long n = 0, hit = 0;
         for (int s = 0; s < d->n_seq; s++) {
             if (d->split[s] != AAREN_EV_TRAIN) continue;
