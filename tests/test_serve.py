@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pycheck import check, done, npy_read, npy_write, run, skip
 
 NAME = "test_serve"
@@ -645,6 +646,38 @@ def task_events(aaren, tmp, rng, extra=(), tag="events"):
               f"{tag}: after kill -9 and restart the stream goes on as uninterrupted (its last event's time kept)")
         st, js = srv.step(holder["id"], [[seqs[2][5][0], 0]])
         check(st == 400, f"{tag}: after restart a time before the last answered event is still 400 ({st})")
+    finally:
+        srv.stop()
+    if lags > 1:
+        recent_marks_checked(aaren, model, sdir, tag)
+
+
+def recent_marks_checked(aaren, model, sdir, tag):
+    """A stream state in the snapshot whose kept recent mark is out of range (checksum made
+    valid) stops the restart with the file and the reason; the untouched snapshot recovers."""
+    path = os.path.join(sdir, "snapshot.bin")
+    with open(path, "rb") as f:
+        good = f.read()
+    count = struct.unpack_from("<Q", good, len(good) - 12)[0]
+    check(good[:8] == b"AASNAP01" and count == 1, f"{tag}: the clean stop left one stream in the snapshot ({count})")
+    bad = bytearray(good)
+    struct.pack_into("<i", bad, 8 + 16 + 8 + 8, 3 + 1)   # header, [id][length], [position][last time]: mark 3, of 0..2
+    struct.pack_into("<I", bad, len(bad) - 4, zlib.crc32(bytes(bad[:-4])))
+    with open(path, "wb") as f:
+        f.write(bad)
+    try:
+        Server(aaren, ["--model", model, "--state-dir", sdir]).stop()
+        msg = ""
+    except RuntimeError as e:
+        msg = str(e)
+    check("snapshot.bin" in msg and "recent mark 3 is outside 0..2" in msg,
+          f"{tag}: a stored recent mark out of range stops the restart, naming the file and the mark: {msg[-300:]!r}")
+    with open(path, "wb") as f:
+        f.write(good)
+    srv = Server(aaren, ["--model", model, "--state-dir", sdir])
+    try:
+        st, js = srv.request("GET", "/v1/health")
+        check(st == 200 and js.get("streams") == 1, f"{tag}: the untouched snapshot recovers its stream: {js}")
     finally:
         srv.stop()
 

@@ -1271,6 +1271,7 @@ typedef struct {
     aaren_stream *probe;        /* one slot to check records and read positions */
     void **pending;             /* [max_total] copies of the newest records */
     size_t *pending_len;
+    char why[256];              /* why the last record was refused */
 } recovery;
 
 static int recover_one(void *ctx, int source, uint64_t id, const void *rec, size_t len) {
@@ -1287,9 +1288,8 @@ static int recover_one(void *ctx, int source, uint64_t id, const void *rec, size
         }
         return 0;
     }
-    char err[256];
     long pos = 0;
-    if (check_state(sv, rv->probe, rec, len, &pos, err, sizeof err)) return -1;
+    if (check_state(sv, rv->probe, rec, len, &pos, rv->why, sizeof rv->why)) return -1;
     if (k < 0) {
         if ((k = add_rec(sv, id)) < 0) return -1;
         sv->recs[k].pos = -1;
@@ -1307,14 +1307,18 @@ static int recover_one(void *ctx, int source, uint64_t id, const void *rec, size
 }
 
 static int recover(server *sv, char *err, size_t errlen) {
-    recovery rv = {sv, NULL, NULL, NULL};
+    recovery rv = {sv, NULL, NULL, NULL, ""};
     rv.probe = sv->bs ? aaren_stream_new_batch(sv->m, 1, sv->o.max_tokens, 1, err, errlen) : NULL;
     rv.pending = calloc((size_t)sv->o.max_total, sizeof(void *));
     rv.pending_len = calloc((size_t)sv->o.max_total, sizeof(size_t));
     int rc = (rv.probe || !sv->bs) && rv.pending && rv.pending_len ? 0 : -1;
     if (rc && (rv.probe || !sv->bs)) aaren_errf(err, errlen, "out of memory for recovery");
     char note[512] = "";
-    if (!rc) rc = serve_store_recover(sv->store, recover_one, &rv, note, sizeof note, err, errlen);
+    if (!rc) {
+        rc = serve_store_recover(sv->store, recover_one, &rv, note, sizeof note, err, errlen);
+        const size_t used = strlen(err);
+        if (rc && rv.why[0] && used < errlen) snprintf(err + used, errlen - used, ": %s", rv.why);   /* the record's fault */
+    }
     long in_mem = 0, on_disk = 0;
     for (int k = 0; !rc && k < sv->o.max_total; k++) {
         stream_rec *r = &sv->recs[k];
