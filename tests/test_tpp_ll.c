@@ -454,6 +454,39 @@ static double fd_check(aaren_tpp *m, const aaren_events *d, const int *seqs, int
     return worst;
 }
 
+/* Saves kept to file and loads it back; checks that the loaded model's predictions of
+ * sequence s are kept's, bit for bit, and that streaming the sequence's events through it
+ * gives the same marks and probabilities. p [24] gets the loaded model's predictions (zeros if none).
+ * Returns the checkpoint's path (the caller removes it), NULL when it could not be written. */
+static const char *check_saved_and_streamed(aaren_tpp *kept, const aaren_events *d, int s, int C, const char *what,
+                                            const char *file, aaren_tpp_prediction *p) {
+    const long n = d->off[s + 1] - d->off[s];
+    aaren_tpp_prediction p1[24], p3;
+    static float q1[24 * 64], q2[24 * 64];
+    memset(p, 0, sizeof *p * 24);
+    if (n > 24 || C > 64) { CHECK(0, "%s: a test sequence of %ld events over %d marks is too large", what, n, C); return NULL; }
+    const char *path = check_tmp_path(file);
+    aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
+    CHECK(l != NULL, "%s: save / load: %s", what, err);
+    if (!l) return path;
+    int rc = aaren_tpp_predict_sequence(kept, d, s, p1, q1, err, sizeof err) ||
+             aaren_tpp_predict_sequence(l, d, s, p, q2, err, sizeof err);
+    for (long i = 0; !rc && i < n; i++) rc = p1[i].mark != p[i].mark;
+    CHECK(!rc && memcmp(q1, q2, sizeof(float) * (size_t)n * C) == 0, "%s: predictions after loading differ (%s)", what, err);
+    aaren_tpp_stream *st = aaren_tpp_stream_new(l, 64, err, sizeof err);
+    double worst = 0;
+    int same = 1;
+    for (long i = 0; st && i < n; i++) {
+        if (aaren_tpp_stream_event(st, d->time[d->off[s] + i], d->mark[d->off[s] + i], &p3, err, sizeof err)) { same = 0; break; }
+        same &= p3.mark == p[i].mark;
+        worst = fmax(worst, fabs(p3.p_mark - p[i].p_mark));
+    }
+    CHECK(st && same && worst < 1e-4, "%s: streamed predictions differ (largest p_mark difference %.3g; %s)", what, worst, err);
+    aaren_tpp_stream_free(st);
+    aaren_tpp_free(l);
+    return path;
+}
+
 static void test_copy_logit(void) {
     const int C = 60, n_seq = 120;
     aaren_events *d = repeat_data(C, n_seq, 77);
@@ -515,32 +548,12 @@ static void test_copy_logit(void) {
     if (kept) {
         const int s = n_seq - 1;
         const long n = d->off[s + 1] - d->off[s];
-        aaren_tpp_prediction p1[24], p2[24], p3;
-        static float q1[24 * 60], q2[24 * 60];
-        const char *path = check_tmp_path("copy.safetensors");
-        aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
-        CHECK(l != NULL, "copy logit: save / load: %s", err);
-        if (l) {
-            const int rc = aaren_tpp_predict_sequence(kept, d, s, p1, q1, err, sizeof err) ||
-                           aaren_tpp_predict_sequence(l, d, s, p2, q2, err, sizeof err);
-            CHECK(!rc && memcmp(q1, q2, sizeof(float) * (size_t)n * C) == 0 && p1[n - 1].mark == p2[n - 1].mark,
-                  "copy logit: predictions after loading differ (%s)", err);
-            aaren_tpp_stream *st = aaren_tpp_stream_new(l, 64, err, sizeof err);
-            double worst = 0;
-            int same = 1;
-            for (long i = 0; st && i < n; i++) {
-                if (aaren_tpp_stream_event(st, d->time[d->off[s] + i], d->mark[d->off[s] + i], &p3, err, sizeof err)) { same = 0; break; }
-                same &= p3.mark == p2[i].mark;
-                worst = fmax(worst, fabs(p3.p_mark - p2[i].p_mark));
-            }
-            CHECK(st && same && worst < 1e-4, "copy logit: streamed predictions differ (largest p_mark difference %.3g; %s)", worst, err);
-            /* the model copies: the most likely next mark is the current one almost everywhere */
-            int copied = 0;
-            for (long i = 0; i < n; i++) copied += p2[i].mark == d->mark[d->off[s] + i];
-            CHECK(copied >= n - 2, "copy logit: the current mark is the prediction at %d of %ld events", copied, n);
-            aaren_tpp_stream_free(st);
-        }
-        aaren_tpp_free(l);
+        aaren_tpp_prediction p[24];
+        const char *path = check_saved_and_streamed(kept, d, s, C, "copy logit", "copy.safetensors", p);
+        /* the model copies: the most likely next mark is the current one almost everywhere */
+        int copied = 0;
+        for (long i = 0; i < n && i < 24; i++) copied += p[i].mark == d->mark[d->off[s] + i];
+        CHECK(copied >= n - 2, "copy logit: the current mark is the prediction at %d of %ld events", copied, n);
         if (path) remove(path);
         check_tmp_cleanup();
         aaren_tpp_free(kept);
@@ -669,42 +682,24 @@ static void test_copy_lags(void) {
     if (kept) {
         const int sq = n_seq - 1;
         const long n = d->off[sq + 1] - d->off[sq];
-        aaren_tpp_prediction p1[24], p2[24], p3;
-        static float q1[24 * 50], q2[24 * 50];
-        const char *path = check_tmp_path("lags.safetensors");
-        aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
-        CHECK(l != NULL, "copy lags: save / load: %s", err);
-        if (l) {
-            const int rc = aaren_tpp_predict_sequence(kept, d, sq, p1, q1, err, sizeof err) ||
-                           aaren_tpp_predict_sequence(l, d, sq, p2, q2, err, sizeof err);
-            CHECK(!rc && memcmp(q1, q2, sizeof(float) * (size_t)n * C) == 0, "copy lags: predictions after loading differ (%s)", err);
-            aaren_tpp_stream *st = aaren_tpp_stream_new(l, 64, err, sizeof err);
-            double worst = 0;
-            int same = 1, two_back = 0;
-            for (long i = 0; st && i < n; i++) {
-                if (aaren_tpp_stream_event(st, d->time[d->off[sq] + i], d->mark[d->off[sq] + i], &p3, err, sizeof err)) { same = 0; break; }
-                same &= p3.mark == p2[i].mark;
-                worst = fmax(worst, fabs(p3.p_mark - p2[i].p_mark));
-                two_back += i > 0 && p2[i].mark == d->mark[d->off[sq] + i - 1];
-            }
-            CHECK(st && same && worst < 1e-4, "copy lags: streamed predictions differ (largest p_mark difference %.3g; %s)", worst, err);
-            CHECK(two_back >= n - 3, "copy lags: the mark before the current one is the prediction at %d of %ld events", two_back, n - 1);
-            aaren_tpp_stream_free(st);
-            /* a checkpoint whose count of lags is not one: refused with a message naming the entry */
-            aaren_st stt;
-            aaren_st_init(&stt);
-            int wrote = 0;
-            if (aaren_st_read(path, &stt, err, sizeof err) == 0) {
-                aaren_st_set_meta(&stt, "tpp.copy_mark", "65");
-                wrote = aaren_st_write(path, &stt, err, sizeof err) == 0;
-            }
-            aaren_st_free(&stt);
-            aaren_tpp *bad = wrote ? aaren_tpp_load(path, err, sizeof err) : NULL;
-            CHECK(wrote && !bad && strstr(err, "tpp.copy_mark") && strstr(err, "lags.safetensors"),
-                  "a checkpoint with 65 copy lags: %s", err);
-            aaren_tpp_free(bad);
+        aaren_tpp_prediction p[24];
+        const char *path = check_saved_and_streamed(kept, d, sq, C, "copy lags", "lags.safetensors", p);
+        int two_back = 0;
+        for (long i = 1; i < n && i < 24; i++) two_back += p[i].mark == d->mark[d->off[sq] + i - 1];
+        CHECK(two_back >= n - 3, "copy lags: the mark before the current one is the prediction at %d of %ld events", two_back, n - 1);
+        /* a checkpoint whose count of lags is not one: refused with a message naming the entry */
+        aaren_st stt;
+        aaren_st_init(&stt);
+        int wrote = 0;
+        if (path && aaren_st_read(path, &stt, err, sizeof err) == 0) {
+            aaren_st_set_meta(&stt, "tpp.copy_mark", "65");
+            wrote = aaren_st_write(path, &stt, err, sizeof err) == 0;
         }
-        aaren_tpp_free(l);
+        aaren_st_free(&stt);
+        aaren_tpp *bad = wrote ? aaren_tpp_load(path, err, sizeof err) : NULL;
+        CHECK(wrote && !bad && strstr(err, "tpp.copy_mark") && strstr(err, "lags.safetensors"),
+              "a checkpoint with 65 copy lags: %s", err);
+        aaren_tpp_free(bad);
         if (path) remove(path);
         check_tmp_cleanup();
         aaren_tpp_free(kept);
