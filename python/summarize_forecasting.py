@@ -178,6 +178,11 @@ def patch_section(src):
     return out
 
 
+# The learning rates every data set of protocol v2 runs for every seed; a data set may add rates
+# of its own (reproduce_forecasting.sh --protocol v2 --lrs), which then its every seed must have.
+V2_GRID = (1e-4, 3e-4, 1e-3)
+
+
 def v2_section(src, v1):
     """Recipe 1 trained properly (protocol v2), from its runs CSV: per seed the learning rate
     chosen on validation, then mean ± std over seeds of the chosen runs; the average over
@@ -189,11 +194,16 @@ def v2_section(src, v1):
     runs = defaultdict(list)
     for r in rows:
         runs[(r["data"].replace(".csv", ""), int(r["pred_len"]), r["arch"])].append(r)
-    lrs = sorted({float(r["lr"]) for r in rows})
+    grids = defaultdict(lambda: set(V2_GRID))
+    for r in rows:
+        grids[r["data"].replace(".csv", "")].add(float(r["lr"]))
     partial = []
-    chosen = {k: best_per_seed(v, lrs, partial) for k, v in runs.items()}
+    chosen = {k: best_per_seed(v, sorted(grids[k[0]]), partial) for k, v in runs.items()}
     datasets = sorted({k[0] for k in runs})
     horizons = sorted({k[1] for k in runs})
+    wider = [f"{ds} also {', '.join(f'{x:g}' for x in sorted(grids[ds] - set(V2_GRID)))}"
+             for ds in datasets if grids[ds] - set(V2_GRID)]
+    wider_text = " (" + "; ".join(wider) + ")" if wider else ""
 
     def setting(col, show=str):
         """The column's values over every run, joined with ' / ' when the runs differ."""
@@ -212,8 +222,9 @@ def v2_section(src, v1):
            f"{setting('d_ff')}, dropout {setting('dropout')}, batch {setting('batch')}, Adam with the learning rate "
            f"halved every epoch, at most {setting('epochs')} epochs of {steps} each, early stopping on validation "
            f"MSE (patience {setting('patience')}). Learning rates tried for every seed: "
-           f"{', '.join(f'{x:g}' for x in lrs)}; each seed keeps the rate with the lowest validation MSE, so the "
-           "test split never chooses. n is the number of seeds.", "",
+           f"{', '.join(f'{x:g}' for x in V2_GRID)}"
+           f"{wider_text}; each seed "
+           "keeps the rate with the lowest validation MSE, so the test split never chooses. n is the number of seeds.", "",
            "Seconds are wall-clock time per run (training, validation every epoch, the test split once) with "
            f"{setting('threads')} thread(s) per run at low priority (`nice`), beside whatever else the machine ran "
            "(see `results/README.md`), so they are indicative, not speed figures.", ""]

@@ -5,6 +5,7 @@
 # from every run of both protocols' CSVs and the patch recipe's CSV.
 #
 #   bash scripts/reproduce_forecasting.sh [--protocol v1|v2] [--data "ETTh1 ETTm1"] [--horizons "96 192"] [--seeds N | "1 2 3"]
+#                                         [--lrs "0.00003 0.0001 0.0003 0.001"]   (v2 only)
 #
 # Two protocols, the same settings for both architectures in each (as in the paper):
 #
@@ -18,6 +19,8 @@
 # over the training windows each (--steps-per-epoch 0), early stopping on validation MSE
 # (patience 3). Every seed runs every learning rate of the grid 1e-4, 3e-4, 1e-3; the summary
 # keeps, per seed, the rate with the lowest validation MSE (the test split never chooses).
+# --lrs widens a data set's grid (where its chosen rate sits at the grid's edge): the summary
+# then wants the added rates from every seed of that data set, at every horizon.
 # --seeds takes a list ["1 2 3 4 5"]; seeds are the outer loop, so a grid cut short leaves
 # whole seeds. One thread per run, at low priority.
 #
@@ -30,12 +33,15 @@ protocol=v1
 datasets="ETTh1 ETTh2 ETTm1 ETTm2 weather exchange_rate"
 horizons="96 192 336 720"
 seeds=""
+lrs="0.0001 0.0003 0.001"
+lrs_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --protocol) protocol="$2"; shift 2 ;;
     --data) datasets="$2"; shift 2 ;;
     --horizons) horizons="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
+    --lrs) lrs="$2"; lrs_given=1; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +56,10 @@ case "$protocol" in
       case "$seeds" in *[!0-9\ ]*) echo "--seeds: protocol v2 takes a list of seeds such as \"1 2 3\" (got '$seeds')" >&2; exit 2 ;; esac ;;
   *) echo "--protocol: v1 or v2 (got '$protocol')" >&2; exit 2 ;;
 esac
+if [ "$protocol" = v1 ] && [ "$lrs_given" = 1 ]; then echo "--lrs: protocol v2 only (v1 halves 1e-3 every epoch)" >&2; exit 2; fi
+for lr in $lrs; do
+  [[ "$lr" =~ ^[0-9]*\.?[0-9]+([eE]-?[0-9]+)?$ ]] || { echo "--lrs: '$lr' is not a learning rate" >&2; exit 2; }
+done
 md="${AAREN_FORECAST_MD:-results/forecasting.md}"
 mkdir -p "$(dirname "$runs")" "$(dirname "$md")"
 bin="${AAREN_BIN:-build/aaren}"
@@ -80,7 +90,7 @@ for ds in $datasets; do
     fi
     for seed in $seeds; do   # seeds outside the architectures: a grid cut short leaves whole seeds
       for arch in aaren transformer; do
-        for lr in 0.0001 0.0003 0.001; do
+        for lr in $lrs; do
           if has_run "$ds.csv" "$h" "$arch" "$lr" "$seed"; then continue; fi
           echo "== $ds horizon $h $arch lr $lr seed $seed"
           nice "$bin" --threads 1 forecast --data "$file" --pred-len "$h" --arch "$arch" --seed "$seed" --lr "$lr" \

@@ -320,6 +320,23 @@ def test_summarize_forecasting_v2(tmp):
     os.rename(v2, other)
     r = subprocess.run([sys.executable, script, paper, md, "--v2", other], capture_output=True, text=True)
     check(r.returncode == 0 and "(v2)" in open(md).read(), "--v2 names the v2 CSV anywhere")
+    # a rate below the grid run on Exchange only: Exchange's seeds need it, ETTh1's do not
+    extra = [("aaren", 1, 0.00003, 0.05, 0.080), ("aaren", 2, 0.00003, 0.50, 0.999), ("transformer", 1, 0.00003, 0.5, 0.9)]
+    etth1 = [("aaren", 1, lr, 0.3 + lr, 0.4 + lr) for lr in (0.0001, 0.0003, 0.001)]
+    with open(other, "a", newline="") as f:
+        w = csv.writer(f)
+        for ds, rows in (("exchange_rate.csv", extra), ("ETTh1.csv", etth1)):
+            for arch, seed, lr, val, test in rows:
+                w.writerow([ds, "M", 96, 96, arch, 128, 8, 2, 256, seed, 4, 1, val, test, test / 2, 0.081,
+                            0.2, 90, 423336, 1, "paper", 0, 0, lr, 32, 0, 1, 0.1, 10, 3])
+    r = subprocess.run([sys.executable, script, paper, md, "--v2", other], capture_output=True, text=True)
+    text = open(md).read() if r.returncode == 0 else ""
+    row = next((l for l in text.splitlines() if l.startswith("| exchange_rate | 0.0")), "")
+    check(row.startswith(f"| exchange_rate | {mean_std([0.080, 0.075])} | {mean_std([0.085])} |"),
+          f"Exchange's wider grid: seed 1 now keeps 3e-5 (validation 0.05): {row!r}")
+    e1 = next((l for l in text.splitlines() if l.startswith("| ETTh1 | 0.4")), "")
+    check(e1.startswith(f"| ETTh1 | {mean_std([0.4001])} |"), f"ETTh1 needs only the common grid: {e1!r}")
+    check("0.0001, 0.0003, 0.001 (exchange_rate also 3e-05)" in text, "the wider grid is stated with its data set")
 
 
 def main():
