@@ -158,10 +158,9 @@ def patch_section(src):
         out += ["", "Repeating the last value of the window (same test windows) is at or below the Aaren backbone's "
                 f"mean MSE at: {', '.join(not_naive)}."]
     if naive_below:
-        out += ["", "Repeating the last value, averaged over the four horizons on our test windows (Time-Series-Library's split, the "
-                "published figure's too), is itself at or "
-                f"below PatchTST's published average on: {', '.join(naive_below)}; there the published model does not "
-                "beat repeating the last value either."]
+        out += ["", "Repeating the last value, averaged over the four horizons on our test windows (Time-Series-Library's "
+                "split, the published figure's too), is itself at or below PatchTST's published average on: "
+                f"{', '.join(naive_below)}; there the published model does not beat repeating the last value either."]
     if complete:
         out += ["", f"Reading: of the {len(complete)} data set(s) with all four horizons run, the Aaren backbone's "
                 f"average MSE is at or below PatchTST's published figure on {len(at_or_below)}"
@@ -191,18 +190,17 @@ def v2_section(src, v1):
         rows = list(csv.DictReader(f))
     if not rows:
         return []
-    runs = defaultdict(list)
+    runs, grids = defaultdict(list), defaultdict(lambda: set(V2_GRID))
     for r in rows:
-        runs[(r["data"].replace(".csv", ""), int(r["pred_len"]), r["arch"])].append(r)
-    grids = defaultdict(lambda: set(V2_GRID))
-    for r in rows:
-        grids[r["data"].replace(".csv", "")].add(float(r["lr"]))
+        ds = r["data"].replace(".csv", "")
+        runs[(ds, int(r["pred_len"]), r["arch"])].append(r)
+        grids[ds].add(float(r["lr"]))
     partial = []
     chosen = {k: best_per_seed(v, sorted(grids[k[0]]), partial) for k, v in runs.items()}
     datasets = sorted({k[0] for k in runs})
     horizons = sorted({k[1] for k in runs})
-    wider = [f"{ds} also {', '.join(f'{x:g}' for x in sorted(grids[ds] - set(V2_GRID)))}"
-             for ds in datasets if grids[ds] - set(V2_GRID)]
+    wider = [f"{ds} also {', '.join(f'{x:g}' for x in added)}"
+             for ds in datasets if (added := sorted(grids[ds] - set(V2_GRID)))]
     wider_text = " (" + "; ".join(wider) + ")" if wider else ""
 
     def setting(col, show=str):
@@ -222,9 +220,8 @@ def v2_section(src, v1):
            f"{setting('d_ff')}, dropout {setting('dropout')}, batch {setting('batch')}, Adam with the learning rate "
            f"halved every epoch, at most {setting('epochs')} epochs of {steps} each, early stopping on validation "
            f"MSE (patience {setting('patience')}). Learning rates tried for every seed: "
-           f"{', '.join(f'{x:g}' for x in V2_GRID)}"
-           f"{wider_text}; each seed "
-           "keeps the rate with the lowest validation MSE, so the test split never chooses. n is the number of seeds.", "",
+           f"{', '.join(f'{x:g}' for x in V2_GRID)}{wider_text}; each seed keeps the rate with the lowest "
+           "validation MSE, so the test split never chooses. n is the number of seeds.", "",
            "Seconds are wall-clock time per run (training, validation every epoch, the test split once) with "
            f"{setting('threads')} thread(s) per run at low priority (`nice`), beside whatever else the machine ran "
            "(see `results/README.md`), so they are indicative, not speed figures.", ""]

@@ -456,15 +456,17 @@ static double fd_check(aaren_tpp *m, const aaren_events *d, const int *seqs, int
 
 /* Saves kept to file and loads it back; checks that the loaded model's predictions of
  * sequence s are kept's, bit for bit, and that streaming the sequence's events through it
- * gives the same marks and probabilities. p [24] gets the loaded model's predictions (zeros if none).
- * Returns the checkpoint's path (the caller removes it), NULL when it could not be written. */
+ * gives the same marks and probabilities. p [SEQ_MAX] gets the loaded model's predictions
+ * (zeros if none). Returns the checkpoint's path for the caller to remove (the file may be
+ * missing if saving failed), NULL when the sequence is too long. */
+enum { SEQ_MAX = 24 };   /* the longest test sequence the helper takes */
 static const char *check_saved_and_streamed(aaren_tpp *kept, const aaren_events *d, int s, int C, const char *what,
                                             const char *file, aaren_tpp_prediction *p) {
     const long n = d->off[s + 1] - d->off[s];
-    aaren_tpp_prediction p1[24], p3;
-    static float q1[24 * 64], q2[24 * 64];
-    memset(p, 0, sizeof *p * 24);
-    if (n > 24 || C > 64) { CHECK(0, "%s: a test sequence of %ld events over %d marks is too large", what, n, C); return NULL; }
+    aaren_tpp_prediction p1[SEQ_MAX], p3;
+    static float q1[SEQ_MAX * 64], q2[SEQ_MAX * 64];
+    memset(p, 0, sizeof *p * SEQ_MAX);
+    if (n > SEQ_MAX || C > 64) { CHECK(0, "%s: a test sequence of %ld events over %d marks is too large", what, n, C); return NULL; }
     const char *path = check_tmp_path(file);
     aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
     CHECK(l != NULL, "%s: save / load: %s", what, err);
@@ -548,11 +550,11 @@ static void test_copy_logit(void) {
     if (kept) {
         const int s = n_seq - 1;
         const long n = d->off[s + 1] - d->off[s];
-        aaren_tpp_prediction p[24];
+        aaren_tpp_prediction p[SEQ_MAX];
         const char *path = check_saved_and_streamed(kept, d, s, C, "copy logit", "copy.safetensors", p);
         /* the model copies: the most likely next mark is the current one almost everywhere */
         int copied = 0;
-        for (long i = 0; i < n && i < 24; i++) copied += p[i].mark == d->mark[d->off[s] + i];
+        for (long i = 0; i < n && i < SEQ_MAX; i++) copied += p[i].mark == d->mark[d->off[s] + i];
         CHECK(copied >= n - 2, "copy logit: the current mark is the prediction at %d of %ld events", copied, n);
         if (path) remove(path);
         check_tmp_cleanup();
@@ -682,10 +684,10 @@ static void test_copy_lags(void) {
     if (kept) {
         const int sq = n_seq - 1;
         const long n = d->off[sq + 1] - d->off[sq];
-        aaren_tpp_prediction p[24];
+        aaren_tpp_prediction p[SEQ_MAX];
         const char *path = check_saved_and_streamed(kept, d, sq, C, "copy lags", "lags.safetensors", p);
         int two_back = 0;
-        for (long i = 1; i < n && i < 24; i++) two_back += p[i].mark == d->mark[d->off[sq] + i - 1];
+        for (long i = 1; i < n && i < SEQ_MAX; i++) two_back += p[i].mark == d->mark[d->off[sq] + i - 1];
         CHECK(two_back >= n - 3, "copy lags: the mark before the current one is the prediction at %d of %ld events", two_back, n - 1);
         /* a checkpoint whose count of lags is not one: refused with a message naming the entry */
         aaren_st stt;
