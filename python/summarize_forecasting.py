@@ -47,6 +47,33 @@ def best_per_seed(rows, lrs, partial=None):
     return out
 
 
+def horizon_tables(horizons, datasets, chosen, suffix=""):
+    """One table per horizon of the chosen runs (chosen: (data set, horizon, arch) -> runs, one
+    per seed): test MSE and MAE as mean ± std over seeds, repeating the last value, the learning
+    rates chosen, parameters and seconds per run. Returns the lines and the "data set horizon"
+    cells where the Aaren mean MSE is not below repeating the last value."""
+    sec = lambda rs: f"{statistics.mean(float(r['seconds']) for r in rs):.0f}" if rs else "-"
+    lr = lambda rs: "/".join(sorted({f"{float(r['lr']):g}" for r in rs})) or "-"
+    par = lambda rs: "/".join(sorted({f"{int(r['params']):,}" for r in rs})) or "-"
+    col = lambda rs, c: fmt([float(r[c]) for r in rs])
+    out, not_naive = [], []
+    for h in horizons:
+        out += [f"### Horizon {h}{suffix}", "",
+                "| data set | Aaren MSE | Transformer MSE | repeat-last MSE | Aaren MAE | Transformer MAE | "
+                "lr chosen (A / T) | parameters (A / T) | s/run (A / T) |", "|---|---|---|---|---|---|---|---|---|"]
+        for ds in datasets:
+            a, t = chosen.get((ds, h, "aaren"), []), chosen.get((ds, h, "transformer"), [])
+            if not a and not t:
+                continue
+            naive = float((a or t)[0]["naive_mse"])
+            if a and statistics.mean(float(r["test_mse"]) for r in a) >= naive:
+                not_naive.append(f"{ds} {h}")
+            out.append(f"| {ds} | {col(a, 'test_mse')} | {col(t, 'test_mse')} | {naive:.3f} | {col(a, 'test_mae')} | "
+                       f"{col(t, 'test_mae')} | {lr(a)} / {lr(t)} | {par(a)} / {par(t)} | {sec(a)} / {sec(t)} |")
+        out.append("")
+    return out, not_naive
+
+
 def patch_section(src):
     """The patch recipe's tables, from its runs CSV: per seed the learning rate chosen on
     validation, then mean ± std over seeds of the chosen runs."""
@@ -81,25 +108,8 @@ def patch_section(src):
            "Machine: the 2-core AMD EPYC of the project's sessions. The first shards (2026-12-02) ran with one "
            "thread at low priority while other engineers' builds and tests ran (load average 8 to 14), so the "
            "seconds per run are not speed figures.", ""]
-    not_naive = []
-    for h in horizons:
-        out += [f"### Horizon {h}", "",
-                "| data set | Aaren MSE | Transformer MSE | repeat-last MSE | Aaren MAE | Transformer MAE | "
-                "lr chosen (A / T) | parameters (A / T) | s/run (A / T) |", "|---|---|---|---|---|---|---|---|---|"]
-        for ds in datasets:
-            a, t = chosen.get((ds, h, "aaren"), []), chosen.get((ds, h, "transformer"), [])
-            if not a and not t:
-                continue
-            sec = lambda rs: f"{statistics.mean(float(r['seconds']) for r in rs):.0f}" if rs else "-"
-            lr = lambda rs: "/".join(sorted({f"{float(r['lr']):g}" for r in rs})) or "-"
-            naive = f"{float((a or t)[0]['naive_mse']):.3f}"
-            par = lambda rs: f"{int(rs[0]['params']):,}" if rs else "-"
-            if a and statistics.mean(float(r["test_mse"]) for r in a) >= float((a or t)[0]["naive_mse"]):
-                not_naive.append(f"{ds} {h}")
-            out.append(f"| {ds} | {fmt([float(r['test_mse']) for r in a])} | {fmt([float(r['test_mse']) for r in t])} | "
-                       f"{naive} | {fmt([float(r['test_mae']) for r in a])} | {fmt([float(r['test_mae']) for r in t])} | "
-                       f"{lr(a)} / {lr(t)} | {par(a)} / {par(t)} | {sec(a)} / {sec(t)} |")
-        out.append("")
+    tables, not_naive = horizon_tables(horizons, datasets, chosen)
+    out += tables
     out += ["### Against PatchTST's published figure", "",
             "PatchTST at lookback 96, MSE averaged over horizons 96, 192, 336 and 720, as reported in the "
             "iTransformer paper's full results (Liu et al., ICLR 2024). Our average is over the horizons run so "
@@ -225,22 +235,7 @@ def v2_section(src, v1):
            "Seconds are wall-clock time per run (training, validation every epoch, the test split once) with "
            f"{setting('threads')} thread(s) per run at low priority (`nice`), beside whatever else the machine ran "
            "(see `results/README.md`), so they are indicative, not speed figures.", ""]
-    for h in horizons:
-        out += [f"### Horizon {h} (v2)", "",
-                "| data set | Aaren MSE | Transformer MSE | Aaren MAE | Transformer MAE | lr chosen (A / T) | "
-                "repeat-last MSE | parameters (A / T) | s/run (A / T) |", "|---|---|---|---|---|---|---|---|---|"]
-        for ds in datasets:
-            a, t = chosen.get((ds, h, "aaren"), []), chosen.get((ds, h, "transformer"), [])
-            if not a and not t:
-                continue
-            sec = lambda rs: f"{statistics.mean(float(r['seconds']) for r in rs):.0f}" if rs else "-"
-            lr = lambda rs: "/".join(sorted({f"{float(r['lr']):g}" for r in rs})) or "-"
-            par = lambda rs: "/".join(sorted({f"{int(r['params']):,}" for r in rs})) or "-"
-            out.append(f"| {ds} | {fmt([float(r['test_mse']) for r in a])} | {fmt([float(r['test_mse']) for r in t])} | "
-                       f"{fmt([float(r['test_mae']) for r in a])} | {fmt([float(r['test_mae']) for r in t])} | "
-                       f"{lr(a)} / {lr(t)} | {float((a or t)[0]['naive_mse']):.3f} | {par(a)} / {par(t)} | "
-                       f"{sec(a)} / {sec(t)} |")
-        out.append("")
+    out += horizon_tables(horizons, datasets, chosen, " (v2)")[0]
     out += ["### Average over horizons (v2 beside v1)", "",
             "MSE averaged over the horizons v2 has run for the data set (the mean over seeds per horizon, then over "
             "horizons); v1's average is over the same horizons. Published figures: lookback 96, the mean over "
