@@ -41,6 +41,7 @@ mkdir -p results
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
+. scripts/grid_claim.sh
 # has_run DATA ARCH D_MODEL N_LAYERS D_FF PROTOCOL SEED: the runs file has that run (columns by name)
 has_run() {
   [ -f "$runs" ] && awk -F, -v d="$1" -v a="$2" -v m="$3" -v l="$4" -v f="$5" -v p="$6" -v s="$7" '
@@ -56,10 +57,11 @@ for ds in $datasets; do
   [ -f "$dir/${ds}_TRAIN.ts" ] || { echo "skipping $ds: $dir/${ds}_TRAIN.ts not found"; continue; }
   for arch in aaren transformer; do
     for seed in $(seq 1 "$seeds"); do
-      if has_run "$ds" "$arch" "$dm" "$nl" "$ff" "$protocol" "$seed"; then continue; fi
+      take_run "$runs" has_run "$ds" "$arch" "$dm" "$nl" "$ff" "$protocol" "$seed" || continue
       echo "== $ds $arch $model protocol $protocol seed $seed"
       nice "$bin" --threads "${AAREN_THREADS:-1}" classify --data "$dir" --arch "$arch" --seed "$seed" "${size[@]}" \
         --select-on "$protocol" --quiet --results-csv "$runs" | grep -E "^(test|split|all)"
+      release_run
     done
   done
 done

@@ -46,6 +46,7 @@ mkdir -p results
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
+. scripts/grid_claim.sh
 
 # has_run NAME ARCH LR SEED: the runs file already has that run (columns found by name)
 has_run() {
@@ -70,11 +71,12 @@ for ds in $datasets; do
   for seed in $(seq 1 "$seeds"); do   # seeds outermost: a grid cut short leaves whole seeds
     for arch in $archs; do
       for lr in $lrs; do
-        if has_run "$name" "$arch" "$lr" "$seed"; then continue; fi
+        take_run "$runs" has_run "$name" "$arch" "$lr" "$seed" || continue
         echo "== $ds $arch lr $lr seed $seed"
         nice "$bin" --threads 1 events "${src[@]}" --arch "$arch" --seed "$seed" --lr "$lr" --d-model 64 --n-heads 4 \
           --n-layers 2 --d-ff 128 --components 8 "${budget[@]}" "${head[@]}" "${copy[@]}" --quiet --results-csv "$runs" |
           grep -E "^($arch|Poisson|Hawkes|per) "
+        release_run
       done
     done
   done

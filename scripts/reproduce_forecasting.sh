@@ -64,6 +64,7 @@ md="${AAREN_FORECAST_MD:-results/forecasting.md}"
 mkdir -p "$(dirname "$runs")" "$(dirname "$md")"
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
+. scripts/grid_claim.sh
 
 # has_run DATA H ARCH LR SEED: the runs file already has that run (columns found by name)
 has_run() {
@@ -72,6 +73,8 @@ has_run() {
     $c["data"] == d && $c["pred_len"] == h && $c["arch"] == a && $c["seed"] == s && $c["lr"] + 0 == l + 0 { found = 1 }
     END { exit !found }' "$runs"
 }
+# has_run_v1 DATA H ARCH SEED: protocol v1's runs file already has that run
+has_run_v1() { [ -f "$runs" ] && grep -q "^$1,M,96,$2,$3,64,4,2,128,$4," "$runs"; }
 
 for ds in $datasets; do
   file="$shared/data/forecasting/$ds/$ds.csv"
@@ -80,10 +83,11 @@ for ds in $datasets; do
     if [ "$protocol" = v1 ]; then
       for arch in aaren transformer; do
         for seed in $(seq 1 "$seeds"); do
-          if [ -f "$runs" ] && grep -q "^$ds.csv,M,96,$h,$arch,64,4,2,128,$seed," "$runs"; then continue; fi
+          take_run "$runs" has_run_v1 "$ds.csv" "$h" "$arch" "$seed" || continue
           echo "== $ds horizon $h $arch seed $seed"
           "$bin" forecast --data "$file" --pred-len "$h" --arch "$arch" --seed "$seed" \
             --d-model 64 --n-heads 4 --n-layers 2 --d-ff 128 --quiet --results-csv "$runs"
+          release_run
         done
       done
       continue
@@ -91,11 +95,12 @@ for ds in $datasets; do
     for seed in $seeds; do   # seeds outside the architectures: a grid cut short leaves whole seeds
       for arch in aaren transformer; do
         for lr in $lrs; do
-          if has_run "$ds.csv" "$h" "$arch" "$lr" "$seed"; then continue; fi
+          take_run "$runs" has_run "$ds.csv" "$h" "$arch" "$lr" "$seed" || continue
           echo "== $ds horizon $h $arch lr $lr seed $seed"
           nice "$bin" --threads 1 forecast --data "$file" --pred-len "$h" --arch "$arch" --seed "$seed" --lr "$lr" \
             --calendar --d-model 128 --n-heads 8 --n-layers 2 --d-ff 256 --dropout 0.1 --batch 32 \
             --epochs 10 --steps-per-epoch 0 --patience 3 --quiet --results-csv "$runs" | grep -E "^test MSE"
+          release_run
         done
       done
     done

@@ -35,6 +35,7 @@ mkdir -p results
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
+. scripts/grid_claim.sh
 
 # has_run DATA H ARCH LR SEED: the runs file already has that run (columns found by name)
 has_run() {
@@ -51,11 +52,12 @@ for ds in $datasets; do
     for seed in $seeds; do   # seeds outside the architectures: a grid cut short leaves whole seeds
       for arch in $archs; do
         for lr in $lrs; do
-          if has_run "$ds.csv" "$h" "$arch" "$lr" "$seed"; then continue; fi
+          take_run "$runs" has_run "$ds.csv" "$h" "$arch" "$lr" "$seed" || continue
           echo "== $ds horizon $h $arch lr $lr seed $seed"
           nice "$bin" --threads "${AAREN_THREADS:-1}" forecast --data "$file" --recipe patch --patch-len 16 --stride 8 \
             --pred-len "$h" --arch "$arch" --seed "$seed" --lr "$lr" --d-model 64 --n-heads 4 --n-layers 2 --d-ff 128 \
             --epochs 10 --steps-per-epoch 100 --patience 3 --quiet --results-csv "$runs" | grep -E "^test MSE"
+          release_run
         done
       done
     done
