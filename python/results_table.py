@@ -36,6 +36,22 @@ def mean_std(vals, digits=3, with_n=True):
     return f"{text} (n={len(vals)})" if with_n else text
 
 
+def mean_std_wide(vals, digits=4, with_n=False):
+    """As mean_std, for values whose scale differs between data sets (an RMSE in a data set's own
+    time units): digits decimals below 1,000, whole numbers from 1,000, and from a million up
+    scientific notation (4 significant digits), so that a heavy-tailed mean stays readable."""
+    vals = [v for v in vals if not math.isnan(v)]
+    if not vals:
+        return "-"
+    m = statistics.mean(vals)
+    if abs(m) >= 1e6:
+        show = lambda x: f"{x:.3e}"
+    else:
+        show = lambda x: f"{x:.{digits if abs(m) < 1e3 else 0}f}"
+    text = show(m) if len(vals) == 1 else f"{show(m)} ± {show(statistics.stdev(vals))}"
+    return f"{text} (n={len(vals)})" if with_n else text
+
+
 def write_md(dst, lines):
     """Writes the table's lines to dst and says so."""
     with atomic_open(dst) as f:

@@ -13,7 +13,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-from results_table import mean_std, write_md
+from results_table import mean_std, mean_std_wide, write_md
 
 NAMES = {"sin": "Sin (synthetic)", "mimic_events.csv": "MIMIC", "wikipedia_events.csv": "Wiki"}
 ARCHS = ("aaren", "transformer")
@@ -172,8 +172,8 @@ def main(src, dst, extra=()):
             acc = fmt(col(rows, "test_acc")) if marked else "unmarked"
             be = col(rows, "best_epoch")
             out.append(f"| {name} | {arch} | {len(rows)} | {rows[0]['n_test_pred']} | {fmt(col(rows, 'test_nll'))} | "
-                       f"{fmt(col(rows, 'test_ll'))} | {fmt(col(rows, 'test_nll_time'))} | {fmt(col(rows, 'test_rmse'), 4)} | "
-                       f"{fmt(col(rows, 'test_rmse_median'), 4)} | {acc} | {statistics.mean(be):.1f} ({max(be):.0f}) / "
+                       f"{fmt(col(rows, 'test_ll'))} | {fmt(col(rows, 'test_nll_time'))} | {mean_std_wide(col(rows, 'test_rmse'))} | "
+                       f"{mean_std_wide(col(rows, 'test_rmse_median'))} | {acc} | {statistics.mean(be):.1f} ({max(be):.0f}) / "
                        f"{rows[0]['max_epochs']} | {statistics.mean(col(rows, 'seconds')):.0f} |")
             if incomplete(seeds):
                 notes.append(f"{name} {arch}: seeds {', '.join(incomplete(seeds))} left out: not yet run at every "
@@ -185,13 +185,14 @@ def main(src, dst, extra=()):
             continue
         marked = not math.isnan(float(first["test_acc"]))
         f = lambda k, p=3: f"{float(first[k]):.{p}f}"
+        sig = lambda k: mean_std_wide([float(first[k])])
         pacc = f("poisson_acc") if marked else "unmarked"
         hacc = f("hawkes_acc") if marked else "unmarked"
         pnll_time = float(first["poisson_nll_time"])
         out.append(f"| {name} | Poisson | - | {first['n_test_pred']} | {f('poisson_nll')} | {f('poisson_ll')} | "
-                   f"{pnll_time:.3f} | {f('poisson_rmse', 4)} | {f('poisson_rmse_median', 4)} | {pacc} | - | - |")
+                   f"{pnll_time:.3f} | {sig('poisson_rmse')} | {sig('poisson_rmse_median')} | {pacc} | - | - |")
         out.append(f"| {name} | Hawkes | - | {first['n_test_pred']} | {f('hawkes_nll')} | {f('hawkes_ll')} | "
-                   f"{f('hawkes_nll_time')} | {f('hawkes_rmse', 4)} | {f('hawkes_rmse_median', 4)} | {hacc} | - | - |")
+                   f"{f('hawkes_nll_time')} | {sig('hawkes_rmse')} | {sig('hawkes_rmse_median')} | {hacc} | - | - |")
         if marked:
             out.append(f"| {name} | repeat current mark | - | {first['n_test_pred']} | - | - | - | - | - | "
                        f"{f('repeat_acc')} | - | - |")

@@ -16,7 +16,7 @@ import tempfile
 from contextlib import redirect_stderr
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from results_table import mean_std, read_groups  # noqa: E402
+from results_table import mean_std, mean_std_wide, read_groups  # noqa: E402
 from summarize_rl import versus  # noqa: E402
 from pycheck import check, done
 
@@ -44,6 +44,13 @@ def test_mean_std():
     check(mean_std([2.0], 1) == "2.0 (n=1)", "mean_std of one value: no spread shown")
     check(mean_std([]) == "-" and mean_std([float("nan")]) == "-", "mean_std of nothing: '-'")
     check(mean_std(v, 2, with_n=False) == f"{sum(v) / 4:.2f} ± {std(v):.2f}", "mean_std without n")
+    check(mean_std_wide([0.825]) == "0.8250" and mean_std_wide([35895.9]) == "35896"
+          and mean_std_wide([1.15673, 1.15613]) == f"1.1564 ± {std([1.15673, 1.15613]):.4f}",
+          f"mean_std_wide: 4 decimals below 1,000, none above: {mean_std_wide([0.825])}, {mean_std_wide([35895.9])}")
+    big = [1.2e11, 2.0e11]
+    check(mean_std_wide(big) == f"{1.6e11:.3e} ± {std(big):.3e}", f"mean_std_wide of a heavy tail: {mean_std_wide(big)}")
+    check(mean_std_wide([1.0, 1.5], 3, with_n=True) == f"1.250 ± {std([1.0, 1.5]):.3f} (n=2)", "mean_std_wide with n")
+    check(mean_std_wide([float("nan")]) == "-" and mean_std_wide([0.0, 0.0]) == "0.0000 ± 0.0000", "mean_std_wide of nothing, of zeros")
 
 
 FIELDS = ["env", "data", "arch", "mode", "seed", "score", "return_mean", "train_s", "step_us", "agent_bytes", "steps",
