@@ -3,7 +3,8 @@
 # decision model with `aaren rl train` and evaluates it in the environment; every evaluation
 # is a row of results/rl_runs.csv. Runs already in the CSV are skipped, so the grid resumes;
 # --shard I/N runs every N-th combination from the I-th (0-based), so shards can run side by
-# side (give each its own OMP_NUM_THREADS). Missing data sets are made first with
+# side (give each its own OMP_NUM_THREADS); a run another invocation is running is skipped
+# (scripts/grid_claim.sh). Missing data sets are made first with
 # `aaren rl make-data --seed 0` into --data-dir. Then writes results/rl.md from every run.
 #
 #   bash scripts/reproduce_rl.sh [--envs "hopper halfcheetah walker2d ant"]
@@ -109,6 +110,14 @@ mkdir -p "$(dirname "$runs")" "$data_dir"
 # AAREN_BIN: the binary to run (default build/aaren); give a copy when rebuilding meanwhile
 bin="${AAREN_BIN:-build/aaren}"
 [ -x "$bin" ] || bash scripts/build.sh
+. scripts/grid_claim.sh
+# rl_run_done ENV SET ARCH NET MODEL LASTMODE SEED STEPS BATCH K EPISODES...: the runs file holds that run's
+# final rows (STEPS onwards: this invocation's settings, named so that they key the run's lock too)
+rl_run_done() {
+  [ -f "$runs" ] || return 1
+  if [ "$protocol" = 0 ]; then grep -q "^$1,$2,$3,$6,$7,$8,$9,${10}," "$runs"
+  else run_done "$runs" "$1" "$2" "$4" "$5" "$6" "$7"; fi
+}
 xml="${AAREN_MUJOCO_XML:-${AAREN_SHARED:-../shared}/data/rl/mujoco_xml}"
 if [ -z "$names" ]; then
   for env in $envs; do for set in $sets; do names="$names $env-$set"; done; done
@@ -130,11 +139,8 @@ for name in $names; do
       [ "$mine" = 1 ] || continue
       # done when the run's last row is there (Aaren writes window-streams, then full-stream)
       last=window-recompute; [ "$net" = aaren ] && last=full-stream
-      if [ "$protocol" = 0 ]; then
-        if [ -f "$runs" ] && grep -q "^$env,$set,$arch,$last,$seed,$steps,$batch,$K," "$runs"; then continue; fi
-      elif [ -f "$runs" ] && run_done "$runs" "$env" "$set" "$net" "$model" "$last" "$seed"; then
-        continue
-      fi
+      take_run "$runs" rl_run_done "$env" "$set" "$arch" "$net" "$model" "$last" "$seed" "$steps" "$batch" "$K" \
+        "$episodes" "$targets" "$eval_every" "$curve_k" || continue
       data="$data_dir/$env-$set.hdf5"
       # one shard makes a missing data set while the others wait for it
       ( flock 9
@@ -151,6 +157,7 @@ for name in $names; do
       "$bin" rl train --data "$data" --arch "$net" --seed "$seed" --steps "$steps" --K "$K" --batch "$batch" \
         --eval-episodes "$episodes" "${proto[@]}" \
         --xml-dir "$xml" --quiet --results-csv "$runs" | grep -E "^(trained|result):" | sed 's/ train_s=.*//'
+      release_run
     done
   done
 done
