@@ -25,31 +25,28 @@ def read_groups(path, *keys):
     return {k: list(v.values()) for k, v in groups.items()}
 
 
-def mean_std(vals, digits=3, with_n=True):
+def _spread(vals, spec, with_n):
     """'m ± s (n=k)' over the finite values, 'm (n=1)' for one value (no spread to show),
-    '-' when there are none."""
+    '-' when there are none; both numbers in the format spec(m) gives for the mean m."""
     vals = [v for v in vals if not math.isnan(v)]
     if not vals:
         return "-"
     m = statistics.mean(vals)
-    text = f"{m:.{digits}f} ± {statistics.stdev(vals):.{digits}f}" if len(vals) > 1 else f"{m:.{digits}f}"
+    f = spec(m)
+    text = f"{m:{f}} ± {statistics.stdev(vals):{f}}" if len(vals) > 1 else f"{m:{f}}"
     return f"{text} (n={len(vals)})" if with_n else text
+
+
+def mean_std(vals, digits=3, with_n=True):
+    """Mean ± sample std with digits decimals (see _spread)."""
+    return _spread(vals, lambda m: f".{digits}f", with_n)
 
 
 def mean_std_wide(vals, digits=4, with_n=False):
     """As mean_std, for values whose scale differs between data sets (an RMSE in a data set's own
     time units): digits decimals below 1,000, whole numbers from 1,000, and from a million up
     scientific notation (4 significant digits), so that a heavy-tailed mean stays readable."""
-    vals = [v for v in vals if not math.isnan(v)]
-    if not vals:
-        return "-"
-    m = statistics.mean(vals)
-    if abs(m) >= 1e6:
-        show = lambda x: f"{x:.3e}"
-    else:
-        show = lambda x: f"{x:.{digits if abs(m) < 1e3 else 0}f}"
-    text = show(m) if len(vals) == 1 else f"{show(m)} ± {show(statistics.stdev(vals))}"
-    return f"{text} (n={len(vals)})" if with_n else text
+    return _spread(vals, lambda m: ".3e" if abs(m) >= 1e6 else f".{digits if abs(m) < 1e3 else 0}f", with_n)
 
 
 def write_md(dst, lines):

@@ -185,14 +185,14 @@ def main(src, dst, extra=()):
             continue
         marked = not math.isnan(float(first["test_acc"]))
         f = lambda k, p=3: f"{float(first[k]):.{p}f}"
-        sig = lambda k: mean_std_wide([float(first[k])])
+        wide = lambda k: mean_std_wide([float(first[k])])
         pacc = f("poisson_acc") if marked else "unmarked"
         hacc = f("hawkes_acc") if marked else "unmarked"
         pnll_time = float(first["poisson_nll_time"])
         out.append(f"| {name} | Poisson | - | {first['n_test_pred']} | {f('poisson_nll')} | {f('poisson_ll')} | "
-                   f"{pnll_time:.3f} | {sig('poisson_rmse')} | {sig('poisson_rmse_median')} | {pacc} | - | - |")
+                   f"{pnll_time:.3f} | {wide('poisson_rmse')} | {wide('poisson_rmse_median')} | {pacc} | - | - |")
         out.append(f"| {name} | Hawkes | - | {first['n_test_pred']} | {f('hawkes_nll')} | {f('hawkes_ll')} | "
-                   f"{f('hawkes_nll_time')} | {sig('hawkes_rmse')} | {sig('hawkes_rmse_median')} | {hacc} | - | - |")
+                   f"{f('hawkes_nll_time')} | {wide('hawkes_rmse')} | {wide('hawkes_rmse_median')} | {hacc} | - | - |")
         if marked:
             out.append(f"| {name} | repeat current mark | - | {first['n_test_pred']} | - | - | - | - | - | "
                        f"{f('repeat_acc')} | - | - |")

@@ -459,14 +459,14 @@ static double fd_check(aaren_tpp *m, const aaren_events *d, const int *seqs, int
  * gives the same marks and probabilities. p [SEQ_MAX] gets the loaded model's predictions
  * (zeros if none). Returns the checkpoint's path for the caller to remove (the file may be
  * missing if saving failed), NULL when the sequence is too long. */
-enum { SEQ_MAX = 24 };   /* the longest test sequence the helper takes */
+enum { SEQ_MAX = 24, MARK_MAX = 64 };   /* the longest test sequence and most marks the helper takes */
 static const char *check_saved_and_streamed(aaren_tpp *kept, const aaren_events *d, int s, int C, const char *what,
                                             const char *file, aaren_tpp_prediction *p) {
     const long n = d->off[s + 1] - d->off[s];
     aaren_tpp_prediction p1[SEQ_MAX], p3;
-    static float q1[SEQ_MAX * 64], q2[SEQ_MAX * 64];
+    static float q1[SEQ_MAX * MARK_MAX], q2[SEQ_MAX * MARK_MAX];
     memset(p, 0, sizeof *p * SEQ_MAX);
-    if (n > SEQ_MAX || C > 64) { CHECK(0, "%s: a test sequence of %ld events over %d marks is too large", what, n, C); return NULL; }
+    if (n > SEQ_MAX || C > MARK_MAX) { CHECK(0, "%s: a test sequence of %ld events over %d marks is too large", what, n, C); return NULL; }
     const char *path = check_tmp_path(file);
     aaren_tpp *l = path && aaren_tpp_save(kept, path, err, sizeof err) == 0 ? aaren_tpp_load(path, err, sizeof err) : NULL;
     CHECK(l != NULL, "%s: save / load: %s", what, err);
